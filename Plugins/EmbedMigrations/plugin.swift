@@ -1,0 +1,23 @@
+import Foundation
+import PackagePlugin
+
+/// Embeds every `SQL/migrations/*.sql` file of the package into the target it is applied to.
+@main
+struct EmbedMigrations: BuildToolPlugin {
+    func createBuildCommands(context: PluginContext, target: any Target) throws -> [Command] {
+        let directory = context.package.directoryURL.appending(path: "SQL").appending(path: "migrations")
+        let files = try FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: nil)
+            .filter { $0.pathExtension == "sql" }
+            .sorted { $0.lastPathComponent < $1.lastPathComponent }
+        let output = context.pluginWorkDirectoryURL.appending(path: "EmbeddedMigrations.swift")
+        return [
+            .buildCommand(
+                displayName: "Embedding \(files.count) SQL migrations",
+                executable: try context.tool(named: "EmbedSQL").url,
+                arguments: [output.path] + files.map(\.path),
+                inputFiles: files + [directory],
+                outputFiles: [output]
+            )
+        ]
+    }
+}

@@ -1,0 +1,45 @@
+public import Hummingbird
+public import Logging
+public import Postgres
+public import ServiceLifecycle
+
+/// Where the HTTP server listens.
+public struct HTTPConfiguration: Sendable {
+    /// The address to bind. Default `127.0.0.1`.
+    public var hostname: String = "127.0.0.1"
+    /// The TCP port. Default 8080.
+    public var port: Int = 8080
+
+    /// Creates a configuration.
+    public init(hostname: String = "127.0.0.1", port: Int = 8080) {
+        self.hostname = hostname
+        self.port = port
+    }
+}
+
+/// Builds the application: routes, middleware and services.
+///
+/// The one composition root, used by `jiebang serve` and by the tests.
+/// `services` run before the HTTP server starts and stop after it: the
+/// database pool first, then workers.
+/// - Parameters:
+///   - configuration: where to listen.
+///   - database: the connection pool; added as the first service.
+///   - services: further services (workers) to run with the server.
+///   - logger: the application's logger.
+public func buildApplication(
+    configuration: HTTPConfiguration,
+    database: PostgresClient,
+    services: [any Service] = [],
+    logger: Logger
+) -> some ApplicationProtocol {
+    let router = Router(context: AppRequestContext.self)
+    router.add(middleware: ProblemMiddleware())
+    HealthController(database: database).addRoutes(to: router)
+    return Application(
+        router: router,
+        configuration: ApplicationConfiguration(
+            address: .hostname(configuration.hostname, port: configuration.port), serverName: "jiebang"),
+        services: [database] + services,
+        logger: logger)
+}

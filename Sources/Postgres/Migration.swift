@@ -1,0 +1,38 @@
+/// One schema change: a numbered SQL file.
+public struct Migration: Sendable, Hashable {
+    /// The number that orders migrations (from the file name `NNNN_name.sql`).
+    public var version: Int
+    /// The name after the number, for example `job_queue`.
+    public var name: String
+    /// The SQL text, possibly several statements.
+    public var sql: String
+    /// Whether it runs inside a transaction. A file whose first line is
+    /// `-- migrate: no-transaction` runs outside one (for `CREATE INDEX CONCURRENTLY`).
+    public var runsInTransaction: Bool
+
+    /// Creates a migration.
+    public init(version: Int, name: String, sql: String) {
+        self.version = version
+        self.name = name
+        self.sql = sql
+        self.runsInTransaction = !sql.hasPrefix("-- migrate: no-transaction")
+    }
+
+    /// Parses a file name of the form `NNNN_name.sql`.
+    /// - Throws: `MigrationError` when the name does not have that form.
+    public init(fileName: String, sql: String) throws {
+        let stem = fileName.hasSuffix(".sql") ? String(fileName.dropLast(4)) : fileName
+        let parts = stem.split(separator: "_", maxSplits: 1)
+        guard parts.count == 2, parts[0].count >= 4, let version = Int(parts[0]), version > 0, !parts[1].isEmpty else {
+            throw MigrationError(message: "migration file \(fileName) is not named NNNN_name.sql")
+        }
+        self.init(version: version, name: String(parts[1]), sql: sql)
+    }
+}
+
+/// A migration problem: a bad file name, a duplicate version, an edited applied file.
+public struct MigrationError: Error, Sendable, CustomStringConvertible {
+    /// What is wrong, on one line.
+    public var message: String
+    public var description: String { message }
+}

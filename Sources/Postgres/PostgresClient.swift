@@ -1,0 +1,273 @@
+import Foundation
+public import Logging
+public import ServiceLifecycle
+import Synchronization
+
+/// A pool of PostgreSQL connections.
+///
+/// Connections open on demand up to `maximumConnections`; a task that finds
+/// none free waits up to `acquireTimeout`. A connection that broke is dropped
+/// and replaced, and an idle one that the server closed (restart, terminated
+/// backend) is reopened before use, so a server restart never needs an
+/// application restart. As a `Service`, `run()` keeps `minimumConnections`
+/// open and closes every connection at shutdown.
+public final class PostgresClient: Sendable, Service {
+    /// The configuration the pool was made with.
+    public let configuration: PostgresConfiguration
+    let logger: Logger
+    let threads: PostgresThreadPool
+    private let state: Mutex<State>
+
+    private struct Waiter {
+        let id: UInt64
+        let continuation: CheckedContinuation<Lease, any Error>
+    }
+
+    private enum Lease: Sendable {
+        case connection(PostgresConnection)
+        case open
+    }
+
+    private struct State {
+        var idle: [PostgresConnection] = []
+        var open = 0
+        var waiters: [Waiter] = []
+        var nextID: UInt64 = 0
+        var nextConnectionID = 0
+        var closed = false
+    }
+
+    /// Creates a pool. No connection is opened until one is needed or `run()` starts.
+    public init(configuration: PostgresConfiguration, logger: Logger = Logger(label: "jiebang.postgres")) {
+        self.configuration = configuration
+        self.logger = logger
+        self.threads = PostgresThreadPool(
+            maximumThreads: configuration.maximumConnections + 2, name: configuration.name)
+        self.state = Mutex(State())
+    }
+
+    deinit {
+        threads.shutdown()
+    }
+
+    /// Opens the minimum connections, then waits for shutdown and closes the pool.
+    public func run() async throws {
+        do {
+            try await withConnections(count: configuration.minimumConnections) { _ in }
+        } catch {
+            logger.warning("could not open the minimum connections", metadata: ["error": "\(error)"])
+        }
+        try? await gracefulShutdown()
+        await close()
+    }
+
+    /// Closes idle connections and fails every waiting and later acquire.
+    public func close() async {
+        let (idle, waiters) = state.withLock { state in
+            state.closed = true
+            defer {
+                state.idle = []
+                state.waiters = []
+            }
+            state.open -= state.idle.count
+            return (state.idle, state.waiters)
+        }
+        for waiter in waiters {
+            waiter.continuation.resume(throwing: PostgresError(code: .clientClosed, message: "the client was closed"))
+        }
+        for connection in idle { await connection.close() }
+    }
+
+    /// Leases a connection for the duration of `body`.
+    public func withConnection<Result: Sendable>(
+        _ body: (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        let connection = try await acquire()
+        do {
+            let result = try await body(connection)
+            await release(connection)
+            return result
+        } catch {
+            await release(connection)
+            throw error
+        }
+    }
+
+    /// Runs one query on a pooled connection.
+    public func query(_ query: PostgresQuery) async throws -> PostgresRows {
+        try await withConnection { try await $0.query(query) }
+    }
+
+    /// Runs one statement on a pooled connection and returns the rows it affected.
+    @discardableResult
+    public func execute(_ query: PostgresQuery) async throws -> Int {
+        try await withConnection { try await $0.execute(query) }
+    }
+
+    /// Runs `body` in a transaction on a pooled connection: commit on return, rollback on throw.
+    public func withTransaction<Result: Sendable>(
+        isolation: PostgresIsolationLevel = .readCommitted,
+        readOnly: Bool = false,
+        _ body: (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        try await withConnection { connection in
+            try await connection.withTransaction(isolation: isolation, readOnly: readOnly, body)
+        }
+    }
+
+    /// Runs `body` in a transaction, and runs it again when PostgreSQL reports a
+    /// serialization failure (40001) or a deadlock (40P01).
+    ///
+    /// `body` must be safe to repeat: everything it wrote was rolled back.
+    /// - Parameters:
+    ///   - maxAttempts: how many times to try in all. Default 5.
+    public func withRetryingTransaction<Result: Sendable>(
+        isolation: PostgresIsolationLevel = .serializable,
+        maxAttempts: Int = 5,
+        _ body: (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        var attempt = 1
+        while true {
+            do {
+                return try await withTransaction(isolation: isolation, body)
+            } catch let error as PostgresError where error.isTransient && attempt < maxAttempts {
+                logger.debug(
+                    "retrying transaction", metadata: ["attempt": "\(attempt)", "sqlstate": "\(error.sqlState?.code ?? "")"])
+                let ceiling = 10 * (1 << min(attempt, 6))
+                try await Task.sleep(for: .milliseconds(Int.random(in: 1...ceiling)))
+                attempt += 1
+            }
+        }
+    }
+
+    /// Leases `count` connections at once (used to warm the pool).
+    func withConnections(count: Int, _ body: ([PostgresConnection]) async throws -> Void) async throws {
+        var leased: [PostgresConnection] = []
+        do {
+            for _ in 0..<count { leased.append(try await acquire()) }
+            try await body(leased)
+        } catch {
+            for connection in leased { await release(connection) }
+            throw error
+        }
+        for connection in leased { await release(connection) }
+    }
+
+    // MARK: - Leasing
+
+    private func acquire() async throws -> PostgresConnection {
+        // The common case, an idle connection, needs no continuation.
+        let idle = state.withLock { state -> PostgresConnection? in
+            state.closed ? nil : state.idle.popLast()
+        }
+        if let idle { return idle }
+        let id = state.withLock { state in
+            state.nextID += 1
+            return state.nextID
+        }
+        let timeout = configuration.acquireTimeout
+        let lease: Lease = try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Lease, any Error>) in
+                enum Decision { case resume(Lease), fail(PostgresError), wait }
+                let decision = state.withLock { state -> Decision in
+                    if state.closed { return .fail(PostgresError(code: .clientClosed, message: "the client was closed")) }
+                    if let connection = state.idle.popLast() { return .resume(.connection(connection)) }
+                    if state.open < configuration.maximumConnections {
+                        state.open += 1
+                        return .resume(.open)
+                    }
+                    state.waiters.append(Waiter(id: id, continuation: continuation))
+                    return .wait
+                }
+                switch decision {
+                case .resume(let lease): continuation.resume(returning: lease)
+                case .fail(let error): continuation.resume(throwing: error)
+                case .wait:
+                    Task { [weak self] in
+                        try? await Task.sleep(for: timeout)
+                        self?.failWaiter(
+                            id,
+                            with: PostgresError(
+                                code: .acquireTimeout,
+                                message: "no database connection became free within \(timeout) "
+                                    + "(all \(self?.configuration.maximumConnections ?? 0) are in use)"))
+                    }
+                }
+            }
+        } onCancel: {
+            failWaiter(id, with: CancellationError())
+        }
+        switch lease {
+        case .connection(let connection):
+            return connection
+        case .open:
+            let connectionID = state.withLock { state in
+                state.nextConnectionID += 1
+                return state.nextConnectionID
+            }
+            do {
+                let connection = try await PostgresConnection.connect(
+                    configuration: configuration, id: connectionID, threads: threads)
+                logger.debug("opened connection", metadata: ["db.connection": "\(connectionID)"])
+                return connection
+            } catch {
+                openFailed()
+                throw error
+            }
+        }
+    }
+
+    private func failWaiter(_ id: UInt64, with error: any Error) {
+        let waiter = state.withLock { state -> Waiter? in
+            guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
+            return state.waiters.remove(at: index)
+        }
+        waiter?.continuation.resume(throwing: error)
+    }
+
+    /// A connection could not be opened: free its slot, and let one waiter try in its place.
+    private func openFailed() {
+        let waiter = state.withLock { state -> Waiter? in
+            if !state.waiters.isEmpty && !state.closed { return state.waiters.removeFirst() }
+            state.open -= 1
+            return nil
+        }
+        waiter?.continuation.resume(returning: .open)
+    }
+
+    private func release(_ connection: PostgresConnection) async {
+        if connection.inTransaction && !connection.isBroken {
+            await connection.rollback()
+        }
+        let reusable = !connection.isBroken
+        connection.needsHealthCheck = true
+        enum Decision { case handOver(Waiter, Lease), keep, discard }
+        let decision = state.withLock { state -> Decision in
+            if !reusable || state.closed {
+                if !state.closed, !state.waiters.isEmpty {
+                    return .handOver(state.waiters.removeFirst(), .open)
+                }
+                state.open -= 1
+                return .discard
+            }
+            if !state.waiters.isEmpty { return .handOver(state.waiters.removeFirst(), .connection(connection)) }
+            state.idle.append(connection)
+            return .keep
+        }
+        switch decision {
+        case .handOver(let waiter, let lease):
+            if case .open = lease { await connection.close() }
+            waiter.continuation.resume(returning: lease)
+        case .discard:
+            logger.debug("dropped connection", metadata: ["db.connection": "\(connection.id)"])
+            await connection.close()
+        case .keep:
+            break
+        }
+    }
+
+    /// How many connections are open and idle, for tests and metrics.
+    public var statistics: (open: Int, idle: Int, waiting: Int) {
+        state.withLock { ($0.open, $0.idle.count, $0.waiters.count) }
+    }
+}

@@ -1,0 +1,507 @@
+import CLibPQ
+import Foundation
+import Logging
+
+/// One connection to PostgreSQL, leased from a `PostgresClient`.
+///
+/// A connection is used by one task at a time. Every libpq call it makes runs
+/// on the client's dedicated threads; cancelling the calling task cancels the
+/// running statement on the server (`PQcancel`).
+public final class PostgresConnection: @unchecked Sendable {
+    /// The `PGconn *`; owned by this object, touched only on the pool's threads.
+    private let handle: OpaquePointer
+    /// The `PGcancel *` for the current backend.
+    private var cancelHandle: OpaquePointer?
+    private let threads: PostgresThreadPool
+    private let execution = NSLock()
+    private var generation: UInt64 = 0
+    private var running = false
+    private var cancelRequested = false
+    private var cancelInFlight: DispatchSemaphore?
+    private var closed = false
+
+    /// A number identifying this connection in logs.
+    public let id: Int
+    /// Whether the connection is unusable and must not go back to the pool.
+    private(set) var isBroken = false
+    /// Whether the connection sits inside a transaction block (or a failed one).
+    private(set) var inTransaction = false
+    /// Set by the pool when the connection goes idle; the next statement first checks its health.
+    var needsHealthCheck = false
+    /// Prepared statements of this session, by SQL text and parameter types.
+    private var statements: [StatementKey: String] = [:]
+    /// How many statements to prepare and keep; 0 sends every query unnamed.
+    private let statementCacheCapacity: Int
+
+    /// The server process serving this connection.
+    public private(set) var backendPID: Int32 = 0
+
+    private init(handle: OpaquePointer, id: Int, threads: PostgresThreadPool, statementCacheCapacity: Int) {
+        self.handle = handle
+        self.statementCacheCapacity = statementCacheCapacity
+        self.id = id
+        self.threads = threads
+        self.cancelHandle = PQgetCancel(handle)
+        self.backendPID = PQbackendPID(handle)
+    }
+
+    deinit {
+        if !closed {
+            if let cancelHandle { PQfreeCancel(cancelHandle) }
+            PQfinish(handle)
+        }
+    }
+
+    /// Guards `cancelHandle`, which a cancel thread uses while the connection's thread may reset it.
+    private let cancelLock = NSLock()
+
+    /// Opens a connection.
+    /// - Parameters:
+    ///   - configuration: the connection string (a libpq string or URI; empty means the `PG*`
+    ///     environment variables) and an optional database name replacing the one in it.
+    ///   - id: a number for logs.
+    ///   - threads: where libpq calls run.
+    /// - Throws: `PostgresError` with code `.connectionFailed` and libpq's message on one line.
+    static func connect(
+        configuration: PostgresConfiguration, id: Int, threads: PostgresThreadPool
+    ) async throws -> PostgresConnection {
+        try await threads.run { () throws(PostgresError) -> PostgresConnection in
+            try blockingConnect(configuration: configuration, id: id, threads: threads)
+        }
+    }
+
+    private static func blockingConnect(
+        configuration: PostgresConfiguration, id: Int, threads: PostgresThreadPool
+    ) throws(PostgresError) -> PostgresConnection {
+        var parameters: [(String, String)] = [
+            ("client_encoding", "UTF8"),
+            ("fallback_application_name", "jiebang"),
+        ]
+        if ProcessInfo.processInfo.environment["PGCONNECT_TIMEOUT"] == nil {
+            parameters.insert(("connect_timeout", "10"), at: 0)
+        }
+        // The connection string comes last: its own settings win over these defaults.
+        parameters.append(("dbname", configuration.connectionString))
+        // Only the first dbname is expanded as a connection string; a second one is a plain name.
+        if let databaseName = configuration.databaseName { parameters.append(("dbname", databaseName)) }
+        let keywords = parameters.map { strdup($0.0) }
+        let values = parameters.map { strdup($0.1) }
+        defer {
+            keywords.forEach { free($0) }
+            values.forEach { free($0) }
+        }
+        let keywordPointers = keywords.map { UnsafePointer($0) } + [nil]
+        let valuePointers = values.map { UnsafePointer($0) } + [nil]
+        guard let handle = PQconnectdbParams(keywordPointers, valuePointers, 1) else {
+            throw PostgresError(code: .connectionFailed, message: "out of memory while connecting")
+        }
+        guard PQstatus(handle) == CONNECTION_OK else {
+            let message = oneLine(String(cString: PQerrorMessage(handle)))
+            PQfinish(handle)
+            throw PostgresError(code: .connectionFailed, message: message)
+        }
+        // Server notices (NOTICE, WARNING outside errors) are not errors; keep them off stderr.
+        PQsetNoticeProcessor(handle, { _, _ in }, nil)
+        return PostgresConnection(
+            handle: handle, id: id, threads: threads, statementCacheCapacity: configuration.preparedStatementCacheSize)
+    }
+
+    /// Runs a query and returns its rows.
+    /// - Throws: `PostgresError`; `CancellationError` when the task was cancelled.
+    public func query(_ query: PostgresQuery) async throws -> PostgresRows {
+        try await perform(checkingCancellation: true) { () throws(PostgresError) -> PostgresRows in
+            try self.blockingExecute(query)
+        }
+    }
+
+    /// Runs a statement and returns the number of rows it affected.
+    @discardableResult
+    public func execute(_ query: PostgresQuery) async throws -> Int {
+        try await self.query(query).affectedRows
+    }
+
+    /// Runs SQL text that may hold several statements, with no parameters (the simple query protocol).
+    ///
+    /// For migrations and scripts only: never build `sql` from input.
+    public func execute(unsafeScript sql: String) async throws {
+        _ = try await perform(checkingCancellation: true) { () throws(PostgresError) -> Bool in
+            try self.blockingScript(sql)
+            return true
+        }
+    }
+
+    /// Runs `body` inside a transaction: commits when it returns, rolls back when it throws.
+    ///
+    /// - Parameters:
+    ///   - isolation: the isolation level.
+    ///   - readOnly: whether the transaction may write.
+    public func withTransaction<Result: Sendable>(
+        isolation: PostgresIsolationLevel = .readCommitted,
+        readOnly: Bool = false,
+        _ body: (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        let begin = "BEGIN ISOLATION LEVEL \(isolation.sql)\(readOnly ? " READ ONLY" : "")"
+        try await execute(PostgresQuery(unsafeSQL: begin))
+        let result: Result
+        do {
+            result = try await body(self)
+        } catch {
+            await rollback()
+            throw error
+        }
+        let commit: PostgresRows
+        do {
+            commit = try await query("COMMIT")
+        } catch {
+            await rollback()
+            throw error
+        }
+        if commit.commandTag == "ROLLBACK" {
+            throw PostgresError(
+                code: .transaction,
+                message: "the transaction was rolled back because a statement in it failed")
+        }
+        return result
+    }
+
+    /// Rolls back whatever transaction is open, even in a cancelled task; a failure breaks the connection.
+    func rollback() async {
+        guard !isBroken else { return }
+        do {
+            _ = try await perform(checkingCancellation: false) { () throws(PostgresError) -> PostgresRows in
+                try self.blockingExecute("ROLLBACK")
+            }
+        } catch {
+            isBroken = true
+        }
+    }
+
+    /// Closes the connection. It cannot be used afterwards.
+    func close() async {
+        guard !closed else { return }
+        closed = true
+        threads.submit { self.blockingClose() }
+    }
+
+    private func blockingClose() {
+        cancelLock.withLock {
+            if let cancelHandle { PQfreeCancel(cancelHandle) }
+            cancelHandle = nil
+        }
+        PQfinish(handle)
+    }
+
+    /// The socket's file descriptor, for waiting on notifications.
+    var socket: Int32 { PQsocket(handle) }
+
+    // MARK: - Running one operation
+
+    private func perform<Result: Sendable>(
+        checkingCancellation: Bool,
+        _ body: @escaping @Sendable () throws(PostgresError) -> Result
+    ) async throws -> Result {
+        if checkingCancellation { try Task.checkCancellation() }
+        guard !closed else { throw PostgresError(code: .clientClosed, message: "the connection is closed") }
+        let operation = beginOperation()
+        do {
+            return try await withTaskCancellationHandler {
+                try await threads.run { () throws(PostgresError) -> Result in
+                    try self.startRunning(operation)
+                    defer { self.finishRunning() }
+                    return try body()
+                }
+            } onCancel: {
+                if checkingCancellation { self.requestCancel(operation) }
+            }
+        } catch let error as PostgresError where error.sqlState == .queryCanceled || error.code == .clientClosed {
+            if Task.isCancelled { throw CancellationError() }
+            throw error
+        }
+    }
+
+    private func beginOperation() -> UInt64 {
+        execution.withLock {
+            generation &+= 1
+            cancelRequested = false
+            return generation
+        }
+    }
+
+    private func startRunning(_ operation: UInt64) throws(PostgresError) {
+        let cancelled = execution.withLock {
+            if cancelRequested && generation == operation { return true }
+            running = true
+            return false
+        }
+        if cancelled {
+            throw PostgresError(code: .server, message: "canceling statement due to user request", sqlState: .queryCanceled)
+        }
+    }
+
+    private func finishRunning() {
+        let pendingCancel = execution.withLock {
+            running = false
+            defer { cancelInFlight = nil }
+            return cancelInFlight
+        }
+        // A cancel request sent for this statement must land before the connection runs another one.
+        pendingCancel?.wait()
+    }
+
+    private func requestCancel(_ operation: UInt64) {
+        execution.lock()
+        defer { execution.unlock() }
+        guard generation == operation, !cancelRequested else { return }
+        cancelRequested = true
+        guard running else { return }
+        let done = DispatchSemaphore(value: 0)
+        cancelInFlight = done
+        let thread = Thread { [self] in
+            cancelLock.withLock {
+                var buffer = [CChar](repeating: 0, count: 256)
+                if let cancelHandle { _ = PQcancel(cancelHandle, &buffer, Int32(buffer.count)) }
+            }
+            done.signal()
+        }
+        thread.name = "postgres-cancel"
+        thread.start()
+    }
+
+    // MARK: - Blocking libpq calls (pool threads only)
+
+    /// Waits on the socket until `wake` becomes readable or the connection fails,
+    /// handing each notification to `deliver`. Runs on the listener's own thread.
+    func blockingWaitForNotifications(wake: Int32, deliver: (PostgresNotification) -> Void) -> WaitOutcome {
+        while true {
+            var descriptors = [
+                pollfd(fd: PQsocket(handle), events: Int16(POLLIN), revents: 0),
+                pollfd(fd: wake, events: Int16(POLLIN), revents: 0),
+            ]
+            if poll(&descriptors, 2, -1) < 0 {
+                if errno == EINTR { continue }
+                return .failed(PostgresError(code: .connectionLost, message: "poll failed: errno \(errno)"))
+            }
+            if descriptors[1].revents != 0 { return .stopped }
+            if PQconsumeInput(handle) == 0 || PQstatus(handle) != CONNECTION_OK {
+                isBroken = true
+                return .failed(
+                    PostgresError(code: .connectionLost, message: oneLine(String(cString: PQerrorMessage(handle)))))
+            }
+            while let notification = PQnotifies(handle) {
+                deliver(
+                    PostgresNotification(
+                        channel: String(cString: notification.pointee.relname),
+                        payload: String(cString: notification.pointee.extra),
+                        senderPID: notification.pointee.be_pid))
+                PQfreemem(notification)
+            }
+        }
+    }
+
+
+    private func blockingExecute(_ query: PostgresQuery) throws(PostgresError) -> PostgresRows {
+        if needsHealthCheck { try blockingCheckHealth() }
+        guard statementCacheCapacity > 0 else { return try blockingExecuteUnnamed(query) }
+        let key = StatementKey(sql: query.sql, types: query.bindings.types)
+        if let name = statements[key] {
+            do {
+                return try blockingExecutePrepared(name, query)
+            } catch let error where Self.invalidatesStatement(error) && !inTransaction {
+                // The schema changed under a cached plan, or the session lost it: prepare again once.
+                statements[key] = nil
+                return try blockingExecute(query)
+            }
+        }
+        guard statements.count < statementCacheCapacity else { return try blockingExecuteUnnamed(query) }
+        let name = "jb\(statements.count + 1)"
+        let prepared = PQprepare(handle, name, query.sql, Int32(query.bindings.count), query.bindings.types)
+        defer { PQclear(prepared) }
+        _ = try makeRows(prepared, query: query.sql)
+        statements[key] = name
+        return try blockingExecutePrepared(name, query)
+    }
+
+    /// Whether an error means a cached prepared statement must be prepared again.
+    private static func invalidatesStatement(_ error: PostgresError) -> Bool {
+        // 0A000: "cached plan must not change result type"; 26000: the statement no longer exists.
+        error.sqlState == "0A000" || error.sqlState == "26000"
+    }
+
+    private func blockingExecutePrepared(_ name: String, _ query: PostgresQuery) throws(PostgresError) -> PostgresRows {
+        let result = withParameterValues(query.bindings) { values, lengths, formats in
+            PQexecPrepared(handle, name, Int32(query.bindings.count), values, lengths, formats, 1)
+        }
+        defer { PQclear(result) }
+        return try makeRows(result, query: query.sql)
+    }
+
+    private func blockingExecuteUnnamed(_ query: PostgresQuery) throws(PostgresError) -> PostgresRows {
+        let result = withParameterValues(query.bindings) { values, lengths, formats in
+            PQexecParams(handle, query.sql, Int32(query.bindings.count), query.bindings.types, values, lengths, formats, 1)
+        }
+        defer { PQclear(result) }
+        return try makeRows(result, query: query.sql)
+    }
+
+    /// Calls `body` with libpq's parameter arrays (values, lengths, formats) pointing into `bindings`.
+    private func withParameterValues<Result>(
+        _ bindings: PostgresBindings,
+        _ body: ([UnsafePointer<CChar>?], [Int32], [Int32]) -> Result
+    ) -> Result {
+        let count = bindings.count
+        return bindings.bytes.withUnsafeBufferPointer { bytes in
+            let base = bytes.baseAddress.map { UnsafeRawPointer($0) } ?? UnsafeRawPointer(emptyValue)
+            var values = [UnsafePointer<CChar>?](repeating: nil, count: count)
+            for index in 0..<count where bindings.lengths[index] >= 0 {
+                values[index] = (base + bindings.offsets[index]).assumingMemoryBound(to: CChar.self)
+            }
+            return body(values, bindings.lengths, [Int32](repeating: 1, count: count))
+        }
+    }
+
+    private func blockingScript(_ sql: String) throws(PostgresError) {
+        if needsHealthCheck { try blockingCheckHealth() }
+        // PQexec returns the last statement's result; an error stops the script there.
+        let result = PQexec(handle, sql)
+        defer { PQclear(result) }
+        _ = try makeRows(result, query: nil)
+    }
+
+    /// Reopens an idle connection that the server closed (restart, idle timeout, terminated backend).
+    ///
+    /// A healthy idle connection has nothing to read; anything readable means the
+    /// server spoke first, which for a pooled connection means it is going away.
+    private func blockingCheckHealth() throws(PostgresError) {
+        needsHealthCheck = false
+        var descriptor = pollfd(fd: PQsocket(handle), events: Int16(POLLIN), revents: 0)
+        let readable = poll(&descriptor, 1, 0) != 0
+        guard readable || PQstatus(handle) != CONNECTION_OK else { return }
+        cancelLock.withLock {
+            if let cancelHandle { PQfreeCancel(cancelHandle) }
+            cancelHandle = nil
+        }
+        PQreset(handle)
+        statements = [:]
+        guard PQstatus(handle) == CONNECTION_OK else {
+            isBroken = true
+            throw PostgresError(code: .connectionFailed, message: oneLine(String(cString: PQerrorMessage(handle))))
+        }
+        cancelLock.withLock { cancelHandle = PQgetCancel(handle) }
+        backendPID = PQbackendPID(handle)
+    }
+
+    private func makeRows(_ result: OpaquePointer?, query: String?) throws(PostgresError) -> PostgresRows {
+        defer {
+            inTransaction = PQtransactionStatus(handle) != PQTRANS_IDLE
+            if PQstatus(handle) != CONNECTION_OK { isBroken = true }
+        }
+        guard let result else {
+            throw connectionError(query: query)
+        }
+        switch PQresultStatus(result) {
+        case PGRES_TUPLES_OK, PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
+            return copyRows(result)
+        case PGRES_FATAL_ERROR, PGRES_NONFATAL_ERROR, PGRES_BAD_RESPONSE:
+            throw serverError(result, query: query)
+        default:
+            let status = String(cString: PQresStatus(PQresultStatus(result)))
+            throw PostgresError(code: .invalidQuery, message: "unsupported result status \(status) (COPY is not supported)")
+        }
+    }
+
+    private func copyRows(_ result: OpaquePointer) -> PostgresRows {
+        let columnCount = Int(PQnfields(result))
+        let rowCount = Int(PQntuples(result))
+        var columns: [PostgresRows.Column] = []
+        columns.reserveCapacity(columnCount)
+        for column in 0..<columnCount {
+            columns.append(
+                PostgresRows.Column(
+                    name: String(cString: PQfname(result, Int32(column))),
+                    dataType: PostgresDataType(PQftype(result, Int32(column)))))
+        }
+        var bytes: [UInt8] = []
+        var offsets: [Int] = []
+        var lengths: [Int32] = []
+        offsets.reserveCapacity(rowCount * columnCount)
+        lengths.reserveCapacity(rowCount * columnCount)
+        for row in 0..<Int32(rowCount) {
+            for column in 0..<Int32(columnCount) {
+                offsets.append(bytes.count)
+                if PQgetisnull(result, row, column) != 0 {
+                    lengths.append(-1)
+                    continue
+                }
+                let length = PQgetlength(result, row, column)
+                lengths.append(length)
+                if length > 0, let value = PQgetvalue(result, row, column) {
+                    bytes.append(contentsOf: UnsafeRawBufferPointer(start: value, count: Int(length)))
+                }
+            }
+        }
+        let commandTag = String(cString: PQcmdStatus(result))
+        let affected = Int(String(cString: PQcmdTuples(result))) ?? 0
+        return PostgresRows(
+            columns: columns, commandTag: commandTag, affectedRows: affected,
+            storage: .init(bytes: bytes, offsets: offsets, lengths: lengths, rowCount: rowCount))
+    }
+
+    private func serverError(_ result: OpaquePointer, query: String?) -> PostgresError {
+        func field(_ code: Character) -> String? {
+            guard let value = PQresultErrorField(result, Int32(code.asciiValue!)) else { return nil }
+            return String(cString: value)
+        }
+        let connectionBroken = PQstatus(handle) != CONNECTION_OK
+        let message = field("M") ?? oneLine(String(cString: PQresultErrorMessage(result)))
+        var error = PostgresError(
+            code: connectionBroken ? .connectionLost : .server, message: message, sqlState: field("C").map { SQLState($0) })
+        error.severity = field("V")
+        error.detail = field("D")
+        error.hint = field("H")
+        error.schema = field("s")
+        error.table = field("t")
+        error.column = field("c")
+        error.dataType = field("d")
+        error.constraint = field("n")
+        error.query = query
+        return error
+    }
+
+    private func connectionError(query: String?) -> PostgresError {
+        var error = PostgresError(
+            code: PQstatus(handle) == CONNECTION_OK ? .server : .connectionLost,
+            message: oneLine(String(cString: PQerrorMessage(handle))))
+        error.query = query
+        return error
+    }
+}
+
+/// Identifies a prepared statement: its text and its parameters' types.
+private struct StatementKey: Hashable {
+    var sql: String
+    var types: [UInt32]
+}
+
+/// A non-null pointer for zero-length parameter values.
+nonisolated(unsafe) private let emptyValue = UnsafeMutableRawPointer.allocate(byteCount: 1, alignment: 1)
+
+/// libpq's multi-line messages, joined into one line.
+func oneLine(_ message: String) -> String {
+    message.split(whereSeparator: \.isNewline)
+        .map { $0.trimmingCharacters(in: .whitespaces) }
+        .filter { !$0.isEmpty }
+        .joined(separator: " ")
+}
+
+/// A transaction isolation level.
+public enum PostgresIsolationLevel: Sendable {
+    case readCommitted, repeatableRead, serializable
+
+    var sql: String {
+        switch self {
+        case .readCommitted: "READ COMMITTED"
+        case .repeatableRead: "REPEATABLE READ"
+        case .serializable: "SERIALIZABLE"
+        }
+    }
+}

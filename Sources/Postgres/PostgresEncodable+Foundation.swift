@@ -1,0 +1,70 @@
+public import Foundation
+
+/// Seconds between PostgreSQL's epoch (2000-01-01) and Foundation's reference date (2001-01-01).
+let postgresEpochOffset: TimeInterval = 31_622_400
+
+extension Date: PostgresArrayElement {
+    public static var postgresType: PostgresDataType { .timestamptz }
+    public static var postgresArrayType: PostgresDataType { .timestamptzArray }
+
+    /// Sent as `timestamptz`: microseconds since 2000-01-01 UTC.
+    public func encode(into buffer: inout [UInt8]) {
+        let microseconds = ((timeIntervalSinceReferenceDate + postgresEpochOffset) * 1_000_000).rounded()
+        buffer.appendBigEndian(Int64(microseconds))
+    }
+}
+
+extension UUID: PostgresArrayElement {
+    public static var postgresType: PostgresDataType { .uuid }
+    public static var postgresArrayType: PostgresDataType { .uuidArray }
+    public func encode(into buffer: inout [UInt8]) {
+        Swift.withUnsafeBytes(of: uuid) { buffer.append(contentsOf: $0) }
+    }
+}
+
+extension Data: PostgresArrayElement {
+    public static var postgresType: PostgresDataType { .bytea }
+    public static var postgresArrayType: PostgresDataType { .byteaArray }
+    public func encode(into buffer: inout [UInt8]) { buffer.append(contentsOf: self) }
+}
+
+/// A `Codable` value stored as `jsonb`.
+///
+/// ```swift
+/// try await db.query("INSERT INTO jobs (args) VALUES (\(PostgresJSON(args)))")
+/// let args = try row.decode(PostgresJSON<Args>.self).value
+/// ```
+public struct PostgresJSON<Value: Codable & Sendable>: Sendable, PostgresArrayElement {
+    /// The wrapped value.
+    public var value: Value
+
+    /// Wraps a value.
+    public init(_ value: Value) { self.value = value }
+
+    public static var postgresType: PostgresDataType { .jsonb }
+    public static var postgresArrayType: PostgresDataType { .jsonbArray }
+
+    /// Sent as jsonb version 1 followed by the JSON text. Dates are ISO 8601.
+    public func encode(into buffer: inout [UInt8]) {
+        buffer.append(1)
+        // Encoding a Codable value into JSON fails only for non-finite floats; those become null.
+        let data = (try? PostgresJSONCoding.encoder.encode(value)) ?? Data("null".utf8)
+        buffer.append(contentsOf: data)
+    }
+}
+
+/// The JSON encoder and decoder used for `jsonb` values.
+enum PostgresJSONCoding {
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+
+    static let decoder: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }()
+}

@@ -1,0 +1,107 @@
+import CLibPQ
+import Foundation
+
+/// The notifications arriving on one dedicated connection, as an `AsyncSequence`.
+///
+/// A thread of its own waits on the connection's socket with `poll`, so no
+/// time is spent sleeping or polling the server. The sequence ends with an
+/// error if the connection breaks; notifications sent meanwhile are lost, so
+/// a listener should also poll for the state it cares about after reconnecting.
+/// Ending iteration (or cancelling the iterating task) closes the connection.
+public struct PostgresNotifications: AsyncSequence, Sendable {
+    public typealias Element = PostgresNotification
+    let stream: AsyncThrowingStream<PostgresNotification, any Error>
+
+    public func makeAsyncIterator() -> AsyncThrowingStream<PostgresNotification, any Error>.AsyncIterator {
+        stream.makeAsyncIterator()
+    }
+}
+
+extension PostgresClient {
+    /// Opens a dedicated connection that listens on `channels` and returns its notifications.
+    ///
+    /// `LISTEN` is in effect when this returns, so a notification sent afterwards is delivered.
+    /// - Throws: `PostgresError` if the connection or `LISTEN` fails.
+    public func listen(on channels: String...) async throws -> PostgresNotifications {
+        try await listen(on: channels)
+    }
+
+    /// Opens a dedicated connection that listens on `channels` and returns its notifications.
+    public func listen(on channels: [String]) async throws -> PostgresNotifications {
+        let connection = try await PostgresConnection.connect(
+            configuration: configuration, id: 0, threads: threads)
+        do {
+            for channel in channels {
+                try await connection.execute(PostgresQuery(unsafeSQL: "LISTEN \(quoteIdentifier(channel))"))
+            }
+        } catch {
+            await connection.close()
+            throw error
+        }
+        let (stream, continuation) = AsyncThrowingStream<PostgresNotification, any Error>.makeStream(
+            bufferingPolicy: .bufferingNewest(10_000))
+        let loop = NotificationLoop(connection: connection, continuation: continuation)
+        continuation.onTermination = { _ in loop.stop() }
+        loop.start()
+        return PostgresNotifications(stream: stream)
+    }
+
+    /// Sends a notification on `channel` (outside any transaction).
+    public func notify(_ channel: String, payload: String = "") async throws {
+        try await execute("SELECT pg_notify(\(channel), \(payload))")
+    }
+}
+
+/// Double-quotes an identifier for SQL, doubling embedded quotes.
+func quoteIdentifier(_ name: String) -> String {
+    "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+}
+
+/// The thread that waits on a listening connection's socket and a wake-up pipe.
+final class NotificationLoop: @unchecked Sendable {
+    private let connection: PostgresConnection
+    private let continuation: AsyncThrowingStream<PostgresNotification, any Error>.Continuation
+    private let wake: (read: Int32, write: Int32)
+
+    init(connection: PostgresConnection, continuation: AsyncThrowingStream<PostgresNotification, any Error>.Continuation) {
+        self.connection = connection
+        self.continuation = continuation
+        var fds: [Int32] = [-1, -1]
+        _ = pipe(&fds)
+        self.wake = (fds[0], fds[1])
+    }
+
+    func start() {
+        let thread = Thread { [self] in
+            self.run()
+        }
+        thread.name = "postgres-listen"
+        thread.start()
+    }
+
+    /// Wakes the thread so that it closes the connection and exits.
+    func stop() {
+        var byte: UInt8 = 1
+        _ = write(wake.write, &byte, 1)
+    }
+
+    private func run() {
+        let outcome = connection.blockingWaitForNotifications(wake: wake.read) { notification in
+            continuation.yield(notification)
+        }
+        close(wake.read)
+        close(wake.write)
+        Task { await connection.close() }
+        switch outcome {
+        case .stopped: continuation.finish()
+        case .failed(let error): continuation.finish(throwing: error)
+        }
+    }
+}
+
+extension PostgresConnection {
+    enum WaitOutcome {
+        case stopped
+        case failed(PostgresError)
+    }
+}

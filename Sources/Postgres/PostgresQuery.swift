@@ -1,0 +1,119 @@
+/// SQL text with bound parameters.
+///
+/// String interpolation binds each value as `$1`, `$2`, ...: the value never
+/// becomes part of the SQL text.
+///
+/// ```swift
+/// let rows = try await db.query("SELECT name FROM units WHERE id = \(unitID)")
+/// ```
+///
+/// Text that must become SQL (an identifier from a closed list) goes through the
+/// loud `unsafeRaw:` interpolation or `init(unsafeSQL:)`.
+public struct PostgresQuery: Sendable, ExpressibleByStringInterpolation, CustomStringConvertible {
+    /// The SQL text with `$n` placeholders.
+    public var sql: String
+    /// The values bound to the placeholders.
+    public var bindings: PostgresBindings
+
+    /// Creates a query from trusted SQL text and its bindings.
+    ///
+    /// Never build `sql` from user input: bind values instead.
+    public init(unsafeSQL sql: String, bindings: PostgresBindings = PostgresBindings()) {
+        self.sql = sql
+        self.bindings = bindings
+    }
+
+    public init(stringLiteral value: String) {
+        self.sql = value
+        self.bindings = PostgresBindings()
+    }
+
+    public init(stringInterpolation: StringInterpolation) {
+        self.sql = stringInterpolation.sql
+        self.bindings = stringInterpolation.bindings
+    }
+
+    /// The SQL text with bound values masked.
+    public var description: String {
+        bindings.count == 0 ? sql : "\(sql) [\(bindings.count) bound values: ****]"
+    }
+
+    /// Builds a query's text and bindings.
+    public struct StringInterpolation: StringInterpolationProtocol, Sendable {
+        var sql: String
+        var bindings: PostgresBindings
+
+        public init(literalCapacity: Int, interpolationCount: Int) {
+            sql = ""
+            sql.reserveCapacity(literalCapacity + interpolationCount * 3)
+            bindings = PostgresBindings(capacity: interpolationCount)
+        }
+
+        public mutating func appendLiteral(_ literal: String) {
+            sql += literal
+        }
+
+        /// Binds a value as the next `$n` parameter.
+        public mutating func appendInterpolation<Value: PostgresEncodable>(_ value: Value) {
+            bindings.append(value)
+            sql += "$\(bindings.count)"
+        }
+
+        /// Binds an optional value; `nil` is sent as NULL of the wrapped type.
+        public mutating func appendInterpolation<Value: PostgresEncodable>(_ value: Value?) {
+            if let value {
+                bindings.append(value)
+            } else {
+                bindings.appendNull(type: Value.postgresType)
+            }
+            sql += "$\(bindings.count)"
+        }
+
+        /// Inserts text into the SQL itself. Only for identifiers or fragments from a closed set.
+        public mutating func appendInterpolation(unsafeRaw text: String) {
+            sql += text
+        }
+    }
+}
+
+/// The parameter values of a query, in binary format.
+public struct PostgresBindings: Sendable {
+    /// The type OID of each parameter.
+    var types: [UInt32]
+    /// Each parameter's bytes, back to back.
+    var bytes: [UInt8]
+    /// Where each parameter starts in `bytes`.
+    var offsets: [Int]
+    /// Each parameter's length, or -1 for NULL.
+    var lengths: [Int32]
+
+    /// An empty list.
+    public init(capacity: Int = 0) {
+        types = []
+        bytes = []
+        offsets = []
+        lengths = []
+        types.reserveCapacity(capacity)
+        offsets.reserveCapacity(capacity)
+        lengths.reserveCapacity(capacity)
+    }
+
+    /// The number of parameters.
+    public var count: Int { types.count }
+
+    /// Appends a value.
+    public mutating func append<Value: PostgresEncodable>(_ value: Value) {
+        let start = bytes.count
+        value.encode(into: &bytes)
+        types.append(Value.postgresType.oid)
+        offsets.append(start)
+        lengths.append(Int32(bytes.count - start))
+    }
+
+    /// Appends SQL NULL of the given type.
+    public mutating func appendNull(type: PostgresDataType) {
+        types.append(type.oid)
+        offsets.append(bytes.count)
+        lengths.append(-1)
+    }
+}

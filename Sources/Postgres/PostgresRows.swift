@@ -1,0 +1,156 @@
+/// The result of a query: its columns, its rows and its command tag.
+///
+/// Values are copied out of libpq on the connection's thread, so a
+/// `PostgresRows` is a plain value that can cross tasks.
+public struct PostgresRows: Sendable, RandomAccessCollection {
+    /// A result column.
+    public struct Column: Sendable, Hashable {
+        /// The column's name (its alias in the select list).
+        public var name: String
+        /// The column's PostgreSQL type.
+        public var dataType: PostgresDataType
+    }
+
+    /// The columns, in select-list order.
+    public let columns: [Column]
+    /// The command tag, for example `INSERT 0 3` or `UPDATE 1`.
+    public let commandTag: String
+    /// Rows changed by INSERT, UPDATE, DELETE, MERGE or returned by SELECT, from the command tag.
+    public let affectedRows: Int
+    let storage: Storage
+
+    final class Storage: Sendable {
+        let bytes: [UInt8]
+        /// Per cell (row-major): the offset into `bytes`.
+        let offsets: [Int]
+        /// Per cell: the length, or -1 for NULL.
+        let lengths: [Int32]
+        let rowCount: Int
+
+        init(bytes: [UInt8], offsets: [Int], lengths: [Int32], rowCount: Int) {
+            self.bytes = bytes
+            self.offsets = offsets
+            self.lengths = lengths
+            self.rowCount = rowCount
+        }
+    }
+
+    init(columns: [Column], commandTag: String, affectedRows: Int, storage: Storage) {
+        self.columns = columns
+        self.commandTag = commandTag
+        self.affectedRows = affectedRows
+        self.storage = storage
+    }
+
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { storage.rowCount }
+    public subscript(position: Int) -> PostgresRow { PostgresRow(rows: self, index: position) }
+
+    /// Decodes every row into the given column types.
+    public func decode<each T: PostgresDecodable>(_ types: (repeat each T).Type) throws -> [(repeat each T)] {
+        try map { row in try row.decode(types) }
+    }
+
+    /// Decodes every row's only column.
+    public func decode<Value: PostgresDecodable>(_ type: Value.Type) throws -> [Value] {
+        try map { row in try row.decode(type) }
+    }
+
+    /// Decodes the only row, or returns nil when there is none. Throws when there are several.
+    public func single<each T: PostgresDecodable>(_ types: (repeat each T).Type) throws -> (repeat each T)? {
+        guard let first else { return nil }
+        guard count == 1 else {
+            throw PostgresError(code: .invalidQuery, message: "expected at most one row, got \(count)")
+        }
+        let value: (repeat each T) = try first.decode((repeat each T).self)
+        return value
+    }
+
+    /// The index of the column with this name, if any.
+    public func columnIndex(named name: String) -> Int? {
+        columns.firstIndex { $0.name == name }
+    }
+}
+
+/// One row of a result.
+public struct PostgresRow: Sendable {
+    let rows: PostgresRows
+    let index: Int
+
+    /// The number of columns.
+    public var columnCount: Int { rows.columns.count }
+
+    /// Whether the column at `column` is NULL.
+    public func isNull(_ column: Int) -> Bool {
+        rows.storage.lengths[index * rows.columns.count + column] < 0
+    }
+
+    /// Decodes the row's columns, in order, into the given types.
+    ///
+    /// ```swift
+    /// let (id, name) = try row.decode((Int, String).self)
+    /// ```
+    /// - Throws: `PostgresDecodingError` naming the column and the expected type.
+    public func decode<each T: PostgresDecodable>(_: (repeat each T).Type) throws -> (repeat each T) {
+        var wanted = 0
+        for _ in repeat (each T).self { wanted += 1 }
+        guard wanted == columnCount else {
+            throw PostgresDecodingError(
+                column: rows.columns.map(\.name).joined(separator: ", "), columnIndex: 0,
+                expectedType: "\(wanted) columns", postgresType: .unknown,
+                reason: "has \(columnCount) columns")
+        }
+        var column = 0
+        func next<U: PostgresDecodable>(_: U.Type) throws -> U {
+            defer { column += 1 }
+            return try decode(U.self, at: column)
+        }
+        return (repeat try next((each T).self))
+    }
+
+    /// Decodes the row's only column.
+    public func decode<Value: PostgresDecodable>(_: Value.Type) throws -> Value {
+        guard columnCount == 1 else {
+            throw PostgresDecodingError(
+                column: rows.columns.map(\.name).joined(separator: ", "), columnIndex: 0,
+                expectedType: "one column of \(Value.self)", postgresType: .unknown, reason: "has \(columnCount) columns")
+        }
+        return try decode(Value.self, at: 0)
+    }
+
+    /// Decodes the column at position `column` (from 0).
+    public func decode<Value: PostgresDecodable>(_: Value.Type, at column: Int) throws -> Value {
+        let columns = rows.columns
+        guard column >= 0 && column < columns.count else {
+            throw PostgresDecodingError(
+                column: "#\(column)", columnIndex: column, expectedType: "\(Value.self)", postgresType: .unknown,
+                reason: "does not exist (the row has \(columns.count) columns)")
+        }
+        let storage = rows.storage
+        let cell = index * columns.count + column
+        let length = Int(storage.lengths[cell])
+        do {
+            if length < 0 { return try Value.decodeNull() }
+            let offset = storage.offsets[cell]
+            return try storage.bytes.withUnsafeBytes { buffer throws(PostgresDecodingFailure) in
+                try Value.decode(
+                    from: UnsafeRawBufferPointer(rebasing: buffer[offset..<offset + length]),
+                    type: columns[column].dataType)
+            }
+        } catch let error as PostgresDecodingFailure {
+            throw PostgresDecodingError(
+                column: columns[column].name, columnIndex: column, expectedType: "\(Value.self)",
+                postgresType: columns[column].dataType, reason: error.reason)
+        }
+    }
+
+    /// Decodes the column with this name.
+    public func decode<Value: PostgresDecodable>(_: Value.Type, column name: String) throws -> Value {
+        guard let column = rows.columnIndex(named: name) else {
+            throw PostgresDecodingError(
+                column: name, columnIndex: -1, expectedType: "\(Value.self)", postgresType: .unknown,
+                reason: "is not in the result (columns: \(rows.columns.map(\.name).joined(separator: ", ")))")
+        }
+        return try decode(Value.self, at: column)
+    }
+}

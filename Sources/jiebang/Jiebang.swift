@@ -1,0 +1,49 @@
+import ArgumentParser
+import Foundation
+import Logging
+
+/// The `jiebang` command: the server, the workers and the operator's tools in one binary.
+@main
+struct JiebangCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "jiebang",
+        abstract: "揭榜挂帅: open competition for key technology tasks.",
+        subcommands: [ServeCommand.self, MigrateCommand.self, DatabaseCommand.self],
+        defaultSubcommand: ServeCommand.self)
+}
+
+/// Options every command that touches the database shares.
+struct DatabaseOptions: ParsableArguments {
+    @Option(
+        name: .customLong("data-dir"),
+        help: "Folder of the embedded PostgreSQL, used when DATABASE_URL and PG* are unset (env JIEBANG_DATA_DIR).")
+    var dataDirectory: String?
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error (env LOG_LEVEL).")
+    var logLevel: String?
+
+    /// The settings read once from the environment and the options; bootstraps logging.
+    ///
+    /// Call once per process.
+    func settings(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Settings {
+        let levelText = logLevel ?? environment["LOG_LEVEL"] ?? "info"
+        guard let level = Logger.Level(rawValue: levelText.lowercased()) else {
+            throw CommandFailure("--log-level: \(levelText) is not one of trace, debug, info, notice, warning, error")
+        }
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        return Settings(
+            environment: environment,
+            dataDirectory: URL(fileURLWithPath: dataDirectory ?? environment["JIEBANG_DATA_DIR"] ?? ".jiebang"),
+            logLevel: level)
+    }
+}
+
+/// A failure the CLI reports as one line and a non-zero exit.
+struct CommandFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,59 @@
+import Foundation
+import Logging
+import Postgres
+
+/// What the CLI read from its environment and options, once.
+struct Settings {
+    let environment: [String: String]
+    /// Where the embedded cluster lives (`<data-dir>/postgres`).
+    let dataDirectory: URL
+    let logLevel: Logger.Level
+
+    /// Whether a database is configured (`DATABASE_URL` or libpq's own variables).
+    var usesEmbeddedDatabase: Bool {
+        ["DATABASE_URL", "PGHOST", "PGHOSTADDR", "PGDATABASE", "PGSERVICE"].allSatisfy {
+            (environment[$0] ?? "").isEmpty
+        }
+    }
+
+    func logger(_ label: String) -> Logger {
+        var logger = Logger(label: label)
+        logger.logLevel = logLevel
+        return logger
+    }
+
+    /// The embedded cluster in the data folder.
+    func cluster() throws -> PostgresCluster {
+        try PostgresCluster(
+            configuration: .init(directory: dataDirectory.appending(path: "postgres")),
+            logger: logger("jiebang.postgres.cluster"))
+    }
+
+    /// Connects to the configured database, or starts the embedded cluster and connects to it.
+    /// - Returns: the pool, and the cluster if this call started it (so the caller stops it at exit).
+    /// - Throws: `CommandFailure` with libpq's message on one line when the database cannot be reached.
+    func openDatabase(maximumConnections: Int = 10) async throws -> (PostgresClient, startedCluster: PostgresCluster?) {
+        var configuration = PostgresConfiguration.fromEnvironment(environment)
+        configuration.maximumConnections = maximumConnections
+        var started: PostgresCluster?
+        if usesEmbeddedDatabase {
+            let cluster = try cluster()
+            do {
+                if try await cluster.start() { started = cluster }
+            } catch let failure as PostgresCluster.Failure {
+                throw CommandFailure("cannot start the embedded PostgreSQL: \(failure.description)")
+            }
+            configuration.connectionString = cluster.connectionString()
+        }
+        let client = PostgresClient(configuration: configuration, logger: logger("jiebang.postgres"))
+        do {
+            _ = try await client.query("SELECT 1")
+        } catch let error as PostgresError {
+            await client.close()
+            try? started?.stop()
+            let source = usesEmbeddedDatabase ? "the embedded PostgreSQL" : "PostgreSQL (check DATABASE_URL / PG* variables)"
+            throw CommandFailure("cannot connect to \(source): \(error.message)")
+        }
+        return (client, started)
+    }
+}

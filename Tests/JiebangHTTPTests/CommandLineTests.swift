@@ -1,0 +1,62 @@
+import Foundation
+import JiebangTesting
+import Postgres
+import Testing
+
+/// Runs the built `jiebang` binary as a user would.
+@Suite("The jiebang command")
+struct CommandLineTests {
+    /// The `jiebang` executable beside the test bundle in the build folder.
+    static var binary: URL {
+        var folder = Bundle.main.bundleURL
+        while folder.path != "/" {
+            let candidate = folder.appending(path: "jiebang")
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: candidate.path, isDirectory: &isDirectory), !isDirectory.boolValue {
+                return candidate
+            }
+            folder.deleteLastPathComponent()
+        }
+        return TestDatabase.packageRoot.appending(path: ".build/debug/jiebang")
+    }
+
+    static func run(_ arguments: [String], environment: [String: String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        process.environment = environment
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    @Test("A bad DATABASE_URL gives a one-line error and a non-zero exit", arguments: [
+        "postgresql://nobody@127.0.0.1:1/jiebang",
+        "host=/nonexistent/folder port=5",
+        "postgresql://[broken",
+    ])
+    func badDatabaseURL(url: String) throws {
+        let (status, output) = try Self.run(["migrate"], environment: ["DATABASE_URL": url, "PATH": "/usr/bin:/bin"])
+        #expect(status != 0)
+        let lines = output.split(separator: "\n")
+        #expect(lines.count == 1)
+        #expect(output.contains("cannot connect to PostgreSQL"))
+    }
+
+    @Test("migrate --status lists the embedded migrations against a real database")
+    func migrateStatus() async throws {
+        let server = try await TestDatabase.serverConnectionString()
+        try await TestDatabase.withFreshDatabase { db in
+            let name = try await db.query("SELECT current_database()").first!.decode(String.self)
+            let (status, output) = try Self.run(
+                ["migrate", "--status"], environment: ["DATABASE_URL": server + " dbname=\(name)", "PATH": "/usr/bin:/bin"])
+            #expect(status == 0)
+            #expect(output.contains("0001     applied"))
+            #expect(output.contains("foundation"))
+        }
+    }
+}

@@ -1,0 +1,58 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import JiebangHTTP
+import JiebangTesting
+import Logging
+import Postgres
+import Testing
+
+@Suite("Health and readiness")
+struct HealthTests {
+    @Test("/healthz answers 200 and /readyz answers 200 when the database is reachable")
+    func ready() async throws {
+        try await TestDatabase.withFreshDatabase { db in
+            let app = buildApplication(configuration: HTTPConfiguration(), database: db, logger: Logger(label: "test"))
+            try await app.test(.router) { client in
+                try await client.execute(uri: "/healthz", method: .get) { response in
+                    #expect(response.status == .ok)
+                }
+                try await client.execute(uri: "/readyz", method: .get) { response in
+                    #expect(response.status == .ok)
+                    #expect(String(buffer: response.body) == "ready\n")
+                }
+            }
+        }
+    }
+
+    @Test("/readyz answers 503 as problem+json when the database cannot be reached")
+    func notReady() async throws {
+        let db = PostgresClient(
+            configuration: PostgresConfiguration(connectionString: "host=/nonexistent port=1", minimumConnections: 0))
+        let app = buildApplication(configuration: HTTPConfiguration(), database: db, logger: Logger(label: "test"))
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/readyz", method: .get) { response in
+                #expect(response.status == .serviceUnavailable)
+                #expect(response.headers[.contentType]?.hasPrefix("application/problem+json") == true)
+                let problem = try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any]
+                #expect(problem?["status"] as? Int == 503)
+                #expect((problem?["detail"] as? String)?.isEmpty == false)
+            }
+            try await client.execute(uri: "/healthz", method: .get) { response in
+                #expect(response.status == .ok)
+            }
+        }
+    }
+
+    @Test("An unknown route is a 404 problem document, not a bare error")
+    func unknownRoute() async throws {
+        let db = PostgresClient(configuration: PostgresConfiguration(connectionString: "host=/nonexistent port=1", minimumConnections: 0))
+        let app = buildApplication(configuration: HTTPConfiguration(), database: db, logger: Logger(label: "test"))
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/v1/nothing-here", method: .get) { response in
+                #expect(response.status == .notFound)
+                #expect(response.headers[.contentType]?.hasPrefix("application/problem+json") == true)
+            }
+        }
+    }
+}

@@ -1,0 +1,126 @@
+public import Foundation
+import Jiebang
+public import Postgres
+
+/// Databases for tests: each test gets its own, cloned from a migrated template.
+///
+/// The server is `JIEBANG_TEST_DATABASE_URL` (a connection string to a role
+/// that may create databases) when set; otherwise a private cluster in
+/// `.build/test-postgres`, started once and left running for later runs.
+/// The template is migrated once per schema version; cloning it takes a few
+/// milliseconds, so tests run in parallel and never see each other's rows.
+public enum TestDatabase {
+    /// The server's maintenance connection string (to its `postgres` database).
+    public static func serverConnectionString() async throws -> String {
+        try await server.value
+    }
+
+    private static let server = Task<String, any Error> {
+        if let url = ProcessInfo.processInfo.environment["JIEBANG_TEST_DATABASE_URL"], !url.isEmpty {
+            return url
+        }
+        let cluster = try testCluster()
+        try await cluster.start()
+        return cluster.connectionString(database: "postgres")
+    }
+
+    /// The private test cluster (fast, not durable).
+    public static func testCluster() throws -> PostgresCluster {
+        var configuration = PostgresCluster.Configuration(directory: packageRoot.appending(path: ".build/test-postgres"))
+        configuration.durable = false
+        return try PostgresCluster(configuration: configuration)
+    }
+
+    /// The package's root folder.
+    public static let packageRoot: URL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    private static let template = Task<String, any Error> {
+        let server = try await TestDatabase.server.value
+        let migrations = try JiebangSchema.migrations()
+        let name = "jiebang_template_" + String(stableHash(migrations.map(\.sql).joined(separator: "\u{0}")).prefix(12))
+        let admin = PostgresClient(configuration: PostgresConfiguration(connectionString: server, minimumConnections: 0, maximumConnections: 1))
+        do {
+            try await admin.withConnection { connection in
+                try await connection.execute("SELECT pg_advisory_lock(\(Int64(0x7465_7374)))")
+                let exists = try await connection.query("SELECT 1 FROM pg_database WHERE datname = \(name)").count > 0
+                if !exists {
+                    let building = name + "_building"
+                    try await connection.execute(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(building) WITH (FORCE)"))
+                    try await connection.execute(PostgresQuery(unsafeSQL: "CREATE DATABASE \(building)"))
+                    var configuration = PostgresConfiguration(connectionString: server, minimumConnections: 0, maximumConnections: 1)
+                    configuration.databaseName = building
+                    let client = PostgresClient(configuration: configuration)
+                    do {
+                        try await Migrator(client: client, migrations: migrations).migrate()
+                    } catch {
+                        await client.close()
+                        throw error
+                    }
+                    await client.close()
+                    try await connection.execute(PostgresQuery(unsafeSQL: "ALTER DATABASE \(building) RENAME TO \(name)"))
+                }
+                try await connection.execute("SELECT pg_advisory_unlock(\(Int64(0x7465_7374)))")
+            }
+        } catch {
+            await admin.close()
+            throw error
+        }
+        await admin.close()
+        return name
+    }
+
+    /// Runs `body` with a pool on a new database holding the migrated schema; drops it afterwards.
+    /// - Parameters:
+    ///   - maximumConnections: the pool's size. Default 8.
+    public static func withFreshDatabase<Result: Sendable>(
+        maximumConnections: Int = 8,
+        _ body: (PostgresClient) async throws -> Result
+    ) async throws -> Result {
+        try await withEmptyDatabase(template: try await template.value, maximumConnections: maximumConnections, body)
+    }
+
+    /// Runs `body` with a pool on a new database cloned from `template` (default: an empty one).
+    public static func withEmptyDatabase<Result: Sendable>(
+        template: String = "template1",
+        maximumConnections: Int = 8,
+        _ body: (PostgresClient) async throws -> Result
+    ) async throws -> Result {
+        let server = try await TestDatabase.server.value
+        let name = "test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(20)
+        let admin = PostgresClient(configuration: PostgresConfiguration(connectionString: server, minimumConnections: 0, maximumConnections: 1))
+        defer { Task { await admin.close() } }
+        try await admin.execute(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name) TEMPLATE \(template)"))
+        var configuration = PostgresConfiguration(connectionString: server, minimumConnections: 0, maximumConnections: maximumConnections)
+        configuration.databaseName = String(name)
+        let client = PostgresClient(configuration: configuration)
+        let result: Result
+        do {
+            result = try await body(client)
+        } catch {
+            await client.close()
+            _ = try? await admin.execute(PostgresQuery(unsafeSQL: "DROP DATABASE \(name) WITH (FORCE)"))
+            throw error
+        }
+        await client.close()
+        try await admin.execute(PostgresQuery(unsafeSQL: "DROP DATABASE \(name) WITH (FORCE)"))
+        return result
+    }
+
+    /// The connection string of `server` for database `name`, for clients a test makes itself.
+    public static func configuration(database name: String, maximumConnections: Int = 4) async throws -> PostgresConfiguration {
+        var configuration = PostgresConfiguration(connectionString: try await server.value, minimumConnections: 0, maximumConnections: maximumConnections)
+        configuration.databaseName = name
+        return configuration
+    }
+}
+
+/// FNV-1a, for template names.
+func stableHash(_ text: String) -> String {
+    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    for byte in text.utf8 {
+        hash ^= UInt64(byte)
+        hash = hash &* 0x100_0000_01b3
+    }
+    return String(hash, radix: 16)
+}
