@@ -1,0 +1,357 @@
+public import Foundation
+public import Logging
+public import Postgres
+public import ServiceLifecycle
+import Synchronization
+
+/// Runs the jobs of one queue: claims them in batches sized by free slots,
+/// runs each with its handler, and records outcomes in batches.
+///
+/// It wakes on `NOTIFY` (see `JobClient`) and polls every `pollInterval` in
+/// case a notification was lost. While jobs run their leases are renewed; a
+/// job cancelled by an operator or whose lease was lost is stopped. On
+/// graceful shutdown it stops claiming, lets running jobs finish for up to
+/// `drainTimeout`, then cancels the rest and hands them back at once
+/// without spending their attempt.
+public final class JobWorker: Service, Sendable {
+    /// How a worker runs.
+    public struct Configuration: Sendable {
+        /// The queue it serves. Default `default`.
+        public var queue = "default"
+        /// How many jobs run at once. Default 100.
+        public var concurrency = 100
+        /// The most jobs claimed in one statement. Default 100.
+        public var claimBatch = 100
+        /// How often to look for jobs when no notification comes. Default 1 second.
+        public var pollInterval: Duration = .seconds(1)
+        /// How long a claimed job is held without renewal; renewed every third of it. Default 30 seconds.
+        public var leaseDuration: Duration = .seconds(30)
+        /// How long running jobs may finish after shutdown begins. Default 30 seconds.
+        public var drainTimeout: Duration = .seconds(30)
+        /// The most outcomes written in one statement. Default 500.
+        public var completionBatch = 500
+        /// This worker's name, recorded as the lease owner. Default host/pid/random.
+        public var name = "\(ProcessInfo.processInfo.hostName)/\(getpid())/\(UInt16.random(in: 0...UInt16.max))"
+
+        /// Creates a configuration with the defaults.
+        public init(queue: String = "default") { self.queue = queue }
+    }
+
+    /// Why a running job's task was cancelled.
+    private enum StopReason { case shutdown, leaseLost, cancelRequested }
+
+    private struct State {
+        var running: [Int: Task<Void, Never>] = [:]
+        var stopReasons: [Int: StopReason] = [:]
+        var completions: [JobStore.Completion] = []
+        var released: [Int] = []
+        var shuttingDown = false
+        var queueMayHaveMore = false
+    }
+
+    let client: PostgresClient
+    let registry: JobRegistry
+    let configuration: Configuration
+    let logger: Logger
+    let now: @Sendable () -> Date
+    private let state = Mutex(State())
+    private let wake: (stream: AsyncStream<Void>, continuation: AsyncStream<Void>.Continuation)
+    private let flush: (stream: AsyncStream<Void>, continuation: AsyncStream<Void>.Continuation)
+
+    /// Creates a worker.
+    /// - Parameters:
+    ///   - client: the database pool.
+    ///   - registry: the handlers, by kind.
+    ///   - configuration: queue, concurrency, timings.
+    ///   - logger: logs carry `job.id` and `job.kind`.
+    ///   - now: the clock for backoff computations.
+    public init(
+        client: PostgresClient, registry: JobRegistry, configuration: Configuration = Configuration(),
+        logger: Logger = Logger(label: "jiebang.jobs"), now: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        self.client = client
+        self.registry = registry
+        self.configuration = configuration
+        self.logger = logger
+        self.now = now
+        self.wake = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
+        self.flush = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// The number of jobs running now.
+    public var runningCount: Int { state.withLock { $0.running.count } }
+
+    public func run() async throws {
+        var logger = self.logger
+        logger[metadataKey: "worker"] = "\(configuration.name)"
+        logger[metadataKey: "job.queue"] = "\(configuration.queue)"
+        logger.info("worker started", metadata: ["concurrency": "\(configuration.concurrency)"])
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.listenLoop() }
+            group.addTask { await self.pollLoop() }
+            group.addTask { await self.leaseLoop() }
+            let flusher = Task { await self.flushLoop() }
+            await withGracefulShutdownHandler {
+                await self.claimLoop()
+            } onGracefulShutdown: {
+                self.state.withLock { $0.shuttingDown = true }
+                self.wake.continuation.finish()
+            }
+            await self.drain()
+            group.cancelAll()
+            self.flush.continuation.finish()
+            await flusher.value
+        }
+        await writeOutcomes()
+        logger.info("worker stopped")
+    }
+
+    // MARK: - Claiming
+
+    private func claimLoop() async {
+        wake.continuation.yield()
+        for await _ in wake.stream {
+            if Task.isCancelled || state.withLock({ $0.shuttingDown }) { return }
+            await claimWhileFree()
+        }
+    }
+
+    private func claimWhileFree() async {
+        while true {
+            let free = state.withLock { state -> Int in
+                state.shuttingDown ? 0 : configuration.concurrency - state.running.count
+            }
+            guard free > 0 else { return }
+            let limit = min(free, configuration.claimBatch)
+            let jobs: [Job]
+            do {
+                jobs = try await client.withConnection { db in
+                    try await JobStore.claim(
+                        queue: configuration.queue, limit: limit, owner: configuration.name,
+                        lease: configuration.leaseDuration, on: db)
+                }
+            } catch {
+                logger.warning("claim failed", metadata: ["error": "\(error)", "job.queue": "\(configuration.queue)"])
+                try? await Task.sleep(for: .milliseconds(500))
+                return
+            }
+            state.withLock { $0.queueMayHaveMore = jobs.count == limit }
+            for job in jobs { start(job) }
+            if jobs.count < limit { return }
+        }
+    }
+
+    private func start(_ job: Job) {
+        state.withLock { state in
+            let task = Task { await self.execute(job) }
+            state.running[job.id] = task
+        }
+    }
+
+    // MARK: - Running one job
+
+    private func execute(_ job: Job) async {
+        var logger = self.logger
+        logger[metadataKey: "job.id"] = "\(job.id)"
+        logger[metadataKey: "job.kind"] = "\(job.kind)"
+        let outcome: JobOutcome
+        var completedInTransaction = false
+        if let entry = registry.entry(for: job.kind) {
+            let timeout = job.timeout ?? entry.timeout
+            do {
+                switch entry.body {
+                case .plain(let handler):
+                    try await withTimeout(timeout) { try await handler(job) }
+                case .transactional(let handler):
+                    try await withTimeout(timeout) {
+                        try await self.client.withTransaction { db in
+                            try await handler(job, db)
+                            let completion = JobStore.Completion(
+                                jobID: job.id,
+                                transition: JobTransition.after(
+                                    .succeeded, attempt: job.attempt, maxAttempts: job.maxAttempts, now: self.now(),
+                                    policy: entry.retry),
+                                now: self.now())
+                            let updated = try await JobStore.complete([completion], owner: self.configuration.name, on: db)
+                            // The lease was lost (the job was rescued): roll the effects back.
+                            guard updated == [job.id] else { throw LeaseLost() }
+                        }
+                    }
+                    completedInTransaction = true
+                }
+                outcome = .succeeded
+            } catch {
+                outcome = self.outcome(of: error, job: job, timeout: timeout)
+            }
+            finish(job, outcome: outcome, policy: entry.retry, alreadyRecorded: completedInTransaction, logger: logger)
+        } else {
+            finish(
+                job, outcome: .failed(message: "no handler is registered for kind \(job.kind)"), policy: .default,
+                alreadyRecorded: false, logger: logger)
+        }
+    }
+
+    private struct LeaseLost: Error {}
+    private struct TimedOut: Error { let after: Duration }
+
+    private func outcome(of error: any Error, job: Job, timeout: Duration?) -> JobOutcome {
+        switch error {
+        case let snooze as JobSnooze: return .snoozed(for: snooze.delay)
+        case let cancel as JobCancel: return .cancelled(reason: cancel.reason)
+        case let timedOut as TimedOut: return .failed(message: "timed out after \(timedOut.after)")
+        default: return .failed(message: String(describing: error))
+        }
+    }
+
+    private func finish(_ job: Job, outcome: JobOutcome, policy: RetryPolicy, alreadyRecorded: Bool, logger: Logger) {
+        let reason = state.withLock { state -> StopReason? in
+            state.running[job.id] = nil
+            return state.stopReasons.removeValue(forKey: job.id)
+        }
+        switch reason {
+        case .shutdown:
+            if !alreadyRecorded { state.withLock { $0.released.append(job.id) } }
+            logger.info("job handed back at shutdown")
+        case .leaseLost:
+            logger.warning("job stopped: its lease was lost")
+        case .cancelRequested:
+            if !alreadyRecorded { record(job, .cancelled(reason: "cancelled by an operator"), policy: policy) }
+        case nil:
+            if !alreadyRecorded { record(job, outcome, policy: policy) }
+            switch outcome {
+            case .succeeded: logger.debug("job completed")
+            case .failed(let message): logger.warning("job failed", metadata: ["error": "\(message)", "job.attempt": "\(job.attempt)"])
+            case .snoozed(let delay): logger.debug("job snoozed", metadata: ["delay": "\(delay)"])
+            case .cancelled(let why): logger.notice("job cancelled", metadata: ["reason": "\(why)"])
+            }
+        }
+        flush.continuation.yield()
+        if state.withLock({ $0.queueMayHaveMore }) { wake.continuation.yield() }
+    }
+
+    private func record(_ job: Job, _ outcome: JobOutcome, policy: RetryPolicy) {
+        let now = self.now()
+        var random = SystemRandomNumberGenerator()
+        let transition = JobTransition.after(
+            outcome, attempt: job.attempt, maxAttempts: job.maxAttempts, now: now, policy: policy, random: &random)
+        state.withLock { $0.completions.append(JobStore.Completion(jobID: job.id, transition: transition, now: now)) }
+    }
+
+    private func withTimeout(_ timeout: Duration?, _ body: @escaping @Sendable () async throws -> Void) async throws {
+        guard let timeout else { return try await body() }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                throw TimedOut(after: timeout)
+            }
+            defer { group.cancelAll() }
+            try await group.next()
+        }
+    }
+
+    // MARK: - Writing outcomes
+
+    private func flushLoop() async {
+        for await _ in flush.stream {
+            await writeOutcomes()
+        }
+    }
+
+    private func writeOutcomes() async {
+        while true {
+            let (completions, released) = state.withLock { state in
+                let batch = Array(state.completions.prefix(configuration.completionBatch))
+                state.completions.removeFirst(batch.count)
+                defer { state.released = [] }
+                return (batch, state.released)
+            }
+            if completions.isEmpty && released.isEmpty { return }
+            do {
+                try await client.withConnection { db in
+                    try await JobStore.complete(completions, owner: configuration.name, on: db)
+                    try await JobStore.release(released, owner: configuration.name, on: db)
+                }
+            } catch {
+                // The jobs stay running under our lease; they are rescued when it expires.
+                logger.error("could not record job outcomes", metadata: ["error": "\(error)", "count": "\(completions.count)"])
+                return
+            }
+        }
+    }
+
+    // MARK: - Leases, notifications, polling
+
+    private func leaseLoop() async {
+        let interval = configuration.leaseDuration / 3
+        while !Task.isCancelled {
+            try? await Task.sleep(for: interval)
+            let ids = state.withLock { Array($0.running.keys) }
+            guard !ids.isEmpty else { continue }
+            do {
+                let held = try await client.withConnection { db in
+                    try await JobStore.renewLeases(ids, owner: configuration.name, lease: configuration.leaseDuration, on: db)
+                }
+                let heldIDs = Set(held.map(\.id))
+                let cancelled = Set(held.filter(\.cancelRequested).map(\.id))
+                state.withLock { state in
+                    for id in ids {
+                        guard let task = state.running[id] else { continue }
+                        if !heldIDs.contains(id) {
+                            state.stopReasons[id] = .leaseLost
+                            task.cancel()
+                        } else if cancelled.contains(id) {
+                            state.stopReasons[id] = .cancelRequested
+                            task.cancel()
+                        }
+                    }
+                }
+            } catch {
+                logger.warning("could not renew leases", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    private func listenLoop() async {
+        while !Task.isCancelled {
+            do {
+                let notifications = try await client.listen(on: JobClient.channel)
+                // Jobs may have arrived while not listening.
+                wake.continuation.yield()
+                for try await notification in notifications where notification.payload == configuration.queue {
+                    wake.continuation.yield()
+                }
+            } catch {
+                if Task.isCancelled { return }
+                logger.warning("listening for jobs failed; polling until it works again", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: configuration.pollInterval)
+            }
+        }
+    }
+
+    private func pollLoop() async {
+        while !Task.isCancelled {
+            let jitter = Double.random(in: 0.8...1.2)
+            try? await Task.sleep(for: configuration.pollInterval * jitter)
+            wake.continuation.yield()
+        }
+    }
+
+    // MARK: - Shutdown
+
+    private func drain() async {
+        let deadline = ContinuousClock.now + configuration.drainTimeout
+        while ContinuousClock.now < deadline && runningCount > 0 {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        let remaining = state.withLock { state in
+            for id in state.running.keys { state.stopReasons[id] = .shutdown }
+            return Array(state.running.values)
+        }
+        if !remaining.isEmpty {
+            logger.notice("cancelling jobs still running at shutdown", metadata: ["count": "\(remaining.count)"])
+        }
+        for task in remaining { task.cancel() }
+        for task in remaining { await task.value }
+    }
+}
