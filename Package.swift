@@ -78,6 +78,7 @@ let package = Package(
             dependencies: [
                 "JiebangHTTP",
                 "Jiebang",
+                "JobQueue",
                 "Postgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -89,6 +90,17 @@ let package = Package(
             name: "PostgresBenchmark",
             dependencies: ["Postgres"],
             path: "Benchmarks/PostgresBenchmark",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "QueueBenchmark",
+            dependencies: [
+                "JobQueue", "Postgres", "Jiebang",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            path: "Benchmarks/QueueBenchmark",
             swiftSettings: swiftSettings
         ),
         .target(
@@ -104,7 +116,10 @@ let package = Package(
         ),
         .testTarget(
             name: "JobQueueTests",
-            dependencies: ["JobQueue", "JiebangTesting", "Postgres"],
+            dependencies: [
+                "JobQueue", "JiebangTesting", "Postgres",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
