@@ -1,6 +1,7 @@
 public import Hummingbird
 public import Logging
 public import Postgres
+public import Prometheus
 public import ServiceLifecycle
 
 /// Where the HTTP server listens.
@@ -25,21 +26,47 @@ public struct HTTPConfiguration: Sendable {
 /// - Parameters:
 ///   - configuration: where to listen.
 ///   - database: the connection pool; added as the first service.
+///   - metrics: the registry `/metrics` reports (the one the metrics factory writes to).
 ///   - services: further services (workers) to run with the server.
 ///   - logger: the application's logger.
 public func buildApplication(
     configuration: HTTPConfiguration,
     database: PostgresClient,
+    metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
     services: [any Service] = [],
     logger: Logger
 ) -> some ApplicationProtocol {
-    let router = Router(context: AppRequestContext.self)
-    router.add(middleware: ProblemMiddleware())
-    HealthController(database: database).addRoutes(to: router)
+    let router = operationsRouter(database: database, metrics: metrics)
     return Application(
         router: router,
         configuration: ApplicationConfiguration(
             address: .hostname(configuration.hostname, port: configuration.port), serverName: "jiebang"),
         services: [database] + services,
         logger: logger)
+}
+
+/// Builds the HTTP side of a worker process (`jiebang work`): `/healthz`, `/readyz` and `/metrics` only.
+public func buildOperationsApplication(
+    configuration: HTTPConfiguration,
+    database: PostgresClient,
+    metrics: PrometheusCollectorRegistry,
+    services: [any Service],
+    logger: Logger
+) -> some ApplicationProtocol {
+    Application(
+        router: operationsRouter(database: database, metrics: metrics),
+        configuration: ApplicationConfiguration(
+            address: .hostname(configuration.hostname, port: configuration.port), serverName: "jiebang-worker"),
+        services: [database] + services,
+        logger: logger)
+}
+
+/// The routes every process serves: health, readiness and metrics, behind problem+json errors.
+func operationsRouter(database: PostgresClient, metrics: PrometheusCollectorRegistry) -> Router<AppRequestContext> {
+    let router = Router(context: AppRequestContext.self)
+    router.add(middleware: ProblemMiddleware())
+    router.add(middleware: MetricsMiddleware())
+    HealthController(database: database).addRoutes(to: router)
+    MetricsController(registry: metrics).addRoutes(to: router)
+    return router
 }

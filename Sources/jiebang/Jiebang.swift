@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import Logging
+import Metrics
+import Prometheus
 
 /// The `jiebang` command: the server, the workers and the operator's tools in one binary.
 @main
@@ -8,7 +10,7 @@ struct JiebangCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "jiebang",
         abstract: "揭榜挂帅: open competition for key technology tasks.",
-        subcommands: [ServeCommand.self, MigrateCommand.self, DatabaseCommand.self],
+        subcommands: [ServeCommand.self, WorkCommand.self, JobsCommand.self, MigrateCommand.self, DatabaseCommand.self],
         defaultSubcommand: ServeCommand.self)
 }
 
@@ -22,7 +24,7 @@ struct DatabaseOptions: ParsableArguments {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error (env LOG_LEVEL).")
     var logLevel: String?
 
-    /// The settings read once from the environment and the options; bootstraps logging.
+    /// The settings read once from the environment and the options; bootstraps logging and metrics.
     ///
     /// Call once per process.
     func settings(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Settings {
@@ -35,8 +37,11 @@ struct DatabaseOptions: ParsableArguments {
             handler.logLevel = level
             return handler
         }
+        let metrics = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: metrics))
         return Settings(
             environment: environment,
+            metrics: metrics,
             dataDirectory: URL(fileURLWithPath: dataDirectory ?? environment["JIEBANG_DATA_DIR"] ?? ".jiebang"),
             logLevel: level)
     }

@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import Jiebang
 import JiebangHTTP
+import JobQueue
 import Logging
 import Postgres
 
@@ -23,19 +24,28 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(name: .customLong("no-migrate"), help: "Do not apply pending migrations; refuse to start if any are pending.")
     var noMigrate = false
 
+    @Flag(
+        inversion: .prefixedNo,
+        help: "Run the job workers in this process too (default: on with the embedded database, off otherwise).")
+    var withWorkers: Bool?
+
     func run() async throws {
         let settings = try database.settings()
         let logger = settings.logger("jiebang")
-        let portText = settings.environment["JIEBANG_PORT"]
-        guard let port = port ?? (portText.map { Int($0) } ?? 8080), (1...65535).contains(port) else {
-            throw CommandFailure("JIEBANG_PORT: \(portText ?? "") is not a port number (1-65535)")
-        }
-        let http = HTTPConfiguration(hostname: hostname ?? settings.environment["JIEBANG_HOST"] ?? "127.0.0.1", port: port)
+        let address = try settings.http(hostname: hostname, port: port, defaultPort: 8080)
+        let http = HTTPConfiguration(hostname: address.hostname, port: address.port)
 
-        let (client, startedCluster) = try await settings.openDatabase()
+        let (client, startedCluster) = try await settings.openDatabase(maximumConnections: 20)
         do {
             try await prepareSchema(client, migrate: !noMigrate, logger: logger)
-            let app = buildApplication(configuration: http, database: client, logger: logger)
+            let workers =
+                (withWorkers ?? settings.usesEmbeddedDatabase)
+                ? buildWorkerServices(
+                    configuration: WorkerConfiguration(), database: client, jobs: JobClient(),
+                    registry: ProductJobs.registry(), schedules: ProductJobs.schedules(), logger: settings.logger("jiebang.jobs"))
+                : []
+            let app = buildApplication(
+                configuration: http, database: client, metrics: settings.metrics, services: workers, logger: logger)
             try await app.runService()
         } catch {
             await client.close()

@@ -1,10 +1,13 @@
 import Foundation
 import Logging
 import Postgres
+import Prometheus
 
 /// What the CLI read from its environment and options, once.
 struct Settings {
     let environment: [String: String]
+    /// Where metrics are collected; `/metrics` reports it.
+    let metrics: PrometheusCollectorRegistry
     /// Where the embedded cluster lives (`<data-dir>/postgres`).
     let dataDirectory: URL
     let logLevel: Logger.Level
@@ -14,6 +17,15 @@ struct Settings {
         ["DATABASE_URL", "PGHOST", "PGHOSTADDR", "PGDATABASE", "PGSERVICE"].allSatisfy {
             (environment[$0] ?? "").isEmpty
         }
+    }
+
+    /// The HTTP address from `JIEBANG_HOST` / `JIEBANG_PORT` unless options override them.
+    func http(hostname: String?, port: Int?, defaultPort: Int, portVariable: String = "JIEBANG_PORT") throws -> HTTPAddress {
+        let portText = environment[portVariable]
+        guard let port = port ?? (portText.map { Int($0) } ?? defaultPort), (1...65535).contains(port) else {
+            throw CommandFailure("\(portVariable): \(portText ?? "") is not a port number (1-65535)")
+        }
+        return HTTPAddress(hostname: hostname ?? environment["JIEBANG_HOST"] ?? "127.0.0.1", port: port)
     }
 
     func logger(_ label: String) -> Logger {
@@ -56,4 +68,10 @@ struct Settings {
         }
         return (client, started)
     }
+}
+
+/// A host and port to listen on.
+struct HTTPAddress {
+    var hostname: String
+    var port: Int
 }

@@ -5,6 +5,7 @@ import JiebangHTTP
 import JiebangTesting
 import Logging
 import Postgres
+import Prometheus
 import Testing
 
 @Suite("Health and readiness")
@@ -40,6 +41,21 @@ struct HealthTests {
             }
             try await client.execute(uri: "/healthz", method: .get) { response in
                 #expect(response.status == .ok)
+            }
+        }
+    }
+
+    @Test("/metrics reports the registry in Prometheus text format, including the HTTP metrics")
+    func metrics() async throws {
+        let registry = PrometheusCollectorRegistry()
+        registry.makeCounter(name: "jiebang_test_marker_total").increment()
+        let db = PostgresClient(configuration: PostgresConfiguration(connectionString: "host=/nonexistent port=1", minimumConnections: 0))
+        let app = buildApplication(configuration: HTTPConfiguration(), database: db, metrics: registry, logger: Logger(label: "test"))
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/metrics", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.contentType]?.hasPrefix("text/plain; version=0.0.4") == true)
+                #expect(String(buffer: response.body).contains("jiebang_test_marker_total 1"))
             }
         }
     }

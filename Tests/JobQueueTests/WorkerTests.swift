@@ -35,7 +35,7 @@ struct WorkerTests {
             try await withRunning([worker]) {
                 // Give the listener time to start, then enqueue; the poll interval is a minute.
                 #expect(await eventually {
-                    (try? await db.count("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'LISTEN%'")) == 1
+                    (try? await db.count("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'")) == 1
                 })
                 let job = try await JobClient().enqueue(RecordEffect(label: "now"), using: db)
                 #expect(await eventually(timeout: .seconds(5)) { (try? await db.jobState(job.id)) == .completed })

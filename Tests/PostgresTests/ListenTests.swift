@@ -37,9 +37,9 @@ struct ListenTests {
         try await TestDatabase.withEmptyDatabase { db in
             let notifications = try await db.listen(on: "jobs_ready")
             #expect(await eventually {
-                (try? await db.query("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'LISTEN%'").first?.decode(Int.self)) == 1
+                (try? await db.query("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'").first?.decode(Int.self)) == 1
             })
-            try await db.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN%'")
+            try await db.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'")
             await #expect(throws: PostgresError.self) {
                 for try await _ in notifications {}
             }
@@ -53,11 +53,11 @@ struct ListenTests {
                 for try await _ in try await db.listen(on: "jobs_ready") {}
             }
             #expect(await eventually {
-                (try? await db.query("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'LISTEN%'").first?.decode(Int.self)) == 1
+                (try? await db.query("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'").first?.decode(Int.self)) == 1
             })
             task.cancel()
             #expect(await eventually {
-                (try? await db.query("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'LISTEN%'").first?.decode(Int.self)) == 0
+                (try? await db.query("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'").first?.decode(Int.self)) == 0
             })
         }
     }

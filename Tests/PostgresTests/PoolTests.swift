@@ -58,12 +58,12 @@ struct PoolTests {
             let started = ContinuousClock.now
             let sleeper = Task { try await db.execute("SELECT pg_sleep(30)") }
             #expect(await eventually {
-                (try? await db.query("SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(30)' AND state = 'active'").first?.decode(Int.self)) == 1
+                (try? await db.query("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query = 'SELECT pg_sleep(30)' AND state = 'active'").first?.decode(Int.self)) == 1
             })
             sleeper.cancel()
             await #expect(throws: CancellationError.self) { try await sleeper.value }
             #expect(ContinuousClock.now - started < .seconds(10))
-            let stillRunning = try await db.query("SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(30)' AND state = 'active'").first?.decode(Int.self)
+            let stillRunning = try await db.query("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query = 'SELECT pg_sleep(30)' AND state = 'active'").first?.decode(Int.self)
             let five = try await db.query("SELECT 5").first?.decode(Int.self)
             #expect(stillRunning == 0)
             #expect(five == 5)

@@ -41,8 +41,9 @@ public final class JobClient: Sendable {
         try options.validate()
         let inserted = try await JobStore.insert(
             .init(kind: Arguments.kind, arguments: try encode(arguments), options: options), on: db)
-        if !inserted.duplicate && (options.runAt.map { $0 <= Date() } ?? true) {
-            try await notify(queues: [options.queue], on: db)
+        if !inserted.duplicate {
+            JobMetrics.enqueued(kind: Arguments.kind, count: 1)
+            if options.runAt.map({ $0 <= Date() }) ?? true { try await notify(queues: [options.queue], on: db) }
         }
         return inserted
     }
@@ -68,6 +69,7 @@ public final class JobClient: Sendable {
             jobs.append(.init(kind: Arguments.kind, arguments: try encode(arguments), options: jobOptions))
         }
         let ids = try await JobStore.insertBatch(jobs, on: db)
+        JobMetrics.enqueued(kind: Arguments.kind, count: ids.count)
         if !ids.isEmpty && (options.runAt.map { $0 <= Date() } ?? true) {
             try await notify(queues: [options.queue], on: db)
         }

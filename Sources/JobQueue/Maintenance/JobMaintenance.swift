@@ -16,6 +16,8 @@ public struct JobMaintenance: Service {
         public var rescueInterval: Duration = .seconds(10)
         /// How often finished jobs are pruned. Default 1 minute.
         public var pruneInterval: Duration = .seconds(60)
+        /// How often the counts of unfinished jobs by state and kind are measured. Default 15 seconds.
+        public var statisticsInterval: Duration = .seconds(15)
         /// How long finished jobs are kept. Default 7 days.
         public var retention: Duration = .seconds(7 * 86_400)
         /// Rows per statement. Default 1,000.
@@ -51,6 +53,10 @@ public struct JobMaintenance: Service {
                 group.addTask { await every(configuration.promoteInterval) { _ = try await promoteOnce() } }
                 group.addTask { await every(configuration.rescueInterval) { _ = try await rescueOnce() } }
                 group.addTask { await every(configuration.pruneInterval) { _ = try await pruneOnce() } }
+                group.addTask {
+                    var reported = Set<[String]>()
+                    await every(configuration.statisticsInterval) { reported = try await measureOnce(previously: reported) }
+                }
                 await group.waitForAll()
             }
         }
@@ -99,6 +105,21 @@ public struct JobMaintenance: Service {
             total += rescued
             if rescued < configuration.batchSize { return total }
         }
+    }
+
+    /// Reports the number of unfinished jobs by state and kind; pairs that vanished are reported as 0.
+    /// - Returns: the (state, kind) pairs reported.
+    func measureOnce(previously: Set<[String]>) async throws -> Set<[String]> {
+        let rows = try await client.query(
+            "SELECT state::text, kind, count(*) FROM jobs WHERE state IN ('available', 'scheduled', 'running', 'retryable') GROUP BY 1, 2")
+        var reported = Set<[String]>()
+        for row in rows {
+            let (state, kind, count) = try row.decode((String, String, Int).self)
+            JobMetrics.count(state: state, kind: kind, count)
+            reported.insert([state, kind])
+        }
+        for pair in previously.subtracting(reported) { JobMetrics.count(state: pair[0], kind: pair[1], 0) }
+        return reported
     }
 
     /// Deletes finished jobs older than the retention period, in batches.

@@ -142,6 +142,7 @@ public final class JobWorker: Service, Sendable {
     }
 
     private func start(_ job: Job) {
+        JobMetrics.pickedUp(queue: job.queue, after: job.attemptedAt.timeIntervalSince(job.runAt))
         state.withLock { state in
             let task = Task { await self.execute(job) }
             state.running[job.id] = task
@@ -151,6 +152,8 @@ public final class JobWorker: Service, Sendable {
     // MARK: - Running one job
 
     private func execute(_ job: Job) async {
+        let started = ContinuousClock.now
+        defer { JobMetrics.ran(kind: job.kind, for: ContinuousClock.now - started) }
         var logger = self.logger
         logger[metadataKey: "job.id"] = "\(job.id)"
         logger[metadataKey: "job.kind"] = "\(job.kind)"
@@ -218,6 +221,7 @@ public final class JobWorker: Service, Sendable {
             if !alreadyRecorded { record(job, .cancelled(reason: "cancelled by an operator"), policy: policy) }
         case nil:
             if !alreadyRecorded { record(job, outcome, policy: policy) }
+            JobMetrics.finished(kind: job.kind, outcome: Self.label(outcome, job: job))
             switch outcome {
             case .succeeded: logger.debug("job completed")
             case .failed(let message): logger.warning("job failed", metadata: ["error": "\(message)", "job.attempt": "\(job.attempt)"])
@@ -227,6 +231,16 @@ public final class JobWorker: Service, Sendable {
         }
         flush.continuation.yield()
         if state.withLock({ $0.queueMayHaveMore }) { wake.continuation.yield() }
+    }
+
+    /// The metric label of an outcome: the state it leads to (or `snoozed`).
+    private static func label(_ outcome: JobOutcome, job: Job) -> String {
+        switch outcome {
+        case .succeeded: "completed"
+        case .failed: job.attempt >= job.maxAttempts ? "discarded" : "retryable"
+        case .snoozed: "snoozed"
+        case .cancelled: "cancelled"
+        }
     }
 
     private func record(_ job: Job, _ outcome: JobOutcome, policy: RetryPolicy) {
