@@ -30,6 +30,8 @@ public final class PostgresConnection: @unchecked Sendable {
     var needsHealthCheck = false
     /// Prepared statements of this session, by SQL text and parameter types.
     private var statements: [StatementKey: String] = [:]
+    /// Names prepared statements uniquely for the life of the session.
+    private var statementCounter = 0
     /// How many statements to prepare and keep; 0 sends every query unnamed.
     private let statementCacheCapacity: Int
 
@@ -313,7 +315,8 @@ public final class PostgresConnection: @unchecked Sendable {
             }
         }
         guard statements.count < statementCacheCapacity else { return try blockingExecuteUnnamed(query) }
-        let name = "jb\(statements.count + 1)"
+        statementCounter += 1
+        let name = "jb\(statementCounter)"
         let prepared = PQprepare(handle, name, query.sql, Int32(query.bindings.count), query.bindings.types)
         defer { PQclear(prepared) }
         _ = try makeRows(prepared, query: query.sql)
@@ -382,6 +385,7 @@ public final class PostgresConnection: @unchecked Sendable {
         }
         PQreset(handle)
         statements = [:]
+        statementCounter = 0
         guard PQstatus(handle) == CONNECTION_OK else {
             isBroken = true
             throw PostgresError(code: .connectionFailed, message: oneLine(String(cString: PQerrorMessage(handle))))
