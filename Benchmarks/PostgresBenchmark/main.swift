@@ -37,7 +37,7 @@ struct Options {
 }
 
 /// Runs `clients` tasks issuing primary-key selects for `seconds`; returns transactions per second.
-func measureClient(connectionString: String, options: Options) async throws -> Double {
+nonisolated func measureClient(connectionString: String, options: Options) async throws -> Double {
     let db = PostgresClient(
         configuration: PostgresConfiguration(
             connectionString: connectionString, minimumConnections: options.clients, maximumConnections: options.clients))

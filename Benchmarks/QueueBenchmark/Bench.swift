@@ -50,19 +50,30 @@ func runBenchmark(_ arguments: Arguments) async throws {
 
     // 2. Processing with the default worker settings, until every outcome is written.
     let pickups = AsyncStream<ContinuousClock.Instant>.makeStream(bufferingPolicy: .bufferingNewest(1))
+    let handled = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
     let latencyMode = Mutex(false)
+    let handledCount = Mutex(0)
     let worker = JobWorker(
         client: db,
         registry: benchRegistry(onNoop: {
-            if latencyMode.withLock({ $0 }) { pickups.continuation.yield(ContinuousClock.now) }
+            if latencyMode.withLock({ $0 }) {
+                pickups.continuation.yield(ContinuousClock.now)
+            } else if handledCount.withLock({ count in
+                count += 1
+                return count == jobCount
+            }) {
+                handled.continuation.yield()
+            }
         }),
         configuration: JobWorker.Configuration(), logger: quiet)
     let group = ServiceGroup(configuration: .init(services: [.init(service: worker)], logger: quiet))
     started = ContinuousClock.now
     let running = Task { try await group.run() }
-    // Both states have partial indexes, so this check stays cheap however many finished rows there are.
-    while try await db.query("SELECT count(*) FROM jobs WHERE state IN ('available', 'running')").first!.decode(Int.self) > 0 {
-        try await Task.sleep(for: .milliseconds(10))
+    // Every handler ran; then wait (on the small partial index of running jobs) for the last outcomes.
+    var handledIterator = handled.stream.makeAsyncIterator()
+    _ = await handledIterator.next()
+    while try await db.query("SELECT count(*) FROM jobs WHERE state = 'running'").first!.decode(Int.self) > 0 {
+        try await Task.sleep(for: .milliseconds(2))
     }
     let processRate = Double(jobCount) / seconds(since: started)
 

@@ -16,6 +16,7 @@ public final class PostgresClient: Sendable, Service {
     public let configuration: PostgresConfiguration
     let logger: Logger
     let threads: PostgresThreadPool
+    let loop: PostgresEventLoop
     private let state: Mutex<State>
 
     private struct Waiter {
@@ -43,11 +44,13 @@ public final class PostgresClient: Sendable, Service {
         self.logger = logger
         self.threads = PostgresThreadPool(
             maximumThreads: configuration.maximumConnections + 2, name: configuration.name)
+        self.loop = PostgresEventLoop(name: configuration.name)
         self.state = Mutex(State())
     }
 
     deinit {
         threads.shutdown()
+        loop.shutdown()
     }
 
     /// Opens the minimum connections, then waits for shutdown and closes the pool.
@@ -207,7 +210,7 @@ public final class PostgresClient: Sendable, Service {
             }
             do {
                 let connection = try await PostgresConnection.connect(
-                    configuration: configuration, id: connectionID, threads: threads)
+                    configuration: configuration, id: connectionID, threads: threads, loop: loop)
                 logger.debug("opened connection", metadata: ["db.connection": "\(connectionID)"])
                 return connection
             } catch {

@@ -9,10 +9,13 @@ import Logging
 /// running statement on the server (`PQcancel`).
 public final class PostgresConnection: @unchecked Sendable {
     /// The `PGconn *`; owned by this object, touched only on the pool's threads.
-    private let handle: OpaquePointer
+    let handle: OpaquePointer
     /// The `PGcancel *` for the current backend.
     private var cancelHandle: OpaquePointer?
     private let threads: PostgresThreadPool
+    private let loop: PostgresEventLoop
+    /// The statement handed to the event loop (loop thread while it runs).
+    var loopOperation: LoopOperation?
     private let execution = NSLock()
     private var generation: UInt64 = 0
     private var running = false
@@ -23,23 +26,26 @@ public final class PostgresConnection: @unchecked Sendable {
     /// A number identifying this connection in logs.
     public let id: Int
     /// Whether the connection is unusable and must not go back to the pool.
-    private(set) var isBroken = false
+    var isBroken = false
     /// Whether the connection sits inside a transaction block (or a failed one).
-    private(set) var inTransaction = false
+    var inTransaction = false
     /// Set by the pool when the connection goes idle; the next statement first checks its health.
     var needsHealthCheck = false
     /// Prepared statements of this session, by SQL text and parameter types.
-    private var statements: [StatementKey: String] = [:]
+    var statements: [StatementKey: String] = [:]
     /// Names prepared statements uniquely for the life of the session.
-    private var statementCounter = 0
+    var statementCounter = 0
     /// How many statements to prepare and keep; 0 sends every query unnamed.
-    private let statementCacheCapacity: Int
+    let statementCacheCapacity: Int
 
     /// The server process serving this connection.
     public private(set) var backendPID: Int32 = 0
 
-    private init(handle: OpaquePointer, id: Int, threads: PostgresThreadPool, statementCacheCapacity: Int) {
+    private init(
+        handle: OpaquePointer, id: Int, threads: PostgresThreadPool, loop: PostgresEventLoop, statementCacheCapacity: Int
+    ) {
         self.handle = handle
+        self.loop = loop
         self.statementCacheCapacity = statementCacheCapacity
         self.id = id
         self.threads = threads
@@ -65,15 +71,15 @@ public final class PostgresConnection: @unchecked Sendable {
     ///   - threads: where libpq calls run.
     /// - Throws: `PostgresError` with code `.connectionFailed` and libpq's message on one line.
     static func connect(
-        configuration: PostgresConfiguration, id: Int, threads: PostgresThreadPool
+        configuration: PostgresConfiguration, id: Int, threads: PostgresThreadPool, loop: PostgresEventLoop
     ) async throws -> PostgresConnection {
         try await threads.run { () throws(PostgresError) -> PostgresConnection in
-            try blockingConnect(configuration: configuration, id: id, threads: threads)
+            try blockingConnect(configuration: configuration, id: id, threads: threads, loop: loop)
         }
     }
 
     private static func blockingConnect(
-        configuration: PostgresConfiguration, id: Int, threads: PostgresThreadPool
+        configuration: PostgresConfiguration, id: Int, threads: PostgresThreadPool, loop: PostgresEventLoop
     ) throws(PostgresError) -> PostgresConnection {
         var parameters: [(String, String)] = [
             ("client_encoding", "UTF8"),
@@ -104,16 +110,17 @@ public final class PostgresConnection: @unchecked Sendable {
         }
         // Server notices (NOTICE, WARNING outside errors) are not errors; keep them off stderr.
         PQsetNoticeProcessor(handle, { _, _ in }, nil)
+        // Statements run through the event loop with libpq's non-blocking calls.
+        PQsetnonblocking(handle, 1)
         return PostgresConnection(
-            handle: handle, id: id, threads: threads, statementCacheCapacity: configuration.preparedStatementCacheSize)
+            handle: handle, id: id, threads: threads, loop: loop,
+            statementCacheCapacity: configuration.preparedStatementCacheSize)
     }
 
     /// Runs a query and returns its rows.
     /// - Throws: `PostgresError`; `CancellationError` when the task was cancelled.
     public func query(_ query: PostgresQuery) async throws -> PostgresRows {
-        try await perform(checkingCancellation: true) { () throws(PostgresError) -> PostgresRows in
-            try self.blockingExecute(query)
-        }
+        try await runOnLoop(query, checkingCancellation: true)
     }
 
     /// Runs a statement and returns the number of rows it affected.
@@ -170,9 +177,7 @@ public final class PostgresConnection: @unchecked Sendable {
     func rollback() async {
         guard !isBroken else { return }
         do {
-            _ = try await perform(checkingCancellation: false) { () throws(PostgresError) -> PostgresRows in
-                try self.blockingExecute("ROLLBACK")
-            }
+            _ = try await runOnLoop("ROLLBACK", checkingCancellation: false)
         } catch {
             isBroken = true
         }
@@ -197,6 +202,62 @@ public final class PostgresConnection: @unchecked Sendable {
     var socket: Int32 { PQsocket(handle) }
 
     // MARK: - Running one operation
+
+    /// Hands `query` to the event loop and waits for its rows. An idle connection the server
+    /// closed is reopened once (on the thread pool) and the statement sent again.
+    private func runOnLoop(_ query: PostgresQuery, checkingCancellation: Bool) async throws -> PostgresRows {
+        if checkingCancellation { try Task.checkCancellation() }
+        guard !closed else { throw PostgresError(code: .clientClosed, message: "the connection is closed") }
+        var reset = false
+        while true {
+            let operation = beginOperation()
+            let key = statementKey(for: query)
+            do {
+                let rows = try await withTaskCancellationHandler {
+                    try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<PostgresRows, any Error>) in
+                        loopOperation = LoopOperation(query: query, key: key, generation: operation, continuation: continuation)
+                        loop.submit(self)
+                    }
+                } onCancel: {
+                    if checkingCancellation { self.requestCancel(operation) }
+                }
+                await waitForCancelRequest()
+                return rows
+            } catch is NeedsReset where !reset {
+                reset = true
+                try await threads.run { () throws(PostgresError) in try self.blockingReset() }
+            } catch let error as PostgresError where error.sqlState == .queryCanceled {
+                await waitForCancelRequest()
+                if Task.isCancelled { throw CancellationError() }
+                throw error
+            } catch {
+                await waitForCancelRequest()
+                throw error
+            }
+        }
+    }
+
+    /// The cache key of `query`, or nil to send it unnamed (cache off or full).
+    private func statementKey(for query: PostgresQuery) -> StatementKey? {
+        guard statementCacheCapacity > 0 else { return nil }
+        let key = StatementKey(sql: query.sql, types: query.bindings.types)
+        return statements[key] != nil || statements.count < statementCacheCapacity ? key : nil
+    }
+
+    /// Waits until a cancel request sent for the last statement has landed, so that it cannot hit the next one.
+    private func waitForCancelRequest() async {
+        let pending = execution.withLock {
+            defer { cancelInFlight = nil }
+            return cancelInFlight
+        }
+        guard let pending else { return }
+        _ = try? await threads.run { pending.wait() }
+    }
+
+    /// Marks the statement finished, from the event loop (which must not block).
+    func finishRunningWithoutWaiting() {
+        execution.withLock { running = false }
+    }
 
     private func perform<Result: Sendable>(
         checkingCancellation: Bool,
@@ -229,7 +290,7 @@ public final class PostgresConnection: @unchecked Sendable {
         }
     }
 
-    private func startRunning(_ operation: UInt64) throws(PostgresError) {
+    func startRunning(_ operation: UInt64) throws(PostgresError) {
         let cancelled = execution.withLock {
             if cancelRequested && generation == operation { return true }
             running = true
@@ -301,53 +362,8 @@ public final class PostgresConnection: @unchecked Sendable {
     }
 
 
-    private func blockingExecute(_ query: PostgresQuery) throws(PostgresError) -> PostgresRows {
-        if needsHealthCheck { try blockingCheckHealth() }
-        guard statementCacheCapacity > 0 else { return try blockingExecuteUnnamed(query) }
-        let key = StatementKey(sql: query.sql, types: query.bindings.types)
-        if let name = statements[key] {
-            do {
-                return try blockingExecutePrepared(name, query)
-            } catch let error where Self.invalidatesStatement(error) && !inTransaction {
-                // The schema changed under a cached plan, or the session lost it: prepare again once.
-                statements[key] = nil
-                return try blockingExecute(query)
-            }
-        }
-        guard statements.count < statementCacheCapacity else { return try blockingExecuteUnnamed(query) }
-        statementCounter += 1
-        let name = "jb\(statementCounter)"
-        let prepared = PQprepare(handle, name, query.sql, Int32(query.bindings.count), query.bindings.types)
-        defer { PQclear(prepared) }
-        _ = try makeRows(prepared, query: query.sql)
-        statements[key] = name
-        return try blockingExecutePrepared(name, query)
-    }
-
-    /// Whether an error means a cached prepared statement must be prepared again.
-    private static func invalidatesStatement(_ error: PostgresError) -> Bool {
-        // 0A000: "cached plan must not change result type"; 26000: the statement no longer exists.
-        error.sqlState == "0A000" || error.sqlState == "26000"
-    }
-
-    private func blockingExecutePrepared(_ name: String, _ query: PostgresQuery) throws(PostgresError) -> PostgresRows {
-        let result = withParameterValues(query.bindings) { values, lengths, formats in
-            PQexecPrepared(handle, name, Int32(query.bindings.count), values, lengths, formats, 1)
-        }
-        defer { PQclear(result) }
-        return try makeRows(result, query: query.sql)
-    }
-
-    private func blockingExecuteUnnamed(_ query: PostgresQuery) throws(PostgresError) -> PostgresRows {
-        let result = withParameterValues(query.bindings) { values, lengths, formats in
-            PQexecParams(handle, query.sql, Int32(query.bindings.count), query.bindings.types, values, lengths, formats, 1)
-        }
-        defer { PQclear(result) }
-        return try makeRows(result, query: query.sql)
-    }
-
     /// Calls `body` with libpq's parameter arrays (values, lengths, formats) pointing into `bindings`.
-    private func withParameterValues<Result>(
+    func withParameterValues<Result>(
         _ bindings: PostgresBindings,
         _ body: ([UnsafePointer<CChar>?], [Int32], [Int32]) -> Result
     ) -> Result {
@@ -363,22 +379,19 @@ public final class PostgresConnection: @unchecked Sendable {
     }
 
     private func blockingScript(_ sql: String) throws(PostgresError) {
-        if needsHealthCheck { try blockingCheckHealth() }
+        if needsHealthCheck {
+            needsHealthCheck = false
+            var descriptor = pollfd(fd: PQsocket(handle), events: Int16(POLLIN), revents: 0)
+            if poll(&descriptor, 1, 0) != 0 || PQstatus(handle) != CONNECTION_OK { try blockingReset() }
+        }
         // PQexec returns the last statement's result; an error stops the script there.
         let result = PQexec(handle, sql)
         defer { PQclear(result) }
         _ = try makeRows(result, query: nil)
     }
 
-    /// Reopens an idle connection that the server closed (restart, idle timeout, terminated backend).
-    ///
-    /// A healthy idle connection has nothing to read; anything readable means the
-    /// server spoke first, which for a pooled connection means it is going away.
-    private func blockingCheckHealth() throws(PostgresError) {
-        needsHealthCheck = false
-        var descriptor = pollfd(fd: PQsocket(handle), events: Int16(POLLIN), revents: 0)
-        let readable = poll(&descriptor, 1, 0) != 0
-        guard readable || PQstatus(handle) != CONNECTION_OK else { return }
+    /// Reopens a connection that the server closed (restart, idle timeout, terminated backend).
+    private func blockingReset() throws(PostgresError) {
         cancelLock.withLock {
             if let cancelHandle { PQfreeCancel(cancelHandle) }
             cancelHandle = nil
@@ -390,11 +403,12 @@ public final class PostgresConnection: @unchecked Sendable {
             isBroken = true
             throw PostgresError(code: .connectionFailed, message: oneLine(String(cString: PQerrorMessage(handle))))
         }
+        PQsetnonblocking(handle, 1)
         cancelLock.withLock { cancelHandle = PQgetCancel(handle) }
         backendPID = PQbackendPID(handle)
     }
 
-    private func makeRows(_ result: OpaquePointer?, query: String?) throws(PostgresError) -> PostgresRows {
+    func makeRows(_ result: OpaquePointer?, query: String?) throws(PostgresError) -> PostgresRows {
         defer {
             inTransaction = PQtransactionStatus(handle) != PQTRANS_IDLE
             if PQstatus(handle) != CONNECTION_OK { isBroken = true }
@@ -481,7 +495,7 @@ public final class PostgresConnection: @unchecked Sendable {
 }
 
 /// Identifies a prepared statement: its text and its parameters' types.
-private struct StatementKey: Hashable {
+struct StatementKey: Hashable {
     var sql: String
     var types: [UInt32]
 }

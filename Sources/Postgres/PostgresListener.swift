@@ -29,7 +29,7 @@ extension PostgresClient {
     /// Opens a dedicated connection that listens on `channels` and returns its notifications.
     public func listen(on channels: [String]) async throws -> PostgresNotifications {
         let connection = try await PostgresConnection.connect(
-            configuration: configuration, id: 0, threads: threads)
+            configuration: configuration, id: 0, threads: threads, loop: loop)
         do {
             for channel in channels {
                 try await connection.execute(PostgresQuery(unsafeSQL: "LISTEN \(quoteIdentifier(channel))"))

@@ -230,7 +230,13 @@ public final class JobWorker: Service, Sendable {
             }
         }
         flush.continuation.yield()
-        if state.withLock({ $0.queueMayHaveMore }) { wake.continuation.yield() }
+        // While the queue has more, claim again once half the slots are free (or the batch fits),
+        // so that claims stay batched rather than one round trip per finished job.
+        let claimAgain = state.withLock { state in
+            let free = configuration.concurrency - state.running.count
+            return state.queueMayHaveMore && (free >= min(configuration.claimBatch, max(1, configuration.concurrency / 2)))
+        }
+        if claimAgain { wake.continuation.yield() }
     }
 
     /// The metric label of an outcome: the state it leads to (or `snoozed`).
