@@ -157,6 +157,20 @@ struct MaintenanceTests {
         }
     }
 
+    @Test("A job an operator asked to cancel is cancelled, not retried, when its dead worker's lease expires")
+    func rescueRespectsCancel() async throws {
+        try await TestDatabase.withFreshDatabase { db in
+            let job = try await JobClient().enqueue(Scripted(action: .succeed), using: db)
+            _ = try await db.withConnection {
+                try await JobStore.claim(queue: "default", limit: 1, owner: "dead-worker", lease: .seconds(30), on: $0)
+            }
+            try await db.execute("UPDATE jobs SET cancel_requested = true WHERE id = \(job.id)")
+            let rescued = try await JobMaintenance(client: db, jobs: JobClient()).rescueOnce(asOf: Date().addingTimeInterval(60))
+            #expect(rescued == 1)
+            #expect(try await db.jobState(job.id) == .cancelled)
+        }
+    }
+
     @Test("Finished jobs older than the retention are pruned in batches; others stay")
     func prune() async throws {
         try await TestDatabase.withFreshDatabase { db in

@@ -208,17 +208,21 @@ public enum JobStore {
 
     /// Writes rescue transitions for jobs locked by ``lockExpired(limit:on:)``, re-checking that
     /// each is still running with an expired lease (a job that finished meanwhile is left alone).
+    /// A job an operator asked to cancel is cancelled rather than retried.
     @discardableResult
     public static func rescue(_ completions: [Completion], asOf: Date? = nil, on db: PostgresConnection) async throws -> Int {
         guard !completions.isEmpty else { return 0 }
         return try await db.execute(
             """
             UPDATE jobs SET
-                state = u.state::job_state,
-                finished_at = CASE WHEN u.state IN ('completed', 'discarded', 'cancelled') THEN now() END,
+                state = CASE WHEN jobs.cancel_requested THEN 'cancelled' ELSE u.state::job_state END,
+                finished_at = CASE WHEN jobs.cancel_requested OR u.state IN ('completed', 'discarded', 'cancelled')
+                                   THEN now() END,
                 run_at = CASE WHEN u.delay_ms >= 0 THEN now() + u.delay_ms * interval '1 millisecond' ELSE jobs.run_at END,
                 errors = jobs.errors || jsonb_build_array(jsonb_build_object(
-                    'attempt', jobs.attempt, 'at', now(), 'message', u.message)),
+                    'attempt', jobs.attempt, 'at', now(),
+                    'message', CASE WHEN jobs.cancel_requested THEN 'cancelled by an operator; its worker stopped answering'
+                                    ELSE u.message END)),
                 lease_owner = NULL, lease_expires_at = NULL
             FROM unnest(\(completions.map(\.jobID)), \(completions.map(\.transition.state.rawValue)),
                         \(completions.map(delayMilliseconds)), \(completions.map { $0.transition.errorMessage ?? "lease expired" }))
