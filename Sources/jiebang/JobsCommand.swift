@@ -182,23 +182,13 @@ struct JobsCommand: AsyncParsableCommand {
     static func withConnection<Result: Sendable>(
         _ options: DatabaseOptions, _ body: (PostgresConnection) async throws -> Result
     ) async throws -> Result {
-        let settings = try options.settings()
-        let (client, startedCluster) = try await settings.openDatabase(maximumConnections: 2)
-        let result: Result
         do {
-            result = try await client.withConnection(body)
+            return try await options.settings().withDatabase(maximumConnections: 2) { client in
+                try await client.withConnection(body)
+            }
         } catch let error as JobQueueError {
-            await client.close()
-            try? startedCluster?.stop()
             throw CommandFailure(error.message)
-        } catch {
-            await client.close()
-            try? startedCluster?.stop()
-            throw error
         }
-        await client.close()
-        try? startedCluster?.stop()
-        return result
     }
 
     /// Prints rows under a header, each column padded to its widest cell; the last column is not padded.

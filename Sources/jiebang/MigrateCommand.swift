@@ -16,8 +16,7 @@ struct MigrateCommand: AsyncParsableCommand {
     func run() async throws {
         let settings = try database.settings()
         let logger = settings.logger("jiebang.migrate")
-        let (client, startedCluster) = try await settings.openDatabase(maximumConnections: 2)
-        do {
+        try await settings.withDatabase(maximumConnections: 2) { client in
             let migrator = try Migrator(client: client, migrations: JiebangSchema.migrations(), logger: logger)
             if status {
                 let formatter = ISO8601DateFormatter()
@@ -33,12 +32,6 @@ struct MigrateCommand: AsyncParsableCommand {
                 let applied = try await migrator.migrate()
                 print(applied.isEmpty ? "The database is up to date." : "Applied \(applied.count) migration(s).")
             }
-        } catch {
-            await client.close()
-            try? startedCluster?.stop()
-            throw error
         }
-        await client.close()
-        try startedCluster?.stop()
     }
 }

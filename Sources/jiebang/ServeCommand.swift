@@ -35,8 +35,7 @@ struct ServeCommand: AsyncParsableCommand {
         let address = try settings.http(hostname: hostname, port: port, defaultPort: 8080)
         let http = HTTPConfiguration(hostname: address.hostname, port: address.port)
 
-        let (client, startedCluster) = try await settings.openDatabase(maximumConnections: 20)
-        do {
+        try await settings.withDatabase(maximumConnections: 20) { client in
             try await prepareSchema(client, migrate: !noMigrate, logger: logger)
             let workers =
                 (withWorkers ?? settings.usesEmbeddedDatabase)
@@ -47,12 +46,7 @@ struct ServeCommand: AsyncParsableCommand {
             let app = buildApplication(
                 configuration: http, database: client, metrics: settings.metrics, services: workers, logger: logger)
             try await app.runService()
-        } catch {
-            await client.close()
-            try? startedCluster?.stop()
-            throw error
         }
-        try startedCluster?.stop()
     }
 
     private func prepareSchema(_ client: PostgresClient, migrate: Bool, logger: Logger) async throws {

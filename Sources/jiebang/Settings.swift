@@ -41,10 +41,29 @@ struct Settings {
             logger: logger("jiebang.postgres.cluster"))
     }
 
+    /// Runs `body` with a pool on the configured (or embedded) database, then closes the pool and
+    /// stops the embedded cluster if this call started it, also when `body` throws.
+    func withDatabase<Result: Sendable>(
+        maximumConnections: Int = 10, _ body: (PostgresClient) async throws -> Result
+    ) async throws -> Result {
+        let (client, startedCluster) = try await openDatabase(maximumConnections: maximumConnections)
+        let result: Result
+        do {
+            result = try await body(client)
+        } catch {
+            await client.close()
+            try? startedCluster?.stop()
+            throw error
+        }
+        await client.close()
+        try startedCluster?.stop()
+        return result
+    }
+
     /// Connects to the configured database, or starts the embedded cluster and connects to it.
     /// - Returns: the pool, and the cluster if this call started it (so the caller stops it at exit).
     /// - Throws: `CommandFailure` with libpq's message on one line when the database cannot be reached.
-    func openDatabase(maximumConnections: Int = 10) async throws -> (PostgresClient, startedCluster: PostgresCluster?) {
+    private func openDatabase(maximumConnections: Int = 10) async throws -> (PostgresClient, startedCluster: PostgresCluster?) {
         var configuration = PostgresConfiguration.fromEnvironment(environment)
         configuration.maximumConnections = maximumConnections
         var started: PostgresCluster?

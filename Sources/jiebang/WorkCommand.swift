@@ -34,9 +34,7 @@ struct WorkCommand: AsyncParsableCommand {
         }
         let address = try settings.http(hostname: hostname, port: port, defaultPort: 8081, portVariable: "JIEBANG_WORKER_PORT")
         let logger = settings.logger("jiebang.jobs")
-        let (client, startedCluster) = try await settings.openDatabase(
-            maximumConnections: min(50, configuration.queues.values.reduce(4, +)))
-        do {
+        try await settings.withDatabase(maximumConnections: min(50, configuration.queues.values.reduce(4, +))) { client in
             try await Migrator(client: client, migrations: JiebangSchema.migrations(), logger: logger).migrate()
             let services = buildWorkerServices(
                 configuration: configuration, database: client, jobs: JobClient(), registry: ProductJobs.registry(),
@@ -45,12 +43,7 @@ struct WorkCommand: AsyncParsableCommand {
                 configuration: HTTPConfiguration(hostname: address.hostname, port: address.port), database: client,
                 metrics: settings.metrics, services: services, logger: logger)
             try await app.runService()
-        } catch {
-            await client.close()
-            try? startedCluster?.stop()
-            throw error
         }
-        try startedCluster?.stop()
     }
 
     /// Parses `name=count,name=count`.
