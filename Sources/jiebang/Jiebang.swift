@@ -10,7 +10,9 @@ struct JiebangCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "jiebang",
         abstract: "揭榜挂帅: open competition for key technology tasks.",
-        subcommands: [ServeCommand.self, WorkCommand.self, JobsCommand.self, MigrateCommand.self, DatabaseCommand.self],
+        subcommands: [
+            ServeCommand.self, WorkCommand.self, JobsCommand.self, UsersCommand.self, MigrateCommand.self, DatabaseCommand.self,
+        ],
         defaultSubcommand: ServeCommand.self)
 }
 

@@ -1,0 +1,124 @@
+public import Foundation
+public import Postgres
+
+/// Users, bureaus and access tokens in PostgreSQL. Stateless: every function takes its connection.
+public enum AccountStore {
+    /// A user to create.
+    public struct NewUser: Sendable, Hashable {
+        public var login: String
+        public var displayName: String
+        public var role: Role
+        public var unitID: Int?
+        public var bureauID: Int?
+
+        public init(login: String, displayName: String, role: Role, unitID: Int? = nil, bureauID: Int? = nil) {
+            self.login = login
+            self.displayName = displayName
+            self.role = role
+            self.unitID = unitID
+            self.bureauID = bureauID
+        }
+    }
+
+    /// Creates a bureau and returns its id.
+    public static func createBureau(name: String, level: String, regionCode: String, on db: PostgresConnection) async throws -> Int {
+        try await db.query(
+            "INSERT INTO bureaus (name, level, region_code) VALUES (\(name), \(level)::bureau_level, \(regionCode)) RETURNING id"
+        ).first!.decode(Int.self)
+    }
+
+    /// Creates a user (with a password hash, or none for a user who sets it later) and records it in the audit log.
+    /// - Throws: `AccountError` for a taken login, a role that does not fit its scope, or an unknown unit or bureau.
+    public static func createUser(
+        _ user: NewUser, passwordHash: String?, by actor: String, on db: PostgresConnection
+    ) async throws -> Int {
+        let login = user.login.trimmingCharacters(in: .whitespaces).lowercased()
+        do {
+            let id = try await db.query(
+                """
+                INSERT INTO users (login, display_name, password_hash, role, unit_id, bureau_id)
+                VALUES (\(login), \(user.displayName), \(passwordHash), \(user.role.rawValue)::user_role, \(user.unitID), \(user.bureauID))
+                RETURNING id
+                """
+            ).first!.decode(Int.self)
+            try await AuditLog.append(
+                actor: actor, action: "user.create", entity: "user", entityID: "\(id)",
+                after: ["login": login, "role": user.role.rawValue], on: db)
+            return id
+        } catch let error as PostgresError {
+            switch error.constraint {
+            case "users_login_key": throw AccountError.loginTaken(login)
+            case "users_scope": throw AccountError.invalidScope(user.role)
+            case "users_bureau_level": throw AccountError.wrongBureauLevel(user.role)
+            case "users_unit_id_fkey", "users_bureau_id_fkey": throw AccountError.unknownOrganisation
+            default: throw error
+            }
+        }
+    }
+
+    /// Checks a login and password and issues a session token.
+    /// - Returns: the token (shown once) and when it expires.
+    /// - Throws: `AccountError.invalidCredentials` for an unknown login, a wrong password or a disabled user.
+    public static func signIn(
+        login: String, password: String, hasher: PasswordHasher, lifetime: Duration = .seconds(12 * 3600),
+        on db: PostgresConnection
+    ) async throws -> (token: AccessToken, expiresAt: Date) {
+        let normalized = login.trimmingCharacters(in: .whitespaces).lowercased()
+        let row = try await db.query(
+            "SELECT id, password_hash FROM users WHERE login = \(normalized) AND disabled_at IS NULL"
+        ).first.map { try $0.decode((Int, String?).self) }
+        guard let (userID, stored) = row, let stored, hasher.verify(password, against: stored) else {
+            // Hash anyway, so that an unknown login takes as long as a wrong password.
+            _ = hasher.verify(password, against: dummyHash(for: hasher))
+            throw AccountError.invalidCredentials
+        }
+        return try await issueToken(userID: userID, kind: "session", label: nil, lifetime: lifetime, on: db)
+    }
+
+    /// A hash with the hasher's cost that matches no password, checked when the login is unknown.
+    static func dummyHash(for hasher: PasswordHasher) -> String {
+        "scrypt$\(hasher.costExponent)$\(hasher.blockSize)$\(hasher.parallelism)$AAAAAAAAAAAAAAAAAAAAAA==$"
+            + "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+    }
+
+    /// Issues a token for `userID`.
+    /// - Parameters:
+    ///   - kind: `session` (from signing in) or `api` (for an integration).
+    public static func issueToken(
+        userID: Int, kind: String, label: String?, lifetime: Duration, on db: PostgresConnection
+    ) async throws -> (token: AccessToken, expiresAt: Date) {
+        let token = AccessToken.generate()
+        let expiresAt = try await db.query(
+            """
+            INSERT INTO access_tokens (user_id, token_hash, kind, label, expires_at)
+            VALUES (\(userID), \(token.digest), \(kind), \(label), now() + \(Int(lifetime.components.seconds)) * interval '1 second')
+            RETURNING expires_at
+            """
+        ).first!.decode(Date.self)
+        return (token, expiresAt)
+    }
+
+    /// The actor a token stands for, or nil when it is unknown, expired, revoked or its user disabled.
+    public static func authenticate(_ token: AccessToken, on db: PostgresConnection) async throws -> Actor? {
+        let row = try await db.query(
+            """
+            UPDATE access_tokens t SET last_used_at = now()
+            FROM users u LEFT JOIN bureaus b ON b.id = u.bureau_id
+            WHERE t.token_hash = \(token.digest) AND t.user_id = u.id
+              AND t.revoked_at IS NULL AND t.expires_at > now() AND u.disabled_at IS NULL
+            RETURNING u.id, u.display_name, u.role::text, u.unit_id, u.bureau_id, b.region_code
+            """
+        ).first
+        guard let row else { return nil }
+        let (id, name, role, unitID, bureauID, region) = try row.decode((Int, String, String, Int?, Int?, String?).self)
+        guard let role = Role(rawValue: role) else { return nil }
+        return Actor(userID: id, displayName: name, role: role, unitID: unitID, bureauID: bureauID, regionCode: region)
+    }
+
+    /// Revokes a token. Returns whether it was live.
+    @discardableResult
+    public static func revoke(_ token: AccessToken, on db: PostgresConnection) async throws -> Bool {
+        try await db.execute(
+            "UPDATE access_tokens SET revoked_at = now() WHERE token_hash = \(token.digest) AND revoked_at IS NULL") == 1
+    }
+}

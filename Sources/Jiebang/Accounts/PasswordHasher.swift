@@ -1,0 +1,78 @@
+public import Foundation
+import Crypto
+import CryptoExtras
+
+/// Hashes passwords with scrypt and a random salt, and checks them in constant time.
+///
+/// A hash is stored as `scrypt$<log2 N>$<r>$<p>$<salt>$<key>` (base64), so the
+/// cost can rise later without invalidating stored hashes.
+public struct PasswordHasher: Sendable {
+    /// log2 of scrypt's N (CPU and memory cost). Default 15 (N = 32,768; 32 MiB, about 0.1 s).
+    public var costExponent: Int = 15
+    /// scrypt's block size r. Default 8.
+    public var blockSize: Int = 8
+    /// scrypt's parallelism p. Default 1.
+    public var parallelism: Int = 1
+    /// The shortest password accepted. Default 10 characters.
+    public var minimumLength: Int = 10
+
+    /// The defaults.
+    public init() {}
+
+    /// A cheap hasher for tests (N = 1,024).
+    public static var fastForTests: PasswordHasher {
+        var hasher = PasswordHasher()
+        hasher.costExponent = 10
+        return hasher
+    }
+
+    /// Why a password is refused.
+    public enum Problem: Error, Sendable, Hashable, CustomStringConvertible {
+        case tooShort(minimum: Int)
+        case tooLong
+
+        public var description: String {
+            switch self {
+            case .tooShort(let minimum): "must be at least \(minimum) characters"
+            case .tooLong: "must be at most 200 characters"
+            }
+        }
+    }
+
+    /// Checks the password policy.
+    public func validate(_ password: String) throws(Problem) {
+        guard password.count >= minimumLength else { throw .tooShort(minimum: minimumLength) }
+        guard password.count <= 200 else { throw .tooLong }
+    }
+
+    /// Hashes `password` with a new random salt.
+    public func hash(_ password: String) throws -> String {
+        var salt = [UInt8](repeating: 0, count: 16)
+        var generator = SystemRandomNumberGenerator()
+        for index in salt.indices { salt[index] = UInt8.random(in: 0...255, using: &generator) }
+        let key = try derive(password, salt: salt, exponent: costExponent, blockSize: blockSize, parallelism: parallelism)
+        return ["scrypt", "\(costExponent)", "\(blockSize)", "\(parallelism)", Data(salt).base64EncodedString(),
+                Data(key).base64EncodedString()].joined(separator: "$")
+    }
+
+    /// Whether `password` matches `encoded` (made by `hash`). A malformed hash matches nothing.
+    public func verify(_ password: String, against encoded: String) -> Bool {
+        let parts = encoded.split(separator: "$", omittingEmptySubsequences: false)
+        guard parts.count == 6, parts[0] == "scrypt", let exponent = Int(parts[1]), (1...20).contains(exponent),
+            let blockSize = Int(parts[2]), let parallelism = Int(parts[3]),
+            let salt = Data(base64Encoded: String(parts[4])), let expected = Data(base64Encoded: String(parts[5])),
+            let key = try? derive(password, salt: Array(salt), exponent: exponent, blockSize: blockSize, parallelism: parallelism),
+            key.count == expected.count
+        else { return false }
+        var difference: UInt8 = 0
+        for (a, b) in zip(key, expected) { difference |= a ^ b }
+        return difference == 0
+    }
+
+    private func derive(_ password: String, salt: [UInt8], exponent: Int, blockSize: Int, parallelism: Int) throws -> [UInt8] {
+        let key = try KDF.Scrypt.deriveKey(
+            from: Array(password.utf8), salt: salt, outputByteCount: 32, rounds: 1 << exponent, blockSize: blockSize,
+            parallelism: parallelism)
+        return key.withUnsafeBytes { Array($0) }
+    }
+}
