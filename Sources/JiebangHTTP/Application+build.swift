@@ -37,6 +37,7 @@ public func buildApplication(
     logger: Logger
 ) -> some ApplicationProtocol {
     let router = operationsRouter(database: database, metrics: metrics)
+    BoardController(database: database).addRoutes(to: router)
     return Application(
         router: router,
         configuration: ApplicationConfiguration(

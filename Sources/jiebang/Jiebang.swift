@@ -11,8 +11,8 @@ struct JiebangCommand: AsyncParsableCommand {
         commandName: "jiebang",
         abstract: "揭榜挂帅: open competition for key technology tasks.",
         subcommands: [
-            ServeCommand.self, WorkCommand.self, JobsCommand.self, UsersCommand.self, DemandsCommand.self, MigrateCommand.self,
-            DatabaseCommand.self,
+            ServeCommand.self, WorkCommand.self, JobsCommand.self, UsersCommand.self, DemandsCommand.self, SeedDemoCommand.self,
+            MigrateCommand.self, DatabaseCommand.self,
         ],
         defaultSubcommand: ServeCommand.self)
 }

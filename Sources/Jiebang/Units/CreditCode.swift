@@ -57,6 +57,19 @@ public struct CreditCode: Sendable, Hashable, Codable, CustomStringConvertible {
         value = String(characters)
     }
 
+    /// The code whose first 17 characters are `prefix`, with its check character appended.
+    /// - Throws: `CreditCode.Problem` if `prefix` is not 17 characters of the code's alphabet.
+    public static func completing(_ prefix: String) throws(Problem) -> CreditCode {
+        let characters = Array(prefix.uppercased())
+        guard characters.count == 17 else { throw .wrongLength(characters.count + 1) }
+        var values: [Int] = []
+        for (index, character) in characters.enumerated() {
+            guard let value = alphabet.firstIndex(of: character) else { throw .invalidCharacter(character, position: index + 1) }
+            values.append(value)
+        }
+        return try CreditCode(prefix.uppercased() + String(checkCharacter(values[...])))
+    }
+
     /// The check character of 17 character values.
     static func checkCharacter(_ values: ArraySlice<Int>) -> Character {
         let sum = zip(values, weights).reduce(0) { $0 + $1.0 * $1.1 }

@@ -1,0 +1,71 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Jiebang
+import JiebangHTTP
+import JiebangTesting
+import Logging
+import Postgres
+import Testing
+
+@Suite("The board over HTTP")
+struct BoardHTTPTests {
+    @Test("Anyone can list and search the demo board; bad parameters are named in a 400 problem")
+    func board() async throws {
+        try await TestDatabase.withFreshDatabase { db in
+            let loaded = try await db.withTransaction { try await DemoData.load(on: $0) }
+            #expect(loaded)
+            let again = try await db.withTransaction { try await DemoData.load(on: $0) }
+            #expect(!again)
+            let app = buildApplication(configuration: HTTPConfiguration(), database: db, logger: Logger(label: "test"))
+            try await app.test(.router) { client in
+                try await client.execute(uri: "/v1/board/challenges?limit=4", method: .get) { response in
+                    #expect(response.status == .ok)
+                    let page = try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any]
+                    #expect((page?["items"] as? [Any])?.count == 4)
+                    #expect(page?["next"] is String)
+                }
+                let keyword = "稀土".addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed)!
+                try await client.execute(uri: "/v1/board/challenges?q=\(keyword)", method: .get) { response in
+                    let page = try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any]
+                    let items = page?["items"] as? [[String: Any]]
+                    #expect(items?.count == 1)
+                    #expect(items?.first?["title"] as? String == "高性能稀土永磁材料关键制备技术")
+                    #expect((items?.first?["applicationDeadline"] as? String)?.hasSuffix("Z") == true)
+                }
+                try await client.execute(
+                    uri: "/v1/board/challenges?limit=0&category=none&deadlineFrom=yesterday&after=xyz&status=draft", method: .get
+                ) { response in
+                    #expect(response.status == .badRequest)
+                    #expect(response.headers[.contentType]?.hasPrefix("application/problem+json") == true)
+                    let problem = try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any]
+                    let fields = Set(((problem?["errors"] as? [[String: Any]]) ?? []).compactMap { $0["field"] as? String })
+                    #expect(fields == ["limit", "category", "deadlineFrom", "after", "status"])
+                }
+            }
+        }
+    }
+
+    @Test("Following next pages through the whole board visits every challenge once")
+    func pagesThrough() async throws {
+        try await TestDatabase.withFreshDatabase { db in
+            _ = try await db.withTransaction { try await DemoData.load(on: $0) }
+            let app = buildApplication(configuration: HTTPConfiguration(), database: db, logger: Logger(label: "test"))
+            try await app.test(.router) { client in
+                var seen: [Int] = []
+                var uri = "/v1/board/challenges?limit=3"
+                while true {
+                    let next: String? = try await client.execute(uri: uri, method: .get) { response in
+                        let page = try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any]
+                        seen += ((page?["items"] as? [[String: Any]]) ?? []).compactMap { $0["id"] as? Int }
+                        return page?["next"] as? String
+                    }
+                    guard let next else { break }
+                    uri = "/v1/board/challenges?limit=3&after=\(next)"
+                }
+                #expect(seen.count == 10)
+                #expect(Set(seen).count == seen.count)
+            }
+        }
+    }
+}
