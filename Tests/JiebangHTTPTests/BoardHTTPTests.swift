@@ -46,6 +46,35 @@ struct BoardHTTPTests {
         }
     }
 
+    @Test("A challenge's page shows its amendments; drafts and unknown ids are 404, bad ids 400")
+    func challengePage() async throws {
+        try await TestDatabase.withFreshDatabase { db in
+            _ = try await db.withTransaction { try await DemoData.load(on: $0) }
+            try await db.withTransaction { tx in
+                try await tx.execute(
+                    "INSERT INTO challenge_amendments (challenge_id, version, reason, changes) VALUES (1, 2, '延长申报截止时间', '{\"applicationDeadline\": \"later\"}')")
+                try await tx.execute("UPDATE challenges SET application_deadline = application_deadline + interval '7 days', version = 2 WHERE id = 1")
+            }
+            let app = buildApplication(configuration: HTTPConfiguration(), database: db, logger: Logger(label: "test"))
+            try await app.test(.router) { client in
+                try await client.execute(uri: "/v1/board/challenges/1", method: .get) { response in
+                    #expect(response.status == .ok)
+                    let page = try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any]
+                    #expect(page?["version"] as? Int == 2)
+                    #expect(page?["programmeName"] as? String == DemoData.programmeName)
+                    let amendments = page?["amendments"] as? [[String: Any]]
+                    #expect(amendments?.first?["reason"] as? String == "延长申报截止时间")
+                }
+                try await client.execute(uri: "/v1/board/challenges/99999", method: .get) { response in
+                    #expect(response.status == .notFound)
+                }
+                try await client.execute(uri: "/v1/board/challenges/abc", method: .get) { response in
+                    #expect(response.status == .badRequest)
+                }
+            }
+        }
+    }
+
     @Test("Following next pages through the whole board visits every challenge once")
     func pagesThrough() async throws {
         try await TestDatabase.withFreshDatabase { db in

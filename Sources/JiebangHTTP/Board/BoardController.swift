@@ -9,6 +9,58 @@ struct BoardController {
 
     func addRoutes(to router: Router<AppRequestContext>) {
         router.get("v1/board/challenges", use: list)
+        router.get("v1/board/challenges/:id", use: show)
+    }
+
+    /// A challenge's public page: everything published about it, and its amendments.
+    struct ChallengeView: ResponseEncodable {
+        struct AmendmentView: Codable {
+            var version: Int
+            var reason: String
+            var changes: String
+            var amendedAt: Date
+        }
+        var id: Int
+        var programmeID: Int
+        var programmeName: String
+        var title: String
+        var task: String
+        var content: String
+        var indicators: [String]
+        var category: String
+        var domain: String
+        var industryChain: String
+        var applicationDeadline: Date
+        var completionDeadline: Date
+        var fundingCeilingFen: Int64
+        var winners: Int
+        var status: String
+        var version: Int
+        var publishedAt: Date?
+        var demandIDs: [Int]
+        var amendments: [AmendmentView]
+    }
+
+    @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> ChallengeView {
+        let text = context.parameters.get("id") ?? ""
+        guard let id = Int(text), id > 0 else {
+            throw Problem(
+                status: .badRequest, title: "Invalid path parameter", detail: "The challenge id must be a positive whole number.",
+                errors: [.init(field: "id", message: "\(text) is not a challenge id")])
+        }
+        guard let challenge = try await database.withConnection({ try await ChallengeStore.publicChallenge(id: id, on: $0) }) else {
+            throw Problem(status: .notFound, detail: "No published challenge has id \(id).")
+        }
+        return ChallengeView(
+            id: challenge.id, programmeID: challenge.programmeID, programmeName: challenge.programmeName,
+            title: challenge.title, task: challenge.task, content: challenge.content, indicators: challenge.indicators,
+            category: challenge.category, domain: challenge.domain, industryChain: challenge.industryChain,
+            applicationDeadline: challenge.applicationDeadline, completionDeadline: challenge.completionDeadline,
+            fundingCeilingFen: challenge.fundingCeilingFen, winners: challenge.winners, status: challenge.status.rawValue,
+            version: challenge.version, publishedAt: challenge.publishedAt, demandIDs: challenge.demandIDs,
+            amendments: challenge.amendments.map {
+                .init(version: $0.version, reason: $0.reason, changes: $0.changes, amendedAt: $0.amendedAt)
+            })
     }
 
     /// One challenge as the board shows it.
