@@ -62,9 +62,16 @@ enum PostgresJSONCoding {
         return encoder
     }()
 
+    /// Reads ISO 8601 dates with or without fractional seconds (PostgreSQL writes `now()` with microseconds).
     static let decoder: JSONDecoder = {
         let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let text = try decoder.singleValueContainer().decode(String.self)
+            if let date = try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text) { return date }
+            if let date = try? Date.ISO8601FormatStyle().parse(text) { return date }
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: decoder.codingPath, debugDescription: "\(text) is not an ISO 8601 date"))
+        }
         return decoder
     }()
 }

@@ -44,6 +44,16 @@ struct CodingTests {
         }
     }
 
+    @Test("Dates PostgreSQL writes into JSON, with microseconds, decode")
+    func jsonDatesFromServer() async throws {
+        struct Stamp: Codable, Sendable { var at: Date }
+        try await TestDatabase.withEmptyDatabase { db in
+            let row = try #require(try await db.query("SELECT jsonb_build_object('at', '2025-05-31T09:30:00.123456+08:00'::timestamptz)").first)
+            let stamp = try row.decode(PostgresJSON<Stamp>.self).value
+            #expect(abs(stamp.at.timeIntervalSince1970 - 1_748_655_000.123456) < 0.001)
+        }
+    }
+
     @Test("NULL decodes into optionals, and nil binds as NULL")
     func nulls() async throws {
         try await TestDatabase.withEmptyDatabase { db in
