@@ -35,6 +35,28 @@ public enum ChallengeStore {
         public var amendedAt: Date
     }
 
+    /// Closes every published challenge whose application deadline has passed, recording each in the audit log.
+    ///
+    /// Idempotent: a challenge already closed is left alone, so running it twice closes nothing more.
+    /// - Parameters:
+    ///   - asOf: the time to compare deadlines with; nil means the database's clock.
+    /// - Returns: the ids closed by this call.
+    public static func closeExpired(asOf: Date? = nil, on db: PostgresConnection) async throws -> [Int] {
+        let ids = try await db.query(
+            """
+            UPDATE challenges SET status = 'closed'
+            WHERE status = 'published' AND application_deadline <= COALESCE(\(asOf), now())
+            RETURNING id
+            """
+        ).decode(Int.self)
+        for id in ids {
+            try await AuditLog.append(
+                actor: "system", action: "challenge.close", entity: "challenge", entityID: "\(id)",
+                before: ["status": "published"], after: ["status": "closed"], on: db)
+        }
+        return ids
+    }
+
     /// A published (or later) challenge by id; nil for a draft or an unknown id.
     public static func publicChallenge(id: Int, on db: PostgresConnection) async throws -> PublicChallenge? {
         guard
