@@ -18,6 +18,14 @@ public struct Migration: Sendable, Hashable {
         self.runsInTransaction = !sql.hasPrefix("-- migrate: no-transaction")
     }
 
+    /// The SHA-256 of the SQL text (64 hex digits), recorded when the migration is applied.
+    public var checksum: String { SHA256.hex(Array(sql.utf8)) }
+
+    /// The SHA-256 of every migration's checksum in order: names one version of a schema.
+    public static func fingerprint(of migrations: [Migration]) -> String {
+        SHA256.hex(Array(migrations.sorted { $0.version < $1.version }.map(\.checksum).joined().utf8))
+    }
+
     /// Parses a file name of the form `NNNN_name.sql`.
     /// - Throws: `MigrationError` when the name does not have that form.
     public init(fileName: String, sql: String) throws {

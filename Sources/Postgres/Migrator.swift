@@ -88,7 +88,7 @@ public struct Migrator: Sendable {
             let started = ContinuousClock.now
             let record: PostgresQuery = """
                 INSERT INTO schema_migrations (version, name, checksum)
-                VALUES (\(migration.version), \(migration.name), \(checksum(migration)))
+                VALUES (\(migration.version), \(migration.name), \(migration.checksum))
                 """
             do {
                 if migration.runsInTransaction {
@@ -138,7 +138,7 @@ public struct Migrator: Sendable {
         var result: [Status] = []
         for migration in migrations {
             if let record = applied.removeValue(forKey: migration.version) {
-                let state: Status.State = record.checksum == checksum(migration) ? .applied : .edited
+                let state: Status.State = record.checksum == migration.checksum ? .applied : .edited
                 result.append(Status(version: migration.version, name: migration.name, state: state, appliedAt: record.at))
             } else {
                 result.append(Status(version: migration.version, name: migration.name, state: .pending, appliedAt: nil))
@@ -150,7 +150,4 @@ public struct Migrator: Sendable {
         return result.sorted { $0.version < $1.version }
     }
 
-    private func checksum(_ migration: Migration) -> String {
-        SHA256.hex(Array(migration.sql.utf8))
-    }
 }

@@ -198,9 +198,6 @@ public final class PostgresConnection: @unchecked Sendable {
         PQfinish(handle)
     }
 
-    /// The socket's file descriptor, for waiting on notifications.
-    var socket: Int32 { PQsocket(handle) }
-
     // MARK: - Running one operation
 
     /// Hands `query` to the event loop and waits for its rows. An idle connection the server

@@ -38,7 +38,7 @@ public enum TestDatabase {
     private static let template = Task<String, any Error> {
         let server = try await TestDatabase.server.value
         let migrations = try JiebangSchema.migrations()
-        let name = "jiebang_template_" + String(stableHash(migrations.map(\.sql).joined(separator: "\u{0}")).prefix(12))
+        let name = "jiebang_template_" + Migration.fingerprint(of: migrations).prefix(12)
         let admin = PostgresClient(configuration: PostgresConfiguration(connectionString: server, minimumConnections: 0, maximumConnections: 1))
         do {
             try await admin.withConnection { connection in
@@ -113,14 +113,4 @@ public enum TestDatabase {
         configuration.databaseName = name
         return configuration
     }
-}
-
-/// FNV-1a, for template names.
-func stableHash(_ text: String) -> String {
-    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-    for byte in text.utf8 {
-        hash ^= UInt64(byte)
-        hash = hash &* 0x100_0000_01b3
-    }
-    return String(hash, radix: 16)
 }

@@ -74,6 +74,17 @@ struct MigratorTests {
         }
     }
 
+    @Test("A migration's checksum is the SHA-256 of its text, and the fingerprint changes with any file")
+    func checksums() {
+        #expect(Migration(version: 1, name: "x", sql: "abc").checksum == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(Migration(version: 1, name: "x", sql: "").checksum == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        let fingerprint = Migration.fingerprint(of: migrations)
+        #expect(Migration.fingerprint(of: migrations.reversed()) == fingerprint)
+        var edited = migrations
+        edited[1].sql += " "
+        #expect(Migration.fingerprint(of: edited) != fingerprint)
+    }
+
     @Test("File names must be NNNN_name.sql and versions unique")
     func fileNames() throws {
         #expect(try Migration(fileName: "0007_job_queue.sql", sql: "").version == 7)
