@@ -1,9 +1,12 @@
 public import Foundation
 public import Hummingbird
+public import Jiebang
 
-/// The request context of every route.
+/// The request context of every route: Hummingbird's core storage and the signed-in actor.
 public struct AppRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
+    /// Who sent the request, set by `AuthenticationMiddleware` from a bearer token; nil when anonymous.
+    public var actor: Actor?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
@@ -12,8 +15,18 @@ public struct AppRequestContext: RequestContext {
     /// JSON with ISO 8601 dates and sorted keys.
     public var responseEncoder: JSONEncoder { Self.encoder }
 
-    /// JSON with ISO 8601 dates.
+    /// JSON with ISO 8601 dates, with or without fractional seconds.
     public var requestDecoder: JSONDecoder { Self.decoder }
+
+    /// The signed-in actor.
+    /// - Throws: a 401 problem when the request carries no valid token.
+    public func requireActor() throws -> Actor {
+        guard let actor else {
+            throw Problem(
+                status: .unauthorized, detail: "Sign in and send the token as Authorization: Bearer <token>.")
+        }
+        return actor
+    }
 
     private static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
@@ -24,7 +37,16 @@ public struct AppRequestContext: RequestContext {
 
     private static let decoder: JSONDecoder = {
         let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let container = try decoder.singleValueContainer()
+            let text = try container.decode(String.self)
+            if let date = try? Date(text, strategy: .iso8601) { return date }
+            if let date = try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) {
+                return date
+            }
+            throw DecodingError.dataCorruptedError(
+                in: container, debugDescription: "must be a date and time such as 2025-06-30T18:00:00+08:00")
+        }
         return decoder
     }()
 }

@@ -1,4 +1,5 @@
 public import Hummingbird
+public import Jiebang
 public import Logging
 public import Postgres
 public import Prometheus
@@ -28,16 +29,26 @@ public struct HTTPConfiguration: Sendable {
 ///   - database: the connection pool; added as the first service.
 ///   - metrics: the registry `/metrics` reports (the one the metrics factory writes to).
 ///   - services: further services (workers) to run with the server.
+///   - passwordHasher: how passwords are hashed and checked (tests use a fast one).
 ///   - logger: the application's logger.
 public func buildApplication(
     configuration: HTTPConfiguration,
     database: PostgresClient,
     metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
     services: [any Service] = [],
+    passwordHasher: PasswordHasher = PasswordHasher(),
     logger: Logger
 ) -> some ApplicationProtocol {
     let router = operationsRouter(database: database, metrics: metrics)
-    BoardController(database: database).addRoutes(to: router)
+    OpenAPIController().addRoutes(to: router)
+    let api = router.group().add(middleware: AuthenticationMiddleware(database: database))
+    BoardController(database: database).addRoutes(to: api)
+    SessionController(database: database, hasher: passwordHasher).addRoutes(to: api)
+    AdministrationController(database: database, hasher: passwordHasher).addRoutes(to: api)
+    UnitController(database: database, hasher: passwordHasher).addRoutes(to: api)
+    ProgrammeController(database: database).addRoutes(to: api)
+    DemandController(database: database).addRoutes(to: api)
+    ChallengeController(database: database).addRoutes(to: api)
     return Application(
         router: router,
         configuration: ApplicationConfiguration(

@@ -7,44 +7,16 @@ import Testing
 @Suite("The public board")
 struct BoardTests {
     /// A provincial bureau and a programme; returns the programme's id.
-    static func programme(_ db: PostgresClient) async throws -> Int {
-        try await db.withConnection { conn in
-            let bureau = try await AccountStore.createBureau(name: "甘肃省工业和信息化厅", level: "province", regionCode: "620000", on: conn)
-            return try await conn.query(
-                """
-                INSERT INTO programmes (name, year, bureau_id, application_opens_at, application_closes_at)
-                VALUES ('2025年甘肃省产业科技创新揭榜挂帅', 2025, \(bureau), '2025-03-01', '2025-05-31') RETURNING id
-                """
-            ).first!.decode(Int.self)
-        }
-    }
-
-    static func challenge(
-        _ db: PostgresConnection, programme: Int, title: String, content: String, status: String = "published",
-        domain: String = "新材料", deadlineDays: Int = 30
-    ) async throws -> Int {
-        try await db.query(
-            """
-            INSERT INTO challenges (programme_id, title, task, content, indicators, category, domain, industry_chain,
-                                    application_deadline, completion_deadline, funding_ceiling_fen, status, published_at)
-            VALUES (\(programme), \(title), '攻关任务说明', \(content), ARRAY['指标一'], 'key_product', \(domain), '有色冶金',
-                    now() + \(deadlineDays) * interval '1 day', (now() + interval '3 years')::date, 500000000,
-                    \(status)::challenge_status, CASE WHEN \(status) = 'draft' THEN NULL ELSE now() END)
-            RETURNING id
-            """
-        ).first!.decode(Int.self)
-    }
-
     @Test("A two-character Chinese keyword finds exactly the challenges that contain it, drafts never")
     func chineseKeyword() async throws {
         try await TestDatabase.withFreshDatabase { db in
-            let programme = try await Self.programme(db)
+            let programme = try await BoardFixtures.programme(db)
             let (rareEarth, scattered, hydrogen, draft) = try await db.withConnection { conn in
                 (
-                    try await Self.challenge(conn, programme: programme, title: "高性能稀土永磁材料制备", content: "突破稀土永磁关键工艺"),
-                    try await Self.challenge(conn, programme: programme, title: "稀有金属回收与土壤修复", content: "稀有金属，土壤修复"),
-                    try await Self.challenge(conn, programme: programme, title: "氢能储运装备攻关", content: "高压氢能储运 NdFeB 对照", domain: "能源化工"),
-                    try await Self.challenge(conn, programme: programme, title: "稀土功能材料（草稿）", content: "稀土功能材料", status: "draft")
+                    try await BoardFixtures.challenge(conn, programme: programme, title: "高性能稀土永磁材料制备", content: "突破稀土永磁关键工艺"),
+                    try await BoardFixtures.challenge(conn, programme: programme, title: "稀有金属回收与土壤修复", content: "稀有金属，土壤修复"),
+                    try await BoardFixtures.challenge(conn, programme: programme, title: "氢能储运装备攻关", content: "高压氢能储运 NdFeB 对照", domain: "能源化工"),
+                    try await BoardFixtures.challenge(conn, programme: programme, title: "稀土功能材料（草稿）", content: "稀土功能材料", status: "draft")
                 )
             }
             _ = draft
@@ -69,11 +41,11 @@ struct BoardTests {
     @Test("Pages follow the deadline order without gaps or repeats")
     func cursorPagination() async throws {
         try await TestDatabase.withFreshDatabase { db in
-            let programme = try await Self.programme(db)
+            let programme = try await BoardFixtures.programme(db)
             var ids: [Int] = []
             try await db.withConnection { conn in
                 for day in 0..<25 {
-                    ids.append(try await Self.challenge(conn, programme: programme, title: "稀土课题 \(day)", content: "稀土材料研究", deadlineDays: 10 + day % 7))
+                    ids.append(try await BoardFixtures.challenge(conn, programme: programme, title: "稀土课题 \(day)", content: "稀土材料研究", deadlineDays: 10 + day % 7))
                 }
             }
             var seen: [Int] = []
@@ -94,7 +66,7 @@ struct BoardTests {
     @Test("With 5,000 challenges a selective keyword is a bitmap scan of the gram index, not a sequential scan")
     func keywordUsesIndex() async throws {
         try await TestDatabase.withFreshDatabase { db in
-            let programme = try await Self.programme(db)
+            let programme = try await BoardFixtures.programme(db)
             try await db.execute(
                 """
                 INSERT INTO challenges (programme_id, title, task, content, indicators, category, domain, industry_chain,
@@ -128,8 +100,8 @@ struct BoardTests {
     @Test("A published challenge changes only with an amendment, and never returns to draft")
     func amendmentsRequired() async throws {
         try await TestDatabase.withFreshDatabase { db in
-            let programme = try await Self.programme(db)
-            let id = try await db.withConnection { try await Self.challenge($0, programme: programme, title: "氢能储运装备攻关", content: "高压储氢") }
+            let programme = try await BoardFixtures.programme(db)
+            let id = try await db.withConnection { try await BoardFixtures.challenge($0, programme: programme, title: "氢能储运装备攻关", content: "高压储氢") }
             await #expect {
                 try await db.execute("UPDATE challenges SET funding_ceiling_fen = 1 WHERE id = \(id)")
             } throws: { ($0 as? PostgresError)?.constraint == "challenges_amendment_required" }

@@ -9,12 +9,12 @@ struct ChallengeCloseTests {
     @Test("Published challenges whose deadline passed close once, with an audit row; drafts and open ones stay")
     func closesDueChallenges() async throws {
         try await TestDatabase.withFreshDatabase { db in
-            let programme = try await BoardTests.programme(db)
+            let programme = try await BoardFixtures.programme(db)
             let (due, open, draft) = try await db.withConnection { conn in
                 (
-                    try await BoardTests.challenge(conn, programme: programme, title: "稀土永磁材料攻关", content: "稀土永磁材料", deadlineDays: 1),
-                    try await BoardTests.challenge(conn, programme: programme, title: "氢能储运装备攻关", content: "高压储氢装备", deadlineDays: 30),
-                    try await BoardTests.challenge(conn, programme: programme, title: "光伏组件回收草稿", content: "光伏组件回收", status: "draft", deadlineDays: 1)
+                    try await BoardFixtures.challenge(conn, programme: programme, title: "稀土永磁材料攻关", content: "稀土永磁材料", deadlineDays: 1),
+                    try await BoardFixtures.challenge(conn, programme: programme, title: "氢能储运装备攻关", content: "高压储氢装备", deadlineDays: 30),
+                    try await BoardFixtures.challenge(conn, programme: programme, title: "光伏组件回收草稿", content: "光伏组件回收", status: "draft", deadlineDays: 1)
                 )
             }
             let inTwoDays = Date().addingTimeInterval(2 * 86_400)

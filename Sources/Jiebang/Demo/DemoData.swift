@@ -102,7 +102,7 @@ public enum DemoData {
         let programme = try await tx.query(
             """
             INSERT INTO programmes (name, year, bureau_id, application_opens_at, application_closes_at)
-            VALUES (\(programmeName), 2025, \(province), now() - interval '7 days', now() + interval '60 days')
+            VALUES (\(programmeName), 2025, \(province), now() - interval '7 days', now() + interval '90 days')
             RETURNING id
             """
         ).first!.decode(Int.self)

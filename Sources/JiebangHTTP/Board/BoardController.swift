@@ -7,7 +7,7 @@ import Postgres
 struct BoardController {
     let database: PostgresClient
 
-    func addRoutes(to router: Router<AppRequestContext>) {
+    func addRoutes(to router: some RouterMethods<AppRequestContext>) {
         router.get("v1/board/challenges", use: list)
         router.get("v1/board/challenges/:id", use: show)
     }

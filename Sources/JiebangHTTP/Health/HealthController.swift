@@ -9,7 +9,7 @@ struct HealthController {
     /// How long `/readyz` waits for the database before answering 503.
     var readinessTimeout: Duration = .seconds(2)
 
-    func addRoutes(to router: Router<AppRequestContext>) {
+    func addRoutes(to router: some RouterMethods<AppRequestContext>) {
         router.get("healthz", use: health)
         router.get("readyz", use: ready)
     }

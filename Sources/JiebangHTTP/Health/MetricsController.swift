@@ -5,7 +5,7 @@ import Prometheus
 struct MetricsController {
     let registry: PrometheusCollectorRegistry
 
-    func addRoutes(to router: Router<AppRequestContext>) {
+    func addRoutes(to router: some RouterMethods<AppRequestContext>) {
         router.get("metrics", use: metrics)
     }
 

@@ -1,9 +1,11 @@
 public import Hummingbird
+import Jiebang
 import Logging
+import Postgres
 
-/// Turns every error into a problem document: `Problem` as it is, Hummingbird's
-/// own HTTP errors (unknown route, bad body) with their status, anything else
-/// as a bare 500 whose cause goes to the log, never to the client.
+/// Turns every error into a problem document: `Problem` as it is, domain refusals with their
+/// status and fields, Hummingbird's own HTTP errors (unknown route, bad body) with their status,
+/// anything else as a bare 500 whose cause goes to the log, never to the client.
 public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
     public init() {}
 
@@ -14,14 +16,61 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch let problem as Problem {
             throw problem
+        } catch let error as DomainError {
+            throw Problem(error)
+        } catch let error as AccountError {
+            throw Problem(error)
         } catch let error as HTTPError {
             throw Problem(status: error.status, detail: error.body)
         } catch let error as any HTTPResponseError {
             throw Problem(status: error.status)
+        } catch let error as PostgresError where error.sqlState?.code == "57014" || error.sqlState?.code == "53300" {
+            context.logger.warning("database busy", metadata: ["error": "\(error)"])
+            throw Problem(status: .serviceUnavailable, detail: "The database is busy; try again shortly.")
         } catch {
             context.logger.error(
                 "request failed", metadata: ["error": "\(String(reflecting: error))", "http.path": "\(request.uri.path)"])
             throw Problem(status: .internalServerError, detail: "The server could not complete the request.")
+        }
+    }
+}
+
+extension Problem {
+    /// The problem for a domain refusal.
+    init(_ error: DomainError) {
+        switch error {
+        case .invalid(let issues):
+            self.init(
+                status: .unprocessableContent, title: "Invalid fields", detail: error.description,
+                errors: issues.map { .init(field: $0.field, message: $0.message) })
+        case .notFound(let message):
+            self.init(status: .notFound, detail: message)
+        case .forbidden(let message):
+            self.init(status: .forbidden, detail: message)
+        case .conflict(let field, let message):
+            self.init(
+                status: .conflict, detail: error.description,
+                errors: field.map { [.init(field: $0, message: message)] })
+        case .stale:
+            self.init(status: .preconditionFailed, detail: error.description)
+        case .revisionRequired:
+            self.init(
+                status: .preconditionRequired, detail: error.description,
+                errors: [.init(field: "If-Match", message: "is required")])
+        }
+    }
+
+    /// The problem for a refused account operation.
+    init(_ error: AccountError) {
+        switch error {
+        case .invalidCredentials:
+            self.init(status: .unauthorized, detail: error.description)
+        case .loginTaken:
+            self.init(status: .conflict, detail: error.description, errors: [.init(field: error.field, message: error.description)])
+        default:
+            self.init(
+                status: .unprocessableContent, detail: error.description,
+                errors: [.init(field: error.field, message: error.description)])
         }
     }
 }

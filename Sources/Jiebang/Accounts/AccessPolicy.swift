@@ -1,0 +1,39 @@
+/// Who may do what, over which scope: pure rules over the signed-in `Actor`.
+///
+/// Stores load the scope of the thing acted on (its unit, region or bureau) and ask here.
+/// A refusal names the action, so the client learns what it lacks.
+public enum AccessPolicy {
+    /// Requires one of `roles`.
+    public static func require(_ actor: Actor, _ roles: Set<Role>, to action: String) throws(DomainError) {
+        guard roles.contains(actor.role) else {
+            throw .forbidden("a \(actor.role.rawValue) may not \(action)")
+        }
+    }
+
+    /// Whether the actor may see a unit's private data (contacts, demands): its own people,
+    /// the recommender of its region, a publisher of its province, a system admin.
+    public static func mayRead(unitID: Int, regionCode: String, by actor: Actor) -> Bool {
+        switch actor.role {
+        case .systemAdmin: true
+        case .unitMember, .unitAdmin: actor.unitID == unitID
+        case .municipalRecommender: actor.regionCode == regionCode
+        case .provincialPublisher: actor.regionCode.map { $0.prefix(2) == regionCode.prefix(2) } ?? false
+        case .expert: false
+        }
+    }
+
+    /// Whether the actor may file a demand for a unit: its own people, or a bureau on its behalf.
+    public static func mayFileDemand(unitID: Int, regionCode: String, by actor: Actor) -> Bool {
+        actor.role != .systemAdmin && mayRead(unitID: unitID, regionCode: regionCode, by: actor)
+    }
+
+    /// Whether the actor may edit a unit's record: its unit admin or a system admin.
+    public static func mayEdit(unitID: Int, by actor: Actor) -> Bool {
+        actor.role == .systemAdmin || (actor.role == .unitAdmin && actor.unitID == unitID)
+    }
+
+    /// Whether the actor runs the programmes of `bureauID`: a publisher of that bureau.
+    public static func mayManageProgrammes(ofBureau bureauID: Int, by actor: Actor) -> Bool {
+        actor.role == .provincialPublisher && actor.bureauID == bureauID
+    }
+}

@@ -1,0 +1,90 @@
+public import Postgres
+
+/// What each named database constraint means to a client: the field it guards and a sentence.
+///
+/// Rules are checked in Swift first; when a race or a path around Swift reaches the
+/// database's own check, the store translates the violation through this catalog,
+/// so the client still gets a precise error and never a 500.
+public enum ConstraintCatalog {
+    /// The domain error for a violation of a known constraint; nil for any other error.
+    public static func domainError(for error: PostgresError) -> DomainError? {
+        guard let constraint = error.constraint, let entry = entries[constraint] else { return nil }
+        switch entry.kind {
+        case .invalid: return .invalid(entry.field, entry.message)
+        case .conflict: return .conflict(field: entry.field, message: entry.message)
+        case .notFound: return .notFound(entry.message)
+        }
+    }
+
+    /// Runs `body`, translating violations of known constraints into `DomainError`.
+    public static func translating<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as PostgresError {
+            throw domainError(for: error) ?? error
+        }
+    }
+
+    enum Kind { case invalid, conflict, notFound }
+
+    static let entries: [String: (kind: Kind, field: String, message: String)] = [
+        "units_credit_code_key": (.conflict, "creditCode", "a unit with this credit code is already registered"),
+        "units_credit_code_valid": (.invalid, "creditCode", "is not a valid unified social credit code (GB 32100-2015)"),
+        "units_region_code_prefecture": (.invalid, "regionCode", "is not the code of a city or prefecture"),
+        "units_name_length": (.invalid, "name", "must have 2 to 200 characters"),
+        "units_natures_known": (.invalid, "natures", "holds an unknown or repeated nature"),
+        "units_natures_enterprise": (.invalid, "natures", "only an enterprise has natures"),
+        "units_contact_name_length": (.invalid, "contactName", "must have 1 to 100 characters"),
+        "units_contact_phone_format": (.invalid, "contactPhone", "is not a phone number"),
+        "units_contact_email_format": (.invalid, "contactEmail", "is not an e-mail address"),
+        "bureaus_name_key": (.conflict, "name", "a bureau with this name exists"),
+        "bureaus_name_length": (.invalid, "name", "must have 2 to 200 characters"),
+        "bureaus_region_level": (.invalid, "regionCode", "does not fit the bureau's level"),
+        "users_login_key": (.conflict, "login", "is already in use"),
+        "users_login_format": (.invalid, "login", "must be 3 to 254 characters, lower case, without surrounding spaces"),
+        "users_display_name_length": (.invalid, "displayName", "must have 1 to 100 characters"),
+        "users_scope": (.invalid, "role", "does not fit the unit or bureau given"),
+        "users_bureau_level": (.invalid, "bureauID", "the bureau's level does not fit the role"),
+        "users_unit_id_fkey": (.invalid, "unitID", "no such unit"),
+        "users_bureau_id_fkey": (.invalid, "bureauID", "no such bureau"),
+        "programmes_name_length": (.invalid, "name", "must have 2 to 200 characters"),
+        "programmes_year_range": (.invalid, "year", "must be between 2000 and 2100"),
+        "programmes_ratio_range": (.invalid, "fundingRatioCapBasisPoints", "must be between 1 and 10000"),
+        "programmes_absolute_cap_positive": (.invalid, "fundingAbsoluteCapFen", "must be positive"),
+        "programmes_funding_mode": (.invalid, "fundingMode", "must be upfront or post_subsidy"),
+        "programmes_min_partners_range": (.invalid, "minPartners", "must be between 0 and 50"),
+        "programmes_max_consortium_size": (.invalid, "maxConsortiumSize", "must leave room for the lead and the minimum partners"),
+        "programmes_winners_positive": (.invalid, "winnersPerChallenge", "must be between 1 and 20"),
+        "programmes_window": (.invalid, "applicationClosesAt", "must be after applicationOpensAt"),
+        "programmes_publicity_range": (.invalid, "publicityWorkingDays", "must be between 1 and 30"),
+        "programmes_name_year_key": (.conflict, "name", "the bureau already runs a programme of this name in this year"),
+        "programmes_bureau_province": (.invalid, "bureauID", "a programme is run by a provincial bureau"),
+        "programmes_policy_frozen": (.conflict, "policy", "the programme has published challenges; its policy is fixed"),
+        "demands_region_prefecture": (.invalid, "regionCode", "is not the code of a city or prefecture"),
+        "demands_industry_chain_length": (.invalid, "industryChain", "must have 2 to 50 characters"),
+        "demands_need_length": (.invalid, "need", "must have 5 to 5000 characters"),
+        "demands_support_length": (.invalid, "supportConditions", "must have at most 5000 characters"),
+        "demands_contact_name_length": (.invalid, "contactName", "must have 1 to 100 characters"),
+        "demands_contact_phone_format": (.invalid, "contactPhone", "is not a phone number"),
+        "demands_contact_email_format": (.invalid, "contactEmail", "is not an e-mail address"),
+        "demands_remarks_length": (.invalid, "remarks", "must have at most 2000 characters"),
+        "demands_programme_id_fkey": (.invalid, "programmeID", "no such programme"),
+        "demands_unit_id_fkey": (.invalid, "unitID", "no such unit"),
+        "challenges_title_length": (.invalid, "title", "must have 4 to 200 characters"),
+        "challenges_task_length": (.invalid, "task", "must have 4 to 2000 characters"),
+        "challenges_content_length": (.invalid, "content", "must have 4 to 20000 characters"),
+        "challenges_indicators_present": (.invalid, "indicators", "must list 1 to 50 indicators"),
+        "challenges_domain_length": (.invalid, "domain", "must have 2 to 50 characters"),
+        "challenges_industry_chain_length": (.invalid, "industryChain", "must have 2 to 50 characters"),
+        "challenges_completion_after_deadline": (.invalid, "completionDeadline", "must be after the application deadline"),
+        "challenges_funding_positive": (.invalid, "fundingCeilingFen", "must be positive"),
+        "challenges_winners_range": (.invalid, "winners", "must be between 1 and 20"),
+        "challenges_publish_before_deadline": (.conflict, "applicationDeadline", "has passed; move it before publishing"),
+        "challenges_deadline_in_window": (.conflict, "applicationDeadline", "lies after the programme's application window closes"),
+        "challenges_amendment_required": (.conflict, "status", "a published challenge changes only through an amendment"),
+        "challenges_status_forward": (.conflict, "status", "a published challenge cannot return to draft"),
+        "challenge_amendments_version_key": (.conflict, "version", "another amendment of this version was made at the same time"),
+        "challenge_amendments_reason_length": (.invalid, "reason", "must have 4 to 2000 characters"),
+        "challenge_demands_demand_id_fkey": (.invalid, "demandIDs", "names a demand that does not exist"),
+    ]
+}

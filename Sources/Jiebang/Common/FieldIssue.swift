@@ -1,0 +1,74 @@
+import Foundation
+
+/// One thing wrong with one field of a request: what the API lists in a problem's `errors`.
+public struct FieldIssue: Sendable, Hashable, Codable, CustomStringConvertible {
+    /// The field's name as the client sent it, for example `contactEmail` or `indicators[2]`.
+    public var field: String
+    /// Why the value is not accepted, in a sentence a person can act on.
+    public var message: String
+
+    /// Creates an issue.
+    public init(field: String, message: String) {
+        self.field = field
+        self.message = message
+    }
+
+    public var description: String { "\(field): \(message)" }
+}
+
+/// Collects field issues while checking an input, so that every problem is reported at once.
+public struct FieldChecker: Sendable {
+    /// The issues found so far.
+    public private(set) var issues: [FieldIssue] = []
+
+    /// Creates an empty checker.
+    public init() {}
+
+    /// Records an issue.
+    public mutating func add(_ field: String, _ message: String) {
+        issues.append(FieldIssue(field: field, message: message))
+    }
+
+    /// Requires `text`, trimmed, to have between `range` characters.
+    public mutating func length(_ field: String, _ text: String, _ range: ClosedRange<Int>) {
+        let count = text.trimmingCharacters(in: .whitespacesAndNewlines).count
+        if count == 0, range.lowerBound > 0 {
+            add(field, "is required")
+        } else if !range.contains(count) {
+            add(field, "must have \(range.lowerBound) to \(range.upperBound) characters, not \(count)")
+        }
+    }
+
+    /// Requires at most `limit` characters.
+    public mutating func maxLength(_ field: String, _ text: String, _ limit: Int) {
+        if text.count > limit { add(field, "must have at most \(limit) characters, not \(text.count)") }
+    }
+
+    /// Requires a phone number: digits, spaces and dashes, 6 to 20 characters, an optional leading +.
+    public mutating func phone(_ field: String, _ text: String) {
+        let body = text.hasPrefix("+") ? text.dropFirst() : Substring(text)
+        let allowed = body.allSatisfy { $0.isASCII && ($0.isNumber || $0 == " " || $0 == "-") }
+        if !(allowed && body.first?.isNumber == true && (6...20).contains(body.count)) {
+            add(field, "is not a phone number (digits, spaces and dashes, 6 to 20 characters)")
+        }
+    }
+
+    /// Requires an e-mail address of the form name@domain.tld.
+    public mutating func email(_ field: String, _ text: String) {
+        let parts = text.split(separator: "@", omittingEmptySubsequences: false)
+        let valid =
+            parts.count == 2 && !parts[0].isEmpty && parts[1].contains(".") && !parts[1].hasPrefix(".")
+            && !parts[1].hasSuffix(".") && !text.contains(where: \.isWhitespace)
+        if !valid { add(field, "is not an e-mail address") }
+    }
+
+    /// Requires `value` in `range`.
+    public mutating func range<T: Comparable>(_ field: String, _ value: T, _ range: ClosedRange<T>) {
+        if !range.contains(value) { add(field, "must be between \(range.lowerBound) and \(range.upperBound), not \(value)") }
+    }
+
+    /// Throws `DomainError.invalid` with every issue, if any was found.
+    public func check() throws(DomainError) {
+        if !issues.isEmpty { throw DomainError.invalid(issues) }
+    }
+}

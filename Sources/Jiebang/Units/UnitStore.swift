@@ -1,0 +1,220 @@
+public import Foundation
+public import Postgres
+
+/// Units (单位) in PostgreSQL: registration, reading within scope, edits with a revision.
+public enum UnitStore {
+    /// A unit's record as a client sends it.
+    public struct Input: Codable, Sendable, Hashable {
+        /// enterprise, university, institute or other.
+        public var kind: String
+        public var name: String
+        /// 统一社会信用代码, checked per GB 32100-2015.
+        public var creditCode: String
+        /// The city or prefecture, a 6-digit administrative division code.
+        public var regionCode: String
+        /// 企业性质 of an enterprise: state_owned, private, joint_venture, high_tech, srdi.
+        public var natures: [String]?
+        public var contactName: String
+        public var contactPhone: String
+        public var contactEmail: String
+
+        public init(
+            kind: String, name: String, creditCode: String, regionCode: String, natures: [String]? = nil,
+            contactName: String, contactPhone: String, contactEmail: String
+        ) {
+            self.kind = kind
+            self.name = name
+            self.creditCode = creditCode
+            self.regionCode = regionCode
+            self.natures = natures
+            self.contactName = contactName
+            self.contactPhone = contactPhone
+            self.contactEmail = contactEmail
+        }
+
+        /// The kinds of unit.
+        public static let kinds = ["enterprise", "university", "institute", "other"]
+        /// The natures an enterprise may have.
+        public static let natureCodes = ["state_owned", "private", "joint_venture", "high_tech", "srdi"]
+
+        /// The input with its text trimmed and codes normalised.
+        /// - Throws: `DomainError.invalid` listing every field at fault.
+        public func checked() throws(DomainError) -> Input {
+            var checker = FieldChecker()
+            var result = self
+            result.name = name.trimmingCharacters(in: .whitespacesAndNewlines)
+            result.contactName = contactName.trimmingCharacters(in: .whitespacesAndNewlines)
+            result.contactPhone = contactPhone.trimmingCharacters(in: .whitespaces)
+            result.contactEmail = contactEmail.trimmingCharacters(in: .whitespaces)
+            if !Self.kinds.contains(kind) { checker.add("kind", "must be one of \(Self.kinds.joined(separator: ", "))") }
+            checker.length("name", name, 2...200)
+            do {
+                result.creditCode = try CreditCode(creditCode).value
+            } catch {
+                checker.add("creditCode", error.description)
+            }
+            do {
+                result.regionCode = try RegionCode(regionCode).value
+            } catch {
+                checker.add("regionCode", error.description)
+            }
+            let natures = natures ?? []
+            for (index, nature) in natures.enumerated() where !Self.natureCodes.contains(nature) {
+                checker.add("natures[\(index)]", "must be one of \(Self.natureCodes.joined(separator: ", "))")
+            }
+            if Set(natures).count != natures.count { checker.add("natures", "lists a nature twice") }
+            if !natures.isEmpty, kind != "enterprise" { checker.add("natures", "only an enterprise has natures") }
+            result.natures = natures
+            checker.length("contactName", contactName, 1...100)
+            checker.phone("contactPhone", result.contactPhone)
+            checker.email("contactEmail", result.contactEmail)
+            try checker.check()
+            return result
+        }
+    }
+
+    /// A registered unit.
+    public struct Unit: Codable, Sendable, Hashable {
+        public var id: Int
+        public var revision: Int
+        public var kind: String
+        public var name: String
+        public var creditCode: String
+        public var regionCode: String
+        public var natures: [String]
+        public var contactName: String
+        public var contactPhone: String
+        public var contactEmail: String
+        public var createdAt: Date
+        public var updatedAt: Date
+    }
+
+    /// The first administrator of a unit being registered.
+    public struct FirstAdmin: Codable, Sendable, Hashable {
+        public var login: String
+        public var displayName: String
+        public var password: String
+
+        public init(login: String, displayName: String, password: String) {
+            self.login = login
+            self.displayName = displayName
+            self.password = password
+        }
+    }
+
+    /// Registers a unit, with its first unit admin if one is given, and appends audit rows.
+    /// - Throws: `DomainError` (invalid fields, a credit code already registered).
+    public static func register(
+        _ input: Input, admin: FirstAdmin?, hasher: PasswordHasher, by actor: Actor?, on tx: PostgresConnection
+    ) async throws -> Unit {
+        let input = try input.checked()
+        var passwordHash: String?
+        if let admin {
+            var checker = FieldChecker()
+            checker.length("admin.login", admin.login, 3...254)
+            checker.length("admin.displayName", admin.displayName, 1...100)
+            do {
+                try hasher.validate(admin.password)
+            } catch {
+                checker.add("admin.password", "the password \(error)")
+            }
+            try checker.check()
+            passwordHash = try hasher.hash(admin.password)
+        }
+        let label = actor?.displayName ?? "registration"
+        return try await ConstraintCatalog.translating {
+            let unit = try await decode(
+                tx.query(
+                    """
+                    INSERT INTO units (kind, name, credit_code, region_code, natures, contact_name, contact_phone, contact_email)
+                    VALUES (\(input.kind)::unit_kind, \(input.name), \(input.creditCode), \(input.regionCode),
+                            \(input.natures ?? []), \(input.contactName), \(input.contactPhone), \(input.contactEmail))
+                    RETURNING \(unsafeRaw: columns)
+                    """
+                ).first!)
+            try await AuditLog.append(
+                actor: label, actorID: actor?.userID, action: "unit.register", entity: "unit", entityID: "\(unit.id)",
+                after: ["name": unit.name, "creditCode": unit.creditCode], on: tx)
+            if let admin {
+                do {
+                    _ = try await AccountStore.createUser(
+                        .init(login: admin.login, displayName: admin.displayName, role: .unitAdmin, unitID: unit.id),
+                        passwordHash: passwordHash, by: label, on: tx)
+                } catch AccountError.loginTaken {
+                    throw DomainError.conflict(field: "admin.login", message: "is already in use")
+                }
+            }
+            return unit
+        }
+    }
+
+    /// A unit, if the actor may see its private data.
+    /// - Throws: `DomainError.notFound` for an unknown unit, `.forbidden` for one outside the actor's scope.
+    public static func unit(id: Int, for actor: Actor, on db: PostgresConnection) async throws -> Unit {
+        guard let row = try await db.query("SELECT \(unsafeRaw: columns) FROM units WHERE id = \(id)").first else {
+            throw DomainError.notFound("no unit has id \(id)")
+        }
+        let unit = try decode(row)
+        guard AccessPolicy.mayRead(unitID: unit.id, regionCode: unit.regionCode, by: actor) else {
+            throw DomainError.forbidden("unit \(id) is outside your scope")
+        }
+        return unit
+    }
+
+    /// Replaces a unit's record, if it is still at `revision`.
+    /// - Throws: `DomainError.stale` when someone else edited it first; `.forbidden` unless the actor
+    ///   is the unit's admin or a system admin.
+    public static func update(
+        id: Int, _ input: Input, ifRevision revision: Int, by actor: Actor, on tx: PostgresConnection
+    ) async throws -> Unit {
+        let input = try input.checked()
+        let before = try await unit(id: id, for: actor, on: tx)
+        guard AccessPolicy.mayEdit(unitID: id, by: actor) else {
+            throw DomainError.forbidden("only the unit's admin may edit unit \(id)")
+        }
+        return try await ConstraintCatalog.translating {
+            guard
+                let row = try await tx.query(
+                    """
+                    UPDATE units SET kind = \(input.kind)::unit_kind, name = \(input.name), credit_code = \(input.creditCode),
+                        region_code = \(input.regionCode), natures = \(input.natures ?? []), contact_name = \(input.contactName),
+                        contact_phone = \(input.contactPhone), contact_email = \(input.contactEmail)
+                    WHERE id = \(id) AND revision = \(revision)
+                    RETURNING \(unsafeRaw: columns)
+                    """
+                ).first
+            else {
+                let current = try await tx.query("SELECT revision FROM units WHERE id = \(id)").first?.decode(Int.self)
+                throw DomainError.stale(current: current ?? before.revision)
+            }
+            let unit = try decode(row)
+            try await AuditLog.append(
+                actor: actor.displayName, actorID: actor.userID, action: "unit.update", entity: "unit", entityID: "\(id)",
+                before: snapshot(before), after: snapshot(unit), on: tx)
+            return unit
+        }
+    }
+
+    static let columns = """
+        id, revision, kind::text, name, credit_code, region_code, natures, contact_name, contact_phone, contact_email, \
+        created_at, updated_at
+        """
+
+    static func decode(_ row: PostgresRow) throws -> Unit {
+        Unit(
+            id: try row.decode(Int.self, at: 0), revision: try row.decode(Int.self, at: 1),
+            kind: try row.decode(String.self, at: 2), name: try row.decode(String.self, at: 3),
+            creditCode: try row.decode(String.self, at: 4), regionCode: try row.decode(String.self, at: 5),
+            natures: try row.decode([String].self, at: 6), contactName: try row.decode(String.self, at: 7),
+            contactPhone: try row.decode(String.self, at: 8), contactEmail: try row.decode(String.self, at: 9),
+            createdAt: try row.decode(Date.self, at: 10), updatedAt: try row.decode(Date.self, at: 11))
+    }
+
+    static func snapshot(_ unit: Unit) -> [String: String] {
+        [
+            "kind": unit.kind, "name": unit.name, "creditCode": unit.creditCode, "regionCode": unit.regionCode,
+            "natures": unit.natures.joined(separator: ","), "contactName": unit.contactName,
+            "contactPhone": unit.contactPhone, "contactEmail": unit.contactEmail,
+        ]
+    }
+}

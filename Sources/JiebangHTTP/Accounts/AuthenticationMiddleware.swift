@@ -1,0 +1,35 @@
+import Hummingbird
+import Logging
+import Foundation
+import Jiebang
+import Postgres
+
+/// Reads `Authorization: Bearer <token>` and puts the actor it stands for into the context.
+///
+/// A request without the header goes on anonymously (each route decides whether that is
+/// enough); a token that is unknown, expired or revoked is refused with 401 at once.
+struct AuthenticationMiddleware: RouterMiddleware {
+    let database: PostgresClient
+
+    func handle(
+        _ request: Request, context: AppRequestContext, next: (Request, AppRequestContext) async throws -> Response
+    ) async throws -> Response {
+        guard let header = request.headers[.authorization] else { return try await next(request, context) }
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer", !parts[1].isEmpty else {
+            throw Self.refusal("The Authorization header must be Bearer <token>.")
+        }
+        let token = AccessToken(value: String(parts[1]).trimmingCharacters(in: .whitespaces))
+        guard let actor = try await database.withConnection({ try await AccountStore.authenticate(token, on: $0) }) else {
+            throw Self.refusal("The token is unknown, expired or revoked; sign in again.")
+        }
+        var context = context
+        context.actor = actor
+        context.logger[metadataKey: "user.id"] = "\(actor.userID)"
+        return try await next(request, context)
+    }
+
+    static func refusal(_ detail: String) -> Problem {
+        Problem(status: .unauthorized, detail: detail)
+    }
+}

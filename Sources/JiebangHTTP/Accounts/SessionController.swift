@@ -1,0 +1,57 @@
+import Foundation
+import Hummingbird
+import Jiebang
+import Postgres
+
+/// Signing in and out, and who the token stands for: `/v1/sessions`, `/v1/me`.
+struct SessionController {
+    let database: PostgresClient
+    let hasher: PasswordHasher
+
+    func addRoutes(to router: some RouterMethods<AppRequestContext>) {
+        router.post("v1/sessions", use: signIn)
+        router.delete("v1/sessions/current", use: signOut)
+        router.get("v1/me", use: me)
+    }
+
+    struct Credentials: Decodable {
+        var login: String
+        var password: String
+    }
+
+    struct SessionView: Encodable {
+        var token: String
+        var expiresAt: Date
+        var user: AccountAdministration.User
+    }
+
+    /// Checks a login and password and answers 201 with a bearer token (shown once).
+    @Sendable func signIn(_ request: Request, context: AppRequestContext) async throws -> Response {
+        var request = request
+        let (credentials, _) = try await request.decodeJSON(Credentials.self, context: context)
+        let answer = try await database.withTransaction { tx in
+            let (token, expiresAt) = try await AccountStore.signIn(
+                login: credentials.login, password: credentials.password, hasher: hasher, on: tx)
+            guard let actor = try await AccountStore.authenticate(token, on: tx) else { throw AccountError.invalidCredentials }
+            let user = try await AccountAdministration.user(id: actor.userID, on: tx)
+            return try JSONAnswer(SessionView(token: token.value, expiresAt: expiresAt, user: user), status: .created, context: context)
+        }
+        return answer.response
+    }
+
+    /// Revokes the token the request was sent with.
+    @Sendable func signOut(_ request: Request, context: AppRequestContext) async throws -> Response {
+        _ = try context.requireActor()
+        if let header = request.headers[.authorization], let token = header.split(separator: " ", maxSplits: 1).last {
+            try await database.withConnection { _ = try await AccountStore.revoke(AccessToken(value: String(token)), on: $0) }
+        }
+        return Response(status: .noContent)
+    }
+
+    /// The signed-in user.
+    @Sendable func me(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let actor = try context.requireActor()
+        let user = try await database.withConnection { try await AccountAdministration.user(id: actor.userID, on: $0) }
+        return try JSONAnswer(user, context: context).response
+    }
+}

@@ -1,0 +1,65 @@
+import Hummingbird
+import Jiebang
+import Postgres
+
+/// Demands: filed by a unit (or a bureau on its behalf), read within the reader's scope.
+struct DemandController {
+    let database: PostgresClient
+
+    func addRoutes(to router: some RouterMethods<AppRequestContext>) {
+        router.post("v1/demands", use: file)
+        router.get("v1/demands", use: list)
+        router.get("v1/demands/:id", use: show)
+    }
+
+    struct PageView: Encodable {
+        var items: [DemandFiling.Demand]
+        /// The `before` of the next page, if there is one.
+        var next: Int?
+    }
+
+    @Sendable func file(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let actor = try context.requireActor()
+        try AccessPolicy.require(
+            actor, [.unitMember, .unitAdmin, .municipalRecommender, .provincialPublisher], to: "file a demand")
+        var request = request
+        let (input, body) = try await request.decodeJSON(DemandFiling.Input.self, context: context)
+        return try await Creation(database: database).respond(to: request, body: body, context: context) { tx in
+            let demand = try await DemandFiling.file(input, by: actor, on: tx)
+            return try JSONAnswer(demand, status: .created, location: "/v1/demands/\(demand.id)", context: context)
+        }
+    }
+
+    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let actor = try context.requireActor()
+        let query = request.uri.queryParameters
+        var issues: [Problem.FieldError] = []
+        func positive(_ name: String) -> Int? {
+            guard let text = query[Substring(name)] else { return nil }
+            guard let value = Int(text), value > 0 else {
+                issues.append(.init(field: name, message: "must be a positive whole number"))
+                return nil
+            }
+            return value
+        }
+        let programmeID = positive("programmeID")
+        let before = positive("before")
+        let limit = positive("limit") ?? 50
+        if limit > 200 { issues.append(.init(field: "limit", message: "must be at most 200")) }
+        guard issues.isEmpty else {
+            throw Problem(status: .badRequest, title: "Invalid query parameters", detail: "See errors.", errors: issues)
+        }
+        let items = try await database.withConnection {
+            try await DemandFiling.list(programmeID: programmeID, beforeID: before, limit: limit + 1, for: actor, on: $0)
+        }
+        let page = PageView(items: Array(items.prefix(limit)), next: items.count > limit ? items[limit - 1].id : nil)
+        return try JSONAnswer(page, context: context).response
+    }
+
+    @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let actor = try context.requireActor()
+        let id = try context.id()
+        let demand = try await database.withConnection { try await DemandFiling.demand(id: id, for: actor, on: $0) }
+        return try JSONAnswer(demand, revision: demand.revision, context: context).response
+    }
+}

@@ -1,0 +1,70 @@
+import Foundation
+import Hummingbird
+
+extension Request {
+    /// The largest JSON body a route accepts.
+    static let maxJSONBody = 1 << 20
+
+    /// Reads the body (at most 1 MiB) and decodes it, naming the field of any decoding failure.
+    /// - Returns: the value and the raw bytes (for idempotency fingerprints).
+    /// - Throws: a 400 problem listing the field and the reason, or 413 for a body too large.
+    mutating func decodeJSON<T: Decodable>(_ type: T.Type, context: AppRequestContext) async throws -> (T, ByteBuffer) {
+        let buffer: ByteBuffer
+        do {
+            buffer = try await collectBody(upTo: Self.maxJSONBody)
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw Problem(status: .contentTooLarge, detail: "The body may have at most \(Self.maxJSONBody) bytes.")
+        }
+        do {
+            return (try context.requestDecoder.decode(T.self, from: Data(buffer.readableBytesView)), buffer)
+        } catch let error as DecodingError {
+            throw Self.problem(for: error)
+        }
+    }
+
+    /// A 400 problem naming the field a decoding error is about.
+    static func problem(for error: DecodingError) -> Problem {
+        let issue: (field: String, message: String)
+        switch error {
+        case .keyNotFound(let key, let context):
+            issue = (path(context.codingPath + [key]), "is required")
+        case .valueNotFound(let type, let context):
+            issue = (path(context.codingPath), "must not be null; expected \(jsonName(type))")
+        case .typeMismatch(let type, let context):
+            issue = (path(context.codingPath), "must be \(jsonName(type))")
+        case .dataCorrupted(let context):
+            issue =
+                context.codingPath.isEmpty
+                ? ("body", "is not valid JSON: \(context.debugDescription)")
+                : (path(context.codingPath), context.debugDescription)
+        @unknown default:
+            issue = ("body", "cannot be read")
+        }
+        return Problem(
+            status: .badRequest, title: "Invalid request body", detail: "\(issue.field) \(issue.message).",
+            errors: [.init(field: issue.field, message: issue.message)])
+    }
+
+    static func path(_ keys: [any CodingKey]) -> String {
+        var path = ""
+        for key in keys {
+            if let index = key.intValue {
+                path += "[\(index)]"
+            } else {
+                path += path.isEmpty ? key.stringValue : ".\(key.stringValue)"
+            }
+        }
+        return path.isEmpty ? "body" : path
+    }
+
+    static func jsonName(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type, is Date.Type: "a string"
+        case is Bool.Type: "true or false"
+        case is Int.Type, is Int64.Type, is Int32.Type: "a whole number"
+        case is Double.Type: "a number"
+        case is [Any].Type: "an array"
+        default: String(describing: type).hasPrefix("Array") ? "an array" : "an object"
+        }
+    }
+}
