@@ -39,16 +39,7 @@ public func buildApplication(
     passwordHasher: PasswordHasher = PasswordHasher(),
     logger: Logger
 ) -> some ApplicationProtocol {
-    let router = operationsRouter(database: database, metrics: metrics)
-    OpenAPIController().addRoutes(to: router)
-    let api = router.group().add(middleware: AuthenticationMiddleware(database: database))
-    BoardController(database: database).addRoutes(to: api)
-    SessionController(database: database, hasher: passwordHasher).addRoutes(to: api)
-    AdministrationController(database: database, hasher: passwordHasher).addRoutes(to: api)
-    UnitController(database: database, hasher: passwordHasher).addRoutes(to: api)
-    ProgrammeController(database: database).addRoutes(to: api)
-    DemandController(database: database).addRoutes(to: api)
-    ChallengeController(database: database).addRoutes(to: api)
+    let router = apiRouter(database: database, metrics: metrics, passwordHasher: passwordHasher)
     return Application(
         router: router,
         configuration: ApplicationConfiguration(
@@ -71,6 +62,23 @@ public func buildOperationsApplication(
             address: .hostname(configuration.hostname, port: configuration.port), serverName: "jiebang-worker"),
         services: [database] + services,
         logger: logger)
+}
+
+/// Every route of the API server: operations, the OpenAPI document, and `/v1` behind authentication.
+func apiRouter(
+    database: PostgresClient, metrics: PrometheusCollectorRegistry, passwordHasher: PasswordHasher
+) -> Router<AppRequestContext> {
+    let router = operationsRouter(database: database, metrics: metrics)
+    OpenAPIController().addRoutes(to: router)
+    let api = router.group().add(middleware: AuthenticationMiddleware(database: database))
+    BoardController(database: database).addRoutes(to: api)
+    SessionController(database: database, hasher: passwordHasher).addRoutes(to: api)
+    AdministrationController(database: database, hasher: passwordHasher).addRoutes(to: api)
+    UnitController(database: database, hasher: passwordHasher).addRoutes(to: api)
+    ProgrammeController(database: database).addRoutes(to: api)
+    DemandController(database: database).addRoutes(to: api)
+    ChallengeController(database: database).addRoutes(to: api)
+    return router
 }
 
 /// The routes every process serves: health, readiness and metrics, behind problem+json errors.

@@ -16,7 +16,8 @@ public enum ChallengeStore {
         public var domain: String
         public var industryChain: String
         public var applicationDeadline: Date
-        public var completionDeadline: Date
+        /// 时限要求, `YYYY-MM-DD`.
+        public var completionDeadline: String
         public var fundingCeilingFen: Int64
         public var winners: Int
         public var status: ChallengeStatus
@@ -63,7 +64,7 @@ public enum ChallengeStore {
             let row = try await db.query(
                 """
                 SELECT c.id, c.programme_id, p.name, c.title, c.task, c.content, c.indicators, c.category::text, c.domain,
-                       c.industry_chain, c.application_deadline, c.completion_deadline, c.funding_ceiling_fen, c.winners,
+                       c.industry_chain, c.application_deadline, to_char(c.completion_deadline, 'YYYY-MM-DD'), c.funding_ceiling_fen, c.winners,
                        c.status::text, c.version, c.published_at,
                        ARRAY(SELECT demand_id FROM challenge_demands WHERE challenge_id = c.id ORDER BY demand_id)
                 FROM challenges c JOIN programmes p ON p.id = c.programme_id
@@ -82,7 +83,7 @@ public enum ChallengeStore {
         let domain = try row.decode(String.self, at: 8)
         let chain = try row.decode(String.self, at: 9)
         let deadline = try row.decode(Date.self, at: 10)
-        let completion = try row.decode(Date.self, at: 11)
+        let completion = try row.decode(String.self, at: 11)
         let ceiling = try row.decode(Int64.self, at: 12)
         let winners = try row.decode(Int.self, at: 13)
         let status = try row.decode(String.self, at: 14)

@@ -31,7 +31,7 @@ struct BoardController {
         var domain: String
         var industryChain: String
         var applicationDeadline: Date
-        var completionDeadline: Date
+        var completionDeadline: String
         var fundingCeilingFen: Int64
         var winners: Int
         var status: String

@@ -1,0 +1,229 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Jiebang
+@testable import JiebangHTTP
+import JiebangTesting
+import Postgres
+import Prometheus
+import Testing
+
+/// One operation of the API, how to call it as anyone, and who may.
+private struct Probe: Sendable {
+    /// `METHOD /path/{param}`, as in the OpenAPI document.
+    var operation: String
+    /// Who gets a 2xx; everyone else gets 401 (anonymous) or 403.
+    var allowed: Set<String>
+    /// Builds the request for one person (called right before sending it).
+    var request: @Sendable (_ person: String, _ serial: Int) async throws -> (HTTPRequest.Method, String, Data?, HTTPFields)
+}
+
+@Suite("Who may do what")
+struct AccessMatrixTests {
+    @Test("Every route the server serves is in the OpenAPI document, and every documented operation is served")
+    func documentMatchesRouter() async throws {
+        try await TestDatabase.withEmptyDatabase { db in
+            let router = apiRouter(database: db, metrics: PrometheusCollectorRegistry(), passwordHasher: .fastForTests)
+            let served = Set(router.routes.map { "\($0.method.rawValue) \($0.path.description)" })
+            #expect(served == OpenAPIDocument.operations)
+            #expect(OpenAPIDocument.operations.count > 20)
+        }
+    }
+
+    @Test("Every operation answered for every role, anonymous included: allowed ones succeed, others get 401 or 403")
+    func matrix() async throws {
+        try await TestDatabase.withFreshDatabase { db in
+            let fixture = try await APIFixture.make(db)
+            let setup = try await Self.setUp(fixture)
+            let probes = Self.probes(fixture, setup)
+            #expect(Set(probes.map(\.operation)) == OpenAPIDocument.operations)
+            let everyone = ["anonymous"] + APIFixture.people
+            try await fixture.application().test(.router) { client in
+                var serial = 0
+                var failures: [String] = []
+                for probe in probes {
+                    for person in everyone {
+                        serial += 1
+                        let (method, uri, body, extra) = try await probe.request(person, serial)
+                        var headers = extra
+                        if person != "anonymous", headers[.authorization] == nil {
+                            headers[.authorization] = "Bearer \(fixture.tokens[person]!)"
+                        }
+                        if body != nil { headers[.contentType] = "application/json" }
+                        let response = try await client.execute(
+                            uri: uri, method: method, headers: headers, body: body.map { ByteBuffer(bytes: $0) })
+                        let expected: String
+                        let ok: Bool
+                        if probe.allowed.contains(person) {
+                            expected = "2xx"
+                            ok = (200..<300).contains(response.status.code)
+                        } else if person == "anonymous" {
+                            expected = "401"
+                            ok = response.status == .unauthorized
+                        } else {
+                            expected = "403"
+                            ok = response.status == .forbidden
+                        }
+                        if !ok {
+                            let text = String(buffer: response.body)
+                            failures.append("\(probe.operation) as \(person): \(response.status.code), expected \(expected) \(text)")
+                        }
+                    }
+                }
+                #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
+            }
+        }
+    }
+
+    struct Setup: Sendable {
+        var programme = 0
+        var openProgramme = 0
+        var draft = 0
+        var published = 0
+        var demand = 0
+    }
+
+    static func setUp(_ fixture: APIFixture) async throws -> Setup {
+        var setup = Setup()
+        let publisher = try await fixture.db.withConnection { tx in
+            try await AccountStore.authenticate(AccessToken(value: fixture.tokens["publisher"]!), on: tx)!
+        }
+        let memberA = try await fixture.db.withConnection { tx in
+            try await AccountStore.authenticate(AccessToken(value: fixture.tokens["memberA"]!), on: tx)!
+        }
+        try await fixture.db.withTransaction { tx in
+            let now = Date()
+            setup.programme = try await ProgrammeStore.create(
+                .init(name: "2026年揭榜挂帅", year: 2026, applicationOpensAt: now, applicationClosesAt: now + 200 * 86_400),
+                by: publisher, on: tx
+            ).id
+            setup.openProgramme = try await ProgrammeStore.create(
+                .init(name: "2027年揭榜挂帅", year: 2027, applicationOpensAt: now, applicationClosesAt: now + 400 * 86_400),
+                by: publisher, on: tx
+            ).id
+            let input = try JSONDecoder.api.decode(
+                ChallengeDrafting.Input.self, from: JSONSerialization.data(withJSONObject: Bodies.challenge()))
+            setup.draft = try await ChallengeDrafting.create(programmeID: setup.programme, input, by: publisher, on: tx).id
+            setup.published = try await ChallengeDrafting.create(programmeID: setup.programme, input, by: publisher, on: tx).id
+            _ = try await ChallengeDrafting.publish(id: setup.published, ifRevision: nil, by: publisher, on: tx)
+            setup.demand = try await DemandFiling.file(
+                .init(
+                    unitID: fixture.unitA, industryChain: "有色冶金", need: "稀土永磁材料晶界扩散工艺", contactName: "李娜",
+                    contactPhone: "0931-8123456", contactEmail: "li@example.cn"), by: memberA, on: tx
+            ).id
+        }
+        return setup
+    }
+
+    private static func probes(_ fixture: APIFixture, _ setup: Setup) -> [Probe] {
+        let db = fixture.db
+        let signedIn = Set(APIFixture.people)
+        let everyone = signedIn.union(["anonymous"])
+        @Sendable func json(_ object: Any) -> Data { try! JSONSerialization.data(withJSONObject: object) }
+        func get(_ operation: String, _ uri: String, _ allowed: Set<String>) -> Probe {
+            Probe(operation: operation, allowed: allowed) { _, _ in (.get, uri, nil, [:]) }
+        }
+        @Sendable func revision(_ table: String, _ id: Int) async throws -> HTTPFields {
+            let revision = try await db.query("SELECT revision FROM \(unsafeRaw: table) WHERE id = \(id)").first!.decode(Int.self)
+            return [.ifMatch: "\"\(revision)\""]
+        }
+        return [
+            get("GET /healthz", "/healthz", everyone),
+            get("GET /readyz", "/readyz", everyone),
+            get("GET /metrics", "/metrics", everyone),
+            get("GET /openapi.yaml", "/openapi.yaml", everyone),
+            get("GET /v1/board/challenges", "/v1/board/challenges", everyone),
+            get("GET /v1/board/challenges/{id}", "/v1/board/challenges/\(setup.published)", everyone),
+            get("GET /v1/programmes", "/v1/programmes", everyone),
+            get("GET /v1/programmes/{id}", "/v1/programmes/\(setup.programme)", everyone),
+            get("GET /v1/me", "/v1/me", signedIn),
+            Probe(operation: "POST /v1/sessions", allowed: everyone) { _, _ in
+                (.post, "/v1/sessions", json(["login": "expert", "password": "correct horse battery"]), [:])
+            },
+            Probe(operation: "DELETE /v1/sessions/current", allowed: signedIn) { person, _ in
+                guard person != "anonymous" else { return (.delete, "/v1/sessions/current", nil, [:]) }
+                let token = try await db.withConnection { conn in
+                    let user = try await conn.query("SELECT id FROM users WHERE login = \(person.lowercased())").first!.decode(Int.self)
+                    return try await AccountStore.issueToken(userID: user, kind: "session", label: nil, lifetime: .seconds(60), on: conn)
+                }
+                return (.delete, "/v1/sessions/current", nil, [.authorization: "Bearer \(token.token.value)"])
+            },
+            Probe(operation: "POST /v1/bureaus", allowed: ["admin"]) { person, serial in
+                (.post, "/v1/bureaus", json(["name": "测试局\(serial)", "level": "municipal", "regionCode": "620500"]), [:])
+            },
+            Probe(operation: "POST /v1/users", allowed: ["admin", "adminA"]) { _, serial in
+                let body: [String: Any] = [
+                    "login": "invited\(serial)", "displayName": "受邀成员", "password": "a long enough password",
+                    "role": "unit_member", "unitID": fixture.unitA,
+                ]
+                return (.post, "/v1/users", json(body), [:])
+            },
+            Probe(operation: "POST /v1/units", allowed: ["anonymous", "admin"]) { _, serial in
+                let code = try CreditCode.completing("91620100MA" + String(format: "%07d", serial)).value
+                let unit: [String: Any] = [
+                    "kind": "university", "name": "测试大学\(serial)", "creditCode": code, "regionCode": "620100",
+                    "contactName": "赵敏", "contactPhone": "0931-1234567", "contactEmail": "zhao@example.cn",
+                ]
+                return (.post, "/v1/units", json(["unit": unit]), [:])
+            },
+            get("GET /v1/units/{id}", "/v1/units/\(fixture.unitA)", ["admin", "adminA", "memberA", "lanzhou", "publisher"]),
+            Probe(operation: "PUT /v1/units/{id}", allowed: ["admin", "adminA"]) { _, serial in
+                let unit: [String: Any] = [
+                    "kind": "enterprise", "name": "兰州稀土新材料有限公司", "creditCode": try CreditCode.completing("91620100MA7ABCDE1").value,
+                    "regionCode": "620100", "natures": ["private"], "contactName": "张伟\(serial)",
+                    "contactPhone": "0931-8000000", "contactEmail": "zhang@example.cn",
+                ]
+                return (.put, "/v1/units/\(fixture.unitA)", json(unit), try await revision("units", fixture.unitA))
+            },
+            Probe(operation: "POST /v1/programmes", allowed: ["publisher", "otherPublisher"]) { _, serial in
+                (.post, "/v1/programmes", json(Bodies.programme(name: "批次\(serial)")), [:])
+            },
+            Probe(operation: "PUT /v1/programmes/{id}", allowed: ["publisher"]) { _, serial in
+                (.put, "/v1/programmes/\(setup.openProgramme)", json(Bodies.programme(name: "批次更名\(serial)")),
+                 try await revision("programmes", setup.openProgramme))
+            },
+            Probe(operation: "POST /v1/programmes/{id}/challenges", allowed: ["publisher"]) { _, _ in
+                (.post, "/v1/programmes/\(setup.programme)/challenges", json(Bodies.challenge()), [:])
+            },
+            Probe(operation: "POST /v1/demands", allowed: ["memberA", "adminA", "lanzhou", "publisher"]) { _, _ in
+                (.post, "/v1/demands", json(Bodies.demand(unitID: fixture.unitA)), [:])
+            },
+            get("GET /v1/demands", "/v1/demands", signedIn.subtracting(["expert"])),
+            get("GET /v1/demands/{id}", "/v1/demands/\(setup.demand)", ["admin", "adminA", "memberA", "lanzhou", "publisher"]),
+            get("GET /v1/challenges/{id}", "/v1/challenges/\(setup.draft)", ["publisher", "admin"]),
+            Probe(operation: "PUT /v1/challenges/{id}", allowed: ["publisher"]) { _, serial in
+                var body = Bodies.challenge()
+                body["title"] = "稀土永磁材料制备技术草稿\(serial)"
+                return (.put, "/v1/challenges/\(setup.draft)", json(body), try await revision("challenges", setup.draft))
+            },
+            Probe(operation: "POST /v1/challenges/{id}/publish", allowed: ["publisher"]) { _, _ in
+                let id = try await db.query(
+                    """
+                    INSERT INTO challenges (programme_id, title, task, content, indicators, category, domain, industry_chain,
+                                            application_deadline, completion_deadline, funding_ceiling_fen)
+                    SELECT programme_id, title, task, content, indicators, category, domain, industry_chain,
+                           application_deadline, completion_deadline, funding_ceiling_fen
+                    FROM challenges WHERE id = \(setup.draft)
+                    RETURNING id
+                    """
+                ).first!.decode(Int.self)
+                return (.post, "/v1/challenges/\(id)/publish", nil, [:])
+            },
+            Probe(operation: "POST /v1/challenges/{id}/amendments", allowed: ["publisher"]) { _, serial in
+                var body = Bodies.challenge()
+                body["title"] = "高性能稀土永磁材料关键制备技术（修订\(serial)）"
+                return (.post, "/v1/challenges/\(setup.published)/amendments", json(["reason": "根据征集意见修订标题", "challenge": body]), [:])
+            },
+        ]
+    }
+}
+
+extension JSONDecoder {
+    /// Decodes as the API does (ISO 8601 dates).
+    static var api: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }
+}
