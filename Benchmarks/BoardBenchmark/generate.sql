@@ -62,7 +62,7 @@ SELECT p.id,
        ARRAY[w.indicators[1 + g.i % 8], w.indicators[1 + (g.i + 3) % 8]],
        (ARRAY['core_basic', 'key_product', 'public_support', 'demonstration'])[1 + (g.i * 3) % 4]::challenge_category,
        d.domain, d.chain,
-       date_trunc('day', now()) + (1 + g.i % 120) * interval '1 day' + interval '9 hours'
+       date_trunc('day', now()) + (1 + g.i % 80) * interval '1 day' + interval '9 hours'
            + (g.i % 6) * interval '30 minutes',
        (now() + interval '3 years')::date + g.i % 365,
        (100 + (g.i * 37) % 401) * 1000000::bigint,

@@ -73,6 +73,29 @@ public struct PostgresQuery: Sendable, ExpressibleByStringInterpolation, CustomS
         public mutating func appendInterpolation(unsafeRaw text: String) {
             sql += text
         }
+
+        /// Inserts another query built by interpolation, its `$n` placeholders renumbered after
+        /// the ones bound so far. The fragment's literal text must not itself contain `$` followed
+        /// by digits (fragments come from interpolation, so their only such text is placeholders).
+        public mutating func appendInterpolation(fragment: PostgresQuery) {
+            let offset = bindings.count
+            var characters = fragment.sql.makeIterator()
+            var pending = characters.next()
+            while let character = pending {
+                pending = characters.next()
+                guard character == "$", let first = pending, first.isASCII, first.isNumber else {
+                    sql.append(character)
+                    continue
+                }
+                var digits = ""
+                while let digit = pending, digit.isASCII, digit.isNumber {
+                    digits.append(digit)
+                    pending = characters.next()
+                }
+                sql += "$\(offset + Int(digits)!)"
+            }
+            bindings.append(contentsOf: fragment.bindings)
+        }
     }
 }
 
@@ -108,6 +131,15 @@ public struct PostgresBindings: Sendable {
         types.append(Value.postgresType.oid)
         offsets.append(start)
         lengths.append(Int32(bytes.count - start))
+    }
+
+    /// Appends every parameter of `other`, after these.
+    public mutating func append(contentsOf other: PostgresBindings) {
+        let base = bytes.count
+        types += other.types
+        bytes += other.bytes
+        offsets += other.offsets.map { $0 + base }
+        lengths += other.lengths
     }
 
     /// Appends SQL NULL of the given type.

@@ -44,6 +44,19 @@ struct CodingTests {
         }
     }
 
+    @Test("A fragment's parameters are renumbered after the ones before it, and bind the right values")
+    func fragments() async throws {
+        try await TestDatabase.withEmptyDatabase { db in
+            let condition: PostgresQuery = "x.n > \(2) AND x.label <> \("甲")"
+            let query: PostgresQuery = "SELECT \(10) + count(*) FROM (VALUES (1, '甲'), (3, '乙'), (12, '丙')) AS x(n, label) WHERE \(fragment: condition) AND x.n < \(100)"
+            #expect(query.sql.contains("x.n > $2 AND x.label <> $3"))
+            #expect(query.sql.hasSuffix("x.n < $4"))
+            #expect(query.bindings.count == 4)
+            let total = try await db.query(query).first!.decode(Int.self)
+            #expect(total == 12)
+        }
+    }
+
     @Test("Dates PostgreSQL writes into JSON, with microseconds, decode")
     func jsonDatesFromServer() async throws {
         struct Stamp: Codable, Sendable { var at: Date }

@@ -133,4 +133,36 @@ public enum DemoData {
             after: ["challenges": "\(challenges.count)", "units": "\(units.count)"], on: tx)
         return true
     }
+
+    /// The demo's people: a publisher of the Gansu bureau, Lanzhou's recommender, the admin of
+    /// 兰州稀土新材料科技有限公司 and an expert, by login.
+    public static let accounts: [(login: String, name: String, role: Role)] = [
+        ("demo.publisher", "甘肃省工信厅发榜员", .provincialPublisher),
+        ("demo.lanzhou", "兰州市工信局推荐员", .municipalRecommender),
+        ("demo.unit", "兰州稀土新材料科技有限公司管理员", .unitAdmin),
+        ("demo.expert", "行业专家", .expert),
+    ]
+
+    /// Creates the demo's people with one password, unless they exist. Load the programme first.
+    /// - Returns: the logins created.
+    public static func loadAccounts(password: String, hasher: PasswordHasher, on tx: PostgresConnection) async throws -> [String] {
+        try hasher.validate(password)
+        let hash = try hasher.hash(password)
+        let province = try await tx.query("SELECT id FROM bureaus WHERE name = '甘肃省工业和信息化厅'").first?.decode(Int.self)
+        let lanzhou = try await tx.query("SELECT id FROM bureaus WHERE name = '兰州市工业和信息化局'").first?.decode(Int.self)
+        let unit = try await tx.query(
+            "SELECT id FROM units WHERE credit_code = \(try CreditCode.completing(units[1].prefix).value)"
+        ).first?.decode(Int.self)
+        var created: [String] = []
+        for account in accounts {
+            guard try await tx.query("SELECT 1 FROM users WHERE login = \(account.login)").first == nil else { continue }
+            let user = AccountStore.NewUser(
+                login: account.login, displayName: account.name, role: account.role,
+                unitID: account.role == .unitAdmin ? unit : nil,
+                bureauID: account.role == .provincialPublisher ? province : account.role == .municipalRecommender ? lanzhou : nil)
+            _ = try await AccountStore.createUser(user, passwordHash: hash, by: "jiebang seed-demo", on: tx)
+            created.append(account.login)
+        }
+        return created
+    }
 }
