@@ -15,11 +15,22 @@ enum ProductJobs {
         var slot: Date
     }
 
+    /// Deletes idempotency keys older than a day (daily at 03:30).
+    struct PruneIdempotencyKeys: JobArguments {
+        static let kind = "idempotency_keys.prune"  // never rename
+        static var defaultOptions: JobOptions { JobOptions(maxAttempts: 3) }
+        /// The cron slot that enqueued it.
+        var slot: Date
+    }
+
     /// Every handler, by kind.
     static func registry() -> JobRegistry {
         var registry = JobRegistry()
         registry.registerTransactional(CloseExpiredChallenges.self, retry: .fixed(.seconds(10), maxAttempts: 5)) { _, _, db in
             _ = try await ChallengeStore.closeExpired(on: db)
+        }
+        registry.registerTransactional(PruneIdempotencyKeys.self, retry: .fixed(.seconds(60), maxAttempts: 3)) { _, _, db in
+            _ = try await IdempotencyStore.prune(olderThan: .seconds(86_400), on: db)
         }
         return registry
     }
@@ -28,11 +39,25 @@ enum ProductJobs {
     static func schedules() -> [CronScheduler.Entry] {
         var closeExpired = CronSchedule(name: "challenges.close_expired", expression: .everyMinute)
         closeExpired.catchUp = .latest
-        return [CronScheduler.entry(closeExpired) { slot in CloseExpiredChallenges(slot: slot) }]
+        var prune = CronSchedule(name: "idempotency_keys.prune", expression: .daily(hour: 3, minute: 30))
+        prune.catchUp = .latest
+        return [
+            CronScheduler.entry(closeExpired) { slot in CloseExpiredChallenges(slot: slot) },
+            CronScheduler.entry(prune) { slot in PruneIdempotencyKeys(slot: slot) },
+        ]
     }
 }
 
 extension CronExpression {
+    /// `M H * * *`.
+    static func daily(hour: Int, minute: Int) -> CronExpression {
+        do {
+            return try CronExpression("\(minute) \(hour) * * *")
+        } catch {
+            preconditionFailure("\(error)")
+        }
+    }
+
     /// `* * * * *`.
     static let everyMinute: CronExpression = {
         do {
