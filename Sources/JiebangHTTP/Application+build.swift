@@ -78,6 +78,7 @@ func apiRouter(
     ProgrammeController(database: database).addRoutes(to: api)
     DemandController(database: database).addRoutes(to: api)
     ChallengeController(database: database).addRoutes(to: api)
+    BidController(database: database).addRoutes(to: api)
     return router
 }
 

@@ -50,7 +50,7 @@ struct AccessMatrixTests {
                         if person != "anonymous", headers[.authorization] == nil {
                             headers[.authorization] = "Bearer \(fixture.tokens[person]!)"
                         }
-                        if body != nil { headers[.contentType] = "application/json" }
+                        if body != nil, headers[.contentType] == nil { headers[.contentType] = "application/json" }
                         let response = try await client.execute(
                             uri: uri, method: method, headers: headers, body: body.map { ByteBuffer(bytes: $0) })
                         let expected: String
@@ -82,6 +82,16 @@ struct AccessMatrixTests {
         var draft = 0
         var published = 0
         var demand = 0
+        /// Bids, each in a programme of its own (a unit holds one live bid per programme), led by unit A with unit B.
+        var submitted = 0
+        var toRecommend = 0
+        var recommended = 0
+        var draftBid = 0
+        var toSubmit = 0
+        var withdrawChallenge = 0
+        var attachment = 0
+        /// Units that partners can be invited from, one per call.
+        var spareUnits: [Int] = []
     }
 
     static func setUp(_ fixture: APIFixture) async throws -> Setup {
@@ -113,7 +123,58 @@ struct AccessMatrixTests {
                     contactPhone: "0931-8123456", contactEmail: "li@example.cn"), by: memberA, on: tx
             ).id
         }
+        try await setUpBids(fixture, publisher: publisher, &setup)
         return setup
+    }
+
+    static func setUpBids(_ fixture: APIFixture, publisher: Actor, _ setup: inout Setup) async throws {
+        let db = fixture.db
+        let adminA = try await db.withConnection { try await AccountStore.authenticate(AccessToken(value: fixture.tokens["adminA"]!), on: $0)! }
+        let adminB = try await db.withConnection { try await AccountStore.authenticate(AccessToken(value: fixture.tokens["adminB"]!), on: $0)! }
+        let lanzhou = try await db.withConnection { try await AccountStore.authenticate(AccessToken(value: fixture.tokens["lanzhou"]!), on: $0)! }
+        let input = try JSONDecoder.api.decode(ChallengeDrafting.Input.self, from: JSONSerialization.data(withJSONObject: Bodies.challenge()))
+        try await db.withTransaction { tx in
+            var challenges: [Int] = []
+            for index in 0..<6 {
+                let now = Date()
+                let programme = try await ProgrammeStore.create(
+                    .init(name: "揭榜批次\(index)", year: 2030 + index, applicationOpensAt: now, applicationClosesAt: now + 200 * 86_400),
+                    by: publisher, on: tx
+                ).id
+                let challenge = try await ChallengeDrafting.create(programmeID: programme, input, by: publisher, on: tx).id
+                _ = try await ChallengeDrafting.publish(id: challenge, ifRevision: nil, by: publisher, on: tx)
+                challenges.append(challenge)
+            }
+            func consortium(_ challenge: Int, accepted: Bool = true) async throws -> Int {
+                let bid = try await BidStore.create(challengeID: challenge, BidWorld.content(), by: adminA, on: tx).id
+                _ = try await BidStore.invite(id: bid, unitID: fixture.unitB, by: adminA, on: tx)
+                if accepted {
+                    _ = try await BidStore.respond(id: bid, unitID: fixture.unitB, accept: true, part: BidWorld.part, by: adminB, on: tx)
+                }
+                return bid
+            }
+            setup.submitted = try await consortium(challenges[0])
+            _ = try await BidStore.submit(id: setup.submitted, ifRevision: nil, by: adminA, on: tx)
+            setup.toRecommend = try await consortium(challenges[1])
+            _ = try await BidStore.submit(id: setup.toRecommend, ifRevision: nil, by: adminA, on: tx)
+            setup.recommended = try await consortium(challenges[2])
+            _ = try await BidStore.submit(id: setup.recommended, ifRevision: nil, by: adminA, on: tx)
+            _ = try await BidReview.decide(bidID: setup.recommended, .recommend, opinion: "同意推荐", by: lanzhou, on: tx)
+            setup.draftBid = try await consortium(challenges[3], accepted: false)
+            setup.attachment = try await BidAttachments.add(
+                bidID: setup.draftBid, filename: "申报书.pdf", contentType: "application/pdf", bytes: Array("%PDF-1.7\n".utf8),
+                by: adminA, on: tx
+            ).id
+            setup.toSubmit = try await consortium(challenges[4])
+            setup.withdrawChallenge = challenges[5]
+            for index in 0..<12 {
+                setup.spareUnits.append(
+                    try await UnitStore.register(
+                        APIFixture.unit(name: "备用参与单位\(index)", code: "91620100MB" + String(format: "%07d", index), region: "620100"),
+                        admin: nil, hasher: .fastForTests, by: nil, on: tx
+                    ).id)
+            }
+        }
     }
 
     private static func probes(_ fixture: APIFixture, _ setup: Setup) -> [Probe] {
@@ -215,8 +276,72 @@ struct AccessMatrixTests {
                 body["title"] = "高性能稀土永磁材料关键制备技术（修订\(serial)）"
                 return (.post, "/v1/challenges/\(setup.published)/amendments", json(["reason": "根据征集意见修订标题", "challenge": body]), [:])
             },
+            Probe(operation: "POST /v1/challenges/{id}/bids", allowed: ["adminA", "memberA", "adminB", "memberB"]) { _, _ in
+                (.post, "/v1/challenges/\(setup.published)/bids", json(Self.bidContent), [:])
+            },
+            get("GET /v1/bids", "/v1/bids", signedIn.subtracting(["expert"])),
+            get("GET /v1/bids/{id}", "/v1/bids/\(setup.submitted)", ["admin", "adminA", "memberA", "adminB", "memberB", "lanzhou"]),
+            Probe(operation: "PUT /v1/bids/{id}", allowed: ["adminA", "memberA"]) { _, _ in
+                (.put, "/v1/bids/\(setup.draftBid)", json(Self.bidContent), try await revision("bids", setup.draftBid))
+            },
+            Probe(operation: "POST /v1/bids/{id}/members", allowed: ["adminA", "memberA"]) { _, serial in
+                (.post, "/v1/bids/\(setup.draftBid)/members", json(["unitID": setup.spareUnits[serial % setup.spareUnits.count]]), [:])
+            },
+            Probe(operation: "POST /v1/bids/{id}/members/{unitID}/response", allowed: ["adminB"]) { _, _ in
+                let answer: [String: Any] = [
+                    "accept": true,
+                    "part": ["partRole": "材料测试", "tasks": "负责磁性能测试", "budgetShareFen": 1_000_000, "contribution": "检测平台"],
+                ]
+                return (.post, "/v1/bids/\(setup.draftBid)/members/\(fixture.unitB)/response", json(answer), [:])
+            },
+            Probe(operation: "POST /v1/bids/{id}/submit", allowed: ["adminA", "memberA"]) { _, _ in
+                (.post, "/v1/bids/\(setup.toSubmit)/submit", nil, [:])
+            },
+            Probe(operation: "POST /v1/bids/{id}/withdraw", allowed: ["adminA", "memberA"]) { _, _ in
+                let bid = try await db.query(
+                    """
+                    INSERT INTO bids (programme_id, challenge_id, lead_unit_id, region_code)
+                    SELECT programme_id, id, \(fixture.unitA), '620100' FROM challenges WHERE id = \(setup.withdrawChallenge)
+                    RETURNING id
+                    """
+                ).first!.decode(Int.self)
+                try await db.execute(
+                    """
+                    INSERT INTO bid_members (bid_id, unit_id, programme_id, role, status, exclusive)
+                    SELECT id, lead_unit_id, programme_id, 'lead', 'accepted', true FROM bids WHERE id = \(bid)
+                    """)
+                return (.post, "/v1/bids/\(bid)/withdraw", nil, [:])
+            },
+            Probe(operation: "POST /v1/bids/{id}/recommendation", allowed: ["lanzhou"]) { _, _ in
+                (.post, "/v1/bids/\(setup.toRecommend)/recommendation", json(["decision": "recommend", "opinion": "同意推荐"]), [:])
+            },
+            Probe(operation: "POST /v1/bids/{id}/formal-check", allowed: ["publisher"]) { _, _ in
+                let items = BidReview.formalCheckItems.map { ["item": $0.code, "passed": true] }
+                return (.post, "/v1/bids/\(setup.recommended)/formal-check", json(["items": items]), [:])
+            },
+            get(
+                "GET /v1/bids/{id}/attachments", "/v1/bids/\(setup.draftBid)/attachments",
+                ["admin", "adminA", "memberA", "adminB", "memberB"]),
+            Probe(operation: "POST /v1/bids/{id}/attachments", allowed: ["adminA", "memberA"]) { _, _ in
+                (.post, "/v1/bids/\(setup.draftBid)/attachments?filename=a.pdf", Data("%PDF-1.4\n".utf8), [.contentType: "application/pdf"])
+            },
+            get(
+                "GET /v1/bids/{id}/attachments/{attachmentID}", "/v1/bids/\(setup.draftBid)/attachments/\(setup.attachment)",
+                ["admin", "adminA", "memberA", "adminB", "memberB"]),
+            Probe(operation: "PUT /v1/programmes/{id}/quotas/{regionCode}", allowed: ["publisher"]) { _, _ in
+                (.put, "/v1/programmes/\(setup.programme)/quotas/620100", json(["quota": 5]), [:])
+            },
+            get(
+                "GET /v1/programmes/{id}/bids/summary", "/v1/programmes/\(setup.programme)/bids/summary",
+                ["admin", "publisher", "lanzhou", "jinchang"]),
         ]
     }
+
+    static var bidContent: [String: Any] {[
+        "technicalRoute": "采用晶界扩散技术路线", "rdFoundation": "省级工程技术研究中心", "indicatorAnswers": ["54 MGOe", "21 kOe"],
+        "totalInvestmentFen": 1_000_000_000, "selfFundingFen": 500_000_000, "requestedFundingFen": 100_000_000,
+        "team": [["name": "王强", "title": "正高级工程师", "unit": "兰州稀土", "role": "负责人"]], "completionCommitment": true,
+    ]}
 }
 
 extension JSONDecoder {

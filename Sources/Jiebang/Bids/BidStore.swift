@@ -1,0 +1,463 @@
+public import Foundation
+public import Postgres
+import Crypto
+
+/// Bids in PostgreSQL: drafting by the lead unit, the consortium, submission with receipts, withdrawal,
+/// and reading within scope.
+public enum BidStore {
+    /// A unit of the consortium.
+    public struct Member: Codable, Sendable, Hashable {
+        public var unitID: Int
+        public var unitName: String
+        public var regionCode: String
+        /// `lead` or `partner`.
+        public var role: String
+        /// `invited`, `accepted` or `declined`.
+        public var status: String
+        /// The partner's role in the project.
+        public var partRole: String
+        public var tasks: String
+        public var budgetShareFen: Int64
+        public var contribution: String
+        public var respondedAt: Date?
+    }
+
+    /// A partner's own part, filled in when its unit admin accepts.
+    public struct Part: Codable, Sendable, Hashable {
+        public var partRole: String
+        public var tasks: String
+        public var budgetShareFen: Int64
+        public var contribution: String
+
+        public init(partRole: String, tasks: String, budgetShareFen: Int64, contribution: String) {
+            self.partRole = partRole
+            self.tasks = tasks
+            self.budgetShareFen = budgetShareFen
+            self.contribution = contribution
+        }
+
+        func check() throws(DomainError) {
+            var checker = FieldChecker()
+            checker.length("partRole", partRole, 2...200)
+            checker.length("tasks", tasks, 2...5000)
+            if budgetShareFen < 0 { checker.add("budgetShareFen", "must not be negative") }
+            checker.maxLength("contribution", contribution, 5000)
+            try checker.check()
+        }
+    }
+
+    /// A bid with its consortium.
+    public struct Bid: Codable, Sendable, Hashable {
+        public var id: Int
+        /// Bumped by every change: the ETag.
+        public var revision: Int
+        /// The number of submissions so far.
+        public var version: Int
+        public var programmeID: Int
+        public var challengeID: Int
+        public var challengeTitle: String
+        public var leadUnitID: Int
+        public var regionCode: String
+        public var status: BidStatus
+        public var content: BidContent
+        public var members: [Member]
+        public var submittedAt: Date?
+        public var createdAt: Date
+        public var updatedAt: Date
+    }
+
+    /// What a submission returns: proof of what was submitted, and when.
+    public struct Receipt: Codable, Sendable, Hashable {
+        public var bidID: Int
+        public var version: Int
+        public var submittedAt: Date
+        /// SHA-256 of the submitted content, the consortium and the attachments' digests.
+        public var sha256: String
+    }
+
+    /// Drafts a bid for a challenge, led by the actor's unit.
+    /// - Throws: `DomainError` (not a unit's person, the challenge not open, invalid content).
+    public static func create(challengeID: Int, _ content: BidContent, by actor: Actor, on tx: PostgresConnection) async throws -> Bid {
+        try AccessPolicy.require(actor, [.unitMember, .unitAdmin], to: "draft a bid")
+        guard let unitID = actor.unitID else { throw DomainError.forbidden("only a unit's people draft bids") }
+        try content.checkDraft()
+        let challenge = try await openChallenge(challengeID, on: tx)
+        return try await ConstraintCatalog.translating {
+            let id = try await tx.query(
+                """
+                INSERT INTO bids (programme_id, challenge_id, lead_unit_id, region_code, technical_route, rd_foundation,
+                                  indicator_answers, total_investment_fen, self_funding_fen, requested_funding_fen, team,
+                                  completion_commitment, created_by)
+                SELECT \(challenge.programmeID), \(challengeID), u.id, u.region_code, \(content.technicalRoute),
+                       \(content.rdFoundation), \(content.indicatorAnswers), \(content.totalInvestmentFen),
+                       \(content.selfFundingFen), \(content.requestedFundingFen), \(PostgresJSON(content.team)),
+                       \(content.completionCommitment), \(actor.userID)
+                FROM units u WHERE u.id = \(unitID)
+                RETURNING id
+                """
+            ).first!.decode(Int.self)
+            try await tx.execute(
+                """
+                INSERT INTO bid_members (bid_id, unit_id, programme_id, role, status, exclusive, responded_by, responded_at)
+                SELECT \(id), \(unitID), id, 'lead', 'accepted', one_live_bid_per_unit, \(actor.userID), now()
+                FROM programmes WHERE id = \(challenge.programmeID)
+                """)
+            try await audit(actor, "bid.create", id, after: ["challengeID": "\(challengeID)", "leadUnitID": "\(unitID)"], on: tx)
+            return try await load(id: id, on: tx)
+        }
+    }
+
+    /// Replaces a draft's (or a returned bid's) content, if it is still at `revision`.
+    public static func update(
+        id: Int, _ content: BidContent, ifRevision revision: Int, by actor: Actor, on tx: PostgresConnection
+    ) async throws -> Bid {
+        let bid = try await load(id: id, on: tx, lock: true)
+        try requireLead(bid, actor)
+        guard bid.status.isEditable else {
+            throw DomainError.conflict(field: "status", message: "a \(bid.status.rawValue) bid cannot be edited")
+        }
+        guard bid.revision == revision else { throw DomainError.stale(current: bid.revision) }
+        try content.checkDraft()
+        return try await ConstraintCatalog.translating {
+            try await tx.execute(
+                """
+                UPDATE bids SET technical_route = \(content.technicalRoute), rd_foundation = \(content.rdFoundation),
+                    indicator_answers = \(content.indicatorAnswers), total_investment_fen = \(content.totalInvestmentFen),
+                    self_funding_fen = \(content.selfFundingFen), requested_funding_fen = \(content.requestedFundingFen),
+                    team = \(PostgresJSON(content.team)), completion_commitment = \(content.completionCommitment)
+                WHERE id = \(id)
+                """)
+            try await audit(actor, "bid.update", id, after: ["revision": "\(revision + 1)"], on: tx)
+            return try await load(id: id, on: tx)
+        }
+    }
+
+    /// Invites a partner unit into the consortium.
+    /// - Throws: `DomainError` (not the lead, not editable, unknown unit, already a member, too many).
+    public static func invite(id: Int, unitID: Int, by actor: Actor, on tx: PostgresConnection) async throws -> Bid {
+        let bid = try await load(id: id, on: tx, lock: true)
+        try requireLead(bid, actor)
+        guard bid.status.isEditable else {
+            throw DomainError.conflict(field: "status", message: "the consortium of a \(bid.status.rawValue) bid is fixed")
+        }
+        guard try await tx.query("SELECT 1 FROM units WHERE id = \(unitID)").first != nil else {
+            throw DomainError.invalid("unitID", "no unit has id \(unitID)")
+        }
+        if bid.members.contains(where: { $0.unitID == unitID }) {
+            throw DomainError.conflict(field: "unitID", message: "unit \(unitID) is already in this consortium")
+        }
+        return try await ConstraintCatalog.translating {
+            try await tx.execute(
+                """
+                INSERT INTO bid_members (bid_id, unit_id, programme_id, role, exclusive)
+                SELECT \(id), \(unitID), id, 'partner', one_live_bid_per_unit FROM programmes WHERE id = \(bid.programmeID)
+                """)
+            try await audit(actor, "bid.invite", id, after: ["unitID": "\(unitID)"], on: tx)
+            return try await load(id: id, on: tx)
+        }
+    }
+
+    /// A partner's unit admin accepts the invitation with its part, or declines it.
+    /// - Throws: `DomainError` (not the partner's admin, not invited, consortium fixed, invalid part).
+    public static func respond(
+        id: Int, unitID: Int, accept: Bool, part: Part?, by actor: Actor, on tx: PostgresConnection
+    ) async throws -> Bid {
+        guard actor.role == .unitAdmin, actor.unitID == unitID else {
+            throw DomainError.forbidden("only the admin of unit \(unitID) answers its invitation")
+        }
+        let bid = try await load(id: id, on: tx, lock: true)
+        guard let member = bid.members.first(where: { $0.unitID == unitID }), member.role == "partner" else {
+            throw DomainError.notFound("unit \(unitID) is not invited to bid \(id)")
+        }
+        guard bid.status.isEditable else {
+            throw DomainError.conflict(field: "status", message: "the consortium of a \(bid.status.rawValue) bid is fixed")
+        }
+        if accept {
+            guard let part else { throw DomainError.invalid("part", "is required to accept") }
+            try part.check()
+        }
+        let part = part ?? Part(partRole: "", tasks: "", budgetShareFen: 0, contribution: "")
+        return try await ConstraintCatalog.translating {
+            try await tx.execute(
+                """
+                UPDATE bid_members SET status = \(accept ? "accepted" : "declined"), part_role = \(part.partRole),
+                    tasks = \(part.tasks), budget_share_fen = \(part.budgetShareFen), contribution = \(part.contribution),
+                    responded_by = \(actor.userID), responded_at = now()
+                WHERE bid_id = \(id) AND unit_id = \(unitID)
+                """)
+            try await audit(
+                actor, accept ? "bid.partner_accept" : "bid.partner_decline", id, after: ["unitID": "\(unitID)"], on: tx)
+            return try await load(id: id, on: tx)
+        }
+    }
+
+    /// Submits the bid (again, while the window is open): every rule is checked, the version kept, a receipt returned.
+    /// - Throws: `DomainError` naming the rule broken; `.conflict` naming the unit and the bid it is already in.
+    public static func submit(
+        id: Int, ifRevision revision: Int?, by actor: Actor, on tx: PostgresConnection
+    ) async throws -> Receipt {
+        let bid = try await load(id: id, on: tx, lock: true)
+        try requireLead(bid, actor)
+        if let revision, revision != bid.revision { throw DomainError.stale(current: bid.revision) }
+        do {
+            _ = try bid.status.applying(.submit)
+        } catch {
+            throw DomainError.conflict(field: "status", message: error.description)
+        }
+        let challenge = try await openChallenge(bid.challengeID, on: tx)
+        let programme = try await ProgrammeStore.programme(id: bid.programmeID, on: tx)
+        var issues: [FieldIssue] = []
+        do {
+            try bid.content.checkSubmission(indicatorCount: challenge.indicatorCount, policy: programme.fundingPolicy)
+        } catch {
+            if case .invalid(let found) = error { issues += found }
+        }
+        let partners = bid.members.filter { $0.role == "partner" && $0.status == "accepted" }.count
+        if partners < programme.minPartners {
+            issues.append(
+                FieldIssue(
+                    field: "members",
+                    message: "the consortium needs at least \(programme.minPartners) accepted partner(s); it has \(partners)"))
+        }
+        if let size = programme.maxConsortiumSize, 1 + partners > size {
+            issues.append(FieldIssue(field: "members", message: "the consortium may have at most \(size) units; it has \(1 + partners)"))
+        }
+        guard issues.isEmpty else { throw DomainError.invalid(issues) }
+        let counting = bid.members.filter { $0.status == "accepted" }
+        if programme.oneLiveBidPerUnit, let clash = try await liveClash(bid: bid, units: counting, on: tx) {
+            throw clash
+        }
+        try await tx.execute("SAVEPOINT bid_submit")
+        do {
+            try await tx.execute(
+                """
+                UPDATE bids SET status = 'submitted', version = version + 1, submitted_at = now() WHERE id = \(id)
+                """)
+        } catch let error as PostgresError where error.constraint == "bid_members_one_live_bid" {
+            try await tx.execute("ROLLBACK TO SAVEPOINT bid_submit")
+            throw try await liveClash(bid: bid, units: counting, on: tx)
+                ?? DomainError.conflict(field: "members", message: "a unit of this consortium is already in another live bid")
+        } catch let error as PostgresError {
+            throw ConstraintCatalog.domainError(for: error) ?? error
+        }
+        try await tx.execute("RELEASE SAVEPOINT bid_submit")
+        let submitted = try await load(id: id, on: tx)
+        let attachments = try await tx.query(
+            "SELECT sha256 FROM bid_attachments WHERE bid_id = \(id) ORDER BY id"
+        ).decode(String.self)
+        let record = SubmittedRecord(
+            bidID: id, version: submitted.version, challengeID: submitted.challengeID, leadUnitID: submitted.leadUnitID,
+            content: submitted.content,
+            members: submitted.members.filter { $0.status == "accepted" }.map {
+                SubmittedRecord.Member(
+                    unitID: $0.unitID, role: $0.role, partRole: $0.partRole, tasks: $0.tasks,
+                    budgetShareFen: $0.budgetShareFen, contribution: $0.contribution)
+            },
+            attachmentSHA256: attachments)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let bytes = try encoder.encode(record)
+        let digest = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        let at = try await tx.query(
+            """
+            INSERT INTO bid_submissions (bid_id, version, submitted_by, content, sha256)
+            VALUES (\(id), \(submitted.version), \(actor.userID), \(PostgresJSON(record)), \(digest))
+            RETURNING submitted_at
+            """
+        ).first!.decode(Date.self)
+        try await audit(
+            actor, "bid.submit", id, before: ["status": bid.status.rawValue],
+            after: ["status": "submitted", "version": "\(submitted.version)", "sha256": digest], on: tx)
+        return Receipt(bidID: id, version: submitted.version, submittedAt: at, sha256: digest)
+    }
+
+    /// Withdraws the bid; its units are free for another bid of the programme.
+    public static func withdraw(id: Int, by actor: Actor, on tx: PostgresConnection) async throws -> Bid {
+        let bid = try await load(id: id, on: tx, lock: true)
+        try requireLead(bid, actor)
+        do {
+            _ = try bid.status.applying(.withdraw)
+        } catch {
+            throw DomainError.conflict(field: "status", message: error.description)
+        }
+        return try await ConstraintCatalog.translating {
+            try await tx.execute("UPDATE bids SET status = 'withdrawn' WHERE id = \(id)")
+            try await audit(actor, "bid.withdraw", id, before: ["status": bid.status.rawValue], after: ["status": "withdrawn"], on: tx)
+            return try await load(id: id, on: tx)
+        }
+    }
+
+    /// A bid, if the actor may see it.
+    public static func bid(id: Int, for actor: Actor, on db: PostgresConnection) async throws -> Bid {
+        let bid = try await load(id: id, on: db)
+        guard try await mayRead(bid, actor, on: db) else { throw DomainError.forbidden("bid \(id) is outside your scope") }
+        return bid
+    }
+
+    /// The bids the actor may see, newest first: its unit's, its region's (not drafts), its programmes'
+    /// recommended ones, or (a system admin) all.
+    public static func list(
+        programmeID: Int?, challengeID: Int?, status: BidStatus?, beforeID: Int?, limit: Int, for actor: Actor,
+        on db: PostgresConnection
+    ) async throws -> [Bid] {
+        try AccessPolicy.require(
+            actor, [.unitMember, .unitAdmin, .municipalRecommender, .provincialPublisher, .systemAdmin], to: "list bids")
+        let unitID: Int? = [.unitMember, .unitAdmin].contains(actor.role) ? actor.unitID : nil
+        let region: String? = actor.role == .municipalRecommender ? actor.regionCode : nil
+        let bureau: Int? = actor.role == .provincialPublisher ? actor.bureauID : nil
+        let ids = try await db.query(
+            """
+            SELECT b.id FROM bids b JOIN programmes p ON p.id = b.programme_id
+            WHERE (\(unitID)::bigint IS NULL OR EXISTS (SELECT 1 FROM bid_members m WHERE m.bid_id = b.id AND m.unit_id = \(unitID)))
+              AND (\(region)::text IS NULL OR (b.region_code = \(region) AND b.status <> 'draft'))
+              AND (\(bureau)::bigint IS NULL OR (p.bureau_id = \(bureau) AND b.status IN ('recommended', 'formal_passed', 'formal_failed')))
+              AND (\(programmeID)::bigint IS NULL OR b.programme_id = \(programmeID))
+              AND (\(challengeID)::bigint IS NULL OR b.challenge_id = \(challengeID))
+              AND (\(status?.rawValue)::text IS NULL OR b.status::text = \(status?.rawValue))
+              AND (\(beforeID)::bigint IS NULL OR b.id < \(beforeID))
+            ORDER BY b.id DESC
+            LIMIT \(min(max(limit, 1), 201))
+            """
+        ).decode(Int.self)
+        var bids: [Bid] = []
+        for id in ids { bids.append(try await load(id: id, on: db)) }
+        return bids
+    }
+
+    /// Whether the actor may read the bid.
+    static func mayRead(_ bid: Bid, _ actor: Actor, on db: PostgresConnection) async throws -> Bool {
+        switch actor.role {
+        case .systemAdmin: return true
+        case .unitMember, .unitAdmin: return bid.members.contains { $0.unitID == actor.unitID }
+        case .municipalRecommender: return bid.status != .draft && actor.regionCode == bid.regionCode
+        case .provincialPublisher:
+            guard [.recommended, .formalPassed, .formalFailed].contains(bid.status) else { return false }
+            let bureau = try await db.query("SELECT bureau_id FROM programmes WHERE id = \(bid.programmeID)").first?.decode(Int.self)
+            return bureau == actor.bureauID
+        case .expert: return false
+        }
+    }
+
+    /// The content, consortium and attachments as submitted: what the receipt's SHA-256 is of.
+    struct SubmittedRecord: Codable, Sendable {
+        struct Member: Codable, Sendable {
+            var unitID: Int
+            var role: String
+            var partRole: String
+            var tasks: String
+            var budgetShareFen: Int64
+            var contribution: String
+        }
+        var bidID: Int
+        var version: Int
+        var challengeID: Int
+        var leadUnitID: Int
+        var content: BidContent
+        var members: [Member]
+        var attachmentSHA256: [String]
+    }
+
+    /// The 409 for a unit already in another live bid of the programme, if one is.
+    static func liveClash(bid: Bid, units: [Member], on db: PostgresConnection) async throws -> DomainError? {
+        guard
+            let row = try await db.query(
+                """
+                SELECT m.unit_id, u.name, m.bid_id FROM bid_members m JOIN units u ON u.id = m.unit_id
+                WHERE m.programme_id = \(bid.programmeID) AND m.unit_id = ANY (\(units.map(\.unitID)))
+                  AND m.live AND m.exclusive AND m.bid_id <> \(bid.id)
+                ORDER BY m.unit_id LIMIT 1
+                """
+            ).first
+        else { return nil }
+        let (unitID, name, other) = try row.decode((Int, String, Int).self)
+        return DomainError.conflict(
+            field: "members",
+            message: "unit \(unitID) (\(name)) is already in live bid \(other) of this programme; each unit may apply for one challenge only")
+    }
+
+    struct OpenChallenge {
+        var programmeID: Int
+        var indicatorCount: Int
+    }
+
+    /// The challenge, if it is published and its deadline has not passed.
+    static func openChallenge(_ id: Int, on db: PostgresConnection) async throws -> OpenChallenge {
+        guard
+            let row = try await db.query(
+                """
+                SELECT programme_id, cardinality(indicators), status::text, application_deadline > now()
+                FROM challenges WHERE id = \(id)
+                """
+            ).first
+        else { throw DomainError.notFound("no challenge has id \(id)") }
+        let (programme, indicators, status, open) = try row.decode((Int, Int, String, Bool).self)
+        guard status == "published" else {
+            throw DomainError.conflict(field: "challengeID", message: "challenge \(id) is \(status), not open for bids")
+        }
+        guard open else {
+            throw DomainError.conflict(field: "challengeID", message: "the application deadline of challenge \(id) has passed")
+        }
+        return OpenChallenge(programmeID: programme, indicatorCount: indicators)
+    }
+
+    static func requireLead(_ bid: Bid, _ actor: Actor) throws(DomainError) {
+        guard [.unitMember, .unitAdmin].contains(actor.role), actor.unitID == bid.leadUnitID else {
+            throw DomainError.forbidden("only the lead unit's people manage bid \(bid.id)")
+        }
+    }
+
+    static func audit(
+        _ actor: Actor, _ action: String, _ id: Int, before: [String: String]? = nil, after: [String: String]? = nil,
+        on tx: PostgresConnection
+    ) async throws {
+        try await AuditLog.append(
+            actor: actor.displayName, actorID: actor.userID, action: action, entity: "bid", entityID: "\(id)",
+            before: before, after: after, on: tx)
+    }
+
+    /// Loads a bid and its members.
+    static func load(id: Int, on db: PostgresConnection, lock: Bool = false) async throws -> Bid {
+        let rows =
+            lock
+            ? try await db.query("\(unsafeRaw: select) WHERE b.id = \(id) FOR UPDATE OF b")
+            : try await db.query("\(unsafeRaw: select) WHERE b.id = \(id)")
+        guard let row = rows.first else { throw DomainError.notFound("no bid has id \(id)") }
+        let members = try await db.query(
+            """
+            SELECT m.unit_id, u.name, u.region_code, m.role, m.status, m.part_role, m.tasks, m.budget_share_fen,
+                   m.contribution, m.responded_at
+            FROM bid_members m JOIN units u ON u.id = m.unit_id
+            WHERE m.bid_id = \(id) ORDER BY m.role, m.invited_at, m.unit_id
+            """
+        ).map { row in
+            Member(
+                unitID: try row.decode(Int.self, at: 0), unitName: try row.decode(String.self, at: 1),
+                regionCode: try row.decode(String.self, at: 2), role: try row.decode(String.self, at: 3),
+                status: try row.decode(String.self, at: 4), partRole: try row.decode(String.self, at: 5),
+                tasks: try row.decode(String.self, at: 6), budgetShareFen: try row.decode(Int64.self, at: 7),
+                contribution: try row.decode(String.self, at: 8), respondedAt: try row.decode(Date?.self, at: 9))
+        }
+        let content = BidContent(
+            technicalRoute: try row.decode(String.self, at: 9), rdFoundation: try row.decode(String.self, at: 10),
+            indicatorAnswers: try row.decode([String].self, at: 11), totalInvestmentFen: try row.decode(Int64.self, at: 12),
+            selfFundingFen: try row.decode(Int64.self, at: 13), requestedFundingFen: try row.decode(Int64.self, at: 14),
+            team: try row.decode(PostgresJSON<[BidContent.TeamMember]>.self, at: 15).value,
+            completionCommitment: try row.decode(Bool.self, at: 16))
+        return Bid(
+            id: try row.decode(Int.self, at: 0), revision: try row.decode(Int.self, at: 1),
+            version: try row.decode(Int.self, at: 2), programmeID: try row.decode(Int.self, at: 3),
+            challengeID: try row.decode(Int.self, at: 4), challengeTitle: try row.decode(String.self, at: 5),
+            leadUnitID: try row.decode(Int.self, at: 6), regionCode: try row.decode(String.self, at: 7),
+            status: BidStatus(rawValue: try row.decode(String.self, at: 8)) ?? .draft, content: content,
+            members: members, submittedAt: try row.decode(Date?.self, at: 17), createdAt: try row.decode(Date.self, at: 18),
+            updatedAt: try row.decode(Date.self, at: 19))
+    }
+
+    static let select = """
+        SELECT b.id, b.revision, b.version, b.programme_id, b.challenge_id, c.title, b.lead_unit_id, b.region_code,
+               b.status::text, b.technical_route, b.rd_foundation, b.indicator_answers, b.total_investment_fen,
+               b.self_funding_fen, b.requested_funding_fen, b.team, b.completion_commitment, b.submitted_at,
+               b.created_at, b.updated_at
+        FROM bids b JOIN challenges c ON c.id = b.challenge_id
+        """
+}

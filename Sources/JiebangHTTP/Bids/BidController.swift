@@ -1,0 +1,268 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Jiebang
+import Postgres
+
+/// Bids: drafted and submitted by the lead unit, answered by partners, recommended by the lead's city,
+/// checked by the province; attachments and the summary table.
+struct BidController {
+    let database: PostgresClient
+
+    func addRoutes(to router: some RouterMethods<AppRequestContext>) {
+        router.post("v1/challenges/:id/bids", use: create)
+        router.get("v1/bids", use: list)
+        router.get("v1/bids/:id", use: show)
+        router.put("v1/bids/:id", use: update)
+        router.post("v1/bids/:id/members", use: invite)
+        router.post("v1/bids/:id/members/:unitID/response", use: respond)
+        router.post("v1/bids/:id/submit", use: submit)
+        router.post("v1/bids/:id/withdraw", use: withdraw)
+        router.post("v1/bids/:id/recommendation", use: recommend)
+        router.post("v1/bids/:id/formal-check", use: formalCheck)
+        router.get("v1/bids/:id/attachments", use: attachments)
+        router.post("v1/bids/:id/attachments", use: attach)
+        router.get("v1/bids/:id/attachments/:attachmentID", use: download)
+        router.put("v1/programmes/:id/quotas/:regionCode", use: setQuota)
+        router.get("v1/programmes/:id/bids/summary", use: summary)
+    }
+
+    struct Invitation: Decodable { var unitID: Int }
+    struct InvitationAnswer: Decodable {
+        var accept: Bool
+        var part: BidStore.Part?
+    }
+    struct Recommendation: Decodable {
+        var decision: BidReview.Decision
+        var opinion: String
+    }
+    struct FormalCheck: Decodable { var items: [BidReview.ItemResult] }
+    struct Quota: Decodable { var quota: Int? }
+    struct QuotaView: Encodable {
+        var programmeID: Int
+        var regionCode: String
+        var quota: Int?
+    }
+    struct PageView: Encodable {
+        var items: [BidStore.Bid]
+        var next: Int?
+    }
+    struct AttachmentList: Encodable { var items: [BidAttachments.Attachment] }
+
+    static let unitRoles: Set<Role> = [.unitMember, .unitAdmin]
+
+    @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let actor = try context.requireActor()
+        try AccessPolicy.require(actor, Self.unitRoles, to: "draft a bid")
+        let challengeID = try context.id()
+        var request = request
+        let (content, body) = try await request.decodeJSON(BidContent.self, context: context)
+        return try await Creation(database: database).respond(to: request, body: body, context: context) { tx in
+            let bid = try await BidStore.create(challengeID: challengeID, content, by: actor, on: tx)
+            return try JSONAnswer(bid, status: .created, revision: bid.revision, location: "/v1/bids/\(bid.id)", context: context)
+        }
+    }
+
+    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let actor = try context.requireActor()
+        let query = request.uri.queryParameters
+        var issues: [Problem.FieldError] = []
+        func positive(_ name: String) -> Int? {
+            guard let text = query[Substring(name)] else { return nil }
+            guard let value = Int(text), value > 0 else {
+                issues.append(.init(field: name, message: "must be a positive whole number"))
+                return nil
+            }
+            return value
+        }
+        let programmeID = positive("programmeID")
+        let challengeID = positive("challengeID")
+        let before = positive("before")
+        let limit = positive("limit") ?? 50
+        if limit > 200 { issues.append(.init(field: "limit", message: "must be at most 200")) }
+        var status: BidStatus?
+        if let text = query["status"] {
+            status = BidStatus(rawValue: String(text))
+            if status == nil {
+                issues.append(.init(field: "status", message: "must be one of \(BidStatus.allCases.map(\.rawValue).joined(separator: ", "))"))
+            }
+        }
+        guard issues.isEmpty else {
+            throw Problem(status: .badRequest, title: "Invalid query parameters", detail: "See errors.", errors: issues)
+        }
+        let bids = try await database.withConnection {
+            try await BidStore.list(
+                programmeID: programmeID, challengeID: challengeID, status: status, beforeID: before, limit: limit + 1,
+                for: actor, on: $0)
+        }
+        let page = PageView(items: Array(bids.prefix(limit)), next: bids.count > limit ? bids[limit - 1].id : nil)
+        return try JSONAnswer(page, context: context).response
+    }
+
+    @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let actor = try context.requireActor()
+        let id = try context.id()
+        let bid = try await database.withConnection { try await BidStore.bid(id: id, for: actor, on: $0) }
+        return try JSONAnswer(bid, revision: bid.revision, context: context).response
+    }
+
+    @Sendable func update(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let actor = try context.requireActor()
+        let id = try context.id()
+        let revision = try request.ifMatchRevision(required: true)!
+        var request = request
+        let (content, _) = try await request.decodeJSON(BidContent.self, context: context)
+        let bid = try await database.withTransaction {
+            try await BidStore.update(id: id, content, ifRevision: revision, by: actor, on: $0)
+        }
+        return try JSONAnswer(bid, revision: bid.revision, context: context).response
+    }
+
+    @Sendable func invite(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let actor = try context.requireActor()
+        let id = try context.id()
+        var request = request
+        let (invitation, body) = try await request.decodeJSON(Invitation.self, context: context)
+        return try await Creation(database: database).respond(to: request, body: body, context: context) { tx in
+            let bid = try await BidStore.invite(id: id, unitID: invitation.unitID, by: actor, on: tx)
+            return try JSONAnswer(bid, status: .created, revision: bid.revision, context: context)
+        }
+    }
+
+    @Sendable func respond(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let actor = try context.requireActor()
+        let id = try context.id()
+        let unitID = try context.id("unitID")
+        var request = request
+        let (answer, _) = try await request.decodeJSON(InvitationAnswer.self, context: context)
+        let bid = try await database.withTransaction {
+            try await BidStore.respond(id: id, unitID: unitID, accept: answer.accept, part: answer.part, by: actor, on: $0)
+        }
+        return try JSONAnswer(bid, revision: bid.revision, context: context).response
+    }
+
+    @Sendable func submit(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let actor = try context.requireActor()
+        let id = try context.id()
+        let revision = try request.ifMatchRevision(required: false)
+        let receipt = try await database.withTransaction {
+            try await BidStore.submit(id: id, ifRevision: revision, by: actor, on: $0)
+        }
+        return try JSONAnswer(receipt, context: context).response
+    }
+
+    @Sendable func withdraw(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let actor = try context.requireActor()
+        let id = try context.id()
+        let bid = try await database.withTransaction { try await BidStore.withdraw(id: id, by: actor, on: $0) }
+        return try JSONAnswer(bid, revision: bid.revision, context: context).response
+    }
+
+    @Sendable func recommend(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let actor = try context.requireActor()
+        try AccessPolicy.require(actor, [.municipalRecommender], to: "recommend bids")
+        let id = try context.id()
+        var request = request
+        let (recommendation, _) = try await request.decodeJSON(Recommendation.self, context: context)
+        let bid = try await database.withTransaction {
+            try await BidReview.decide(bidID: id, recommendation.decision, opinion: recommendation.opinion, by: actor, on: $0)
+        }
+        return try JSONAnswer(bid, revision: bid.revision, context: context).response
+    }
+
+    @Sendable func formalCheck(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let actor = try context.requireActor()
+        try AccessPolicy.require(actor, [.provincialPublisher], to: "check bids")
+        let id = try context.id()
+        var request = request
+        let (check, _) = try await request.decodeJSON(FormalCheck.self, context: context)
+        let bid = try await database.withTransaction {
+            try await BidReview.formalCheck(bidID: id, check.items, by: actor, on: $0)
+        }
+        return try JSONAnswer(bid, revision: bid.revision, context: context).response
+    }
+
+    @Sendable func attachments(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let actor = try context.requireActor()
+        let id = try context.id()
+        let items = try await database.withConnection { try await BidAttachments.list(bidID: id, for: actor, on: $0) }
+        return try JSONAnswer(AttachmentList(items: items), context: context).response
+    }
+
+    @Sendable func attach(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let actor = try context.requireActor()
+        try AccessPolicy.require(actor, Self.unitRoles, to: "attach files to a bid")
+        let id = try context.id()
+        let filename = request.uri.queryParameters["filename"].map(String.init) ?? ""
+        var request = request
+        let body: ByteBuffer
+        do {
+            body = try await request.collectBody(upTo: BidAttachments.maximumSize)
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw Problem(
+                status: .contentTooLarge, detail: "An attachment may have at most \(BidAttachments.maximumSize) bytes.",
+                errors: [.init(field: "body", message: "is larger than 20 MiB")])
+        }
+        let bytes = Array(body.readableBytesView)
+        return try await Creation(database: database).respond(to: request, body: body, context: context) { tx in
+            let attachment = try await BidAttachments.add(
+                bidID: id, filename: filename, contentType: request.headers[.contentType], bytes: bytes, by: actor, on: tx)
+            return try JSONAnswer(
+                attachment, status: .created, location: "/v1/bids/\(id)/attachments/\(attachment.id)", context: context)
+        }
+    }
+
+    @Sendable func download(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let actor = try context.requireActor()
+        let id = try context.id()
+        let attachmentID = try context.id("attachmentID")
+        let (attachment, bytes) = try await database.withConnection {
+            try await BidAttachments.download(bidID: id, attachmentID: attachmentID, for: actor, on: $0)
+        }
+        let encoded = attachment.filename.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "attachment.pdf"
+        return Response(
+            status: .ok,
+            headers: [
+                .contentType: "application/pdf", .contentDisposition: "attachment; filename*=UTF-8''\(encoded)",
+                .eTag: "\"\(attachment.sha256)\"", HTTPField.Name("Digest")!: "sha-256=\(attachment.sha256)",
+            ],
+            body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    @Sendable func setQuota(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let actor = try context.requireActor()
+        try AccessPolicy.require(actor, [.provincialPublisher], to: "set recommendation quotas")
+        let programmeID = try context.id()
+        let region = context.parameters.get("regionCode") ?? ""
+        var request = request
+        let (quota, _) = try await request.decodeJSON(Quota.self, context: context)
+        try await database.withTransaction {
+            try await BidReview.setQuota(programmeID: programmeID, region: region, quota: quota.quota, by: actor, on: $0)
+        }
+        return try JSONAnswer(QuotaView(programmeID: programmeID, regionCode: region, quota: quota.quota), context: context).response
+    }
+
+    @Sendable func summary(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let actor = try context.requireActor()
+        let programmeID = try context.id()
+        let query = request.uri.queryParameters
+        let format = query["format"].map(String.init) ?? "csv"
+        guard format == "csv" || format == "xlsx" else {
+            throw Problem(
+                status: .badRequest, title: "Invalid query parameters", detail: "format must be csv or xlsx.",
+                errors: [.init(field: "format", message: "must be csv or xlsx")])
+        }
+        let region = query["region"].map(String.init)
+        let rows = try await database.withConnection {
+            try await BidSummary.rows(programmeID: programmeID, region: region, for: actor, on: $0)
+        }
+        let bytes = format == "csv" ? BidSummary.csv(rows) : BidSummary.xlsx(rows)
+        let type =
+            format == "csv"
+            ? "text/csv; charset=utf-8" : "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        let name = "summary-\(programmeID)\(region.map { "-\($0)" } ?? "").\(format)"
+        return Response(
+            status: .ok, headers: [.contentType: type, .contentDisposition: "attachment; filename=\"\(name)\""],
+            body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+}
