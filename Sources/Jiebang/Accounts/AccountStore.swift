@@ -99,14 +99,21 @@ public enum AccountStore {
     }
 
     /// The actor a token stands for, or nil when it is unknown, expired, revoked or its user disabled.
+    ///
+    /// One statement: the lookup, and (at most once a minute per token) the `last_used_at` stamp, so
+    /// that a busy client does not write a row on every request.
     public static func authenticate(_ token: AccessToken, on db: PostgresConnection) async throws -> Actor? {
         let row = try await db.query(
             """
-            UPDATE access_tokens t SET last_used_at = now()
-            FROM users u LEFT JOIN bureaus b ON b.id = u.bureau_id
-            WHERE t.token_hash = \(token.digest) AND t.user_id = u.id
-              AND t.revoked_at IS NULL AND t.expires_at > now() AND u.disabled_at IS NULL
-            RETURNING u.id, u.display_name, u.role::text, u.unit_id, u.bureau_id, b.region_code
+            WITH found AS (
+                SELECT t.id, u.id AS user_id, u.display_name, u.role::text AS role, u.unit_id, u.bureau_id, b.region_code
+                FROM access_tokens t JOIN users u ON u.id = t.user_id LEFT JOIN bureaus b ON b.id = u.bureau_id
+                WHERE t.token_hash = \(token.digest) AND t.revoked_at IS NULL AND t.expires_at > now() AND u.disabled_at IS NULL
+            ), touched AS (
+                UPDATE access_tokens SET last_used_at = now()
+                WHERE id = (SELECT id FROM found) AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')
+            )
+            SELECT user_id, display_name, role, unit_id, bureau_id, region_code FROM found
             """
         ).first
         guard let row else { return nil }

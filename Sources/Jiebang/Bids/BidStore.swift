@@ -192,83 +192,149 @@ public enum BidStore {
     }
 
     /// Submits the bid (again, while the window is open): every rule is checked, the version kept, a receipt returned.
+    ///
+    /// The deadline rush runs through here, so it reads what it needs in two statements (the bid locked,
+    /// with its challenge and programme; the members, each with any other live bid it is in) and writes
+    /// in two (the status, which fires the database's own checks; the kept version with its audit row).
     /// - Throws: `DomainError` naming the rule broken; `.conflict` naming the unit and the bid it is already in.
     public static func submit(
         id: Int, ifRevision revision: Int?, by actor: Actor, on tx: PostgresConnection
     ) async throws -> Receipt {
-        let bid = try await load(id: id, on: tx, lock: true)
-        try requireLead(bid, actor)
-        if let revision, revision != bid.revision { throw DomainError.stale(current: bid.revision) }
+        guard
+            let row = try await tx.query(
+                """
+                SELECT b.revision, b.version, b.status::text, b.programme_id, b.challenge_id, b.lead_unit_id,
+                       b.technical_route, b.rd_foundation, b.indicator_answers, b.total_investment_fen, b.self_funding_fen,
+                       b.requested_funding_fen, b.team, b.completion_commitment,
+                       c.status::text, c.application_deadline > now(), cardinality(c.indicators),
+                       p.min_partners, p.max_consortium_size, p.one_live_bid_per_unit, p.funding_ratio_cap_bp,
+                       p.funding_absolute_cap_fen, p.funding_mode,
+                       ARRAY(SELECT sha256 FROM bid_attachments WHERE bid_id = b.id ORDER BY id)
+                FROM bids b JOIN challenges c ON c.id = b.challenge_id JOIN programmes p ON p.id = b.programme_id
+                WHERE b.id = \(id)
+                FOR UPDATE OF b
+                """
+            ).first
+        else { throw DomainError.notFound("no bid has id \(id)") }
+        let current = try row.decode(Int.self, at: 0)
+        let version = try row.decode(Int.self, at: 1)
+        let status = BidStatus(rawValue: try row.decode(String.self, at: 2)) ?? .draft
+        let programmeID = try row.decode(Int.self, at: 3)
+        let challengeID = try row.decode(Int.self, at: 4)
+        let leadUnitID = try row.decode(Int.self, at: 5)
+        let content = BidContent(
+            technicalRoute: try row.decode(String.self, at: 6), rdFoundation: try row.decode(String.self, at: 7),
+            indicatorAnswers: try row.decode([String].self, at: 8), totalInvestmentFen: try row.decode(Int64.self, at: 9),
+            selfFundingFen: try row.decode(Int64.self, at: 10), requestedFundingFen: try row.decode(Int64.self, at: 11),
+            team: try row.decode(PostgresJSON<[BidContent.TeamMember]>.self, at: 12).value,
+            completionCommitment: try row.decode(Bool.self, at: 13))
+        let challengeStatus = try row.decode(String.self, at: 14)
+        let open = try row.decode(Bool.self, at: 15)
+        let indicatorCount = try row.decode(Int.self, at: 16)
+        let minPartners = try row.decode(Int.self, at: 17)
+        let maxSize = try row.decode(Int?.self, at: 18)
+        let exclusive = try row.decode(Bool.self, at: 19)
+        let policy = FundingPolicy(
+            ratioCapBasisPoints: try row.decode(Int.self, at: 20), absoluteCapFen: try row.decode(Int64.self, at: 21),
+            mode: FundingPolicy.Mode(rawValue: try row.decode(String.self, at: 22)) ?? .upfront)
+        let attachments = try row.decode([String].self, at: 23)
+
+        guard [.unitMember, .unitAdmin].contains(actor.role), actor.unitID == leadUnitID else {
+            throw DomainError.forbidden("only the lead unit's people manage bid \(id)")
+        }
+        if let revision, revision != current { throw DomainError.stale(current: current) }
         do {
-            _ = try bid.status.applying(.submit)
+            _ = try status.applying(.submit)
         } catch {
             throw DomainError.conflict(field: "status", message: error.description)
         }
-        let challenge = try await openChallenge(bid.challengeID, on: tx)
-        let programme = try await ProgrammeStore.programme(id: bid.programmeID, on: tx)
+        guard challengeStatus == "published" else {
+            throw DomainError.conflict(field: "challengeID", message: "challenge \(challengeID) is \(challengeStatus), not open for bids")
+        }
+        guard open else {
+            throw DomainError.conflict(field: "challengeID", message: "the application deadline of challenge \(challengeID) has passed")
+        }
+        let members = try await tx.query(
+            """
+            SELECT m.unit_id, u.name, m.role, m.status, m.part_role, m.tasks, m.budget_share_fen, m.contribution,
+                   (SELECT o.bid_id FROM bid_members o
+                    WHERE o.programme_id = m.programme_id AND o.unit_id = m.unit_id AND o.live AND o.exclusive
+                      AND o.bid_id <> m.bid_id LIMIT 1)
+            FROM bid_members m JOIN units u ON u.id = m.unit_id
+            WHERE m.bid_id = \(id)
+            ORDER BY m.unit_id
+            """
+        ).map { row in
+            (
+                unitID: try row.decode(Int.self, at: 0), name: try row.decode(String.self, at: 1),
+                role: try row.decode(String.self, at: 2), status: try row.decode(String.self, at: 3),
+                part: Part(
+                    partRole: try row.decode(String.self, at: 4), tasks: try row.decode(String.self, at: 5),
+                    budgetShareFen: try row.decode(Int64.self, at: 6), contribution: try row.decode(String.self, at: 7)),
+                otherBid: try row.decode(Int?.self, at: 8)
+            )
+        }
         var issues: [FieldIssue] = []
         do {
-            try bid.content.checkSubmission(indicatorCount: challenge.indicatorCount, policy: programme.fundingPolicy)
+            try content.checkSubmission(indicatorCount: indicatorCount, policy: policy)
         } catch {
             if case .invalid(let found) = error { issues += found }
         }
-        let partners = bid.members.filter { $0.role == "partner" && $0.status == "accepted" }.count
-        if partners < programme.minPartners {
+        let counting = members.filter { $0.status == "accepted" }
+        let partners = counting.filter { $0.role == "partner" }.count
+        if partners < minPartners {
             issues.append(
                 FieldIssue(
                     field: "members",
-                    message: "the consortium needs at least \(programme.minPartners) accepted partner(s); it has \(partners)"))
+                    message: "the consortium needs at least \(minPartners) accepted partner(s); it has \(partners)"))
         }
-        if let size = programme.maxConsortiumSize, 1 + partners > size {
-            issues.append(FieldIssue(field: "members", message: "the consortium may have at most \(size) units; it has \(1 + partners)"))
+        if let maxSize, 1 + partners > maxSize {
+            issues.append(FieldIssue(field: "members", message: "the consortium may have at most \(maxSize) units; it has \(1 + partners)"))
         }
         guard issues.isEmpty else { throw DomainError.invalid(issues) }
-        let counting = bid.members.filter { $0.status == "accepted" }
-        if programme.oneLiveBidPerUnit, let clash = try await liveClash(bid: bid, units: counting, on: tx) {
-            throw clash
+        if exclusive, let clash = counting.first(where: { $0.otherBid != nil }) {
+            throw Self.clash(unitID: clash.unitID, name: clash.name, otherBid: clash.otherBid!)
         }
         try await tx.execute("SAVEPOINT bid_submit")
         do {
             try await tx.execute(
-                """
-                UPDATE bids SET status = 'submitted', version = version + 1, submitted_at = now() WHERE id = \(id)
-                """)
+                "UPDATE bids SET status = 'submitted', version = version + 1, submitted_at = now() WHERE id = \(id)")
         } catch let error as PostgresError where error.constraint == "bid_members_one_live_bid" {
             try await tx.execute("ROLLBACK TO SAVEPOINT bid_submit")
-            throw try await liveClash(bid: bid, units: counting, on: tx)
+            let bid = try await load(id: id, on: tx)
+            throw try await liveClash(bid: bid, units: bid.members.filter { $0.status == "accepted" }, on: tx)
                 ?? DomainError.conflict(field: "members", message: "a unit of this consortium is already in another live bid")
         } catch let error as PostgresError {
             throw ConstraintCatalog.domainError(for: error) ?? error
         }
         try await tx.execute("RELEASE SAVEPOINT bid_submit")
-        let submitted = try await load(id: id, on: tx)
-        let attachments = try await tx.query(
-            "SELECT sha256 FROM bid_attachments WHERE bid_id = \(id) ORDER BY id"
-        ).decode(String.self)
         let record = SubmittedRecord(
-            bidID: id, version: submitted.version, challengeID: submitted.challengeID, leadUnitID: submitted.leadUnitID,
-            content: submitted.content,
-            members: submitted.members.filter { $0.status == "accepted" }.map {
+            bidID: id, version: version + 1, challengeID: challengeID, leadUnitID: leadUnitID, content: content,
+            members: counting.map {
                 SubmittedRecord.Member(
-                    unitID: $0.unitID, role: $0.role, partRole: $0.partRole, tasks: $0.tasks,
-                    budgetShareFen: $0.budgetShareFen, contribution: $0.contribution)
+                    unitID: $0.unitID, role: $0.role, partRole: $0.part.partRole, tasks: $0.part.tasks,
+                    budgetShareFen: $0.part.budgetShareFen, contribution: $0.part.contribution)
             },
             attachmentSHA256: attachments)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let bytes = try encoder.encode(record)
-        let digest = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        let digest = SHA256.hash(data: try encoder.encode(record)).map { String(format: "%02x", $0) }.joined()
+        let after = ["status": "submitted", "version": "\(version + 1)", "sha256": digest]
         let at = try await tx.query(
             """
-            INSERT INTO bid_submissions (bid_id, version, submitted_by, content, sha256)
-            VALUES (\(id), \(submitted.version), \(actor.userID), \(PostgresJSON(record)), \(digest))
-            RETURNING submitted_at
+            WITH kept AS (
+                INSERT INTO bid_submissions (bid_id, version, submitted_by, content, sha256)
+                VALUES (\(id), \(version + 1), \(actor.userID), \(PostgresJSON(record)), \(digest))
+                RETURNING submitted_at
+            ), audited AS (
+                INSERT INTO audit_log (actor_id, actor_label, action, entity, entity_id, before, after)
+                VALUES (\(actor.userID), \(actor.displayName), 'bid.submit', 'bid', \(String(id)),
+                        \(PostgresJSON(["status": status.rawValue])), \(PostgresJSON(after)))
+            )
+            SELECT submitted_at FROM kept
             """
         ).first!.decode(Date.self)
-        try await audit(
-            actor, "bid.submit", id, before: ["status": bid.status.rawValue],
-            after: ["status": "submitted", "version": "\(submitted.version)", "sha256": digest], on: tx)
-        return Receipt(bidID: id, version: submitted.version, submittedAt: at, sha256: digest)
+        return Receipt(bidID: id, version: version + 1, submittedAt: at, sha256: digest)
     }
 
     /// Withdraws the bid; its units are free for another bid of the programme.
@@ -370,9 +436,14 @@ public enum BidStore {
             ).first
         else { return nil }
         let (unitID, name, other) = try row.decode((Int, String, Int).self)
-        return DomainError.conflict(
+        return clash(unitID: unitID, name: name, otherBid: other)
+    }
+
+    /// The 409 for a unit already in another live bid.
+    static func clash(unitID: Int, name: String, otherBid: Int) -> DomainError {
+        DomainError.conflict(
             field: "members",
-            message: "unit \(unitID) (\(name)) is already in live bid \(other) of this programme; each unit may apply for one challenge only")
+            message: "unit \(unitID) (\(name)) is already in live bid \(otherBid) of this programme; each unit may apply for one challenge only")
     }
 
     struct OpenChallenge {
