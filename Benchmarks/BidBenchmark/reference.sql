@@ -1,16 +1,45 @@
--- pgbench's reference: the SQL of one submission as the server runs it, on the next bid of the queue.
-SELECT bid AS bid_id FROM bench_consortia WHERE n = (SELECT nextval('bench_reference')) \gset
+-- pgbench's reference: the statements the server runs for one submission (BidStore.submit and
+-- AccountStore.authenticate), on the next bid of the queue.
+SELECT bid AS bid_id, 'bench-' || n AS token FROM bench_consortia WHERE n = (SELECT nextval('bench_reference')) \gset
+WITH found AS (
+    SELECT t.id, u.id AS user_id, u.display_name, u.role::text AS role, u.unit_id, u.bureau_id, b.region_code
+    FROM access_tokens t JOIN users u ON u.id = t.user_id LEFT JOIN bureaus b ON b.id = u.bureau_id
+    WHERE t.token_hash = sha256(convert_to(:'token', 'UTF8')) AND t.revoked_at IS NULL AND t.expires_at > now() AND u.disabled_at IS NULL
+), touched AS (
+    UPDATE access_tokens SET last_used_at = now()
+    WHERE id = (SELECT id FROM found) AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')
+)
+SELECT user_id, display_name, role, unit_id, bureau_id, region_code FROM found;
 BEGIN;
-SELECT b.id, b.status::text, b.version, b.programme_id, b.challenge_id, b.lead_unit_id FROM bids b WHERE b.id = :bid_id FOR UPDATE;
-SELECT m.unit_id, u.name, m.role, m.status FROM bid_members m JOIN units u ON u.id = m.unit_id WHERE m.bid_id = :bid_id;
-SELECT programme_id, cardinality(indicators), status::text, application_deadline > now() FROM challenges WHERE id = (SELECT challenge_id FROM bids WHERE id = :bid_id);
-SELECT m.unit_id FROM bid_members m WHERE m.programme_id = (SELECT programme_id FROM bids WHERE id = :bid_id)
-    AND m.unit_id IN (SELECT unit_id FROM bid_members WHERE bid_id = :bid_id) AND m.live AND m.exclusive AND m.bid_id <> :bid_id;
+SELECT b.revision, b.version, b.status::text, b.programme_id, b.challenge_id, b.lead_unit_id,
+       b.technical_route, b.rd_foundation, b.indicator_answers, b.total_investment_fen, b.self_funding_fen,
+       b.requested_funding_fen, b.team, b.completion_commitment,
+       c.status::text, c.application_deadline > now(), cardinality(c.indicators),
+       p.min_partners, p.max_consortium_size, p.one_live_bid_per_unit, p.funding_ratio_cap_bp,
+       p.funding_absolute_cap_fen, p.funding_mode,
+       ARRAY(SELECT sha256 FROM bid_attachments WHERE bid_id = b.id ORDER BY id)
+FROM bids b JOIN challenges c ON c.id = b.challenge_id JOIN programmes p ON p.id = b.programme_id
+WHERE b.id = :bid_id
+FOR UPDATE OF b;
+SELECT m.unit_id, u.name, m.role, m.status, m.part_role, m.tasks, m.budget_share_fen, m.contribution,
+       (SELECT o.bid_id FROM bid_members o
+        WHERE o.programme_id = m.programme_id AND o.unit_id = m.unit_id AND o.live AND o.exclusive
+          AND o.bid_id <> m.bid_id LIMIT 1)
+FROM bid_members m JOIN units u ON u.id = m.unit_id
+WHERE m.bid_id = :bid_id
+ORDER BY m.unit_id;
+SAVEPOINT bid_submit;
 UPDATE bids SET status = 'submitted', version = version + 1, submitted_at = now() WHERE id = :bid_id;
-INSERT INTO bid_submissions (bid_id, version, content, sha256)
-    SELECT id, version, jsonb_build_object('bidID', id, 'route', technical_route, 'answers', indicator_answers),
+RELEASE SAVEPOINT bid_submit;
+WITH kept AS (
+    INSERT INTO bid_submissions (bid_id, version, content, sha256)
+    SELECT id, version, jsonb_build_object('bidID', id, 'technicalRoute', technical_route, 'indicatorAnswers', indicator_answers),
            encode(sha256(convert_to(technical_route || rd_foundation, 'UTF8')), 'hex')
-    FROM bids WHERE id = :bid_id;
-INSERT INTO audit_log (actor_label, action, entity, entity_id, before, after)
-    VALUES ('pgbench', 'bid.submit', 'bid', :bid_id, '{"status": "draft"}', '{"status": "submitted"}');
+    FROM bids WHERE id = :bid_id
+    RETURNING submitted_at
+), audited AS (
+    INSERT INTO audit_log (actor_label, action, entity, entity_id, before, after)
+    VALUES ('pgbench', 'bid.submit', 'bid', :bid_id, '{"status": "draft"}', '{"status": "submitted"}')
+)
+SELECT submitted_at FROM kept;
 COMMIT;

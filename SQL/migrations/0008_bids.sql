@@ -106,6 +106,12 @@ DECLARE
     bid_status bid_status;
     bid_programme bigint;
 BEGIN
+    -- Called from bids_sync_members (the only nested update of this table), which sets live itself.
+    IF TG_OP = 'UPDATE' AND pg_trigger_depth() > 1
+        AND (NEW.bid_id, NEW.unit_id, NEW.programme_id, NEW.role, NEW.status, NEW.exclusive)
+            IS NOT DISTINCT FROM (OLD.bid_id, OLD.unit_id, OLD.programme_id, OLD.role, OLD.status, OLD.exclusive) THEN
+        RETURN NEW;
+    END IF;
     SELECT status, programme_id INTO bid_status, bid_programme FROM bids WHERE id = COALESCE(NEW.bid_id, OLD.bid_id);
     IF bid_status NOT IN ('draft', 'returned') AND (TG_OP <> 'UPDATE' OR
         (NEW.unit_id, NEW.role, NEW.status) IS DISTINCT FROM (OLD.unit_id, OLD.role, OLD.status)) THEN
