@@ -4,7 +4,7 @@ SELECT bid AS bid_id, 'bench-' || n AS token FROM bench_consortia WHERE n = (SEL
 WITH found AS (
     SELECT t.id, u.id AS user_id, u.display_name, u.role::text AS role, u.unit_id, u.bureau_id, b.region_code
     FROM access_tokens t JOIN users u ON u.id = t.user_id LEFT JOIN bureaus b ON b.id = u.bureau_id
-    WHERE t.token_hash = sha256(convert_to(:'token', 'UTF8')) AND t.revoked_at IS NULL AND t.expires_at > now() AND u.disabled_at IS NULL
+    WHERE t.token_hash = sha256(convert_to(:token, 'UTF8')) AND t.revoked_at IS NULL AND t.expires_at > now() AND u.disabled_at IS NULL
 ), touched AS (
     UPDATE access_tokens SET last_used_at = now()
     WHERE id = (SELECT id FROM found) AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')

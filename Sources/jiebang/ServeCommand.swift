@@ -21,6 +21,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Port to listen on (env JIEBANG_PORT).")
     var port: Int?
 
+    @Option(name: .customLong("pool-size"), help: "Database connections in the pool (env JIEBANG_DB_POOL_SIZE, default 20).")
+    var poolSize: Int?
+
     @Flag(name: .customLong("no-migrate"), help: "Do not apply pending migrations; refuse to start if any are pending.")
     var noMigrate = false
 
@@ -35,7 +38,9 @@ struct ServeCommand: AsyncParsableCommand {
         let address = try settings.http(hostname: hostname, port: port, defaultPort: 8080)
         let http = HTTPConfiguration(hostname: address.hostname, port: address.port)
 
-        try await settings.withDatabase(maximumConnections: 20) { client in
+        let pool = poolSize ?? ProcessInfo.processInfo.environment["JIEBANG_DB_POOL_SIZE"].flatMap { Int($0) } ?? 20
+        guard (1...500).contains(pool) else { throw ValidationError("--pool-size must be between 1 and 500, not \(pool)") }
+        try await settings.withDatabase(maximumConnections: pool) { client in
             try await prepareSchema(client, migrate: !noMigrate, logger: logger)
             let workers =
                 (withWorkers ?? settings.usesEmbeddedDatabase)
