@@ -65,31 +65,13 @@ struct BidController {
 
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Response {
         let actor = try context.requireActor()
-        let query = request.uri.queryParameters
-        var issues: [Problem.FieldError] = []
-        func positive(_ name: String) -> Int? {
-            guard let text = query[Substring(name)] else { return nil }
-            guard let value = Int(text), value > 0 else {
-                issues.append(.init(field: name, message: "must be a positive whole number"))
-                return nil
-            }
-            return value
-        }
-        let programmeID = positive("programmeID")
-        let challengeID = positive("challengeID")
-        let before = positive("before")
-        let limit = positive("limit") ?? 50
-        if limit > 200 { issues.append(.init(field: "limit", message: "must be at most 200")) }
-        var status: BidStatus?
-        if let text = query["status"] {
-            status = BidStatus(rawValue: String(text))
-            if status == nil {
-                issues.append(.init(field: "status", message: "must be one of \(BidStatus.allCases.map(\.rawValue).joined(separator: ", "))"))
-            }
-        }
-        guard issues.isEmpty else {
-            throw Problem(status: .badRequest, title: "Invalid query parameters", detail: "See errors.", errors: issues)
-        }
+        var query = QueryReader(request)
+        let programmeID = query.positive("programmeID")
+        let challengeID = query.positive("challengeID")
+        let before = query.positive("before")
+        let limit = query.limit(default: 50, maximum: 200)
+        let status = query.oneOf("status", BidStatus.init(rawValue:), expected: BidStatus.allCases.map(\.rawValue))
+        try query.check()
         let bids = try await database.withConnection {
             try await BidStore.list(
                 programmeID: programmeID, challengeID: challengeID, status: status, beforeID: before, limit: limit + 1,

@@ -32,23 +32,11 @@ struct DemandController {
 
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Response {
         let actor = try context.requireActor()
-        let query = request.uri.queryParameters
-        var issues: [Problem.FieldError] = []
-        func positive(_ name: String) -> Int? {
-            guard let text = query[Substring(name)] else { return nil }
-            guard let value = Int(text), value > 0 else {
-                issues.append(.init(field: name, message: "must be a positive whole number"))
-                return nil
-            }
-            return value
-        }
-        let programmeID = positive("programmeID")
-        let before = positive("before")
-        let limit = positive("limit") ?? 50
-        if limit > 200 { issues.append(.init(field: "limit", message: "must be at most 200")) }
-        guard issues.isEmpty else {
-            throw Problem(status: .badRequest, title: "Invalid query parameters", detail: "See errors.", errors: issues)
-        }
+        var query = QueryReader(request)
+        let programmeID = query.positive("programmeID")
+        let before = query.positive("before")
+        let limit = query.limit(default: 50, maximum: 200)
+        try query.check()
         let items = try await database.withConnection {
             try await DemandFiling.list(programmeID: programmeID, beforeID: before, limit: limit + 1, for: actor, on: $0)
         }
