@@ -191,7 +191,25 @@ public enum BidStore {
         }
     }
 
+    /// Submits the bid in a transaction of its own; when a concurrent submission sharing a unit wins the
+    /// race, the 409 names the unit and the bid that won.
+    public static func submit(id: Int, ifRevision revision: Int?, by actor: Actor, database: PostgresClient) async throws -> Receipt {
+        do {
+            return try await database.withTransaction { try await submit(id: id, ifRevision: revision, by: actor, on: $0) }
+        } catch let error as PostgresError where error.constraint == "bid_members_one_live_bid" {
+            let clash = try await database.withConnection { conn in
+                let bid = try await load(id: id, on: conn)
+                return try await liveClash(bid: bid, units: bid.members.filter { $0.status == "accepted" }, on: conn)
+            }
+            throw clash ?? DomainError.conflict(field: "members", message: "a unit of this consortium is already in another live bid")
+        }
+    }
+
     /// Submits the bid (again, while the window is open): every rule is checked, the version kept, a receipt returned.
+    ///
+    /// A unit found in another live bid is refused with a 409 naming both; when the other bid commits while
+    /// this one runs, the unique index refuses the update with `bid_members_one_live_bid` (a `PostgresError`,
+    /// after which the transaction is void: `submit(id:ifRevision:by:database:)` then names the winner).
     ///
     /// The deadline rush runs through here, so it reads what it needs in two statements (the bid locked,
     /// with its challenge and programme; the members, each with any other live bid it is in) and writes
@@ -295,19 +313,12 @@ public enum BidStore {
         if exclusive, let clash = counting.first(where: { $0.otherBid != nil }) {
             throw Self.clash(unitID: clash.unitID, name: clash.name, otherBid: clash.otherBid!)
         }
-        try await tx.execute("SAVEPOINT bid_submit")
         do {
             try await tx.execute(
                 "UPDATE bids SET status = 'submitted', version = version + 1, submitted_at = now() WHERE id = \(id)")
-        } catch let error as PostgresError where error.constraint == "bid_members_one_live_bid" {
-            try await tx.execute("ROLLBACK TO SAVEPOINT bid_submit")
-            let bid = try await load(id: id, on: tx)
-            throw try await liveClash(bid: bid, units: bid.members.filter { $0.status == "accepted" }, on: tx)
-                ?? DomainError.conflict(field: "members", message: "a unit of this consortium is already in another live bid")
-        } catch let error as PostgresError {
+        } catch let error as PostgresError where error.constraint != "bid_members_one_live_bid" {
             throw ConstraintCatalog.domainError(for: error) ?? error
         }
-        try await tx.execute("RELEASE SAVEPOINT bid_submit")
         let record = SubmittedRecord(
             bidID: id, version: version + 1, challengeID: challengeID, leadUnitID: leadUnitID, content: content,
             members: counting.map {

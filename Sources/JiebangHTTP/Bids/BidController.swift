@@ -127,9 +127,7 @@ struct BidController {
         let actor = try context.requireActor()
         let id = try context.id()
         let revision = try request.ifMatchRevision(required: false)
-        let receipt = try await database.withTransaction {
-            try await BidStore.submit(id: id, ifRevision: revision, by: actor, on: $0)
-        }
+        let receipt = try await BidStore.submit(id: id, ifRevision: revision, by: actor, database: database)
         return try JSONAnswer(receipt, context: context).response
     }
 
