@@ -83,9 +83,16 @@ let package = Package(
             resources: [.embedInCode("OpenAPI/openapi.yaml")],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "Workers",
+            dependencies: ["Jiebang", "JobQueue", "Postgres"],
+            path: "Workers",
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "jiebang",
             dependencies: [
+                "Workers",
                 "JiebangHTTP",
                 "Jiebang",
                 "JobQueue",

@@ -6,6 +6,7 @@ import JiebangHTTP
 import JobQueue
 import Logging
 import Postgres
+import Workers
 
 /// `jiebang serve`: migrates the database and serves the API until SIGTERM or SIGINT.
 struct ServeCommand: AsyncParsableCommand {

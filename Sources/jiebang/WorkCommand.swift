@@ -6,6 +6,7 @@ import JiebangHTTP
 import JobQueue
 import Logging
 import Postgres
+import Workers
 
 /// `jiebang work`: runs the job workers, queue maintenance and cron, until SIGTERM or SIGINT.
 struct WorkCommand: AsyncParsableCommand {

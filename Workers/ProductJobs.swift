@@ -1,30 +1,30 @@
-import Foundation
+public import Foundation
 import Jiebang
-import JobQueue
+public import JobQueue
 
 /// The product's job handlers and periodic jobs, registered in one place for `serve` and `work`.
 ///
 /// Review assignment, deadline reminders and acceptance register here as they
 /// are built. Every handler is idempotent or transactional (see README).
-enum ProductJobs {
+public enum ProductJobs {
     /// Closes the challenges whose application deadline passed (every minute).
-    struct CloseExpiredChallenges: JobArguments {
-        static let kind = "challenges.close_expired"  // never rename
-        static var defaultOptions: JobOptions { JobOptions(maxAttempts: 5) }
+    public struct CloseExpiredChallenges: JobArguments {
+        public static let kind = "challenges.close_expired"  // never rename
+        public static var defaultOptions: JobOptions { JobOptions(maxAttempts: 5) }
         /// The cron slot that enqueued it.
-        var slot: Date
+        public var slot: Date
     }
 
     /// Deletes idempotency keys older than a day (daily at 03:30).
-    struct PruneIdempotencyKeys: JobArguments {
-        static let kind = "idempotency_keys.prune"  // never rename
-        static var defaultOptions: JobOptions { JobOptions(maxAttempts: 3) }
+    public struct PruneIdempotencyKeys: JobArguments {
+        public static let kind = "idempotency_keys.prune"  // never rename
+        public static var defaultOptions: JobOptions { JobOptions(maxAttempts: 3) }
         /// The cron slot that enqueued it.
-        var slot: Date
+        public var slot: Date
     }
 
     /// Every handler, by kind.
-    static func registry() -> JobRegistry {
+    public static func registry() -> JobRegistry {
         var registry = JobRegistry()
         registry.registerTransactional(CloseExpiredChallenges.self, retry: .fixed(.seconds(10), maxAttempts: 5)) { _, _, db in
             _ = try await ChallengeStore.closeExpired(on: db)
@@ -36,7 +36,7 @@ enum ProductJobs {
     }
 
     /// Every periodic job, evaluated in Asia/Shanghai.
-    static func schedules() -> [CronScheduler.Entry] {
+    public static func schedules() -> [CronScheduler.Entry] {
         var closeExpired = CronSchedule(name: "challenges.close_expired", expression: .everyMinute)
         closeExpired.catchUp = .latest
         var prune = CronSchedule(name: "idempotency_keys.prune", expression: .daily(hour: 3, minute: 30))
