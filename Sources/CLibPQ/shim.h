@@ -5,4 +5,13 @@
 /* The event loop that drives non-blocking libpq connections (Linux). */
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+/* pipe2(fds, O_CLOEXEC), which Swift's Glibc module does not expose: a pipe that no program
+   spawned by another thread at the same moment inherits. */
+extern int pipe2(int pipefd[2], int flags);
+static inline int jiebang_pipe_cloexec(int fds[2]) {
+    return pipe2(fds, O_CLOEXEC);
+}
 #endif

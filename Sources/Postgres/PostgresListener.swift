@@ -67,7 +67,7 @@ final class NotificationLoop: @unchecked Sendable {
         self.connection = connection
         self.continuation = continuation
         var fds: [Int32] = [-1, -1]
-        _ = pipe(&fds)
+        _ = jiebang_pipe_cloexec(&fds)
         self.wake = (fds[0], fds[1])
     }
 

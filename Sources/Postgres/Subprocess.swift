@@ -1,3 +1,4 @@
+import CLibPQ
 import Foundation
 
 /// Runs a program to completion with `posix_spawn` and `waitpid`, collecting
@@ -15,7 +16,10 @@ enum Subprocess {
     /// Runs `executable` with `arguments`, with standard input from /dev/null.
     static func run(_ executable: String, _ arguments: [String]) throws -> Outcome {
         var pipeEnds: [Int32] = [-1, -1]
-        guard pipe(&pipeEnds) == 0 else { throw PostgresCluster.Failure(description: "pipe failed: errno \(errno)") }
+        // Close-on-exec: a program spawned at the same time by another thread (a second cluster's
+        // pg_ctl, whose server then lives on) must not inherit this pipe, or its read never ends.
+        // The child's own copies on 1 and 2 come from dup2, which clears the flag.
+        guard jiebang_pipe_cloexec(&pipeEnds) == 0 else { throw PostgresCluster.Failure(description: "pipe failed: errno \(errno)") }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }

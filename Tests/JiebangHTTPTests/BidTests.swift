@@ -263,6 +263,7 @@ struct BidTests {
                     headers: [.authorization: "Bearer \(world.partners[0].token)"])
                 #expect(byPartner.status == .ok)
                 #expect(Array(byPartner.body.readableBytesView) == pdf)
+                #expect(byPartner.headers[.contentDisposition] == "attachment; filename*=UTF-8''%E7%94%B3%E6%8A%A5%E4%B9%A6.pdf")
                 let byStranger = try await client.execute(
                     uri: "/v1/bids/\(bid)/attachments/\(id)", method: .get,
                     headers: [.authorization: "Bearer \(world.leads[1].token)"])

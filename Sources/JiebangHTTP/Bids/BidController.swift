@@ -51,6 +51,9 @@ struct BidController {
 
     static let unitRoles: Set<Role> = [.unitMember, .unitAdmin]
 
+    /// The characters left as they are in an RFC 5987 file name: ASCII letters, digits and `-._~`.
+    static let filenameCharacters = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~")
+
     @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> Response {
         let actor = try context.requireActor()
         try AccessPolicy.require(actor, Self.unitRoles, to: "draft a bid")
@@ -199,7 +202,7 @@ struct BidController {
         let (attachment, bytes) = try await database.withConnection {
             try await BidAttachments.download(bidID: id, attachmentID: attachmentID, for: actor, on: $0)
         }
-        let encoded = attachment.filename.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "attachment.pdf"
+        let encoded = attachment.filename.addingPercentEncoding(withAllowedCharacters: Self.filenameCharacters) ?? "attachment.pdf"
         return Response(
             status: .ok,
             headers: [
