@@ -29,7 +29,7 @@ FROM bid_members m JOIN units u ON u.id = m.unit_id
 WHERE m.bid_id = :bid_id
 ORDER BY m.unit_id;
 UPDATE bids SET status = 'submitted', version = version + 1, submitted_at = now() WHERE id = :bid_id;
-RELEASE WITH kept AS (
+WITH kept AS (
     INSERT INTO bid_submissions (bid_id, version, content, sha256)
     SELECT id, version, jsonb_build_object('bidID', id, 'technicalRoute', technical_route, 'indicatorAnswers', indicator_answers),
            encode(sha256(convert_to(technical_route || rd_foundation, 'UTF8')), 'hex')

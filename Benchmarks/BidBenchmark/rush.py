@@ -50,8 +50,10 @@ async def main():
     total = queue.qsize()
     latencies, statuses, samples = [], {}, []
     started = time.perf_counter()
+    cpu = time.process_time()
     await asyncio.gather(*(worker(host, port, queue, latencies, statuses, samples) for _ in range(connections)))
     seconds = time.perf_counter() - started
+    cpu = time.process_time() - cpu
     latencies.sort()
 
     def quantile(q):
@@ -59,7 +61,7 @@ async def main():
 
     print(
         f"RESULT submissions={total} seconds={seconds:.3f} rate={total / seconds:.1f} "
-        f"p50_ms={quantile(0.5):.2f} p90_ms={quantile(0.9):.2f} p99_ms={quantile(0.99):.2f} max_ms={latencies[-1] * 1000:.2f} "
+        f"client_cpu_s={cpu:.2f} p50_ms={quantile(0.5):.2f} p90_ms={quantile(0.9):.2f} p99_ms={quantile(0.99):.2f} max_ms={latencies[-1] * 1000:.2f} "
         + " ".join(f"status_{code}={count}" for code, count in sorted(statuses.items()))
     )
     for sample in samples:

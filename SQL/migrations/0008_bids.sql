@@ -61,10 +61,17 @@ CREATE TABLE bids (
 
 CREATE INDEX bids_challenge ON bids (challenge_id, status);
 CREATE INDEX bids_region ON bids (programme_id, region_code, status);
-CREATE INDEX bids_lead ON bids (lead_unit_id);
+-- One trigger for both stamps: a submission in the deadline rush pays for one PL/pgSQL call, not two.
+CREATE FUNCTION bids_stamp() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.updated_at := now();
+    NEW.revision := OLD.revision + 1;
+    RETURN NEW;
+END;
+$$;
 
-CREATE TRIGGER bids_touch BEFORE UPDATE ON bids FOR EACH ROW EXECUTE FUNCTION touch_updated_at();
-CREATE TRIGGER bids_revision BEFORE UPDATE ON bids FOR EACH ROW EXECUTE FUNCTION bump_revision();
+CREATE TRIGGER bids_stamp BEFORE UPDATE ON bids FOR EACH ROW EXECUTE FUNCTION bids_stamp();
 
 -- The units of a bid: its lead and the partners it invited.
 CREATE TABLE bid_members (
@@ -143,6 +150,14 @@ DECLARE
     partners integer;
     lead_count integer;
 BEGIN
+    IF TG_OP = 'UPDATE' AND NEW.status = OLD.status AND NEW.version = OLD.version
+        AND (NEW.technical_route, NEW.rd_foundation, NEW.indicator_answers, NEW.total_investment_fen,
+             NEW.self_funding_fen, NEW.requested_funding_fen, NEW.team, NEW.completion_commitment)
+            IS NOT DISTINCT FROM
+            (OLD.technical_route, OLD.rd_foundation, OLD.indicator_answers, OLD.total_investment_fen,
+             OLD.self_funding_fen, OLD.requested_funding_fen, OLD.team, OLD.completion_commitment) THEN
+        RETURN NEW;
+    END IF;
     SELECT status, application_deadline INTO challenge FROM challenges WHERE id = NEW.challenge_id;
     IF TG_OP = 'UPDATE' AND challenge.application_deadline <= now()
         AND (NEW.technical_route, NEW.rd_foundation, NEW.indicator_answers, NEW.total_investment_fen,
@@ -159,7 +174,8 @@ BEGIN
             RAISE EXCEPTION 'the challenge is not open for bids'
                 USING ERRCODE = 'check_violation', CONSTRAINT = 'bids_challenge_open', TABLE = 'bids';
         END IF;
-        SELECT * INTO programme FROM programmes WHERE id = NEW.programme_id;
+        SELECT min_partners, max_consortium_size, funding_ratio_cap_bp, funding_absolute_cap_fen INTO programme
+        FROM programmes WHERE id = NEW.programme_id;
         SELECT count(*) FILTER (WHERE role = 'partner' AND status = 'accepted'),
                count(*) FILTER (WHERE role = 'lead' AND unit_id = NEW.lead_unit_id)
           INTO partners, lead_count
