@@ -281,6 +281,9 @@ struct AccessMatrixTests {
             },
             get("GET /v1/bids", "/v1/bids", signedIn.subtracting(["expert"])),
             get("GET /v1/bids/{id}", "/v1/bids/\(setup.submitted)", ["admin", "adminA", "memberA", "adminB", "memberB", "lanzhou"]),
+            get(
+                "GET /v1/bids/{id}/submissions", "/v1/bids/\(setup.submitted)/submissions",
+                ["admin", "adminA", "memberA", "adminB", "memberB", "lanzhou"]),
             Probe(operation: "PUT /v1/bids/{id}", allowed: ["adminA", "memberA"]) { _, _ in
                 (.put, "/v1/bids/\(setup.draftBid)", json(Self.bidContent), try await revision("bids", setup.draftBid))
             },

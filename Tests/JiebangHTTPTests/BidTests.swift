@@ -197,6 +197,10 @@ struct BidTests {
                 let resubmitted = try await client.call(
                     .post, "/v1/bids/\(bids[2])/submit", headers: [.authorization: "Bearer \(world.leads[2].token)"])
                 #expect(resubmitted.object["version"] as? Int == 2)
+                let receipts = try await client.call(.get, "/v1/bids/\(bids[2])/submissions", as: "lanzhou", fixture: fixture)
+                let versions = (receipts.object["items"] as? [[String: Any]])?.compactMap { $0["version"] as? Int }
+                #expect(versions == [1, 2])
+                #expect((receipts.object["items"] as? [[String: Any]])?.last?["sha256"] as? String == resubmitted.object["sha256"] as? String)
                 let recommended = try #require(
                     try await db.query("SELECT id FROM bids WHERE status = 'recommended'").first?.decode(Int.self))
                 let failing = try await client.call(

@@ -364,6 +364,17 @@ public enum BidStore {
         }
     }
 
+    /// The receipts of every submitted version of a bid the actor may see, oldest first.
+    public static func receipts(id: Int, for actor: Actor, on db: PostgresConnection) async throws -> [Receipt] {
+        _ = try await bid(id: id, for: actor, on: db)
+        return try await db.query(
+            "SELECT version, submitted_at, sha256 FROM bid_submissions WHERE bid_id = \(id) ORDER BY version"
+        ).map { row in
+            let (version, at, digest) = try row.decode((Int, Date, String).self)
+            return Receipt(bidID: id, version: version, submittedAt: at, sha256: digest)
+        }
+    }
+
     /// A bid, if the actor may see it.
     public static func bid(id: Int, for actor: Actor, on db: PostgresConnection) async throws -> Bid {
         let bid = try await load(id: id, on: db)

@@ -17,6 +17,7 @@ struct BidController {
         router.post("v1/bids/:id/members", use: invite)
         router.post("v1/bids/:id/members/:unitID/response", use: respond)
         router.post("v1/bids/:id/submit", use: submit)
+        router.get("v1/bids/:id/submissions", use: submissions)
         router.post("v1/bids/:id/withdraw", use: withdraw)
         router.post("v1/bids/:id/recommendation", use: recommend)
         router.post("v1/bids/:id/formal-check", use: formalCheck)
@@ -48,6 +49,7 @@ struct BidController {
         var next: Int?
     }
     struct AttachmentList: Encodable { var items: [BidAttachments.Attachment] }
+    struct ReceiptList: Encodable { var items: [BidStore.Receipt] }
 
     static let unitRoles: Set<Role> = [.unitMember, .unitAdmin]
 
@@ -132,6 +134,13 @@ struct BidController {
         let revision = try request.ifMatchRevision(required: false)
         let receipt = try await BidStore.submit(id: id, ifRevision: revision, by: actor, database: database)
         return try JSONAnswer(receipt, context: context).response
+    }
+
+    @Sendable func submissions(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let actor = try context.requireActor()
+        let id = try context.id()
+        let items = try await database.withConnection { try await BidStore.receipts(id: id, for: actor, on: $0) }
+        return try JSONAnswer(ReceiptList(items: items), context: context).response
     }
 
     @Sendable func withdraw(_ request: Request, context: AppRequestContext) async throws -> Response {
