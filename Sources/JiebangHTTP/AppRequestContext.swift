@@ -7,6 +7,8 @@ public struct AppRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// Who sent the request, set by `AuthenticationMiddleware` from a bearer token; nil when anonymous.
     public var actor: Actor?
+    /// The bearer token the actor was authenticated with (signing out revokes it).
+    public var token: AccessToken?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)

@@ -1,6 +1,5 @@
 public import Foundation
 public import Postgres
-import Crypto
 
 /// 申报材料: the PDFs of a bid, stored with their SHA-256 and read only by those who may read the bid.
 public enum BidAttachments {
@@ -42,7 +41,7 @@ public enum BidAttachments {
             checker.add("body", "is not a PDF file (it does not start with %PDF-)")
         }
         try checker.check()
-        let digest = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        let digest = SHA256Hex.digest(of: bytes)
         return try await ConstraintCatalog.translating {
             let row = try await tx.query(
                 """

@@ -1,6 +1,5 @@
 public import Foundation
 public import Postgres
-import Crypto
 
 /// Bids in PostgreSQL: drafting by the lead unit, the consortium, submission with receipts, withdrawal,
 /// and reading within scope.
@@ -257,21 +256,14 @@ public enum BidStore {
             mode: FundingPolicy.Mode(rawValue: try row.decode(String.self, at: 22)) ?? .upfront)
         let attachments = try row.decode([String].self, at: 23)
 
-        guard [.unitMember, .unitAdmin].contains(actor.role), actor.unitID == leadUnitID else {
-            throw DomainError.forbidden("only the lead unit's people manage bid \(id)")
-        }
+        try requireLead(bidID: id, leadUnitID: leadUnitID, actor)
         if let revision, revision != current { throw DomainError.stale(current: current) }
         do {
             _ = try status.applying(.submit)
         } catch {
             throw DomainError.conflict(field: "status", message: error.description)
         }
-        guard challengeStatus == "published" else {
-            throw DomainError.conflict(field: "challengeID", message: "challenge \(challengeID) is \(challengeStatus), not open for bids")
-        }
-        guard open else {
-            throw DomainError.conflict(field: "challengeID", message: "the application deadline of challenge \(challengeID) has passed")
-        }
+        try requireOpen(challengeID: challengeID, status: challengeStatus, open: open)
         let members = try await tx.query(
             """
             SELECT m.unit_id, u.name, m.role, m.status, m.part_role, m.tasks, m.budget_share_fen, m.contribution,
@@ -327,9 +319,7 @@ public enum BidStore {
                     budgetShareFen: $0.part.budgetShareFen, contribution: $0.part.contribution)
             },
             attachmentSHA256: attachments)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let digest = SHA256.hash(data: try encoder.encode(record)).map { String(format: "%02x", $0) }.joined()
+        let digest = SHA256Hex.digest(of: try Self.recordEncoder.encode(record))
         let after = ["status": "submitted", "version": "\(version + 1)", "sha256": digest]
         let at = try await tx.query(
             """
@@ -407,9 +397,7 @@ public enum BidStore {
             LIMIT \(min(max(limit, 1), 201))
             """
         ).decode(Int.self)
-        var bids: [Bid] = []
-        for id in ids { bids.append(try await load(id: id, on: db)) }
-        return bids
+        return try await load(ids: ids, on: db)
     }
 
     /// Whether the actor may read the bid.
@@ -425,6 +413,13 @@ public enum BidStore {
         case .expert: return false
         }
     }
+
+    /// Encodes submitted records canonically (sorted keys), so equal content has equal digests.
+    static let recordEncoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
 
     /// The content, consortium and attachments as submitted: what the receipt's SHA-256 is of.
     struct SubmittedRecord: Codable, Sendable {
@@ -484,18 +479,28 @@ public enum BidStore {
             ).first
         else { throw DomainError.notFound("no challenge has id \(id)") }
         let (programme, indicators, status, open) = try row.decode((Int, Int, String, Bool).self)
-        guard status == "published" else {
-            throw DomainError.conflict(field: "challengeID", message: "challenge \(id) is \(status), not open for bids")
-        }
-        guard open else {
-            throw DomainError.conflict(field: "challengeID", message: "the application deadline of challenge \(id) has passed")
-        }
+        try requireOpen(challengeID: id, status: status, open: open)
         return OpenChallenge(programmeID: programme, indicatorCount: indicators)
     }
 
+    /// Refuses a challenge that is not published, or whose application deadline has passed.
+    static func requireOpen(challengeID: Int, status: String, open: Bool) throws(DomainError) {
+        guard status == "published" else {
+            throw DomainError.conflict(field: "challengeID", message: "challenge \(challengeID) is \(status), not open for bids")
+        }
+        guard open else {
+            throw DomainError.conflict(field: "challengeID", message: "the application deadline of challenge \(challengeID) has passed")
+        }
+    }
+
     static func requireLead(_ bid: Bid, _ actor: Actor) throws(DomainError) {
-        guard [.unitMember, .unitAdmin].contains(actor.role), actor.unitID == bid.leadUnitID else {
-            throw DomainError.forbidden("only the lead unit's people manage bid \(bid.id)")
+        try requireLead(bidID: bid.id, leadUnitID: bid.leadUnitID, actor)
+    }
+
+    /// Refuses anyone but the people of the bid's lead unit.
+    static func requireLead(bidID: Int, leadUnitID: Int, _ actor: Actor) throws(DomainError) {
+        guard [.unitMember, .unitAdmin].contains(actor.role), actor.unitID == leadUnitID else {
+            throw DomainError.forbidden("only the lead unit's people manage bid \(bidID)")
         }
     }
 
@@ -515,21 +520,50 @@ public enum BidStore {
             ? try await db.query("\(unsafeRaw: select) WHERE b.id = \(id) FOR UPDATE OF b")
             : try await db.query("\(unsafeRaw: select) WHERE b.id = \(id)")
         guard let row = rows.first else { throw DomainError.notFound("no bid has id \(id)") }
-        let members = try await db.query(
+        return try decode(row, members: try await members(of: [id], on: db)[id] ?? [])
+    }
+
+    /// Loads bids and their members in two statements, in the order of `ids`.
+    static func load(ids: [Int], on db: PostgresConnection) async throws -> [Bid] {
+        guard !ids.isEmpty else { return [] }
+        let members = try await members(of: ids, on: db)
+        var bids: [Int: Bid] = [:]
+        for row in try await db.query("\(unsafeRaw: select) WHERE b.id = ANY (\(ids))") {
+            let bid = try decode(row, members: [])
+            bids[bid.id] = bid
+        }
+        return ids.compactMap { id in
+            bids[id].map { bid in
+                var bid = bid
+                bid.members = members[id] ?? []
+                return bid
+            }
+        }
+    }
+
+    /// The members of each bid, lead first.
+    static func members(of ids: [Int], on db: PostgresConnection) async throws -> [Int: [Member]] {
+        var members: [Int: [Member]] = [:]
+        for row in try await db.query(
             """
-            SELECT m.unit_id, u.name, u.region_code, m.role, m.status, m.part_role, m.tasks, m.budget_share_fen,
+            SELECT m.bid_id, m.unit_id, u.name, u.region_code, m.role, m.status, m.part_role, m.tasks, m.budget_share_fen,
                    m.contribution, m.responded_at
             FROM bid_members m JOIN units u ON u.id = m.unit_id
-            WHERE m.bid_id = \(id) ORDER BY m.role, m.invited_at, m.unit_id
-            """
-        ).map { row in
-            Member(
-                unitID: try row.decode(Int.self, at: 0), unitName: try row.decode(String.self, at: 1),
-                regionCode: try row.decode(String.self, at: 2), role: try row.decode(String.self, at: 3),
-                status: try row.decode(String.self, at: 4), partRole: try row.decode(String.self, at: 5),
-                tasks: try row.decode(String.self, at: 6), budgetShareFen: try row.decode(Int64.self, at: 7),
-                contribution: try row.decode(String.self, at: 8), respondedAt: try row.decode(Date?.self, at: 9))
+            WHERE m.bid_id = ANY (\(ids)) ORDER BY m.bid_id, m.role, m.invited_at, m.unit_id
+            """)
+        {
+            members[try row.decode(Int.self, at: 0), default: []].append(
+                Member(
+                    unitID: try row.decode(Int.self, at: 1), unitName: try row.decode(String.self, at: 2),
+                    regionCode: try row.decode(String.self, at: 3), role: try row.decode(String.self, at: 4),
+                    status: try row.decode(String.self, at: 5), partRole: try row.decode(String.self, at: 6),
+                    tasks: try row.decode(String.self, at: 7), budgetShareFen: try row.decode(Int64.self, at: 8),
+                    contribution: try row.decode(String.self, at: 9), respondedAt: try row.decode(Date?.self, at: 10)))
         }
+        return members
+    }
+
+    static func decode(_ row: PostgresRow, members: [Member]) throws -> Bid {
         let content = BidContent(
             technicalRoute: try row.decode(String.self, at: 9), rdFoundation: try row.decode(String.self, at: 10),
             indicatorAnswers: try row.decode([String].self, at: 11), totalInvestmentFen: try row.decode(Int64.self, at: 12),

@@ -25,6 +25,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
         }
         var context = context
         context.actor = actor
+        context.token = token
         context.logger[metadataKey: "user.id"] = "\(actor.userID)"
         return try await next(request, context)
     }

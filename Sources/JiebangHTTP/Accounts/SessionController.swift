@@ -42,8 +42,8 @@ struct SessionController {
     /// Revokes the token the request was sent with.
     @Sendable func signOut(_ request: Request, context: AppRequestContext) async throws -> Response {
         _ = try context.requireActor()
-        if let header = request.headers[.authorization], let token = header.split(separator: " ", maxSplits: 1).last {
-            try await database.withConnection { _ = try await AccountStore.revoke(AccessToken(value: String(token)), on: $0) }
+        if let token = context.token {
+            try await database.withConnection { _ = try await AccountStore.revoke(token, on: $0) }
         }
         return Response(status: .noContent)
     }
