@@ -46,20 +46,22 @@ public struct FieldChecker: Sendable {
 
     /// Requires a phone number: digits, spaces and dashes, 6 to 20 characters, an optional leading +.
     public mutating func phone(_ field: String, _ text: String) {
-        let body = text.hasPrefix("+") ? text.dropFirst() : Substring(text)
-        let allowed = body.allSatisfy { $0.isASCII && ($0.isNumber || $0 == " " || $0 == "-") }
-        if !(allowed && body.first?.isNumber == true && (6...20).contains(body.count)) {
-            add(field, "is not a phone number (digits, spaces and dashes, 6 to 20 characters)")
-        }
+        if !Self.isPhone(text) { add(field, "is not a phone number (digits, spaces and dashes, 6 to 20 characters)") }
     }
 
     /// Requires an e-mail address of the form name@domain.tld.
     public mutating func email(_ field: String, _ text: String) {
-        let parts = text.split(separator: "@", omittingEmptySubsequences: false)
-        let valid =
-            parts.count == 2 && !parts[0].isEmpty && parts[1].contains(".") && !parts[1].hasPrefix(".")
-            && !parts[1].hasSuffix(".") && !text.contains(where: \.isWhitespace)
-        if !valid { add(field, "is not an e-mail address") }
+        if !Self.isEmail(text) { add(field, "is not an e-mail address") }
+    }
+
+    /// The phone rule, the same regular expression as the database's `*_contact_phone_format` checks.
+    public static func isPhone(_ text: String) -> Bool {
+        text.range(of: #"^\+?[0-9][0-9 -]{5,19}$"#, options: .regularExpression) != nil
+    }
+
+    /// The e-mail rule, the same regular expression as the database's `*_contact_email_format` checks.
+    public static func isEmail(_ text: String) -> Bool {
+        text.range(of: #"^[^@\s]+@[^@\s]+\.[^@\s]+$"#, options: .regularExpression) != nil
     }
 
     /// Requires `value` in `range`.

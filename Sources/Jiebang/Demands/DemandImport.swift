@@ -118,11 +118,11 @@ public struct DemandImport: Sendable {
             let need = value("技术需求")
             if !need.isEmpty && !(5...5000).contains(need.count) { fail("技术需求", "must be 5 to 5,000 characters") }
             let phone = value("联系电话")
-            if !phone.isEmpty && phone.range(of: #"^\+?[0-9][0-9 -]{5,19}$"#, options: .regularExpression) == nil {
+            if !phone.isEmpty && !FieldChecker.isPhone(phone) {
                 fail("联系电话", "\(phone) is not a phone number")
             }
             let email = value("电子邮箱")
-            if !email.isEmpty && email.range(of: #"^[^@\s]+@[^@\s]+\.[^@\s]+$"#, options: .regularExpression) == nil {
+            if !email.isEmpty && !FieldChecker.isEmail(email) {
                 fail("电子邮箱", "\(email) is not an e-mail address")
             }
             if value("所属重点产业链").count > 50 { fail("所属重点产业链", "must be at most 50 characters") }
