@@ -14,8 +14,8 @@ public struct AppRequestContext: RequestContext {
         self.coreContext = .init(source: source)
     }
 
-    /// JSON with ISO 8601 dates and sorted keys.
-    public var responseEncoder: JSONEncoder { Self.encoder }
+    /// Compact JSON with ISO 8601 dates, keys in declaration order, written as the values encode.
+    public var responseEncoder: StreamingJSONEncoder { StreamingJSONEncoder() }
 
     /// JSON with ISO 8601 dates, with or without fractional seconds.
     public var requestDecoder: JSONDecoder { Self.decoder }
@@ -29,13 +29,6 @@ public struct AppRequestContext: RequestContext {
         }
         return actor
     }
-
-    private static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
 
     private static let decoder: JSONDecoder = {
         let decoder = JSONDecoder()

@@ -21,6 +21,8 @@ public final class PostgresClient: Sendable, Service {
 
     private struct Waiter {
         let id: UInt64
+        /// When the waiter gives up (`acquireTimeout` after it began to wait).
+        let deadline: ContinuousClock.Instant
         let continuation: CheckedContinuation<Lease, any Error>
     }
 
@@ -36,6 +38,8 @@ public final class PostgresClient: Sendable, Service {
         var nextID: UInt64 = 0
         var nextConnectionID = 0
         var closed = false
+        /// Whether a task is sleeping until the first waiter's deadline.
+        var expiring = false
     }
 
     /// Creates a pool. No connection is opened until one is needed or `run()` starts.
@@ -168,10 +172,10 @@ public final class PostgresClient: Sendable, Service {
             state.nextID += 1
             return state.nextID
         }
-        let timeout = configuration.acquireTimeout
+        let deadline = ContinuousClock.now.advanced(by: configuration.acquireTimeout)
         let lease: Lease = try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Lease, any Error>) in
-                enum Decision { case resume(Lease), fail(PostgresError), wait }
+                enum Decision { case resume(Lease), fail(PostgresError), wait(startExpiring: Bool) }
                 let decision = state.withLock { state -> Decision in
                     if state.closed { return .fail(PostgresError(code: .clientClosed, message: "the client was closed")) }
                     if let connection = state.idle.popLast() { return .resume(.connection(connection)) }
@@ -179,22 +183,15 @@ public final class PostgresClient: Sendable, Service {
                         state.open += 1
                         return .resume(.open)
                     }
-                    state.waiters.append(Waiter(id: id, continuation: continuation))
-                    return .wait
+                    state.waiters.append(Waiter(id: id, deadline: deadline, continuation: continuation))
+                    defer { state.expiring = true }
+                    return .wait(startExpiring: !state.expiring)
                 }
                 switch decision {
                 case .resume(let lease): continuation.resume(returning: lease)
                 case .fail(let error): continuation.resume(throwing: error)
-                case .wait:
-                    Task { [weak self] in
-                        try? await Task.sleep(for: timeout)
-                        self?.failWaiter(
-                            id,
-                            with: PostgresError(
-                                code: .acquireTimeout,
-                                message: "no database connection became free within \(timeout) "
-                                    + "(all \(self?.configuration.maximumConnections ?? 0) are in use)"))
-                    }
+                case .wait(let startExpiring):
+                    if startExpiring { Task { [weak self] in await self?.expireWaiters() } }
                 }
             }
         } onCancel: {
@@ -217,6 +214,34 @@ public final class PostgresClient: Sendable, Service {
                 openFailed()
                 throw error
             }
+        }
+    }
+
+    /// Fails waiters whose deadline passed, sleeping until the next one's, while there are waiters.
+    ///
+    /// One task serves every waiter: they wait the same time in arrival order, so the first waiter's
+    /// deadline is the earliest (a timer per waiter would cost a task for every request that waits).
+    private func expireWaiters() async {
+        while true {
+            let (expired, next) = state.withLock { state -> ([Waiter], ContinuousClock.Instant?) in
+                let now = ContinuousClock.now
+                let count = state.waiters.prefix { $0.deadline <= now }.count
+                let expired = Array(state.waiters.prefix(count))
+                state.waiters.removeFirst(count)
+                let next = state.waiters.first?.deadline
+                if next == nil { state.expiring = false }
+                return (expired, next)
+            }
+            let timeout = configuration.acquireTimeout
+            for waiter in expired {
+                waiter.continuation.resume(
+                    throwing: PostgresError(
+                        code: .acquireTimeout,
+                        message: "no database connection became free within \(timeout) "
+                            + "(all \(configuration.maximumConnections) are in use)"))
+            }
+            guard let next else { return }
+            try? await Task.sleep(until: next, clock: .continuous)
         }
     }
 

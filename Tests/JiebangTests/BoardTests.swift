@@ -1,5 +1,5 @@
 import Foundation
-import Jiebang
+@testable import Jiebang
 import JiebangTesting
 import Postgres
 import Testing
@@ -82,15 +82,16 @@ struct BoardTests {
                 FROM generate_series(1, 5000) AS i
                 """)
             try await db.execute("ANALYZE challenges")
-            let plan = try await db.query(
-                """
-                EXPLAIN SELECT id FROM challenges
-                WHERE status <> 'draft' AND grams @> text_grams('稀土')
-                  AND strpos(lower(title || ' ' || task || ' ' || content), '稀土') > 0
-                ORDER BY application_deadline, id LIMIT 21
-                """
-            ).decode(String.self).joined(separator: "\n")
-            #expect(plan.contains("challenges_domain_grams"), "\(plan)")
+            // The statement the store runs, for a one-gram keyword and a longer one, with and without a domain.
+            for (keyword, domain) in [("稀土", nil), ("稀土", "新材料"), ("稀土永磁", nil), ("稀土永磁", "新材料")] {
+                var query = BoardStore.Query()
+                query.keyword = keyword
+                query.domain = domain
+                let plan = try await db.query("EXPLAIN \(fragment: BoardStore.statement(query, limit: 21))")
+                    .decode(String.self).joined(separator: "\n")
+                #expect(plan.contains("Bitmap Index Scan on challenges_domain_grams"), "\(keyword) \(domain ?? "-"): \(plan)")
+                #expect(!plan.contains("Seq Scan"), "\(keyword) \(domain ?? "-"): \(plan)")
+            }
             var query = BoardStore.Query()
             query.keyword = "稀土"
             query.limit = 100

@@ -50,27 +50,7 @@ public enum BoardStore {
     /// - Returns: the entries and the cursor of the next page (nil on the last page).
     public static func search(_ query: Query, on db: PostgresConnection) async throws -> (entries: [Entry], next: Cursor?) {
         let limit = min(max(query.limit, 1), 100)
-        // The keyword condition is one of three fixed fragments, never an optional one: under a
-        // generic prepared plan an optional condition would keep the gram index from being used.
-        let rows = try await db.query(
-            """
-            SELECT id, programme_id, title, category::text, domain, industry_chain, status::text, application_deadline,
-                   funding_ceiling_fen, version
-            FROM challenges
-            WHERE status <> 'draft'
-              AND \(fragment: keywordCondition(query.keyword))
-              AND (\(query.programmeID)::bigint IS NULL OR programme_id = \(query.programmeID))
-              AND (\(query.domain)::text IS NULL OR domain = \(query.domain))
-              AND (\(query.industryChain)::text IS NULL OR industry_chain = \(query.industryChain))
-              AND (\(query.category)::text IS NULL OR category::text = \(query.category))
-              AND (\(query.status?.rawValue)::text IS NULL OR status::text = \(query.status?.rawValue))
-              AND (\(query.deadlineFrom)::timestamptz IS NULL OR application_deadline >= \(query.deadlineFrom))
-              AND (\(query.deadlineTo)::timestamptz IS NULL OR application_deadline <= \(query.deadlineTo))
-              AND (\(query.after?.deadline)::timestamptz IS NULL
-                   OR (application_deadline, id) > (\(query.after?.deadline), \(query.after?.id)::bigint))
-            ORDER BY application_deadline, id
-            LIMIT \(limit + 1)
-            """)
+        let rows = try await db.query(statement(query, limit: limit))
         var entries = try rows.map { row in
             let (id, programme, title, category, domain, chain, status, deadline, ceiling, version) =
                 try row.decode((Int, Int, String, String, String, String, String, Date, Int64, Int).self)
@@ -85,6 +65,25 @@ public enum BoardStore {
             next = entries.last.map { Cursor(deadline: $0.applicationDeadline, id: $0.id) }
         }
         return (entries, next)
+    }
+
+    /// The statement `search` runs for `query`, fetching `limit + 1` rows.
+    static func statement(_ query: Query, limit: Int) -> PostgresQuery {
+        // Only the conditions asked for are written, so each combination is its own statement, which
+        // PostgreSQL plans once per connection (a generic plan) with the right index: an optional
+        // `($1 IS NULL OR …)` condition would be planned again at every execution, or keep the index
+        // from being used. The page's ids are chosen first, carrying only the order's columns through
+        // the sort, then its 20 rows are read whole.
+        return """
+            SELECT c.id, c.programme_id, c.title, c.category::text, c.domain, c.industry_chain, c.status::text,
+                   c.application_deadline, c.funding_ceiling_fen, c.version
+            FROM (SELECT id, application_deadline FROM challenges
+                  WHERE \(fragment: conditions(query))
+                  ORDER BY application_deadline, id
+                  LIMIT \(limit + 1)) AS page
+            JOIN challenges AS c ON c.id = page.id
+            ORDER BY page.application_deadline, page.id
+            """
     }
 
     /// How a keyword is matched.
@@ -109,12 +108,26 @@ public enum BoardStore {
         return simple && trimmed.count <= 2 ? .gram(trimmed) : .substring(trimmed)
     }
 
-    static func keywordCondition(_ keyword: String?) -> PostgresQuery {
-        switch match(keyword) {
-        case .none: "TRUE"
-        case .gram(let gram): "grams && ARRAY[\(gram)]::text[]"
-        case .substring(let text):
-            "grams @> text_grams(\(text)) AND strpos(lower(title || ' ' || task || ' ' || content), \(text)) > 0"
+    /// The board's WHERE clause: published (not draft) challenges, and each condition the query gives.
+    static func conditions(_ query: Query) -> PostgresQuery {
+        var clause: PostgresQuery = "status <> 'draft'"
+        func and(_ condition: PostgresQuery) {
+            clause = "\(fragment: clause) AND \(fragment: condition)"
         }
+        switch match(query.keyword) {
+        case .none: break
+        case .gram(let gram): and("grams && ARRAY[\(gram)]::text[]")
+        case .substring(let text):
+            and("grams @> text_grams(\(text)) AND strpos(lower(title || ' ' || task || ' ' || content), \(text)) > 0")
+        }
+        if let programmeID = query.programmeID { and("programme_id = \(programmeID)") }
+        if let domain = query.domain { and("domain = \(domain)") }
+        if let industryChain = query.industryChain { and("industry_chain = \(industryChain)") }
+        if let category = query.category { and("category::text = \(category)") }
+        if let status = query.status { and("status::text = \(status.rawValue)") }
+        if let deadlineFrom = query.deadlineFrom { and("application_deadline >= \(deadlineFrom)") }
+        if let deadlineTo = query.deadlineTo { and("application_deadline <= \(deadlineTo)") }
+        if let after = query.after { and("(application_deadline, id) > (\(after.deadline), \(after.id)::bigint)") }
+        return clause
     }
 }

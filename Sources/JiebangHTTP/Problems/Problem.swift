@@ -50,12 +50,11 @@ public struct Problem: HTTPResponseError, Encodable, Sendable {
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let body = try encoder.encode(self)
+        var body = ByteBuffer()
+        try StreamingJSONEncoder().encode(self, into: &body)
         return Response(
             status: status,
             headers: [.contentType: "application/problem+json; charset=utf-8"],
-            body: .init(byteBuffer: ByteBuffer(bytes: body)))
+            body: .init(byteBuffer: body))
     }
 }
