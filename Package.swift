@@ -30,9 +30,14 @@ let package = Package(
             providers: [.apt(["libpq-dev"])]
         ),
         .target(
+            name: "StreamingJSON",
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "Postgres",
             dependencies: [
                 "CLibPQ",
+                "StreamingJSON",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -73,6 +78,7 @@ let package = Package(
             name: "JiebangHTTP",
             dependencies: [
                 "Jiebang",
+                "StreamingJSON",
                 "Postgres",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -151,7 +157,7 @@ let package = Package(
         .testTarget(
             name: "JiebangHTTPTests",
             dependencies: [
-                "JiebangHTTP", "JiebangTesting", "Postgres",
+                "JiebangHTTP", "JiebangTesting", "Postgres", "StreamingJSON",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

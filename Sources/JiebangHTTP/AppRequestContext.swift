@@ -1,6 +1,7 @@
 public import Foundation
 public import Hummingbird
 public import Jiebang
+public import StreamingJSON
 
 /// The request context of every route: Hummingbird's core storage and the signed-in actor.
 public struct AppRequestContext: RequestContext {

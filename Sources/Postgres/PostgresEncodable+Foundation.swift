@@ -1,4 +1,5 @@
 public import Foundation
+import StreamingJSON
 
 /// Seconds between PostgreSQL's epoch (2000-01-01) and Foundation's reference date (2001-01-01).
 let postgresEpochOffset: TimeInterval = 31_622_400
@@ -48,20 +49,16 @@ public struct PostgresJSON<Value: Codable & Sendable>: Sendable, PostgresArrayEl
     public func encode(into buffer: inout [UInt8]) {
         buffer.append(1)
         // Encoding a Codable value into JSON fails only for non-finite floats; those become null.
-        let data = (try? PostgresJSONCoding.encoder.encode(value)) ?? Data("null".utf8)
-        buffer.append(contentsOf: data)
+        do {
+            try StreamingJSONEncoder().encode(value, appendingTo: &buffer)
+        } catch {
+            buffer.append(contentsOf: "null".utf8)
+        }
     }
 }
 
-/// The JSON encoder and decoder used for `jsonb` values.
+/// The JSON decoder used for `jsonb` values (they are encoded by `StreamingJSONEncoder`).
 enum PostgresJSONCoding {
-    static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
-
     /// Reads ISO 8601 dates with or without fractional seconds (PostgreSQL writes `now()` with microseconds).
     static let decoder: JSONDecoder = {
         let decoder = JSONDecoder()

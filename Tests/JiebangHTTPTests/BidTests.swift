@@ -97,6 +97,36 @@ struct BidTests {
         }
     }
 
+    @Test("A receipt's SHA-256 is of the kept content as PostgreSQL prints it, and no row may carry another")
+    func receiptDigest() async throws {
+        try await TestDatabase.withFreshDatabase { db in
+            let world = try await BidWorld.make(db, leads: 1, partners: 1, challenges: 1)
+            let bid = try await world.consortium(lead: world.leads[0], partner: world.partners[0], challenge: world.challenges[0])
+            let receipt = try await db.withTransaction { try await BidStore.submit(id: bid, ifRevision: nil, by: world.leads[0].actor, on: $0) }
+            let recomputed = try await db.query(
+                """
+                SELECT encode(sha256(convert_to(content::text, 'UTF8')), 'hex'), content->'content'->>'requestedFundingFen'
+                FROM bid_submissions WHERE bid_id = \(bid) AND version = \(receipt.version)
+                """
+            ).first?.decode((String, String).self)
+            #expect(recomputed?.0 == receipt.sha256)
+            #expect(recomputed?.1 == "100000000")
+            let audit = try await db.query(
+                "SELECT after->>'sha256', after->>'version' FROM audit_log WHERE action = 'bid.submit' AND entity_id = \(String(bid))"
+            ).first?.decode((String, String).self)
+            #expect(audit?.0 == receipt.sha256)
+            #expect(audit?.1 == "1")
+            let forged = await #expect(throws: PostgresError.self) {
+                try await db.execute(
+                    """
+                    INSERT INTO bid_submissions (bid_id, version, content, sha256)
+                    VALUES (\(bid), 99, '{"bidID": 1}', \(String(repeating: "0", count: 64)))
+                    """)
+            }
+            #expect(forged?.constraint == "bid_submissions_digest_of_content")
+        }
+    }
+
     @Test("A consortium without an accepted partner is refused by the API and by raw SQL")
     func consortiumComplete() async throws {
         try await TestDatabase.withFreshDatabase { db in

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import JiebangHTTP
+import StreamingJSON
 import Testing
 
 @Suite("StreamingJSONEncoder")

@@ -305,12 +305,6 @@ public enum BidStore {
         if exclusive, let clash = counting.first(where: { $0.otherBid != nil }) {
             throw Self.clash(unitID: clash.unitID, name: clash.name, otherBid: clash.otherBid!)
         }
-        do {
-            try await tx.execute(
-                "UPDATE bids SET status = 'submitted', version = version + 1, submitted_at = now() WHERE id = \(id)")
-        } catch let error as PostgresError where error.constraint != "bid_members_one_live_bid" {
-            throw ConstraintCatalog.domainError(for: error) ?? error
-        }
         let record = SubmittedRecord(
             bidID: id, version: version + 1, challengeID: challengeID, leadUnitID: leadUnitID, content: content,
             members: counting.map {
@@ -319,23 +313,41 @@ public enum BidStore {
                     budgetShareFen: $0.part.budgetShareFen, contribution: $0.part.contribution)
             },
             attachmentSHA256: attachments)
-        let digest = SHA256Hex.digest(of: try Self.recordEncoder.encode(record))
-        let after = ["status": "submitted", "version": "\(version + 1)", "sha256": digest]
-        let at = try await tx.query(
-            """
-            WITH kept AS (
-                INSERT INTO bid_submissions (bid_id, version, submitted_by, content, sha256)
-                VALUES (\(id), \(version + 1), \(actor.userID), \(PostgresJSON(record)), \(digest))
-                RETURNING submitted_at
-            ), audited AS (
-                INSERT INTO audit_log (actor_id, actor_label, action, entity, entity_id, before, after)
-                VALUES (\(actor.userID), \(actor.displayName), 'bid.submit', 'bid', \(String(id)),
-                        \(PostgresJSON(["status": status.rawValue])), \(PostgresJSON(after)))
-            )
-            SELECT submitted_at FROM kept
-            """
-        ).first!.decode(Date.self)
-        return Receipt(bidID: id, version: version + 1, submittedAt: at, sha256: digest)
+        // One statement: the status (which fires the database's own checks), the kept version with its
+        // digest, and the audit row. The digest is of the content as PostgreSQL prints it, so anyone
+        // can check a receipt with SQL, and the table's check constraint holds every row to it.
+        let kept: PostgresRow
+        do {
+            guard
+                let row = try await tx.query(
+                    """
+                    WITH submitted AS (
+                        UPDATE bids SET status = 'submitted', version = version + 1, submitted_at = now()
+                        WHERE id = \(id)
+                        RETURNING id, version
+                    ), kept AS (
+                        INSERT INTO bid_submissions (bid_id, version, submitted_by, content, sha256)
+                        SELECT submitted.id, submitted.version, \(actor.userID), record.content,
+                               encode(sha256(convert_to(record.content::text, 'UTF8')), 'hex')
+                        FROM submitted, (SELECT \(PostgresJSON(record))::jsonb AS content) AS record
+                        RETURNING version, submitted_at, sha256
+                    ), audited AS (
+                        INSERT INTO audit_log (actor_id, actor_label, action, entity, entity_id, before, after)
+                        SELECT \(actor.userID), \(actor.displayName), 'bid.submit', 'bid', \(String(id)),
+                               jsonb_build_object('status', \(status.rawValue)),
+                               jsonb_build_object('status', 'submitted', 'version', kept.version::text, 'sha256', kept.sha256)
+                        FROM kept
+                    )
+                    SELECT version, submitted_at, sha256 FROM kept
+                    """
+                ).first
+            else { throw DomainError.notFound("no bid has id \(id)") }
+            kept = row
+        } catch let error as PostgresError where error.constraint != "bid_members_one_live_bid" {
+            throw ConstraintCatalog.domainError(for: error) ?? error
+        }
+        let (keptVersion, at, digest) = try kept.decode((Int, Date, String).self)
+        return Receipt(bidID: id, version: keptVersion, submittedAt: at, sha256: digest)
     }
 
     /// Withdraws the bid; its units are free for another bid of the programme.
@@ -414,14 +426,7 @@ public enum BidStore {
         }
     }
 
-    /// Encodes submitted records canonically (sorted keys), so equal content has equal digests.
-    static let recordEncoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
-
-    /// The content, consortium and attachments as submitted: what the receipt's SHA-256 is of.
+    /// The content, consortium and attachments as submitted, kept as jsonb: the receipt's SHA-256 is of its text.
     struct SubmittedRecord: Codable, Sendable {
         struct Member: Codable, Sendable {
             var unitID: Int

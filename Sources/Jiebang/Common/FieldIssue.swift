@@ -30,8 +30,10 @@ public struct FieldChecker: Sendable {
     }
 
     /// Requires `text`, trimmed, to have between `range` characters.
+    ///
+    /// Characters are counted as the database's `char_length` counts them, in Unicode code points.
     public mutating func length(_ field: String, _ text: String, _ range: ClosedRange<Int>) {
-        let count = text.trimmingCharacters(in: .whitespacesAndNewlines).count
+        let count = Self.trimmedLength(text)
         if count == 0, range.lowerBound > 0 {
             add(field, "is required")
         } else if !range.contains(count) {
@@ -39,9 +41,19 @@ public struct FieldChecker: Sendable {
         }
     }
 
-    /// Requires at most `limit` characters.
+    /// The code points of `text` between its first and last character that is not white space.
+    static func trimmedLength(_ text: String) -> Int {
+        let scalars = text.unicodeScalars
+        guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
+            let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })
+        else { return 0 }
+        return scalars[first...last].count
+    }
+
+    /// Requires at most `limit` characters (Unicode code points, as the database's `char_length`).
     public mutating func maxLength(_ field: String, _ text: String, _ limit: Int) {
-        if text.count > limit { add(field, "must have at most \(limit) characters, not \(text.count)") }
+        let count = text.unicodeScalars.count
+        if count > limit { add(field, "must have at most \(limit) characters, not \(count)") }
     }
 
     /// Requires a phone number: digits, spaces and dashes, 6 to 20 characters, an optional leading +.

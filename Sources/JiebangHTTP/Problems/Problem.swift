@@ -1,5 +1,6 @@
 import Foundation
 public import Hummingbird
+import StreamingJSON
 
 /// An RFC 9457 problem document, sent as `application/problem+json`.
 ///

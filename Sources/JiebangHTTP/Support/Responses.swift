@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Jiebang
 import Postgres
+import StreamingJSON
 
 /// A JSON answer built inside a transaction and sent after it commits.
 struct JSONAnswer: Sendable {

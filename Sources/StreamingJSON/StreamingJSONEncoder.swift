@@ -1,6 +1,4 @@
 public import Foundation
-import HTTPTypes
-public import Hummingbird
 
 /// Encodes `Encodable` values as compact JSON, writing the bytes while the values encode themselves.
 ///
@@ -20,9 +18,6 @@ public import Hummingbird
 /// A nested container must be filled before its parent encodes its next value, as synthesized
 /// conformances do.
 public struct StreamingJSONEncoder: Sendable {
-    /// The content type of the responses it builds.
-    static let contentType = "application/json; charset=utf-8"
-
     /// Creates an encoder.
     public init() {}
 
@@ -34,28 +29,21 @@ public struct StreamingJSONEncoder: Sendable {
         return writer.withBytes { Data($0) }
     }
 
-    /// Appends the JSON of a value to a buffer.
+    /// Appends the JSON of a value to `bytes`.
     /// - Throws: `EncodingError.invalidValue` for NaN or infinity, or when a value encodes nothing at all;
-    ///   the buffer is then unchanged.
-    public func encode(_ value: some Encodable, into buffer: inout ByteBuffer) throws {
+    ///   `bytes` is then unchanged.
+    public func encode(_ value: some Encodable, appendingTo bytes: inout [UInt8]) throws {
         let writer = JSONWriter()
         try writer.encodeTopLevel(value)
-        writer.withBytes { _ = buffer.writeBytes($0) }
+        writer.withBytes { bytes.append(contentsOf: $0) }
     }
-}
 
-extension StreamingJSONEncoder: ResponseEncoder {
-    /// A 200 response with the JSON of a value, as `JSONEncoder`'s conformance builds it.
+    /// Encodes a value and hands its JSON bytes to `body`, which must not keep them.
     /// - Throws: `EncodingError.invalidValue` for NaN or infinity, or when a value encodes nothing at all.
-    public func encode(_ value: some Encodable, from request: Request, context: some RequestContext) throws -> Response {
+    public func withJSON<Result>(of value: some Encodable, _ body: (UnsafeRawBufferPointer) throws -> Result) throws -> Result {
         let writer = JSONWriter()
         try writer.encodeTopLevel(value)
-        let buffer = writer.withBytes { ByteBuffer(bytes: $0) }
-        var headers = HTTPFields()
-        headers.reserveCapacity(4)
-        headers.append(HTTPField(name: .contentType, value: Self.contentType))
-        headers.append(HTTPField(name: .contentLength, value: String(buffer.readableBytes)))
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: buffer))
+        return try writer.withBytes(body)
     }
 }
 
