@@ -28,16 +28,22 @@ SELECT m.unit_id, u.name, m.role, m.status, m.part_role, m.tasks, m.budget_share
 FROM bid_members m JOIN units u ON u.id = m.unit_id
 WHERE m.bid_id = :bid_id
 ORDER BY m.unit_id;
-UPDATE bids SET status = 'submitted', version = version + 1, submitted_at = now() WHERE id = :bid_id;
-WITH kept AS (
+WITH submitted AS (
+    UPDATE bids SET status = 'submitted', version = version + 1, submitted_at = now()
+    WHERE id = :bid_id
+    RETURNING id, version
+), kept AS (
     INSERT INTO bid_submissions (bid_id, version, content, sha256)
-    SELECT id, version, jsonb_build_object('bidID', id, 'technicalRoute', technical_route, 'indicatorAnswers', indicator_answers),
-           encode(sha256(convert_to(technical_route || rd_foundation, 'UTF8')), 'hex')
-    FROM bids WHERE id = :bid_id
-    RETURNING submitted_at
+    SELECT submitted.id, submitted.version, record.content, encode(sha256(convert_to(record.content::text, 'UTF8')), 'hex')
+    FROM submitted,
+         (SELECT jsonb_build_object('bidID', id, 'technicalRoute', technical_route, 'indicatorAnswers', indicator_answers) AS content
+          FROM bids WHERE id = :bid_id) AS record
+    RETURNING version, submitted_at, sha256
 ), audited AS (
     INSERT INTO audit_log (actor_label, action, entity, entity_id, before, after)
-    VALUES ('pgbench', 'bid.submit', 'bid', :bid_id, '{"status": "draft"}', '{"status": "submitted"}')
+    SELECT 'pgbench', 'bid.submit', 'bid', :bid_id, jsonb_build_object('status', 'draft'),
+           jsonb_build_object('status', 'submitted', 'version', kept.version::text, 'sha256', kept.sha256)
+    FROM kept
 )
-SELECT submitted_at FROM kept;
+SELECT version, submitted_at, sha256 FROM kept;
 COMMIT;

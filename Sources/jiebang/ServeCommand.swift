@@ -41,7 +41,8 @@ struct ServeCommand: AsyncParsableCommand {
 
         let pool = poolSize ?? ProcessInfo.processInfo.environment["JIEBANG_DB_POOL_SIZE"].flatMap { Int($0) } ?? 20
         guard (1...500).contains(pool) else { throw ValidationError("--pool-size must be between 1 and 500, not \(pool)") }
-        try await settings.withDatabase(maximumConnections: pool) { client in
+        // A fixed-size pool, opened at start: a deadline rush finds every connection ready.
+        try await settings.withDatabase(minimumConnections: pool, maximumConnections: pool) { client in
             try await prepareSchema(client, migrate: !noMigrate, logger: logger)
             let workers =
                 (withWorkers ?? settings.usesEmbeddedDatabase)

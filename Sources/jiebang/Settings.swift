@@ -43,10 +43,14 @@ struct Settings {
 
     /// Runs `body` with a pool on the configured (or embedded) database, then closes the pool and
     /// stops the embedded cluster if this call started it, also when `body` throws.
+    ///
+    /// - Parameters:
+    ///   - minimumConnections: connections the pool opens when it starts running as a service and keeps (default 1).
     func withDatabase<Result: Sendable>(
-        maximumConnections: Int = 10, _ body: (PostgresClient) async throws -> Result
+        minimumConnections: Int = 1, maximumConnections: Int = 10, _ body: (PostgresClient) async throws -> Result
     ) async throws -> Result {
-        let (client, startedCluster) = try await openDatabase(maximumConnections: maximumConnections)
+        let (client, startedCluster) = try await openDatabase(
+            minimumConnections: minimumConnections, maximumConnections: maximumConnections)
         let result: Result
         do {
             result = try await body(client)
@@ -63,8 +67,11 @@ struct Settings {
     /// Connects to the configured database, or starts the embedded cluster and connects to it.
     /// - Returns: the pool, and the cluster if this call started it (so the caller stops it at exit).
     /// - Throws: `CommandFailure` with libpq's message on one line when the database cannot be reached.
-    private func openDatabase(maximumConnections: Int = 10) async throws -> (PostgresClient, startedCluster: PostgresCluster?) {
+    private func openDatabase(
+        minimumConnections: Int, maximumConnections: Int
+    ) async throws -> (PostgresClient, startedCluster: PostgresCluster?) {
         var configuration = PostgresConfiguration.fromEnvironment(environment)
+        configuration.minimumConnections = min(minimumConnections, maximumConnections)
         configuration.maximumConnections = maximumConnections
         var started: PostgresCluster?
         if usesEmbeddedDatabase {
