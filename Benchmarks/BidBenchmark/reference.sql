@@ -17,17 +17,16 @@ SELECT b.revision, b.version, b.status::text, b.programme_id, b.challenge_id, b.
        c.status::text, c.application_deadline > now(), cardinality(c.indicators),
        p.min_partners, p.max_consortium_size, p.one_live_bid_per_unit, p.funding_ratio_cap_bp,
        p.funding_absolute_cap_fen, p.funding_mode,
-       ARRAY(SELECT sha256 FROM bid_attachments WHERE bid_id = b.id ORDER BY id)
-FROM bids b JOIN challenges c ON c.id = b.challenge_id JOIN programmes p ON p.id = b.programme_id
-WHERE b.id = :bid_id
-FOR UPDATE OF b;
-SELECT m.unit_id, u.name, m.role, m.status, m.part_role, m.tasks, m.budget_share_fen, m.contribution,
+       ARRAY(SELECT sha256 FROM bid_attachments WHERE bid_id = b.id ORDER BY id),
+       m.unit_id, u.name, m.role, m.status, m.part_role, m.tasks, m.budget_share_fen, m.contribution,
        (SELECT o.bid_id FROM bid_members o
         WHERE o.programme_id = m.programme_id AND o.unit_id = m.unit_id AND o.live AND o.exclusive
           AND o.bid_id <> m.bid_id LIMIT 1)
-FROM bid_members m JOIN units u ON u.id = m.unit_id
-WHERE m.bid_id = :bid_id
-ORDER BY m.unit_id;
+FROM bids b JOIN challenges c ON c.id = b.challenge_id JOIN programmes p ON p.id = b.programme_id
+     JOIN bid_members m ON m.bid_id = b.id JOIN units u ON u.id = m.unit_id
+WHERE b.id = :bid_id
+ORDER BY m.unit_id
+FOR UPDATE OF b;
 WITH submitted AS (
     UPDATE bids SET status = 'submitted', version = version + 1, submitted_at = now()
     WHERE id = :bid_id

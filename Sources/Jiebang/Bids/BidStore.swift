@@ -210,33 +210,39 @@ public enum BidStore {
     /// this one runs, the unique index refuses the update with `bid_members_one_live_bid` (a `PostgresError`,
     /// after which the transaction is void: `submit(id:ifRevision:by:database:)` then names the winner).
     ///
-    /// The deadline rush runs through here, so it reads what it needs in two statements (the bid locked,
-    /// with its challenge and programme; the members, each with any other live bid it is in) and writes
-    /// in two (the status, which fires the database's own checks; the kept version with its audit row).
+    /// The deadline rush runs through here, so it reads what it needs in one statement (the bid locked, with
+    /// its challenge, programme and members) and writes in one (the status, which fires the database's own
+    /// checks, the kept version and its audit row).
     /// - Throws: `DomainError` naming the rule broken; `.conflict` naming the unit and the bid it is already in.
     public static func submit(
         id: Int, ifRevision revision: Int?, by actor: Actor, on tx: PostgresConnection
     ) async throws -> Receipt {
-        guard
-            let row = try await tx.query(
-                """
-                SELECT b.revision, b.version, b.status::text, b.programme_id, b.challenge_id, b.lead_unit_id,
-                       b.technical_route, b.rd_foundation, b.indicator_answers, b.total_investment_fen, b.self_funding_fen,
-                       b.requested_funding_fen, b.team, b.completion_commitment,
-                       c.status::text, c.application_deadline > now(), cardinality(c.indicators),
-                       p.min_partners, p.max_consortium_size, p.one_live_bid_per_unit, p.funding_ratio_cap_bp,
-                       p.funding_absolute_cap_fen, p.funding_mode,
-                       ARRAY(SELECT sha256 FROM bid_attachments WHERE bid_id = b.id ORDER BY id)
-                FROM bids b JOIN challenges c ON c.id = b.challenge_id JOIN programmes p ON p.id = b.programme_id
-                WHERE b.id = \(id)
-                FOR UPDATE OF b
-                """
-            ).first
-        else { throw DomainError.notFound("no bid has id \(id)") }
+        // The bid locked, with its challenge, programme and attachments, one row per member: each member
+        // with any other live bid it is in. (A concurrent change that this read misses is refused by the
+        // database's own checks when the status changes below.)
+        let rows = try await tx.query(
+            """
+            SELECT b.revision, b.version, b.status::text, b.programme_id, b.challenge_id, b.lead_unit_id,
+                   b.technical_route, b.rd_foundation, b.indicator_answers, b.total_investment_fen, b.self_funding_fen,
+                   b.requested_funding_fen, b.team, b.completion_commitment,
+                   c.status::text, c.application_deadline > now(), cardinality(c.indicators),
+                   p.min_partners, p.max_consortium_size, p.one_live_bid_per_unit, p.funding_ratio_cap_bp,
+                   p.funding_absolute_cap_fen, p.funding_mode,
+                   ARRAY(SELECT sha256 FROM bid_attachments WHERE bid_id = b.id ORDER BY id),
+                   m.unit_id, u.name, m.role, m.status, m.part_role, m.tasks, m.budget_share_fen, m.contribution,
+                   (SELECT o.bid_id FROM bid_members o
+                    WHERE o.programme_id = m.programme_id AND o.unit_id = m.unit_id AND o.live AND o.exclusive
+                      AND o.bid_id <> m.bid_id LIMIT 1)
+            FROM bids b JOIN challenges c ON c.id = b.challenge_id JOIN programmes p ON p.id = b.programme_id
+                 JOIN bid_members m ON m.bid_id = b.id JOIN units u ON u.id = m.unit_id
+            WHERE b.id = \(id)
+            ORDER BY m.unit_id
+            FOR UPDATE OF b
+            """)
+        guard let row = rows.first else { throw DomainError.notFound("no bid has id \(id)") }
         let current = try row.decode(Int.self, at: 0)
         let version = try row.decode(Int.self, at: 1)
         let status = BidStatus(rawValue: try row.decode(String.self, at: 2)) ?? .draft
-        let programmeID = try row.decode(Int.self, at: 3)
         let challengeID = try row.decode(Int.self, at: 4)
         let leadUnitID = try row.decode(Int.self, at: 5)
         let content = BidContent(
@@ -264,24 +270,14 @@ public enum BidStore {
             throw DomainError.conflict(field: "status", message: error.description)
         }
         try requireOpen(challengeID: challengeID, status: challengeStatus, open: open)
-        let members = try await tx.query(
-            """
-            SELECT m.unit_id, u.name, m.role, m.status, m.part_role, m.tasks, m.budget_share_fen, m.contribution,
-                   (SELECT o.bid_id FROM bid_members o
-                    WHERE o.programme_id = m.programme_id AND o.unit_id = m.unit_id AND o.live AND o.exclusive
-                      AND o.bid_id <> m.bid_id LIMIT 1)
-            FROM bid_members m JOIN units u ON u.id = m.unit_id
-            WHERE m.bid_id = \(id)
-            ORDER BY m.unit_id
-            """
-        ).map { row in
+        let members = try rows.map { row in
             (
-                unitID: try row.decode(Int.self, at: 0), name: try row.decode(String.self, at: 1),
-                role: try row.decode(String.self, at: 2), status: try row.decode(String.self, at: 3),
+                unitID: try row.decode(Int.self, at: 24), name: try row.decode(String.self, at: 25),
+                role: try row.decode(String.self, at: 26), status: try row.decode(String.self, at: 27),
                 part: Part(
-                    partRole: try row.decode(String.self, at: 4), tasks: try row.decode(String.self, at: 5),
-                    budgetShareFen: try row.decode(Int64.self, at: 6), contribution: try row.decode(String.self, at: 7)),
-                otherBid: try row.decode(Int?.self, at: 8)
+                    partRole: try row.decode(String.self, at: 28), tasks: try row.decode(String.self, at: 29),
+                    budgetShareFen: try row.decode(Int64.self, at: 30), contribution: try row.decode(String.self, at: 31)),
+                otherBid: try row.decode(Int?.self, at: 32)
             )
         }
         var issues: [FieldIssue] = []
