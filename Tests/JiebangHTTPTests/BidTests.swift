@@ -127,6 +127,21 @@ struct BidTests {
         }
     }
 
+    @Test("Hand-written SQL cannot set a member's live flag: the database computes it from the bid and the answer")
+    func liveFlagIsComputed() async throws {
+        try await TestDatabase.withFreshDatabase { db in
+            let world = try await BidWorld.make(db, leads: 1, partners: 1, challenges: 1)
+            let bid = try await world.consortium(lead: world.leads[0], partner: world.partners[0], challenge: world.challenges[0])
+            let flags = { try await db.query("SELECT live FROM bid_members WHERE bid_id = \(bid) ORDER BY unit_id").decode(Bool.self) }
+            try await db.execute("UPDATE bid_members SET live = true WHERE bid_id = \(bid)")
+            #expect(try await flags() == [false, false])
+            _ = try await db.withTransaction { try await BidStore.submit(id: bid, ifRevision: nil, by: world.leads[0].actor, on: $0) }
+            #expect(try await flags() == [true, true])
+            try await db.execute("UPDATE bid_members SET live = false WHERE bid_id = \(bid)")
+            #expect(try await flags() == [true, true])
+        }
+    }
+
     @Test("A consortium without an accepted partner is refused by the API and by raw SQL")
     func consortiumComplete() async throws {
         try await TestDatabase.withFreshDatabase { db in
