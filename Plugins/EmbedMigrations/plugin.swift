@@ -14,7 +14,9 @@ struct EmbedMigrations: BuildToolPlugin {
             .buildCommand(
                 displayName: "Embedding \(files.count) SQL migrations",
                 executable: try context.tool(named: "EmbedSQL").url,
-                arguments: [output.path] + files.map(\.path),
+                // The folder, not the files: the tool lists it when it runs, so a file added since this
+                // plugin ran is embedded by the build that sees the folder change (an input below).
+                arguments: [output.path, directory.path],
                 inputFiles: files + [directory],
                 outputFiles: [output]
             )

@@ -2,15 +2,33 @@ import Foundation
 
 /// Writes a Swift source file that embeds SQL migration files as string literals.
 ///
-/// Usage: `EmbedSQL OUTPUT.swift FILE.sql...`. The generated file declares
+/// Usage: `EmbedSQL OUTPUT.swift (FILE.sql | DIRECTORY)...`; a directory stands for its `.sql` files,
+/// read when the tool runs, so a migration added since the plugin listed the folder is embedded
+/// by the first build that sees the folder change. The generated file declares
 /// `enum EmbeddedMigrations { static let files: [(name: String, sql: String)] }`
 /// with the files in name order, so the binary never depends on the current directory.
 let arguments = CommandLine.arguments.dropFirst()
 guard let outputPath = arguments.first else {
-    FileHandle.standardError.write(Data("usage: EmbedSQL OUTPUT.swift FILE.sql...\n".utf8))
+    FileHandle.standardError.write(Data("usage: EmbedSQL OUTPUT.swift (FILE.sql | DIRECTORY)...\n".utf8))
     exit(2)
 }
-let inputs = arguments.dropFirst().sorted { ($0 as NSString).lastPathComponent < ($1 as NSString).lastPathComponent }
+var paths: Set<String> = []
+for argument in arguments.dropFirst() {
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: argument, isDirectory: &isDirectory), isDirectory.boolValue else {
+        paths.insert(argument)
+        continue
+    }
+    do {
+        for name in try FileManager.default.contentsOfDirectory(atPath: argument) where name.hasSuffix(".sql") {
+            paths.insert((argument as NSString).appendingPathComponent(name))
+        }
+    } catch {
+        FileHandle.standardError.write(Data("EmbedSQL: cannot list \(argument): \(error)\n".utf8))
+        exit(1)
+    }
+}
+let inputs = paths.sorted { ($0 as NSString).lastPathComponent < ($1 as NSString).lastPathComponent }
 
 /// The raw-string delimiter that cannot occur in `text`: one more `#` than its longest run.
 func delimiter(for text: String) -> String {
