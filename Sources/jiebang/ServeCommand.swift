@@ -22,8 +22,16 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Port to listen on (env JIEBANG_PORT).")
     var port: Int?
 
-    @Option(name: .customLong("pool-size"), help: "Database connections in the pool (env JIEBANG_DB_POOL_SIZE, default 20).")
+    @Option(
+        name: .customLong("pool-size"),
+        help: "Database connections in the pool, all opened at start (env JIEBANG_DB_POOL_SIZE, default 4 per CPU, at least 4).")
     var poolSize: Int?
+
+    /// Four connections per CPU: enough to keep PostgreSQL busy while some wait on the network or on
+    /// commits, few enough that requests queue in the pool (in order) rather than in the CPUs' run queues,
+    /// where the slowest ones wait longest (measured: Benchmarks/BoardBenchmark, p99 halves from 20 to 8
+    /// connections on 2 CPUs at the same rate).
+    static var defaultPoolSize: Int { max(4, 4 * ProcessInfo.processInfo.activeProcessorCount) }
 
     @Flag(name: .customLong("no-migrate"), help: "Do not apply pending migrations; refuse to start if any are pending.")
     var noMigrate = false
@@ -39,7 +47,7 @@ struct ServeCommand: AsyncParsableCommand {
         let address = try settings.http(hostname: hostname, port: port, defaultPort: 8080)
         let http = HTTPConfiguration(hostname: address.hostname, port: address.port)
 
-        let pool = poolSize ?? ProcessInfo.processInfo.environment["JIEBANG_DB_POOL_SIZE"].flatMap { Int($0) } ?? 20
+        let pool = poolSize ?? ProcessInfo.processInfo.environment["JIEBANG_DB_POOL_SIZE"].flatMap { Int($0) } ?? Self.defaultPoolSize
         guard (1...500).contains(pool) else { throw ValidationError("--pool-size must be between 1 and 500, not \(pool)") }
         // A fixed-size pool, opened at start: a deadline rush finds every connection ready.
         try await settings.withDatabase(minimumConnections: pool, maximumConnections: pool) { client in
