@@ -33,7 +33,7 @@ WITH submitted AS (
     RETURNING id, version
 ), kept AS (
     INSERT INTO bid_submissions (bid_id, version, content, sha256)
-    SELECT submitted.id, submitted.version, record.content, encode(sha256(convert_to(record.content::text, 'UTF8')), 'hex')
+    SELECT submitted.id, submitted.version, record.content, bid_content_digest(record.content)
     FROM submitted,
          (SELECT jsonb_build_object('bidID', id, 'technicalRoute', technical_route, 'indicatorAnswers', indicator_answers) AS content
           FROM bids WHERE id = :bid_id) AS record

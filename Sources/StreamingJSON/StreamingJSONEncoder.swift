@@ -24,18 +24,14 @@ public struct StreamingJSONEncoder: Sendable {
     /// The JSON of a value.
     /// - Throws: `EncodingError.invalidValue` for NaN or infinity, or when a value encodes nothing at all.
     public func encode(_ value: some Encodable) throws -> Data {
-        let writer = JSONWriter()
-        try writer.encodeTopLevel(value)
-        return writer.withBytes { Data($0) }
+        try withJSON(of: value) { Data($0) }
     }
 
     /// Appends the JSON of a value to `bytes`.
     /// - Throws: `EncodingError.invalidValue` for NaN or infinity, or when a value encodes nothing at all;
     ///   `bytes` is then unchanged.
     public func encode(_ value: some Encodable, appendingTo bytes: inout [UInt8]) throws {
-        let writer = JSONWriter()
-        try writer.encodeTopLevel(value)
-        writer.withBytes { bytes.append(contentsOf: $0) }
+        try withJSON(of: value) { bytes.append(contentsOf: $0) }
     }
 
     /// Encodes a value and hands its JSON bytes to `body`, which must not keep them.

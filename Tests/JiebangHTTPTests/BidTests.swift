@@ -105,12 +105,14 @@ struct BidTests {
             let receipt = try await db.withTransaction { try await BidStore.submit(id: bid, ifRevision: nil, by: world.leads[0].actor, on: $0) }
             let recomputed = try await db.query(
                 """
-                SELECT encode(sha256(convert_to(content::text, 'UTF8')), 'hex'), content->'content'->>'requestedFundingFen'
+                SELECT encode(sha256(convert_to(content::text, 'UTF8')), 'hex'), bid_content_digest(content),
+                       content->'content'->>'requestedFundingFen'
                 FROM bid_submissions WHERE bid_id = \(bid) AND version = \(receipt.version)
                 """
-            ).first?.decode((String, String).self)
+            ).first?.decode((String, String, String).self)
             #expect(recomputed?.0 == receipt.sha256)
-            #expect(recomputed?.1 == "100000000")
+            #expect(recomputed?.1 == receipt.sha256)
+            #expect(recomputed?.2 == "100000000")
             let audit = try await db.query(
                 "SELECT after->>'sha256', after->>'version' FROM audit_log WHERE action = 'bid.submit' AND entity_id = \(String(bid))"
             ).first?.decode((String, String).self)

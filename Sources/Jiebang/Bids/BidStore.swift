@@ -324,7 +324,7 @@ public enum BidStore {
                     ), kept AS (
                         INSERT INTO bid_submissions (bid_id, version, submitted_by, content, sha256)
                         SELECT submitted.id, submitted.version, \(actor.userID), record.content,
-                               encode(sha256(convert_to(record.content::text, 'UTF8')), 'hex')
+                               bid_content_digest(record.content)
                         FROM submitted, (SELECT \(PostgresJSON(record))::jsonb AS content) AS record
                         RETURNING version, submitted_at, sha256
                     ), audited AS (
