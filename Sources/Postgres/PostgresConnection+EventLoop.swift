@@ -28,23 +28,58 @@ extension PostgresConnection {
         let continuation: UnsafeContinuation<PostgresRows, any Error>
     }
 
+    /// Statements sent together in one round trip (libpq's pipeline mode) and ended by one Sync:
+    /// a transaction's BEGIN with its first statement, its last statement with COMMIT.
+    ///
+    /// After a statement fails, the server skips the rest up to the Sync; an explicit transaction
+    /// is then left failed, to be rolled back.
+    struct PipelineOperation {
+        /// One protocol command sent, whose results arrive in order.
+        struct Command {
+            /// The index of the statement it belongs to.
+            let statement: Int
+            /// When the command prepares the statement: the name and the cache key to record on success.
+            let prepares: (name: String, key: StatementKey)?
+        }
+
+        let queries: [PostgresQuery]
+        let generation: UInt64
+        var commands: [Command] = []
+        /// The command whose results are being read.
+        var cursor = 0
+        var outcomes: [Result<PostgresRows, PostgresError>?]
+        let continuation: UnsafeContinuation<[PostgresRows], any Error>
+
+        init(queries: [PostgresQuery], generation: UInt64, continuation: UnsafeContinuation<[PostgresRows], any Error>) {
+            self.queries = queries
+            self.generation = generation
+            self.outcomes = Array(repeating: nil, count: queries.count)
+            self.continuation = continuation
+        }
+    }
+
     /// Raised when an idle connection turned out to be closed by the server: the caller resets
     /// it on the thread pool and runs the statement again.
     struct NeedsReset: Error {}
 
     // MARK: - Loop thread only
 
+    /// Whether an idle connection is still open: nothing to read, and libpq sees it connected.
+    private func idleConnectionIsHealthy() -> Bool {
+        guard needsHealthCheck else { return true }
+        needsHealthCheck = false
+        var descriptor = pollfd(fd: PQsocket(handle), events: Int16(POLLIN), revents: 0)
+        return poll(&descriptor, 1, 0) == 0 && PQstatus(handle) == CONNECTION_OK
+    }
+
     /// Sends the pending statement (after the idle health check) and says what to wait for.
     func loopStart() -> LoopStep {
+        if pipelineOperation != nil { return pipelineStart() }
         guard var operation = loopOperation else { return .done }
-        if needsHealthCheck {
-            needsHealthCheck = false
-            var descriptor = pollfd(fd: PQsocket(handle), events: Int16(POLLIN), revents: 0)
-            if poll(&descriptor, 1, 0) != 0 || PQstatus(handle) != CONNECTION_OK {
-                loopOperation = nil
-                operation.continuation.resume(throwing: NeedsReset())
-                return .done
-            }
+        if !idleConnectionIsHealthy() {
+            loopOperation = nil
+            operation.continuation.resume(throwing: NeedsReset())
+            return .done
         }
         do {
             try startRunning(operation.generation)
@@ -77,6 +112,7 @@ extension PostgresConnection {
 
     /// Handles readiness of the socket: sends queued output, reads input, collects results.
     func loopEvent(readable: Bool, writable: Bool) -> LoopStep {
+        if pipelineOperation != nil { return pipelineEvent(readable: readable, writable: writable) }
         if writable {
             let step = loopFlush()
             if case .done = step { return step }
@@ -106,6 +142,7 @@ extension PostgresConnection {
 
     /// Fails the pending statement with a connection error.
     func loopFail(_ message: String) -> LoopStep {
+        if pipelineOperation != nil { return pipelineFail(message) }
         let code: PostgresError.Code = PQstatus(handle) == CONNECTION_OK ? .server : .connectionLost
         if PQstatus(handle) != CONNECTION_OK { isBroken = true }
         return loopFinish(.failure(PostgresError(code: code, message: oneLine(message))))
@@ -149,6 +186,135 @@ extension PostgresConnection {
     private func loopFinish(_ outcome: Result<PostgresRows, PostgresError>) -> LoopStep {
         guard let operation = loopOperation else { return .done }
         loopOperation = nil
+        finishRunningWithoutWaiting()
+        operation.continuation.resume(with: outcome.mapError { $0 })
+        return .done
+    }
+
+    // MARK: - Pipelines (loop thread only)
+
+    /// Sends every statement of the pipeline, then the Sync, and says what to wait for.
+    private func pipelineStart() -> LoopStep {
+        guard var operation = pipelineOperation else { return .done }
+        if !idleConnectionIsHealthy() {
+            pipelineOperation = nil
+            operation.continuation.resume(throwing: NeedsReset())
+            return .done
+        }
+        do {
+            try startRunning(operation.generation)
+        } catch {
+            return pipelineFinish(.failure(error))
+        }
+        guard PQenterPipelineMode(handle) == 1 else { return pipelineFail(String(cString: PQerrorMessage(handle))) }
+        var preparedHere: [StatementKey: String] = [:]
+        for (index, query) in operation.queries.enumerated() {
+            let bindings = query.bindings
+            let key = statementKey(for: query)
+            var sent: Int32 = 1
+            var name: String?
+            if let key {
+                if let known = statements[key] ?? preparedHere[key] {
+                    name = known
+                } else {
+                    statementCounter += 1
+                    let fresh = "jb\(statementCounter)"
+                    sent = PQsendPrepare(handle, fresh, query.sql, Int32(bindings.count), bindings.types)
+                    operation.commands.append(.init(statement: index, prepares: (fresh, key)))
+                    preparedHere[key] = fresh
+                    name = fresh
+                }
+            }
+            if sent == 1 {
+                sent = withParameterValues(bindings) { values, lengths, formats in
+                    if let name {
+                        PQsendQueryPrepared(handle, name, Int32(bindings.count), values, lengths, formats, 1)
+                    } else {
+                        PQsendQueryParams(
+                            handle, query.sql, Int32(bindings.count), bindings.types, values, lengths, formats, 1)
+                    }
+                }
+            }
+            operation.commands.append(.init(statement: index, prepares: nil))
+            guard sent == 1 else {
+                pipelineOperation = operation
+                return pipelineFail(String(cString: PQerrorMessage(handle)))
+            }
+        }
+        pipelineOperation = operation
+        guard PQpipelineSync(handle) == 1 else { return pipelineFail(String(cString: PQerrorMessage(handle))) }
+        return loopFlush()
+    }
+
+    /// Reads the pipeline's results as they arrive; the Sync's result ends it.
+    private func pipelineEvent(readable: Bool, writable: Bool) -> LoopStep {
+        if writable {
+            let step = loopFlush()
+            if case .done = step { return step }
+        }
+        if readable && PQconsumeInput(handle) == 0 {
+            return pipelineFail(String(cString: PQerrorMessage(handle)))
+        }
+        while PQisBusy(handle) == 0, var operation = pipelineOperation {
+            guard let result = PQgetResult(handle) else {
+                // The end of one command's results.
+                operation.cursor += 1
+                pipelineOperation = operation
+                continue
+            }
+            defer { PQclear(result) }
+            let status = PQresultStatus(result)
+            if status == PGRES_PIPELINE_SYNC { return pipelineEnded() }
+            // A command skipped after an earlier failure: its statement is reported as not run.
+            guard status != PGRES_PIPELINE_ABORTED, operation.cursor < operation.commands.count else { continue }
+            let command = operation.commands[operation.cursor]
+            do {
+                let rows = try makeRows(result, query: operation.queries[command.statement].sql)
+                if let prepared = command.prepares {
+                    statements[prepared.key] = prepared.name
+                } else if operation.outcomes[command.statement] == nil {
+                    operation.outcomes[command.statement] = .success(rows)
+                }
+            } catch {
+                if operation.outcomes[command.statement] == nil { operation.outcomes[command.statement] = .failure(error) }
+            }
+            pipelineOperation = operation
+        }
+        return .wait(socket: PQsocket(handle), writable: false)
+    }
+
+    /// The Sync's result arrived: leave pipeline mode and report the first failure, or every statement's rows.
+    private func pipelineEnded() -> LoopStep {
+        guard let operation = pipelineOperation else { return .done }
+        if PQexitPipelineMode(handle) != 1 { isBroken = true }
+        inTransaction = PQtransactionStatus(handle) != PQTRANS_IDLE
+        if PQstatus(handle) != CONNECTION_OK { isBroken = true }
+        var rows: [PostgresRows] = []
+        rows.reserveCapacity(operation.outcomes.count)
+        for (index, outcome) in operation.outcomes.enumerated() {
+            switch outcome {
+            case .success(let result): rows.append(result)
+            case .failure(let error): return pipelineFinish(.failure(error))
+            case nil:
+                return pipelineFinish(
+                    .failure(
+                        PostgresError(
+                            code: .server, message: "the server sent no result for statement \(index + 1) of the pipeline")))
+            }
+        }
+        return pipelineFinish(.success(rows))
+    }
+
+    /// Fails the pipeline with a connection error; the connection cannot be trusted afterwards.
+    private func pipelineFail(_ message: String) -> LoopStep {
+        let code: PostgresError.Code = PQstatus(handle) == CONNECTION_OK ? .server : .connectionLost
+        isBroken = true
+        return pipelineFinish(.failure(PostgresError(code: code, message: oneLine(message))))
+    }
+
+    private func pipelineFinish(_ outcome: Result<[PostgresRows], PostgresError>) -> LoopStep {
+        guard let operation = pipelineOperation else { return .done }
+        pipelineOperation = nil
         finishRunningWithoutWaiting()
         operation.continuation.resume(with: outcome.mapError { $0 })
         return .done

@@ -16,6 +16,10 @@ public final class PostgresConnection: @unchecked Sendable {
     private let loop: PostgresEventLoop
     /// The statement handed to the event loop (loop thread while it runs).
     var loopOperation: LoopOperation?
+    /// The pipeline handed to the event loop (loop thread while it runs).
+    var pipelineOperation: PipelineOperation?
+    /// Where `withTransaction` stands: its BEGIN waits to go out with the first statement.
+    private var transaction = TransactionStage.none
     private let execution = NSLock()
     private var generation: UInt64 = 0
     private var running = false
@@ -119,8 +123,42 @@ public final class PostgresConnection: @unchecked Sendable {
 
     /// Runs a query and returns its rows.
     /// - Throws: `PostgresError`; `CancellationError` when the task was cancelled.
+    ///
+    /// The first statement of a transaction carries its BEGIN in the same round trip.
     public func query(_ query: PostgresQuery) async throws -> PostgresRows {
-        try await runOnLoop(query, checkingCancellation: true)
+        switch transaction {
+        case .none, .open:
+            return try await runOnLoop(query, checkingCancellation: true)
+        case .pending(let begin):
+            transaction = .open
+            return try await runPipeline([begin, query])[1]
+        case .committed:
+            throw PostgresError(
+                code: .transaction, message: "the transaction was committed by commit(after:); no statement may follow it")
+        }
+    }
+
+    /// Runs the last statement of the transaction `withTransaction` runs, and commits in the same round
+    /// trip: a transaction of two statements then costs two round trips, not four.
+    ///
+    /// When the statement fails the commit is skipped and `withTransaction` rolls back. No statement may
+    /// follow it in the transaction's body.
+    /// - Throws: `PostgresError`; code `.transaction` outside `withTransaction`, or when the commit rolled back.
+    public func commit(after query: PostgresQuery) async throws -> PostgresRows {
+        let statements: [PostgresQuery]
+        switch transaction {
+        case .pending(let begin): statements = [begin, query, "COMMIT"]
+        case .open: statements = [query, "COMMIT"]
+        case .none, .committed:
+            throw PostgresError(code: .transaction, message: "commit(after:) runs in the body of withTransaction only")
+        }
+        transaction = .committed
+        let rows = try await runPipeline(statements)
+        if rows[rows.count - 1].commandTag == "ROLLBACK" {
+            throw PostgresError(
+                code: .transaction, message: "the transaction was rolled back because a statement in it failed")
+        }
+        return rows[rows.count - 2]
     }
 
     /// Runs a statement and returns the number of rows it affected.
@@ -133,6 +171,10 @@ public final class PostgresConnection: @unchecked Sendable {
     ///
     /// For migrations and scripts only: never build `sql` from input.
     public func execute(unsafeScript sql: String) async throws {
+        if case .pending(let begin) = transaction {
+            transaction = .open
+            _ = try await runOnLoop(begin, checkingCancellation: true)
+        }
         _ = try await perform(checkingCancellation: true) { () throws(PostgresError) -> Bool in
             try self.blockingScript(sql)
             return true
@@ -141,6 +183,8 @@ public final class PostgresConnection: @unchecked Sendable {
 
     /// Runs `body` inside a transaction: commits when it returns, rolls back when it throws.
     ///
+    /// BEGIN goes out with the body's first statement, in one round trip; `commit(after:)` sends the
+    /// last statement with COMMIT. A body that runs no statement costs nothing.
     /// - Parameters:
     ///   - isolation: the isolation level.
     ///   - readOnly: whether the transaction may write.
@@ -149,15 +193,20 @@ public final class PostgresConnection: @unchecked Sendable {
         readOnly: Bool = false,
         _ body: (PostgresConnection) async throws -> Result
     ) async throws -> Result {
-        let begin = "BEGIN ISOLATION LEVEL \(isolation.sql)\(readOnly ? " READ ONLY" : "")"
-        try await execute(PostgresQuery(unsafeSQL: begin))
+        guard case .none = transaction else {
+            throw PostgresError(code: .transaction, message: "a transaction is already running on this connection")
+        }
+        transaction = .pending(begin: PostgresQuery(
+            unsafeSQL: "BEGIN ISOLATION LEVEL \(isolation.sql)\(readOnly ? " READ ONLY" : "")"))
+        defer { transaction = .none }
         let result: Result
         do {
             result = try await body(self)
         } catch {
-            await rollback()
+            if case .pending = transaction {} else { await rollback() }
             throw error
         }
+        guard case .open = transaction else { return result }
         let commit: PostgresRows
         do {
             commit = try await query("COMMIT")
@@ -203,23 +252,41 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Hands `query` to the event loop and waits for its rows. An idle connection the server
     /// closed is reopened once (on the thread pool) and the statement sent again.
     private func runOnLoop(_ query: PostgresQuery, checkingCancellation: Bool) async throws -> PostgresRows {
+        try await handToLoop(checkingCancellation: checkingCancellation) { generation, continuation in
+            loopOperation = LoopOperation(
+                query: query, key: statementKey(for: query), generation: generation, continuation: continuation)
+        }
+    }
+
+    /// Hands `queries` to the event loop as one pipeline and waits for every statement's rows.
+    private func runPipeline(_ queries: [PostgresQuery]) async throws -> [PostgresRows] {
+        try await handToLoop(checkingCancellation: true) { generation, continuation in
+            pipelineOperation = PipelineOperation(queries: queries, generation: generation, continuation: continuation)
+        }
+    }
+
+    /// Installs an operation with `install`, wakes the event loop and waits for the outcome. An idle
+    /// connection the server closed is reopened once (on the thread pool) and the operation sent again.
+    private func handToLoop<Output>(
+        checkingCancellation: Bool,
+        _ install: (UInt64, UnsafeContinuation<Output, any Error>) -> Void
+    ) async throws -> Output {
         if checkingCancellation { try Task.checkCancellation() }
         guard !closed else { throw PostgresError(code: .clientClosed, message: "the connection is closed") }
         var reset = false
         while true {
             let operation = beginOperation()
-            let key = statementKey(for: query)
             do {
-                let rows = try await withTaskCancellationHandler {
-                    try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<PostgresRows, any Error>) in
-                        loopOperation = LoopOperation(query: query, key: key, generation: operation, continuation: continuation)
+                let output = try await withTaskCancellationHandler {
+                    try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Output, any Error>) in
+                        install(operation, continuation)
                         loop.submit(self)
                     }
                 } onCancel: {
                     if checkingCancellation { self.requestCancel(operation) }
                 }
                 await waitForCancelRequest()
-                return rows
+                return output
             } catch is NeedsReset where !reset {
                 reset = true
                 try await threads.run { () throws(PostgresError) in try self.blockingReset() }
@@ -235,7 +302,7 @@ public final class PostgresConnection: @unchecked Sendable {
     }
 
     /// The cache key of `query`, or nil to send it unnamed (cache off or full).
-    private func statementKey(for query: PostgresQuery) -> StatementKey? {
+    func statementKey(for query: PostgresQuery) -> StatementKey? {
         guard statementCacheCapacity > 0 else { return nil }
         let key = StatementKey(sql: query.sql, types: query.bindings.types)
         return statements[key] != nil || statements.count < statementCacheCapacity ? key : nil
@@ -519,4 +586,16 @@ public enum PostgresIsolationLevel: Sendable {
         case .serializable: "SERIALIZABLE"
         }
     }
+}
+
+/// Where a connection's `withTransaction` stands.
+enum TransactionStage {
+    /// No transaction runs.
+    case none
+    /// BEGIN waits to be sent with the first statement.
+    case pending(begin: PostgresQuery)
+    /// BEGIN was sent.
+    case open
+    /// `commit(after:)` sent the COMMIT.
+    case committed
 }

@@ -21,10 +21,13 @@ struct BidKillTests {
             let bids = drafted
             let name = try await db.query("SELECT current_database()").first!.decode(String.self)
             let environment = ["DATABASE_URL": server + " dbname=\(name)", "PATH": "/usr/bin:/bin", "LOG_LEVEL": "warning"]
+            // The first server's sessions carry their own name, so the test can wait for their end.
+            let killedName = "jiebang-killed-\(UInt32.random(in: 0...UInt32.max))"
 
             let port = Int.random(in: 20_000...40_000)
             let first = try ChildProcess(
-                ChildProcess.builtProduct("jiebang"), ["serve", "--no-with-workers", "--port", "\(port)"], environment: environment)
+                ChildProcess.builtProduct("jiebang"), ["serve", "--no-with-workers", "--port", "\(port)"],
+                environment: environment.merging(["PGAPPNAME": killedName]) { $1 })
             try await Self.waitUntilReady(port: port, process: first)
             let succeeded = Accepted()
             await withTaskGroup(of: Void.self) { group in
@@ -38,6 +41,9 @@ struct BidKillTests {
                 }
             }
             #expect(await first.waitForExit(timeout: .seconds(10)) == 128 + SIGKILL)
+            // What the dead server had sent still runs to its end (a write with its COMMIT commits):
+            // read the outcome once its sessions are gone.
+            try await Self.waitForSessionsToEnd(named: killedName, db)
             let accepted = await succeeded.bids
             #expect(!accepted.isEmpty)
             try await Self.expectWhole(db)
@@ -72,6 +78,17 @@ struct BidKillTests {
             """
         ).decode(Int.self)
         #expect(broken.isEmpty, "bids half-written: \(broken)")
+    }
+
+    /// Waits until PostgreSQL has no session left with this application name.
+    static func waitForSessionsToEnd(named name: String, _ db: PostgresClient) async throws {
+        for _ in 0..<200 {
+            let left = try await db.query("SELECT count(*) FROM pg_stat_activity WHERE application_name = \(name)")
+                .first!.decode(Int.self)
+            if left == 0 { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        Issue.record("the killed server's sessions did not end")
     }
 
     static func submit(bid: Int, token: String, port: Int) async throws -> Int {

@@ -194,7 +194,9 @@ public enum BidStore {
     /// race, the 409 names the unit and the bid that won.
     public static func submit(id: Int, ifRevision revision: Int?, by actor: Actor, database: PostgresClient) async throws -> Receipt {
         do {
-            return try await database.withTransaction { try await submit(id: id, ifRevision: revision, by: actor, on: $0) }
+            return try await database.withTransaction {
+                try await submit(id: id, ifRevision: revision, by: actor, on: $0, committing: true)
+            }
         } catch let error as PostgresError where error.constraint == "bid_members_one_live_bid" {
             let clash = try await database.withConnection { conn in
                 let bid = try await load(id: id, on: conn)
@@ -206,6 +208,9 @@ public enum BidStore {
 
     /// Submits the bid (again, while the window is open): every rule is checked, the version kept, a receipt returned.
     ///
+    /// With `committing`, the write goes out with the transaction's COMMIT in one round trip
+    /// (`PostgresConnection.commit(after:)`), so the caller's transaction must end with it.
+    ///
     /// A unit found in another live bid is refused with a 409 naming both; when the other bid commits while
     /// this one runs, the unique index refuses the update with `bid_members_one_live_bid` (a `PostgresError`,
     /// after which the transaction is void: `submit(id:ifRevision:by:database:)` then names the winner).
@@ -215,7 +220,7 @@ public enum BidStore {
     /// checks, the kept version and its audit row).
     /// - Throws: `DomainError` naming the rule broken; `.conflict` naming the unit and the bid it is already in.
     public static func submit(
-        id: Int, ifRevision revision: Int?, by actor: Actor, on tx: PostgresConnection
+        id: Int, ifRevision revision: Int?, by actor: Actor, on tx: PostgresConnection, committing: Bool = false
     ) async throws -> Receipt {
         // The bid locked, with its challenge, programme and attachments, one row per member: each member
         // with any other live bid it is in. (A concurrent change that this read misses is refused by the
@@ -314,30 +319,29 @@ public enum BidStore {
         // can check a receipt with SQL, and the table's check constraint holds every row to it.
         let kept: PostgresRow
         do {
-            guard
-                let row = try await tx.query(
-                    """
-                    WITH submitted AS (
-                        UPDATE bids SET status = 'submitted', version = version + 1, submitted_at = now()
-                        WHERE id = \(id)
-                        RETURNING id, version
-                    ), kept AS (
-                        INSERT INTO bid_submissions (bid_id, version, submitted_by, content, sha256)
-                        SELECT submitted.id, submitted.version, \(actor.userID), record.content,
-                               bid_content_digest(record.content)
-                        FROM submitted, (SELECT \(PostgresJSON(record))::jsonb AS content) AS record
-                        RETURNING version, submitted_at, sha256
-                    ), audited AS (
-                        INSERT INTO audit_log (actor_id, actor_label, action, entity, entity_id, before, after)
-                        SELECT \(actor.userID), \(actor.displayName), 'bid.submit', 'bid', \(String(id)),
-                               jsonb_build_object('status', \(status.rawValue)),
-                               jsonb_build_object('status', 'submitted', 'version', kept.version::text, 'sha256', kept.sha256)
-                        FROM kept
-                    )
-                    SELECT version, submitted_at, sha256 FROM kept
-                    """
-                ).first
-            else { throw DomainError.notFound("no bid has id \(id)") }
+            let write: PostgresQuery = """
+                WITH submitted AS (
+                    UPDATE bids SET status = 'submitted', version = version + 1, submitted_at = now()
+                    WHERE id = \(id)
+                    RETURNING id, version
+                ), kept AS (
+                    INSERT INTO bid_submissions (bid_id, version, submitted_by, content, sha256)
+                    SELECT submitted.id, submitted.version, \(actor.userID), record.content,
+                           bid_content_digest(record.content)
+                    FROM submitted, (SELECT \(PostgresJSON(record))::jsonb AS content) AS record
+                    RETURNING version, submitted_at, sha256
+                ), audited AS (
+                    INSERT INTO audit_log (actor_id, actor_label, action, entity, entity_id, before, after)
+                    SELECT \(actor.userID), \(actor.displayName), 'bid.submit', 'bid', \(String(id)),
+                           jsonb_build_object('status', \(status.rawValue)),
+                           jsonb_build_object('status', 'submitted', 'version', kept.version::text, 'sha256', kept.sha256)
+                    FROM kept
+                )
+                SELECT version, submitted_at, sha256 FROM kept
+                """
+            guard let row = try await (committing ? tx.commit(after: write) : tx.query(write)).first else {
+                throw DomainError.notFound("no bid has id \(id)")
+            }
             kept = row
         } catch let error as PostgresError where error.constraint != "bid_members_one_live_bid" {
             throw ConstraintCatalog.domainError(for: error) ?? error
