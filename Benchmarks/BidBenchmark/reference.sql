@@ -8,6 +8,7 @@ WITH found AS (
 ), touched AS (
     UPDATE access_tokens SET last_used_at = now()
     WHERE id = (SELECT id FROM found) AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')
+      AND set_config('synchronous_commit', 'off', true) = 'off'
 )
 SELECT user_id, display_name, role, unit_id, bureau_id, region_code FROM found;
 BEGIN;

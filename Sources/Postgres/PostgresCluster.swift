@@ -21,6 +21,8 @@ public struct PostgresCluster: Sendable {
         public var port = 5432
         /// Whether commits wait for the disk. Off only for throwaway test clusters. Default true.
         public var durable = true
+        /// The server's `max_connections`, applied at each start. Default 200.
+        public var maximumConnections = 200
         /// The folder of `initdb`, `pg_ctl` and `postgres`; nil finds them. Default nil.
         public var binDirectory: URL?
 
@@ -172,7 +174,7 @@ public struct PostgresCluster: Sendable {
             listen_addresses = ''
             unix_socket_directories = '\(socketDirectory.path)'
             port = \(configuration.port)
-            max_connections = 200
+            max_connections = \(configuration.maximumConnections)
             shared_buffers = 256MB
             """
         if !configuration.durable {

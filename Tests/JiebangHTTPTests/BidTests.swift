@@ -66,6 +66,43 @@ struct BidTests {
         }
     }
 
+    @Test("Concurrent submissions of consortia sharing two partners, invited in either order, never deadlock: exactly one wins")
+    func sharedPartnersNeverDeadlock() async throws {
+        try await TestDatabase.withFreshDatabase { db in
+            let world = try await BidWorld.make(db, leads: 16, partners: 2, challenges: 16)
+            var drafted: [Int] = []
+            for (index, lead) in world.leads.enumerated() {
+                let partners = index % 2 == 0 ? world.partners : world.partners.reversed()
+                drafted.append(
+                    try await db.withTransaction { tx in
+                        let bid = try await BidStore.create(
+                            challengeID: world.challenges[index], BidWorld.content(), by: lead.actor, on: tx
+                        ).id
+                        for partner in partners {
+                            _ = try await BidStore.invite(id: bid, unitID: partner.unitID, by: lead.actor, on: tx)
+                            _ = try await BidStore.respond(
+                                id: bid, unitID: partner.unitID, accept: true, part: BidWorld.part, by: partner.actor, on: tx)
+                        }
+                        return bid
+                    })
+            }
+            let bids = drafted
+            try await world.fixture.application().test(.router) { client in
+                let replies = try await withThrowingTaskGroup(of: Reply.self) { group in
+                    for (index, bid) in bids.enumerated() {
+                        let token = world.leads[index].token
+                        group.addTask {
+                            try await client.call(.post, "/v1/bids/\(bid)/submit", headers: [.authorization: "Bearer \(token)"])
+                        }
+                    }
+                    return try await group.reduce(into: []) { $0.append($1) }
+                }
+                #expect(replies.filter { $0.status == .ok }.count == 1)
+                #expect(replies.filter { $0.status == .conflict }.count == 15, "\(replies.map(\.status))")
+            }
+        }
+    }
+
     @Test("Funding exactly at the cap passes and one fen over fails, in Swift and in the database")
     func fundingCap() async throws {
         try await TestDatabase.withFreshDatabase { db in

@@ -28,6 +28,8 @@ public enum TestDatabase {
     public static func testCluster() throws -> PostgresCluster {
         var configuration = PostgresCluster.Configuration(directory: packageRoot.appending(path: ".build/test-postgres"))
         configuration.durable = false
+        // Swift Testing runs the suites' tests at once, each with pools of its own.
+        configuration.maximumConnections = 600
         return try PostgresCluster(configuration: configuration)
     }
 

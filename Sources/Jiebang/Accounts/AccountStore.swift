@@ -102,7 +102,12 @@ public enum AccountStore {
     ///
     /// One statement: the lookup, and (at most once a minute per token) the `last_used_at` stamp, so
     /// that a busy client does not write a row on every request.
-    public static func authenticate(_ token: AccessToken, on db: PostgresConnection) async throws -> Actor? {
+    /// - Parameter lazyStamp: the statement is its own transaction (no transaction is open on `db`), so
+    ///   its commit need not wait for the disk: the stamp is bookkeeping, and a crash may lose the last
+    ///   few stamps, never a token or a revocation. (`synchronous_commit` is off for that transaction.)
+    public static func authenticate(
+        _ token: AccessToken, on db: PostgresConnection, lazyStamp: Bool = false
+    ) async throws -> Actor? {
         let row = try await db.query(
             """
             WITH found AS (
@@ -112,6 +117,7 @@ public enum AccountStore {
             ), touched AS (
                 UPDATE access_tokens SET last_used_at = now()
                 WHERE id = (SELECT id FROM found) AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')
+                  AND \(unsafeRaw: lazyStamp ? "set_config('synchronous_commit', 'off', true) = 'off'" : "true")
             )
             SELECT user_id, display_name, role, unit_id, bureau_id, region_code FROM found
             """

@@ -20,7 +20,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
             throw Self.refusal("The Authorization header must be Bearer <token>.")
         }
         let token = AccessToken(value: String(parts[1]).trimmingCharacters(in: .whitespaces))
-        guard let actor = try await database.withConnection({ try await AccountStore.authenticate(token, on: $0) }) else {
+        guard let actor = try await database.withConnection({ try await AccountStore.authenticate(token, on: $0, lazyStamp: true) }) else {
             throw Self.refusal("The token is unknown, expired or revoked; sign in again.")
         }
         var context = context
