@@ -108,4 +108,39 @@ struct AccountTests {
             }
         }
     }
+
+    @Test("A request's token is stamped, and the stamp's lazy commit does not outlive its own transaction nor reach a caller's")
+    func lazyStamp() async throws {
+        try await TestDatabase.withFreshDatabase(maximumConnections: 1) { db in
+            let (_, _, city) = try await organisations(db)
+            let hash = try hasher.hash("correct horse battery")
+            let user = try await db.withTransaction {
+                try await AccountStore.createUser(
+                    .init(login: "rec@lz.gov.cn", displayName: "赵科长", role: .municipalRecommender, bureauID: city),
+                    passwordHash: hash, by: "test", on: $0)
+            }
+            try await db.withConnection { conn in
+                // The test cluster is not durable; this session is, as a server's would be.
+                try await conn.execute("SET synchronous_commit = on")
+                let (token, _) = try await AccountStore.issueToken(
+                    userID: user, kind: "api", label: "ci", lifetime: .seconds(3600), on: conn)
+                let actor = try #require(try await AccountStore.authenticate(token, on: conn, lazyStamp: true))
+                #expect(actor.userID == user)
+                let stamped = try await conn.query(
+                    "SELECT last_used_at IS NOT NULL FROM access_tokens WHERE token_hash = \(token.digest)"
+                ).first!.decode(Bool.self)
+                #expect(stamped)
+                // The setting was local to the stamp's own transaction.
+                #expect(try await conn.query("SHOW synchronous_commit").first!.decode(String.self) == "on")
+                // Inside a caller's transaction (sign-in), the default keeps the caller's commit durable.
+                let inside = try await conn.withTransaction { tx in
+                    _ = try await AccountStore.authenticate(token, on: tx)
+                    try await tx.execute("UPDATE access_tokens SET last_used_at = NULL WHERE token_hash = \(token.digest)")
+                    _ = try await AccountStore.authenticate(token, on: tx)
+                    return try await tx.query("SHOW synchronous_commit").first!.decode(String.self)
+                }
+                #expect(inside == "on")
+            }
+        }
+    }
 }
