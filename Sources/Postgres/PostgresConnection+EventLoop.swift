@@ -56,6 +56,14 @@ extension PostgresConnection {
             self.outcomes = Array(repeating: nil, count: queries.count)
             self.continuation = continuation
         }
+
+        /// The command whose results are being read, or nil past the last one.
+        var current: Command? { cursor < commands.count ? commands[cursor] : nil }
+
+        /// Keeps a statement's first outcome (an error stays once recorded).
+        mutating func record(_ outcome: Result<PostgresRows, PostgresError>, for statement: Int) {
+            if outcomes[statement] == nil { outcomes[statement] = outcome }
+        }
     }
 
     /// Raised when an idle connection turned out to be closed by the server: the caller resets
@@ -255,30 +263,28 @@ extension PostgresConnection {
         if readable && PQconsumeInput(handle) == 0 {
             return pipelineFail(String(cString: PQerrorMessage(handle)))
         }
-        while PQisBusy(handle) == 0, var operation = pipelineOperation {
+        // The operation is changed in place: a copy per result would copy its arrays too.
+        while PQisBusy(handle) == 0, pipelineOperation != nil {
             guard let result = PQgetResult(handle) else {
                 // The end of one command's results.
-                operation.cursor += 1
-                pipelineOperation = operation
+                pipelineOperation?.cursor += 1
                 continue
             }
             defer { PQclear(result) }
             let status = PQresultStatus(result)
             if status == PGRES_PIPELINE_SYNC { return pipelineEnded() }
             // A command skipped after an earlier failure: its statement is reported as not run.
-            guard status != PGRES_PIPELINE_ABORTED, operation.cursor < operation.commands.count else { continue }
-            let command = operation.commands[operation.cursor]
+            guard status != PGRES_PIPELINE_ABORTED, let command = pipelineOperation?.current else { continue }
             do {
-                let rows = try makeRows(result, query: operation.queries[command.statement].sql)
+                let rows = try makeRows(result, query: pipelineOperation?.queries[command.statement].sql)
                 if let prepared = command.prepares {
                     statements[prepared.key] = prepared.name
-                } else if operation.outcomes[command.statement] == nil {
-                    operation.outcomes[command.statement] = .success(rows)
+                } else {
+                    pipelineOperation?.record(.success(rows), for: command.statement)
                 }
             } catch {
-                if operation.outcomes[command.statement] == nil { operation.outcomes[command.statement] = .failure(error) }
+                pipelineOperation?.record(.failure(error), for: command.statement)
             }
-            pipelineOperation = operation
         }
         return .wait(socket: PQsocket(handle), writable: false)
     }
