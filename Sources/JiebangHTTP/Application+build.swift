@@ -23,7 +23,7 @@ public struct HTTPConfiguration: Sendable {
 ///
 /// The one composition root, used by `jiebang serve` and by the tests.
 /// `services` run before the HTTP server starts and stop after it: the
-/// database pool first, then workers.
+/// database pool first, then the recorder of token uses, then workers.
 /// - Parameters:
 ///   - configuration: where to listen.
 ///   - database: the connection pool; added as the first service.
@@ -39,12 +39,14 @@ public func buildApplication(
     passwordHasher: PasswordHasher = PasswordHasher(),
     logger: Logger
 ) -> some ApplicationProtocol {
-    let router = apiRouter(database: database, metrics: metrics, passwordHasher: passwordHasher)
+    let tokenUses = TokenUseRecorder(database: database, logger: logger)
+    let router = apiRouter(
+        database: database, metrics: metrics, passwordHasher: passwordHasher, tokenUses: tokenUses)
     return Application(
         router: router,
         configuration: ApplicationConfiguration(
             address: .hostname(configuration.hostname, port: configuration.port), serverName: "jiebang"),
-        services: [database] + services,
+        services: [database, tokenUses] + services,
         logger: logger)
 }
 
@@ -65,12 +67,15 @@ public func buildOperationsApplication(
 }
 
 /// Every route of the API server: operations, the OpenAPI document, and `/v1` behind authentication.
+/// - Parameter tokenUses: where requests leave their tokens' due `last_used_at` stamps; it must run as a
+///   service for them to be written.
 func apiRouter(
-    database: PostgresClient, metrics: PrometheusCollectorRegistry, passwordHasher: PasswordHasher
+    database: PostgresClient, metrics: PrometheusCollectorRegistry, passwordHasher: PasswordHasher,
+    tokenUses: TokenUseRecorder
 ) -> Router<AppRequestContext> {
     let router = operationsRouter(database: database, metrics: metrics)
     OpenAPIController().addRoutes(to: router)
-    let api = router.group().add(middleware: AuthenticationMiddleware(database: database))
+    let api = router.group().add(middleware: AuthenticationMiddleware(database: database, tokenUses: tokenUses))
     BoardController(database: database).addRoutes(to: api)
     SessionController(database: database, hasher: passwordHasher).addRoutes(to: api)
     AdministrationController(database: database, hasher: passwordHasher).addRoutes(to: api)

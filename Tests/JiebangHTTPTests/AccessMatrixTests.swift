@@ -24,7 +24,9 @@ struct AccessMatrixTests {
     @Test("Every route the server serves is in the OpenAPI document, and every documented operation is served")
     func documentMatchesRouter() async throws {
         try await TestDatabase.withEmptyDatabase { db in
-            let router = apiRouter(database: db, metrics: PrometheusCollectorRegistry(), passwordHasher: .fastForTests)
+            let router = apiRouter(
+                database: db, metrics: PrometheusCollectorRegistry(), passwordHasher: .fastForTests,
+                tokenUses: TokenUseRecorder(database: db))
             let served = Set(router.routes.map { "\($0.method.rawValue) \($0.path.description)" })
             #expect(served == OpenAPIDocument.operations)
             #expect(OpenAPIDocument.operations.count > 20)

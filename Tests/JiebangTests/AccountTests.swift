@@ -109,8 +109,8 @@ struct AccountTests {
         }
     }
 
-    @Test("A request's token is stamped, and the stamp's lazy commit does not outlive its own transaction nor reach a caller's")
-    func lazyStamp() async throws {
+    @Test("Identifying a token writes nothing and says whether its stamp is due; stamps are written in batches and never move back")
+    func deferredStamps() async throws {
         try await TestDatabase.withFreshDatabase(maximumConnections: 1) { db in
             let (_, _, city) = try await organisations(db)
             let hash = try hasher.hash("correct horse battery")
@@ -124,22 +124,41 @@ struct AccountTests {
                 try await conn.execute("SET synchronous_commit = on")
                 let (token, _) = try await AccountStore.issueToken(
                     userID: user, kind: "api", label: "ci", lifetime: .seconds(3600), on: conn)
-                let actor = try #require(try await AccountStore.authenticate(token, on: conn, lazyStamp: true))
-                #expect(actor.userID == user)
-                let stamped = try await conn.query(
-                    "SELECT last_used_at IS NOT NULL FROM access_tokens WHERE token_hash = \(token.digest)"
-                ).first!.decode(Bool.self)
-                #expect(stamped)
-                // The setting was local to the stamp's own transaction.
-                #expect(try await conn.query("SHOW synchronous_commit").first!.decode(String.self) == "on")
-                // Inside a caller's transaction (sign-in), the default keeps the caller's commit durable.
-                let inside = try await conn.withTransaction { tx in
-                    _ = try await AccountStore.authenticate(token, on: tx)
-                    try await tx.execute("UPDATE access_tokens SET last_used_at = NULL WHERE token_hash = \(token.digest)")
-                    _ = try await AccountStore.authenticate(token, on: tx)
-                    return try await tx.query("SHOW synchronous_commit").first!.decode(String.self)
+                let stamp = {
+                    try await conn.query(
+                        "SELECT extract(epoch FROM last_used_at)::float8 FROM access_tokens WHERE token_hash = \(token.digest)"
+                    ).first!.decode(Double?.self)
                 }
-                #expect(inside == "on")
+                let first = try #require(try await AccountStore.identify(token, on: conn))
+                #expect(first.actor.userID == user)
+                #expect(first.actor.role == .municipalRecommender)
+                #expect(first.stampDue)
+                #expect(try await stamp() == nil)
+
+                let used = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 * 1000).rounded() / 1000)
+                #expect(try await AccountStore.stampUses([first.tokenID: used, 987_654_321: used], on: conn) == 1)
+                #expect(try await stamp() == used.timeIntervalSince1970)
+                #expect(try await AccountStore.identify(token, on: conn)?.stampDue == false)
+                // An older use (a batch that was late) does not move the stamp back.
+                #expect(try await AccountStore.stampUses([first.tokenID: used - 30], on: conn) == 0)
+                #expect(try await stamp() == used.timeIntervalSince1970)
+                // The batch's lazy commit was local to its own transaction.
+                #expect(try await conn.query("SHOW synchronous_commit").first!.decode(String.self) == "on")
+
+                // A revoked token is not identified.
+                try await AccountStore.revoke(token, on: conn)
+                #expect(try await AccountStore.identify(token, on: conn) == nil)
+
+                // Sign-in stamps its new token in its own, durable transaction.
+                let (fresh, _) = try await AccountStore.issueToken(
+                    userID: user, kind: "session", label: nil, lifetime: .seconds(3600), on: conn)
+                let inside = try await conn.withTransaction { tx in
+                    _ = try #require(try await AccountStore.authenticate(fresh, on: tx))
+                    return try await tx.query(
+                        "SELECT last_used_at IS NOT NULL, current_setting('synchronous_commit') FROM access_tokens WHERE token_hash = \(fresh.digest)"
+                    ).first!.decode((Bool, String).self)
+                }
+                #expect(inside == (true, "on"))
             }
         }
     }

@@ -98,16 +98,12 @@ public enum AccountStore {
         return (token, expiresAt)
     }
 
-    /// The actor a token stands for, or nil when it is unknown, expired, revoked or its user disabled.
+    /// The actor a token stands for, or nil when it is unknown, expired, revoked or its user disabled,
+    /// stamping the token's `last_used_at` in the same statement (at most once a minute per token).
     ///
-    /// One statement: the lookup, and (at most once a minute per token) the `last_used_at` stamp, so
-    /// that a busy client does not write a row on every request.
-    /// - Parameter lazyStamp: the statement is its own transaction (no transaction is open on `db`), so
-    ///   its commit need not wait for the disk: the stamp is bookkeeping, and a crash may lose the last
-    ///   few stamps, never a token or a revocation. (`synchronous_commit` is off for that transaction.)
-    public static func authenticate(
-        _ token: AccessToken, on db: PostgresConnection, lazyStamp: Bool = false
-    ) async throws -> Actor? {
+    /// For sign-in, whose transaction stores the token: the stamp commits with it. Requests use
+    /// ``identify(_:on:)``, which writes nothing, and leave the stamp to a ``TokenUse`` batch.
+    public static func authenticate(_ token: AccessToken, on db: PostgresConnection) async throws -> Actor? {
         let row = try await db.query(
             """
             WITH found AS (
@@ -117,7 +113,6 @@ public enum AccountStore {
             ), touched AS (
                 UPDATE access_tokens SET last_used_at = now()
                 WHERE id = (SELECT id FROM found) AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')
-                  AND \(unsafeRaw: lazyStamp ? "set_config('synchronous_commit', 'off', true) = 'off'" : "true")
             )
             SELECT user_id, display_name, role, unit_id, bureau_id, region_code FROM found
             """
@@ -126,6 +121,57 @@ public enum AccountStore {
         let (id, name, role, unitID, bureauID, region) = try row.decode((Int, String, String, Int?, Int?, String?).self)
         guard let role = Role(rawValue: role) else { return nil }
         return Actor(userID: id, displayName: name, role: role, unitID: unitID, bureauID: bureauID, regionCode: region)
+    }
+
+    /// The holder of a token, or nil when it is unknown, expired, revoked or its user disabled.
+    ///
+    /// Reads only: a request's transaction writes no `last_used_at` stamp. The answer says whether the
+    /// stamp is due (never stamped, or over a minute ago); the caller records the use and
+    /// ``stampUses(_:on:)`` writes many at once.
+    public static func identify(_ token: AccessToken, on db: PostgresConnection) async throws -> TokenUse? {
+        let row = try await db.query(
+            """
+            SELECT t.id, u.id, u.display_name, u.role::text, u.unit_id, u.bureau_id, b.region_code,
+                   t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute'
+            FROM access_tokens t JOIN users u ON u.id = t.user_id LEFT JOIN bureaus b ON b.id = u.bureau_id
+            WHERE t.token_hash = \(token.digest) AND t.revoked_at IS NULL AND t.expires_at > now() AND u.disabled_at IS NULL
+            """
+        ).first
+        guard let row else { return nil }
+        let (tokenID, id, name, role, unitID, bureauID, region, due) =
+            try row.decode((Int, Int, String, String, Int?, Int?, String?, Bool).self)
+        guard let role = Role(rawValue: role) else { return nil }
+        return TokenUse(
+            tokenID: tokenID,
+            actor: Actor(userID: id, displayName: name, role: role, unitID: unitID, bureauID: bureauID, regionCode: region),
+            stampDue: due)
+    }
+
+    /// Writes tokens' `last_used_at` stamps in one statement: each token's latest use, never moving a stamp back.
+    ///
+    /// The rows are locked in id order, so two processes writing overlapping batches queue instead of
+    /// deadlocking. The commit does not wait for the disk (`synchronous_commit` off for this statement's
+    /// own transaction): a stamp is bookkeeping, and a crash may lose the last few, never a token or a
+    /// revocation. Run it with no transaction open on `db`.
+    /// - Returns: how many tokens were stamped.
+    @discardableResult
+    public static func stampUses(_ uses: [Int: Date], on db: PostgresConnection) async throws -> Int {
+        guard !uses.isEmpty else { return 0 }
+        let ordered = uses.sorted { $0.key < $1.key }
+        return try await db.execute(
+            """
+            WITH due AS (
+                SELECT t.id, u.used_at
+                FROM access_tokens t JOIN unnest(\(ordered.map(\.key))::bigint[], \(ordered.map(\.value))::timestamptz[]) AS u (id, used_at)
+                     ON t.id = u.id
+                WHERE (t.last_used_at IS NULL OR t.last_used_at < u.used_at)
+                  AND set_config('synchronous_commit', 'off', true) = 'off'
+                ORDER BY t.id
+                FOR UPDATE OF t
+            )
+            UPDATE access_tokens SET last_used_at = due.used_at FROM due
+            WHERE access_tokens.id = due.id AND (access_tokens.last_used_at IS NULL OR access_tokens.last_used_at < due.used_at)
+            """)
     }
 
     /// Revokes a token. Returns whether it was live.

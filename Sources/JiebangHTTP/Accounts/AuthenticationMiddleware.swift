@@ -7,9 +7,11 @@ import Postgres
 /// Reads `Authorization: Bearer <token>` and puts the actor it stands for into the context.
 ///
 /// A request without the header goes on anonymously (each route decides whether that is
-/// enough); a token that is unknown, expired or revoked is refused with 401 at once.
+/// enough); a token that is unknown, expired or revoked is refused with 401 at once. The lookup only
+/// reads: a due `last_used_at` stamp goes to the ``TokenUseRecorder``, which writes stamps in batches.
 struct AuthenticationMiddleware: RouterMiddleware {
     let database: PostgresClient
+    let tokenUses: TokenUseRecorder
 
     func handle(
         _ request: Request, context: AppRequestContext, next: (Request, AppRequestContext) async throws -> Response
@@ -20,9 +22,11 @@ struct AuthenticationMiddleware: RouterMiddleware {
             throw Self.refusal("The Authorization header must be Bearer <token>.")
         }
         let token = AccessToken(value: String(parts[1]).trimmingCharacters(in: .whitespaces))
-        guard let actor = try await database.withConnection({ try await AccountStore.authenticate(token, on: $0, lazyStamp: true) }) else {
+        guard let use = try await database.withConnection({ try await AccountStore.identify(token, on: $0) }) else {
             throw Self.refusal("The token is unknown, expired or revoked; sign in again.")
         }
+        if use.stampDue { tokenUses.record(tokenID: use.tokenID) }
+        let actor = use.actor
         var context = context
         context.actor = actor
         context.token = token

@@ -1,0 +1,16 @@
+/// A request's token, as ``AccountStore/identify(_:on:)`` found it.
+public struct TokenUse: Sendable, Hashable {
+    /// The token's row id in `access_tokens`.
+    public var tokenID: Int
+    /// Who the token stands for.
+    public var actor: Actor
+    /// Whether the token's `last_used_at` stamp is due: never stamped, or over a minute ago.
+    public var stampDue: Bool
+
+    /// Creates a token use.
+    public init(tokenID: Int, actor: Actor, stampDue: Bool) {
+        self.tokenID = tokenID
+        self.actor = actor
+        self.stampDue = stampDue
+    }
+}
