@@ -1,28 +1,19 @@
--- pgbench's reference: the statements the server runs for one submission (BidStore.submit and
--- AccountStore.authenticate), on the next bid of the queue.
+-- pgbench's reference: the statements the server runs for one submission (AccountStore.identify and
+-- BidStore.submit), on the next bid of the queue.
 SELECT bid AS bid_id, 'bench-' || n AS token FROM bench_consortia WHERE n = (SELECT nextval('bench_reference')) \gset
-WITH found AS (
-    SELECT t.id, u.id AS user_id, u.display_name, u.role::text AS role, u.unit_id, u.bureau_id, b.region_code
-    FROM access_tokens t JOIN users u ON u.id = t.user_id LEFT JOIN bureaus b ON b.id = u.bureau_id
-    WHERE t.token_hash = sha256(convert_to(:token, 'UTF8')) AND t.revoked_at IS NULL AND t.expires_at > now() AND u.disabled_at IS NULL
-), touched AS (
-    UPDATE access_tokens SET last_used_at = now()
-    WHERE id = (SELECT id FROM found) AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')
-      AND set_config('synchronous_commit', 'off', true) = 'off'
-)
-SELECT user_id, display_name, role, unit_id, bureau_id, region_code FROM found;
+SELECT t.id, u.id, u.display_name, u.role::text, u.unit_id, u.bureau_id, b.region_code,
+       t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute'
+FROM access_tokens t JOIN users u ON u.id = t.user_id LEFT JOIN bureaus b ON b.id = u.bureau_id
+WHERE t.token_hash = sha256(convert_to(:token, 'UTF8')) AND t.revoked_at IS NULL AND t.expires_at > now() AND u.disabled_at IS NULL;
 BEGIN;
 SELECT b.revision, b.version, b.status::text, b.programme_id, b.challenge_id, b.lead_unit_id,
        b.technical_route, b.rd_foundation, b.indicator_answers, b.total_investment_fen, b.self_funding_fen,
        b.requested_funding_fen, b.team, b.completion_commitment,
        c.status::text, c.application_deadline > now(), cardinality(c.indicators),
-       p.min_partners, p.max_consortium_size, p.one_live_bid_per_unit, p.funding_ratio_cap_bp,
+       p.min_partners, p.max_consortium_size, p.funding_ratio_cap_bp,
        p.funding_absolute_cap_fen, p.funding_mode,
        ARRAY(SELECT sha256 FROM bid_attachments WHERE bid_id = b.id ORDER BY id),
-       m.unit_id, u.name, m.role, m.status, m.part_role, m.tasks, m.budget_share_fen, m.contribution,
-       (SELECT o.bid_id FROM bid_members o
-        WHERE o.programme_id = m.programme_id AND o.unit_id = m.unit_id AND o.live AND o.exclusive
-          AND o.bid_id <> m.bid_id LIMIT 1)
+       m.unit_id, u.name, m.role, m.status, m.part_role, m.tasks, m.budget_share_fen, m.contribution
 FROM bids b JOIN challenges c ON c.id = b.challenge_id JOIN programmes p ON p.id = b.programme_id
      JOIN bid_members m ON m.bid_id = b.id JOIN units u ON u.id = m.unit_id
 WHERE b.id = :bid_id

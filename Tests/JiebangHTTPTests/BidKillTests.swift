@@ -74,7 +74,9 @@ struct BidKillTests {
             WHERE (b.status = 'submitted') <> EXISTS (SELECT 1 FROM bid_submissions s WHERE s.bid_id = b.id AND s.version = b.version)
                OR (SELECT count(*) FROM bid_submissions s WHERE s.bid_id = b.id) <> b.version
                OR (SELECT count(*) FROM audit_log a WHERE a.entity = 'bid' AND a.entity_id = b.id::text AND a.action = 'bid.submit') <> b.version
-               OR EXISTS (SELECT 1 FROM bid_members m WHERE m.bid_id = b.id AND m.live <> (b.status = 'submitted'))
+               OR EXISTS (SELECT 1 FROM bid_members m WHERE m.bid_id = b.id
+                          AND EXISTS (SELECT 1 FROM bid_live_units l WHERE l.bid_id = b.id AND l.unit_id = m.unit_id)
+                              <> (b.status = 'submitted'))
             """
         ).decode(Int.self)
         #expect(broken.isEmpty, "bids half-written: \(broken)")

@@ -51,8 +51,8 @@ struct BidTests {
                 #expect(message?.contains("unit \(partner.unitID)") == true)
                 #expect(message?.contains("金昌参与单位32") == true)
                 let live = try await db.query(
-                    "SELECT count(*) FROM bid_members WHERE unit_id = \(partner.unitID) AND live").first!.decode(Int.self)
-                #expect(live == 1)
+                    "SELECT bid_id FROM bid_live_units WHERE unit_id = \(partner.unitID)").decode(Int.self)
+                #expect(live == [try #require(replies.first { $0.status == .ok }?.object["bidID"] as? Int)])
                 let winner = try #require(replies.first { $0.status == .ok }?.object["bidID"] as? Int)
                 let winnerIndex = try #require(bids.firstIndex(of: winner))
                 let loserIndex = (winnerIndex + 1) % bids.count
@@ -66,7 +66,7 @@ struct BidTests {
         }
     }
 
-    @Test("Two submissions sharing two partners, whose members change in opposite orders, never deadlock: one wins, one is refused")
+    @Test("Two submissions sharing two partners, whose member rows lie in opposite orders, never deadlock: one wins, one is refused")
     func sharedPartnersNeverDeadlock() async throws {
         try await TestDatabase.withFreshDatabase { db in
             let world = try await BidWorld.make(db, leads: 2, partners: 2, challenges: 2)
@@ -89,14 +89,14 @@ struct BidTests {
                         return bid
                     })
             }
-            // Widen the race: each member row's change waits 0.3 s before its index entry is written.
+            // Widen the race: each claimed unit waits 0.3 s before its key is written.
             try await db.execute(
                 """
-                CREATE FUNCTION test_slow_member() RETURNS trigger LANGUAGE plpgsql AS $$
+                CREATE FUNCTION test_slow_claim() RETURNS trigger LANGUAGE plpgsql AS $$
                 BEGIN PERFORM pg_sleep(0.3); RETURN NEW; END $$
                 """)
             try await db.execute(
-                "CREATE TRIGGER test_slow_member BEFORE UPDATE ON bid_members FOR EACH ROW WHEN (NEW.live) EXECUTE FUNCTION test_slow_member()")
+                "CREATE TRIGGER test_slow_claim BEFORE INSERT ON bid_live_units FOR EACH ROW EXECUTE FUNCTION test_slow_claim()")
             let bids = drafted
             let outcomes = try await withThrowingTaskGroup(of: String.self) { group in
                 for bid in bids {
@@ -180,18 +180,58 @@ struct BidTests {
         }
     }
 
-    @Test("Hand-written SQL cannot set a member's live flag: the database computes it from the bid and the answer")
-    func liveFlagIsComputed() async throws {
+    @Test("Hand-written SQL cannot claim or free a unit: only the bid's own changes write its live units")
+    func liveUnitsAreMaintained() async throws {
         try await TestDatabase.withFreshDatabase { db in
-            let world = try await BidWorld.make(db, leads: 1, partners: 1, challenges: 1)
+            let world = try await BidWorld.make(db, leads: 2, partners: 1, challenges: 2)
             let bid = try await world.consortium(lead: world.leads[0], partner: world.partners[0], challenge: world.challenges[0])
-            let flags = { try await db.query("SELECT live FROM bid_members WHERE bid_id = \(bid) ORDER BY unit_id").decode(Bool.self) }
-            try await db.execute("UPDATE bid_members SET live = true WHERE bid_id = \(bid)")
-            #expect(try await flags() == [false, false])
+            let units = { try await db.query("SELECT unit_id FROM bid_live_units WHERE bid_id = \(bid) ORDER BY unit_id").decode(Int.self) }
+            let expected = [world.leads[0].unitID, world.partners[0].unitID].sorted()
+            let refusals: [PostgresQuery] = [
+                "INSERT INTO bid_live_units (programme_id, unit_id, bid_id) VALUES (\(world.programme), \(world.leads[1].unitID), \(bid))",
+                "DELETE FROM bid_live_units WHERE bid_id = \(bid)",
+                "UPDATE bid_live_units SET bid_id = bid_id WHERE bid_id = \(bid)",
+                "TRUNCATE bid_live_units",
+            ]
+            #expect(try await units() == [])
+            let claim = await #expect(throws: PostgresError.self) { try await db.execute(refusals[0]) }
+            #expect(claim?.constraint == "bid_live_units_maintained")
             _ = try await db.withTransaction { try await BidStore.submit(id: bid, ifRevision: nil, by: world.leads[0].actor, on: $0) }
-            #expect(try await flags() == [true, true])
-            try await db.execute("UPDATE bid_members SET live = false WHERE bid_id = \(bid)")
-            #expect(try await flags() == [true, true])
+            #expect(try await units() == expected)
+            for statement in refusals {
+                let error = await #expect(throws: PostgresError.self) { try await db.execute(statement) }
+                #expect(error?.constraint == "bid_live_units_maintained", "\(String(describing: error))")
+            }
+            #expect(try await units() == expected)
+            // Resubmitting keeps the units; withdrawing frees them.
+            _ = try await db.withTransaction { try await BidStore.submit(id: bid, ifRevision: nil, by: world.leads[0].actor, on: $0) }
+            #expect(try await units() == expected)
+            _ = try await db.withTransaction { try await BidStore.withdraw(id: bid, by: world.leads[0].actor, on: $0) }
+            #expect(try await units() == [])
+        }
+    }
+
+    @Test("While a bid is returned for revision, a partner that accepts claims its unit and one that is removed frees it")
+    func returnedBidMovesItsUnits() async throws {
+        try await TestDatabase.withFreshDatabase { db in
+            let world = try await BidWorld.make(db, leads: 1, partners: 2, challenges: 1)
+            let bid = try await world.consortium(lead: world.leads[0], partner: world.partners[0], challenge: world.challenges[0])
+            let units = { try await db.query("SELECT unit_id FROM bid_live_units WHERE bid_id = \(bid) ORDER BY unit_id").decode(Int.self) }
+            _ = try await db.withTransaction { try await BidStore.submit(id: bid, ifRevision: nil, by: world.leads[0].actor, on: $0) }
+            try await db.execute("UPDATE bids SET status = 'returned' WHERE id = \(bid)")
+            #expect(try await units() == [world.leads[0].unitID, world.partners[0].unitID].sorted())
+            let newcomer = world.partners[1]
+            _ = try await db.withTransaction { try await BidStore.invite(id: bid, unitID: newcomer.unitID, by: world.leads[0].actor, on: $0) }
+            #expect(try await units() == [world.leads[0].unitID, world.partners[0].unitID].sorted())
+            _ = try await db.withTransaction {
+                try await BidStore.respond(id: bid, unitID: newcomer.unitID, accept: true, part: BidWorld.part, by: newcomer.actor, on: $0)
+            }
+            #expect(try await units() == [world.leads[0].unitID, world.partners[0].unitID, newcomer.unitID].sorted())
+            try await db.execute("DELETE FROM bid_members WHERE bid_id = \(bid) AND unit_id = \(world.partners[0].unitID)")
+            #expect(try await units() == [world.leads[0].unitID, newcomer.unitID].sorted())
+            // Submitted again, the consortium is fixed and keeps its units.
+            _ = try await db.withTransaction { try await BidStore.submit(id: bid, ifRevision: nil, by: world.leads[0].actor, on: $0) }
+            #expect(try await units() == [world.leads[0].unitID, newcomer.unitID].sorted())
         }
     }
 

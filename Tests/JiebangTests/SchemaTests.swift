@@ -31,28 +31,4 @@ struct SchemaTests {
             #expect(answers == [false, true, true, true, false, false, true, true, nil])
         }
     }
-
-    @Test("The member sync takes its unit locks in a one-time filter, before it reads the first member")
-    func memberSyncLocksFirst() async throws {
-        try await TestDatabase.withFreshDatabase { db in
-            let body = try await db.query("SELECT prosrc FROM pg_proc WHERE proname = 'bids_sync_members'")
-                .first!.decode(String.self)
-            let statement = body.components(separatedBy: "BEGIN").dropFirst().joined(separator: "BEGIN")
-                .components(separatedBy: ";").first!
-                .replacingOccurrences(of: "NEW.id", with: "$1").replacingOccurrences(of: "NEW.status", with: "$2")
-            let plan = try await db.withConnection { conn in
-                try await conn.execute(PostgresQuery(unsafeSQL: "PREPARE sync(bigint, bid_status) AS \(statement)"))
-                try await conn.execute("SET plan_cache_mode = force_generic_plan")
-                let lines = try await conn.query("EXPLAIN EXECUTE sync(1, 'submitted')").decode(String.self)
-                try await conn.execute("RESET plan_cache_mode")
-                try await conn.execute("DEALLOCATE sync")
-                return lines
-            }
-            let text = plan.joined(separator: "\n")
-            #expect(plan.first?.contains("Update on bid_members") == true, "\(text)")
-            // The locks are a CTE that the one-time filter counts, which gates the scan of the members.
-            #expect(text.contains("CTE locked"), "\(text)")
-            #expect(text.contains("One-Time Filter"), "\(text)")
-        }
-    }
 }

@@ -16,7 +16,10 @@ struct WorkerTests {
             }
             let worker = JobWorker(client: db, registry: testRegistry(), configuration: testWorkerConfiguration(concurrency: 20))
             try await withRunning([worker]) {
-                #expect(await eventually { (try? await db.count("SELECT count(*) FROM jobs WHERE state = 'completed'")) == 300 })
+                // Alone this takes half a second; the generous deadline is for a full, parallel test run on 2 CPUs.
+                #expect(await eventually(timeout: .seconds(90)) {
+                    (try? await db.count("SELECT count(*) FROM jobs WHERE state = 'completed'")) == 300
+                })
             }
             let effects = try await db.count("SELECT count(*) FROM effects")
             let attempts = try await db.count("SELECT max(attempt) FROM jobs")

@@ -190,8 +190,9 @@ public enum BidStore {
         }
     }
 
-    /// Submits the bid in a transaction of its own; when a concurrent submission sharing a unit wins the
-    /// race, the 409 names the unit and the bid that won.
+    /// Submits the bid in a transaction of its own. When the database refuses a unit that is already in
+    /// another live bid (one submitted before, or a concurrent submission that won the race), the 409
+    /// names the unit and that bid.
     public static func submit(id: Int, ifRevision revision: Int?, by actor: Actor, database: PostgresClient) async throws -> Receipt {
         do {
             return try await database.withTransaction {
@@ -211,33 +212,32 @@ public enum BidStore {
     /// With `committing`, the write goes out with the transaction's COMMIT in one round trip
     /// (`PostgresConnection.commit(after:)`), so the caller's transaction must end with it.
     ///
-    /// A unit found in another live bid is refused with a 409 naming both; when the other bid commits while
-    /// this one runs, the unique index refuses the update with `bid_members_one_live_bid` (a `PostgresError`,
-    /// after which the transaction is void: `submit(id:ifRevision:by:database:)` then names the winner).
+    /// A unit already in another live bid of the programme, or claimed by one that commits while this one
+    /// runs, is refused by the primary key of `bid_live_units` with `bid_members_one_live_bid` (a
+    /// `PostgresError`, after which the transaction is void): `submit(id:ifRevision:by:database:)` then
+    /// answers 409 naming the unit and the bid it is in.
     ///
     /// The deadline rush runs through here, so it reads what it needs in one statement (the bid locked, with
     /// its challenge, programme and members) and writes in one (the status, which fires the database's own
     /// checks, the kept version and its audit row).
-    /// - Throws: `DomainError` naming the rule broken; `.conflict` naming the unit and the bid it is already in.
+    /// - Throws: `DomainError` naming the rule broken; `PostgresError` with `bid_members_one_live_bid`.
     public static func submit(
         id: Int, ifRevision revision: Int?, by actor: Actor, on tx: PostgresConnection, committing: Bool = false
     ) async throws -> Receipt {
-        // The bid locked, with its challenge, programme and attachments, one row per member: each member
-        // with any other live bid it is in. (A concurrent change that this read misses is refused by the
-        // database's own checks when the status changes below.)
+        // The bid locked, with its challenge, programme and attachments, one row per member. Whether a unit
+        // is already in another live bid is not read here: the write claims the units (bid_live_units,
+        // whose key is the rule), and a refusal is named by `submit(id:ifRevision:by:database:)`, in the same
+        // way whether the other bid was live before or committed while this one ran.
         let rows = try await tx.query(
             """
             SELECT b.revision, b.version, b.status::text, b.programme_id, b.challenge_id, b.lead_unit_id,
                    b.technical_route, b.rd_foundation, b.indicator_answers, b.total_investment_fen, b.self_funding_fen,
                    b.requested_funding_fen, b.team, b.completion_commitment,
                    c.status::text, c.application_deadline > now(), cardinality(c.indicators),
-                   p.min_partners, p.max_consortium_size, p.one_live_bid_per_unit, p.funding_ratio_cap_bp,
+                   p.min_partners, p.max_consortium_size, p.funding_ratio_cap_bp,
                    p.funding_absolute_cap_fen, p.funding_mode,
                    ARRAY(SELECT sha256 FROM bid_attachments WHERE bid_id = b.id ORDER BY id),
-                   m.unit_id, u.name, m.role, m.status, m.part_role, m.tasks, m.budget_share_fen, m.contribution,
-                   (SELECT o.bid_id FROM bid_members o
-                    WHERE o.programme_id = m.programme_id AND o.unit_id = m.unit_id AND o.live AND o.exclusive
-                      AND o.bid_id <> m.bid_id LIMIT 1)
+                   m.unit_id, u.name, m.role, m.status, m.part_role, m.tasks, m.budget_share_fen, m.contribution
             FROM bids b JOIN challenges c ON c.id = b.challenge_id JOIN programmes p ON p.id = b.programme_id
                  JOIN bid_members m ON m.bid_id = b.id JOIN units u ON u.id = m.unit_id
             WHERE b.id = \(id)
@@ -261,11 +261,10 @@ public enum BidStore {
         let indicatorCount = try row.decode(Int.self, at: 16)
         let minPartners = try row.decode(Int.self, at: 17)
         let maxSize = try row.decode(Int?.self, at: 18)
-        let exclusive = try row.decode(Bool.self, at: 19)
         let policy = FundingPolicy(
-            ratioCapBasisPoints: try row.decode(Int.self, at: 20), absoluteCapFen: try row.decode(Int64.self, at: 21),
-            mode: FundingPolicy.Mode(rawValue: try row.decode(String.self, at: 22)) ?? .upfront)
-        let attachments = try row.decode([String].self, at: 23)
+            ratioCapBasisPoints: try row.decode(Int.self, at: 19), absoluteCapFen: try row.decode(Int64.self, at: 20),
+            mode: FundingPolicy.Mode(rawValue: try row.decode(String.self, at: 21)) ?? .upfront)
+        let attachments = try row.decode([String].self, at: 22)
 
         try requireLead(bidID: id, leadUnitID: leadUnitID, actor)
         if let revision, revision != current { throw DomainError.stale(current: current) }
@@ -277,12 +276,11 @@ public enum BidStore {
         try requireOpen(challengeID: challengeID, status: challengeStatus, open: open)
         let members = try rows.map { row in
             (
-                unitID: try row.decode(Int.self, at: 24), name: try row.decode(String.self, at: 25),
-                role: try row.decode(String.self, at: 26), status: try row.decode(String.self, at: 27),
+                unitID: try row.decode(Int.self, at: 23), name: try row.decode(String.self, at: 24),
+                role: try row.decode(String.self, at: 25), status: try row.decode(String.self, at: 26),
                 part: Part(
-                    partRole: try row.decode(String.self, at: 28), tasks: try row.decode(String.self, at: 29),
-                    budgetShareFen: try row.decode(Int64.self, at: 30), contribution: try row.decode(String.self, at: 31)),
-                otherBid: try row.decode(Int?.self, at: 32)
+                    partRole: try row.decode(String.self, at: 27), tasks: try row.decode(String.self, at: 28),
+                    budgetShareFen: try row.decode(Int64.self, at: 29), contribution: try row.decode(String.self, at: 30))
             )
         }
         var issues: [FieldIssue] = []
@@ -303,9 +301,6 @@ public enum BidStore {
             issues.append(FieldIssue(field: "members", message: "the consortium may have at most \(maxSize) units; it has \(1 + partners)"))
         }
         guard issues.isEmpty else { throw DomainError.invalid(issues) }
-        if exclusive, let clash = counting.first(where: { $0.otherBid != nil }) {
-            throw Self.clash(unitID: clash.unitID, name: clash.name, otherBid: clash.otherBid!)
-        }
         let record = SubmittedRecord(
             bidID: id, version: version + 1, challengeID: challengeID, leadUnitID: leadUnitID, content: content,
             members: counting.map {
@@ -450,10 +445,10 @@ public enum BidStore {
         guard
             let row = try await db.query(
                 """
-                SELECT m.unit_id, u.name, m.bid_id FROM bid_members m JOIN units u ON u.id = m.unit_id
-                WHERE m.programme_id = \(bid.programmeID) AND m.unit_id = ANY (\(units.map(\.unitID)))
-                  AND m.live AND m.exclusive AND m.bid_id <> \(bid.id)
-                ORDER BY m.unit_id LIMIT 1
+                SELECT l.unit_id, u.name, l.bid_id FROM bid_live_units l JOIN units u ON u.id = l.unit_id
+                WHERE l.programme_id = \(bid.programmeID) AND l.unit_id = ANY (\(units.map(\.unitID)))
+                  AND l.bid_id <> \(bid.id)
+                ORDER BY l.unit_id LIMIT 1
                 """
             ).first
         else { return nil }
