@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import JiebangHTTP
 import Logging
 import Metrics
 import Prometheus
@@ -36,7 +37,7 @@ struct DatabaseOptions: ParsableArguments {
             throw CommandFailure("--log-level: \(levelText) is not one of trace, debug, info, notice, warning, error")
         }
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
+            var handler = LineLogHandler(label: label)
             handler.logLevel = level
             return handler
         }

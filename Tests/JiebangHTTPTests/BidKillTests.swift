@@ -24,7 +24,7 @@ struct BidKillTests {
             // The first server's sessions carry their own name, so the test can wait for their end.
             let killedName = "jiebang-killed-\(UInt32.random(in: 0...UInt32.max))"
 
-            let port = Int.random(in: 20_000...40_000)
+            let port = try FreePort.next()
             let first = try ChildProcess(
                 ChildProcess.builtProduct("jiebang"), ["serve", "--no-with-workers", "--port", "\(port)"],
                 environment: environment.merging(["PGAPPNAME": killedName]) { $1 })
@@ -50,12 +50,13 @@ struct BidKillTests {
             let submitted = Set(try await db.query("SELECT id FROM bids WHERE status = 'submitted'").decode(Int.self))
             #expect(Set(accepted).isSubset(of: submitted), "an answered submission was lost")
 
+            let secondPort = try FreePort.next()
             let second = try ChildProcess(
-                ChildProcess.builtProduct("jiebang"), ["serve", "--no-with-workers", "--port", "\(port + 1)"],
+                ChildProcess.builtProduct("jiebang"), ["serve", "--no-with-workers", "--port", "\(secondPort)"],
                 environment: environment)
-            try await Self.waitUntilReady(port: port + 1, process: second)
+            try await Self.waitUntilReady(port: secondPort, process: second)
             for (index, bid) in bids.enumerated() where !submitted.contains(bid) {
-                let status = try await Self.submit(bid: bid, token: world.leads[index].token, port: port + 1)
+                let status = try await Self.submit(bid: bid, token: world.leads[index].token, port: secondPort)
                 #expect(status == 200)
             }
             second.send(SIGTERM)
@@ -104,6 +105,10 @@ struct BidKillTests {
 
     static func waitUntilReady(port: Int, process: ChildProcess) async throws {
         for _ in 0..<300 {
+            if let status = await process.waitForExit(timeout: .zero) {
+                Issue.record("jiebang serve exited with \(status) before it was ready: \(process.output)")
+                throw CancellationError()
+            }
             var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/readyz")!)
             request.timeoutInterval = 1
             if let (_, response) = try? await URLSession.shared.data(for: request), (response as? HTTPURLResponse)?.statusCode == 200 {

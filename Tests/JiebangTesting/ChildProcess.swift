@@ -1,8 +1,10 @@
 public import Foundation
+import Glibc
 
 /// A program the test runs as a real process, to kill or stop as an operator would.
 ///
-/// Output goes to a log file (printed by `output`), so a chatty child never blocks on a full pipe.
+/// Output goes to a log file (printed by `output`, removed with the object), so a chatty child never
+/// blocks on a full pipe.
 public final class ChildProcess: @unchecked Sendable {
     private let process = Process()
     private let log: URL
@@ -20,15 +22,20 @@ public final class ChildProcess: @unchecked Sendable {
         process.standardOutput = handle
         process.standardError = handle
         process.standardInput = FileHandle.nullDevice
-        process.terminationHandler = { [exited] process in
+        process.terminationHandler = { [exited, weak self] process in
             exited.lock()
-            self.status =
+            self?.status =
                 process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
             exited.broadcast()
             exited.unlock()
             try? handle.close()
         }
         try process.run()
+    }
+
+    deinit {
+        // The log lives as long as the test holds the process (its failures print `output`).
+        try? FileManager.default.removeItem(at: log)
     }
 
     /// The process id.
@@ -68,5 +75,30 @@ public final class ChildProcess: @unchecked Sendable {
             folder.deleteLastPathComponent()
         }
         return TestDatabase.packageRoot.appending(path: ".build/debug/\(name)")
+    }
+}
+
+/// TCP ports for servers a test starts.
+public enum FreePort {
+    /// A port on 127.0.0.1 that no socket holds now, as the kernel picks it for a bind to port 0.
+    ///
+    /// A random number could fall in the kernel's range of ephemeral ports, which the tests' own client
+    /// connections hold by the hundred.
+    public static func next() throws -> Int {
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard socket >= 0 else { throw POSIXError(.EMFILE) }
+        defer { close(socket) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { generic in
+                bind(socket, generic, length) == 0 && getsockname(socket, generic, &length) == 0
+            }
+        }
+        guard bound else { throw POSIXError(.EADDRINUSE) }
+        return Int(UInt16(bigEndian: address.sin_port))
     }
 }
