@@ -102,7 +102,7 @@ public enum AccountStore {
     /// stamping the token's `last_used_at` in the same statement (at most once a minute per token).
     ///
     /// For sign-in, whose transaction stores the token: the stamp commits with it. Requests use
-    /// ``identify(_:on:)``, which writes nothing, and leave the stamp to a ``TokenUse`` batch.
+    /// ``identify(_:on:)``, which writes nothing, and leave the stamp to a batch (``stampUses(_:on:)``).
     public static func authenticate(_ token: AccessToken, on db: PostgresConnection) async throws -> Actor? {
         let row = try await db.query(
             """
