@@ -13,9 +13,9 @@ SELECT b.revision, b.version, b.status::text, b.programme_id, b.challenge_id, b.
        p.min_partners, p.max_consortium_size, p.funding_ratio_cap_bp,
        p.funding_absolute_cap_fen, p.funding_mode,
        ARRAY(SELECT sha256 FROM bid_attachments WHERE bid_id = b.id ORDER BY id),
-       m.unit_id, u.name, m.role, m.status, m.part_role, m.tasks, m.budget_share_fen, m.contribution
+       m.unit_id, m.role, m.status, m.part_role, m.tasks, m.budget_share_fen, m.contribution
 FROM bids b JOIN challenges c ON c.id = b.challenge_id JOIN programmes p ON p.id = b.programme_id
-     JOIN bid_members m ON m.bid_id = b.id JOIN units u ON u.id = m.unit_id
+     JOIN bid_members m ON m.bid_id = b.id
 WHERE b.id = :bid_id
 ORDER BY m.unit_id
 FOR UPDATE OF b;

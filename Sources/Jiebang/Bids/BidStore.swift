@@ -237,9 +237,9 @@ public enum BidStore {
                    p.min_partners, p.max_consortium_size, p.funding_ratio_cap_bp,
                    p.funding_absolute_cap_fen, p.funding_mode,
                    ARRAY(SELECT sha256 FROM bid_attachments WHERE bid_id = b.id ORDER BY id),
-                   m.unit_id, u.name, m.role, m.status, m.part_role, m.tasks, m.budget_share_fen, m.contribution
+                   m.unit_id, m.role, m.status, m.part_role, m.tasks, m.budget_share_fen, m.contribution
             FROM bids b JOIN challenges c ON c.id = b.challenge_id JOIN programmes p ON p.id = b.programme_id
-                 JOIN bid_members m ON m.bid_id = b.id JOIN units u ON u.id = m.unit_id
+                 JOIN bid_members m ON m.bid_id = b.id
             WHERE b.id = \(id)
             ORDER BY m.unit_id
             FOR UPDATE OF b
@@ -276,11 +276,11 @@ public enum BidStore {
         try requireOpen(challengeID: challengeID, status: challengeStatus, open: open)
         let members = try rows.map { row in
             (
-                unitID: try row.decode(Int.self, at: 23), name: try row.decode(String.self, at: 24),
-                role: try row.decode(String.self, at: 25), status: try row.decode(String.self, at: 26),
+                unitID: try row.decode(Int.self, at: 23),
+                role: try row.decode(String.self, at: 24), status: try row.decode(String.self, at: 25),
                 part: Part(
-                    partRole: try row.decode(String.self, at: 27), tasks: try row.decode(String.self, at: 28),
-                    budgetShareFen: try row.decode(Int64.self, at: 29), contribution: try row.decode(String.self, at: 30))
+                    partRole: try row.decode(String.self, at: 26), tasks: try row.decode(String.self, at: 27),
+                    budgetShareFen: try row.decode(Int64.self, at: 28), contribution: try row.decode(String.self, at: 29))
             )
         }
         var issues: [FieldIssue] = []
