@@ -149,7 +149,7 @@ struct AccountTests {
                 try await AccountStore.revoke(token, on: conn)
                 #expect(try await AccountStore.identify(token, on: conn) == nil)
 
-                // Sign-in stamps its new token in its own, durable transaction.
+                // A session token (signing in) is stamped when it is issued; reading it leaves a transaction durable.
                 let (fresh, _) = try await AccountStore.issueToken(
                     userID: user, kind: "session", label: nil, lifetime: .seconds(3600), on: conn)
                 let inside = try await conn.withTransaction { tx in

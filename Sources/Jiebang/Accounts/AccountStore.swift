@@ -81,7 +81,7 @@ public enum AccountStore {
             + "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
     }
 
-    /// Issues a token for `userID`.
+    /// Issues a token for `userID`. A session token is stamped as used (signing in is its first use).
     /// - Parameters:
     ///   - kind: `session` (from signing in) or `api` (for an integration).
     public static func issueToken(
@@ -90,37 +90,21 @@ public enum AccountStore {
         let token = AccessToken.generate()
         let expiresAt = try await db.query(
             """
-            INSERT INTO access_tokens (user_id, token_hash, kind, label, expires_at)
-            VALUES (\(userID), \(token.digest), \(kind), \(label), now() + \(Int(lifetime.components.seconds)) * interval '1 second')
+            INSERT INTO access_tokens (user_id, token_hash, kind, label, expires_at, last_used_at)
+            VALUES (\(userID), \(token.digest), \(kind), \(label), now() + \(Int(lifetime.components.seconds)) * interval '1 second',
+                    CASE WHEN \(kind) = 'session' THEN now() END)
             RETURNING expires_at
             """
         ).first!.decode(Date.self)
         return (token, expiresAt)
     }
 
-    /// The actor a token stands for, or nil when it is unknown, expired, revoked or its user disabled,
-    /// stamping the token's `last_used_at` in the same statement (at most once a minute per token).
+    /// The actor a token stands for, or nil when it is unknown, expired, revoked or its user disabled.
     ///
-    /// For sign-in, whose transaction stores the token: the stamp commits with it. Requests use
-    /// ``identify(_:on:)``, which writes nothing, and leave the stamp to a batch (``stampUses(_:on:)``).
+    /// Reads only, as ``identify(_:on:)``: a session token was stamped when it was issued, and a request's
+    /// later stamps go to a batch (``stampUses(_:on:)``).
     public static func authenticate(_ token: AccessToken, on db: PostgresConnection) async throws -> Actor? {
-        let row = try await db.query(
-            """
-            WITH found AS (
-                SELECT t.id, u.id AS user_id, u.display_name, u.role::text AS role, u.unit_id, u.bureau_id, b.region_code
-                FROM access_tokens t JOIN users u ON u.id = t.user_id LEFT JOIN bureaus b ON b.id = u.bureau_id
-                WHERE t.token_hash = \(token.digest) AND t.revoked_at IS NULL AND t.expires_at > now() AND u.disabled_at IS NULL
-            ), touched AS (
-                UPDATE access_tokens SET last_used_at = now()
-                WHERE id = (SELECT id FROM found) AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')
-            )
-            SELECT user_id, display_name, role, unit_id, bureau_id, region_code FROM found
-            """
-        ).first
-        guard let row else { return nil }
-        let (id, name, role, unitID, bureauID, region) = try row.decode((Int, String, String, Int?, Int?, String?).self)
-        guard let role = Role(rawValue: role) else { return nil }
-        return Actor(userID: id, displayName: name, role: role, unitID: unitID, bureauID: bureauID, regionCode: region)
+        try await identify(token, on: db)?.actor
     }
 
     /// The holder of a token, or nil when it is unknown, expired, revoked or its user disabled.
