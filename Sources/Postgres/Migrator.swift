@@ -8,6 +8,11 @@ public import Logging
 /// at once) safe: one applies, the others wait and then find nothing to do.
 /// If a migration that was already applied has been edited since, nothing
 /// runs and `MigrationError` names the file.
+///
+/// A migration waits at most `lockTimeout` for each table lock it needs, so an
+/// `ALTER TABLE` never queues behind a rush's transactions (and every request
+/// behind it); a migration that times out is rolled back and tried again, up to
+/// `lockAttempts` times. Its statements have no statement timeout.
 public struct Migrator: Sendable {
     /// One migration's state in a database.
     public struct Status: Sendable, Hashable {
@@ -34,6 +39,11 @@ public struct Migrator: Sendable {
     let client: PostgresClient
     let migrations: [Migration]
     let logger: Logger
+    /// How long a migration's statement waits for a lock before the migration is rolled back and tried
+    /// again. Default 2 seconds.
+    public var lockTimeout: Duration = .seconds(2)
+    /// How many times a migration in a transaction is tried when it cannot get its locks. Default 10.
+    public var lockAttempts = 10
 
     /// Creates a migrator.
     /// - Throws: `MigrationError` if two migrations share a version.
@@ -62,13 +72,21 @@ public struct Migrator: Sendable {
     @discardableResult
     public func migrate() async throws -> [Migration] {
         try await client.withConnection { connection in
+            // Concurrent starts wait for each other however long a migration runs; a data move may
+            // take longer than the pool's statement timeout.
+            try await connection.execute(
+                "SELECT set_config('lock_timeout', '0', false), set_config('statement_timeout', '0', false)")
             try await connection.execute("SELECT pg_advisory_lock(\(Self.lockKey))")
+            let milliseconds = String(max(1, lockTimeout.components.seconds * 1000 + lockTimeout.components.attoseconds / 1_000_000_000_000_000))
             do {
+                try await connection.execute("SELECT set_config('lock_timeout', \(milliseconds), false)")
                 let applied = try await migrateLocked(on: connection)
                 try await connection.execute("SELECT pg_advisory_unlock(\(Self.lockKey))")
+                try await connection.execute("RESET ALL")
                 return applied
             } catch {
                 _ = try? await connection.execute("SELECT pg_advisory_unlock(\(Self.lockKey))")
+                _ = try? await connection.execute("RESET ALL")
                 throw error
             }
         }
@@ -92,9 +110,21 @@ public struct Migrator: Sendable {
                 """
             do {
                 if migration.runsInTransaction {
-                    try await connection.withTransaction { connection in
-                        try await connection.execute(unsafeScript: migration.sql)
-                        try await connection.execute(record)
+                    var attempt = 1
+                    while true {
+                        do {
+                            try await connection.withTransaction { connection in
+                                try await connection.execute(unsafeScript: migration.sql)
+                                try await connection.execute(record)
+                            }
+                            break
+                        } catch let error as PostgresError where error.sqlState?.code == "55P03" && attempt < lockAttempts {
+                            logger.notice(
+                                "migration waits for its locks",
+                                metadata: ["migration.version": "\(migration.version)", "migration.attempt": "\(attempt)"])
+                            try await Task.sleep(for: .milliseconds(Int.random(in: 50...(100 * attempt))))
+                            attempt += 1
+                        }
                     }
                 } else {
                     try await connection.execute(unsafeScript: migration.sql)

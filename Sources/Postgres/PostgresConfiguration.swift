@@ -17,6 +17,17 @@ public struct PostgresConfiguration: Sendable {
     public var preparedStatementCacheSize: Int = 256
     /// A label for logs and thread names. Default "postgres".
     public var name: String = "postgres"
+    /// The longest any one statement may run before the server cancels it (`statement_timeout`,
+    /// SQLSTATE 57014). Default 30 seconds; nil leaves the server's setting.
+    public var statementTimeout: Duration? = .seconds(30)
+    /// The longest a statement waits for a lock (`lock_timeout`, SQLSTATE 55P03), so a request
+    /// queued behind a long transaction fails fast instead of pinning its connection. Default 10
+    /// seconds; nil leaves the server's setting.
+    public var lockTimeout: Duration? = .seconds(10)
+    /// How long a session may sit idle inside an open transaction before the server ends it
+    /// (`idle_in_transaction_session_timeout`, SQLSTATE 25P03), releasing its locks. Default 60
+    /// seconds; nil leaves the server's setting.
+    public var idleInTransactionTimeout: Duration? = .seconds(60)
 
     /// Creates a configuration.
     public init(connectionString: String = "", minimumConnections: Int = 1, maximumConnections: Int = 10) {
@@ -28,5 +39,21 @@ public struct PostgresConfiguration: Sendable {
     /// Reads `DATABASE_URL` from `environment`; without it libpq reads the `PG*` variables itself.
     public static func fromEnvironment(_ environment: [String: String]) -> PostgresConfiguration {
         PostgresConfiguration(connectionString: environment["DATABASE_URL"] ?? "")
+    }
+
+    /// The server settings every session starts with, as `-c name=value` words for libpq's
+    /// `options`: the timeouts that are set, in milliseconds (0 turns a timeout off).
+    var sessionSettings: [String] {
+        let settings: [(String, Duration?)] = [
+            ("statement_timeout", statementTimeout), ("lock_timeout", lockTimeout),
+            ("idle_in_transaction_session_timeout", idleInTransactionTimeout),
+        ]
+        return settings.compactMap { name, value in
+            guard let value else { return nil }
+            let (seconds, attoseconds) = value.components
+            // Clamped before multiplying: PostgreSQL takes at most 2^31 - 1 ms (about 24 days).
+            let milliseconds = min(max(0, seconds), 3_000_000) * 1000 + max(0, attoseconds) / 1_000_000_000_000_000
+            return "-c \(name)=\(min(milliseconds, Int64(Int32.max)))"
+        }
     }
 }

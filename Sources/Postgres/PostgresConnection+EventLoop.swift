@@ -145,7 +145,9 @@ extension PostgresConnection {
                 loopOperation?.outcome = .failure(error)
             }
         }
-        return .wait(socket: PQsocket(handle), writable: false)
+        // A message larger than the socket's buffers goes out over many events: keep waiting for
+        // writability until libpq's output queue is empty, not only for the first rearm.
+        return loopFlush()
     }
 
     /// Fails the pending statement with a connection error.
@@ -156,6 +158,8 @@ extension PostgresConnection {
         return loopFinish(.failure(PostgresError(code: code, message: oneLine(message))))
     }
 
+    /// Sends what libpq still holds and waits for the socket: readable always (the server may answer or
+    /// fail early), writable too while output remains queued (`PQflush` returned 1).
     private func loopFlush() -> LoopStep {
         switch PQflush(handle) {
         case 0: return .wait(socket: PQsocket(handle), writable: false)
@@ -286,7 +290,7 @@ extension PostgresConnection {
                 pipelineOperation?.record(.failure(error), for: command.statement)
             }
         }
-        return .wait(socket: PQsocket(handle), writable: false)
+        return loopFlush()
     }
 
     /// The Sync's result arrived: leave pipeline mode and report the first failure, or every statement's rows.

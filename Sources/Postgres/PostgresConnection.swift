@@ -21,6 +21,8 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Where `withTransaction` stands: its BEGIN waits to go out with the first statement.
     private var transaction = TransactionStage.none
     private let execution = NSLock()
+    /// Lets one task at a time run statements: concurrent callers (`async let`) queue in order.
+    private let gate = ConnectionGate()
     private var generation: UInt64 = 0
     private var running = false
     private var cancelRequested = false
@@ -92,10 +94,23 @@ public final class PostgresConnection: @unchecked Sendable {
         if ProcessInfo.processInfo.environment["PGCONNECT_TIMEOUT"] == nil {
             parameters.insert(("connect_timeout", "10"), at: 0)
         }
-        // The connection string comes last: its own settings win over these defaults.
+        // Over TCP, a server that vanished (a partition, a host gone) is noticed within about a minute
+        // rather than the kernel's two hours; unix sockets ignore these.
+        parameters += [
+            ("keepalives_idle", "30"), ("keepalives_interval", "10"), ("keepalives_count", "3"),
+            ("tcp_user_timeout", "60000"),
+        ]
+        // The connection string comes after these defaults: its own settings win over them.
         parameters.append(("dbname", configuration.connectionString))
         // Only the first dbname is expanded as a connection string; a second one is a plain name.
         if let databaseName = configuration.databaseName { parameters.append(("dbname", databaseName)) }
+        // The session's timeouts, then the connection string's own `options` (or PGOPTIONS): a later
+        // `-c` for the same name wins, so a setting the operator wrote beats our default.
+        let settings = configuration.sessionSettings
+        if !settings.isEmpty {
+            let own = optionsSetting(in: configuration.connectionString) ?? ProcessInfo.processInfo.environment["PGOPTIONS"]
+            parameters.append(("options", (settings + [own ?? ""]).filter { !$0.isEmpty }.joined(separator: " ")))
+        }
         let keywords = parameters.map { strdup($0.0) }
         let values = parameters.map { strdup($0.1) }
         defer {
@@ -121,11 +136,33 @@ public final class PostgresConnection: @unchecked Sendable {
             statementCacheCapacity: configuration.preparedStatementCacheSize)
     }
 
+    /// The `options` a connection string sets, if it is one (a URI or `key=value` words) and sets them.
+    private static func optionsSetting(in connectionString: String) -> String? {
+        guard connectionString.contains("=") || connectionString.hasPrefix("postgres") else { return nil }
+        var error: UnsafeMutablePointer<CChar>?
+        guard let parsed = PQconninfoParse(connectionString, &error) else {
+            if let error { PQfreemem(error) }
+            return nil
+        }
+        defer { PQconninfoFree(parsed) }
+        var option = parsed
+        while let keyword = option.pointee.keyword {
+            if String(cString: keyword) == "options", let value = option.pointee.val { return String(cString: value) }
+            option += 1
+        }
+        return nil
+    }
+
     /// Runs a query and returns its rows.
     /// - Throws: `PostgresError`; `CancellationError` when the task was cancelled.
     ///
-    /// The first statement of a transaction carries its BEGIN in the same round trip.
+    /// The first statement of a transaction carries its BEGIN in the same round trip. Statements sent
+    /// at once by several tasks on one connection run one after the other, in arrival order.
     public func query(_ query: PostgresQuery) async throws -> PostgresRows {
+        try await gate.run { try await self.runQuery(query) }
+    }
+
+    private func runQuery(_ query: PostgresQuery) async throws -> PostgresRows {
         switch transaction {
         case .none, .open:
             return try await runOnLoop(query, checkingCancellation: true)
@@ -145,6 +182,10 @@ public final class PostgresConnection: @unchecked Sendable {
     /// follow it in the transaction's body.
     /// - Throws: `PostgresError`; code `.transaction` outside `withTransaction`, or when the commit rolled back.
     public func commit(after query: PostgresQuery) async throws -> PostgresRows {
+        try await gate.run { try await self.runCommit(after: query) }
+    }
+
+    private func runCommit(after query: PostgresQuery) async throws -> PostgresRows {
         let statements: [PostgresQuery]
         switch transaction {
         case .pending(let begin): statements = [begin, query, "COMMIT"]
@@ -171,6 +212,10 @@ public final class PostgresConnection: @unchecked Sendable {
     ///
     /// For migrations and scripts only: never build `sql` from input.
     public func execute(unsafeScript sql: String) async throws {
+        try await gate.run { try await self.runScript(sql) }
+    }
+
+    private func runScript(_ sql: String) async throws {
         if case .pending(let begin) = transaction {
             transaction = .open
             _ = try await runOnLoop(begin, checkingCancellation: true)
@@ -193,11 +238,13 @@ public final class PostgresConnection: @unchecked Sendable {
         readOnly: Bool = false,
         _ body: (PostgresConnection) async throws -> Result
     ) async throws -> Result {
-        guard case .none = transaction else {
-            throw PostgresError(code: .transaction, message: "a transaction is already running on this connection")
+        let begin = PostgresQuery(unsafeSQL: "BEGIN ISOLATION LEVEL \(isolation.sql)\(readOnly ? " READ ONLY" : "")")
+        try await gate.run {
+            guard case .none = self.transaction else {
+                throw PostgresError(code: .transaction, message: "a transaction is already running on this connection")
+            }
+            self.transaction = .pending(begin: begin)
         }
-        transaction = .pending(begin: PostgresQuery(
-            unsafeSQL: "BEGIN ISOLATION LEVEL \(isolation.sql)\(readOnly ? " READ ONLY" : "")"))
         defer { transaction = .none }
         let result: Result
         do {
@@ -226,7 +273,9 @@ public final class PostgresConnection: @unchecked Sendable {
     func rollback() async {
         guard !isBroken else { return }
         do {
-            _ = try await runOnLoop("ROLLBACK", checkingCancellation: false)
+            try await gate.run(cancellable: false) {
+                _ = try await self.runOnLoop("ROLLBACK", checkingCancellation: false)
+            }
         } catch {
             isBroken = true
         }

@@ -86,6 +86,16 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible, CustomDeb
     public var isTransient: Bool {
         sqlState == .serializationFailure || sqlState == .deadlockDetected
     }
+
+    /// Whether the database could not serve the statement now, through no fault of its input: a
+    /// statement or lock timeout (57014, 55P03), an idle transaction ended (25P03), too many
+    /// connections or an admin shutdown (53300, 57P01-57P03), no free pooled connection, or a
+    /// connection that could not be opened or broke. A caller may try again later (HTTP 503).
+    public var isUnavailable: Bool {
+        if code == .acquireTimeout || code == .connectionFailed || code == .connectionLost { return true }
+        guard let state = sqlState?.code else { return false }
+        return ["57014", "55P03", "25P03", "53300", "57P01", "57P02", "57P03"].contains(state)
+    }
 }
 
 /// A PostgreSQL SQLSTATE error code.

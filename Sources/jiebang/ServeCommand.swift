@@ -60,7 +60,7 @@ struct ServeCommand: AsyncParsableCommand {
                 : []
             let app = buildApplication(
                 configuration: http, database: client, metrics: settings.metrics, services: workers, logger: logger)
-            try await app.runService()
+            try await settings.runUntilSignalled(app, logger: logger)
         }
     }
 

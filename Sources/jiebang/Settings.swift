@@ -2,6 +2,8 @@ import Foundation
 import Logging
 import Postgres
 import Prometheus
+import ServiceLifecycle
+import UnixSignals
 
 /// What the CLI read from its environment and options, once.
 struct Settings {
@@ -17,6 +19,31 @@ struct Settings {
         ["DATABASE_URL", "PGHOST", "PGHOSTADDR", "PGDATABASE", "PGSERVICE"].allSatisfy {
             (environment[$0] ?? "").isEmpty
         }
+    }
+
+    /// A duration in seconds from `variable` (decimals allowed; 0 turns the limit off), `defaultValue` when unset.
+    /// - Throws: `CommandFailure` naming the variable when the value is not a number from 0 to 86,400.
+    func seconds(_ variable: String, default defaultValue: Duration?) throws -> Duration? {
+        guard let text = environment[variable], !text.isEmpty else { return defaultValue }
+        guard let value = Double(text), value.isFinite, (0...86_400).contains(value) else {
+            throw CommandFailure("\(variable): \(text) is not a number of seconds from 0 to 86400")
+        }
+        return value == 0 ? .zero : .milliseconds(Int((value * 1000).rounded()))
+    }
+
+    /// How long a graceful shutdown may take before what still runs is cancelled
+    /// (`JIEBANG_SHUTDOWN_GRACE`, default 30 seconds).
+    func shutdownGrace() throws -> Duration {
+        try seconds("JIEBANG_SHUTDOWN_GRACE", default: .seconds(30)) ?? .seconds(30)
+    }
+
+    /// Runs `service` until SIGTERM or SIGINT, then shuts it down gracefully; what still runs after
+    /// the shutdown grace (requests, statements, jobs) is cancelled, so the process always exits.
+    func runUntilSignalled(_ service: some Service, logger: Logger) async throws {
+        var configuration = ServiceGroupConfiguration(
+            services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        configuration.maximumGracefulShutdownDuration = try shutdownGrace()
+        try await ServiceGroup(configuration: configuration).run()
     }
 
     /// The HTTP address from `JIEBANG_HOST` / `JIEBANG_PORT` unless options override them.
@@ -71,6 +98,11 @@ struct Settings {
         minimumConnections: Int, maximumConnections: Int
     ) async throws -> (PostgresClient, startedCluster: PostgresCluster?) {
         var configuration = PostgresConfiguration.fromEnvironment(environment)
+        // 0 sends 0 (the server's "no limit"); unset keeps the client's default.
+        configuration.statementTimeout = try seconds("JIEBANG_DB_STATEMENT_TIMEOUT", default: configuration.statementTimeout)
+        configuration.lockTimeout = try seconds("JIEBANG_DB_LOCK_TIMEOUT", default: configuration.lockTimeout)
+        configuration.idleInTransactionTimeout = try seconds(
+            "JIEBANG_DB_IDLE_IN_TRANSACTION_TIMEOUT", default: configuration.idleInTransactionTimeout)
         configuration.minimumConnections = min(minimumConnections, maximumConnections)
         configuration.maximumConnections = maximumConnections
         var started: PostgresCluster?

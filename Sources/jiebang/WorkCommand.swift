@@ -43,7 +43,7 @@ struct WorkCommand: AsyncParsableCommand {
             let app = buildOperationsApplication(
                 configuration: HTTPConfiguration(hostname: address.hostname, port: address.port), database: client,
                 metrics: settings.metrics, services: services, logger: logger)
-            try await app.runService()
+            try await settings.runUntilSignalled(app, logger: logger)
         }
     }
 

@@ -24,9 +24,13 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             throw Problem(status: error.status, detail: error.body)
         } catch let error as any HTTPResponseError {
             throw Problem(status: error.status)
-        } catch let error as PostgresError where error.sqlState?.code == "57014" || error.sqlState?.code == "53300" {
-            context.logger.warning("database busy", metadata: ["error": "\(error)"])
-            throw Problem(status: .serviceUnavailable, detail: "The database is busy; try again shortly.")
+        } catch let error as PostgresError where error.isUnavailable {
+            context.logger.warning(
+                "database unavailable",
+                metadata: ["error": "\(error)", "db.sqlstate": "\(error.sqlState?.code ?? error.code.description)"])
+            var problem = Problem(status: .serviceUnavailable, detail: "The database is busy or unreachable; try again shortly.")
+            problem.retryAfter = 1
+            throw problem
         } catch {
             context.logger.error(
                 "request failed", metadata: ["error": "\(String(reflecting: error))", "http.path": "\(request.uri.path)"])
