@@ -11,6 +11,9 @@ public struct HTTPConfiguration: Sendable {
     public var hostname: String = "127.0.0.1"
     /// The TCP port. Default 8080.
     public var port: Int = 8080
+    /// How long a keep-alive connection may sit with no request before the server closes it, so
+    /// idle sockets cannot pile up. Default 60 seconds.
+    public var idleTimeout: Duration = .seconds(60)
 
     /// Creates a configuration.
     public init(hostname: String = "127.0.0.1", port: Int = 8080) {
@@ -44,6 +47,7 @@ public func buildApplication(
         database: database, metrics: metrics, passwordHasher: passwordHasher, tokenUses: tokenUses)
     return Application(
         router: router,
+        server: .http1(configuration: .init(idleTimeout: .init(configuration.idleTimeout))),
         configuration: ApplicationConfiguration(
             address: .hostname(configuration.hostname, port: configuration.port), serverName: "jiebang"),
         services: [database, tokenUses] + services,
@@ -60,6 +64,7 @@ public func buildOperationsApplication(
 ) -> some ApplicationProtocol {
     Application(
         router: operationsRouter(database: database, metrics: metrics),
+        server: .http1(configuration: .init(idleTimeout: .init(configuration.idleTimeout))),
         configuration: ApplicationConfiguration(
             address: .hostname(configuration.hostname, port: configuration.port), serverName: "jiebang-worker"),
         services: [database] + services,
