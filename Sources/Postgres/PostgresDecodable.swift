@@ -220,14 +220,14 @@ enum PostgresNumeric {
         } else {
             for index in 0...weight {
                 let group = String(digit(index))
-                integer += index == 0 ? group : String(repeating: "0", count: 4 - group.count) + group
+                integer += index == 0 ? group : String(repeating: "0", count: max(0, 4 - group.count)) + group
             }
         }
         var fraction = ""
         var index = weight + 1
         while fraction.count < scale {
             let group = String(digit(index))
-            fraction += String(repeating: "0", count: 4 - group.count) + group
+            fraction += String(repeating: "0", count: max(0, 4 - group.count)) + group
             index += 1
         }
         fraction = String(fraction.prefix(scale))

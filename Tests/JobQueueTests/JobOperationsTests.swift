@@ -220,9 +220,9 @@ struct JobOperationsTests {
             #expect(result == .requested)
             #expect(try await db.jobState(id) == .running)
             let renewed = try await db.withConnection {
-                try await JobStore.renewLeases([id], owner: "test-worker", lease: .seconds(60), on: $0)
+                try await JobStore.renewLeases([JobClaim(jobID: id, attempt: 1)], owner: "test-worker", lease: .seconds(60), on: $0)
             }
-            #expect(renewed.map(\.id) == [id])
+            #expect(renewed.map(\.claim.jobID) == [id])
             #expect(renewed.first?.cancelRequested == true)
         }
     }

@@ -145,7 +145,7 @@ struct MaintenanceTests {
             try await db.withConnection { conn in
                 let now = Date()
                 try await JobStore.complete(
-                    [.init(jobID: finished.id, transition: JobTransition.after(.succeeded, attempt: 1, maxAttempts: 25, now: now, policy: .default), now: now)],
+                    [.init(claim: JobClaim(jobID: finished.id, attempt: 1), transition: JobTransition.after(.succeeded, attempt: 1, maxAttempts: 25, now: now, policy: .default), now: now)],
                     owner: "dead-worker", on: conn)
             }
             let maintenance = JobMaintenance(client: db, jobs: jobs)

@@ -93,7 +93,7 @@ public struct JobMaintenance: Service {
                 var random = SystemRandomNumberGenerator()
                 let completions = expired.map { job in
                     JobStore.Completion(
-                        jobID: job.id,
+                        claim: JobClaim(jobID: job.id, attempt: job.attempt),
                         transition: JobTransition.rescue(
                             attempt: job.attempt, maxAttempts: job.maxAttempts, now: now, policy: configuration.retry,
                             random: &random),

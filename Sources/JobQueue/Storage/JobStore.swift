@@ -95,20 +95,25 @@ public enum JobStore {
 
     /// A finished attempt to record.
     public struct Completion: Sendable, Hashable {
-        public var jobID: Int
+        /// The claim whose run finished.
+        public var claim: JobClaim
         public var transition: JobTransition
         /// The time `transition` was computed against; `runAt` is taken relative to it.
         public var now: Date
 
-        public init(jobID: Int, transition: JobTransition, now: Date) {
-            self.jobID = jobID
+        public init(claim: JobClaim, transition: JobTransition, now: Date) {
+            self.claim = claim
             self.transition = transition
             self.now = now
         }
+
+        /// The job's id.
+        public var jobID: Int { claim.jobID }
     }
 
-    /// Records finished attempts in one statement. Only jobs still running under `owner` change,
-    /// so a job rescued and taken by another worker meanwhile is left alone.
+    /// Records finished attempts in one statement. Only jobs still running under `owner` in the
+    /// attempt of the completion's claim change, so a job rescued meanwhile and claimed again (by
+    /// another worker or by this one) is left alone.
     /// - Returns: the ids that were updated.
     @discardableResult
     public static func complete(_ completions: [Completion], owner: String, on db: PostgresConnection) async throws -> [Int] {
@@ -124,11 +129,13 @@ public enum JobStore {
                               ELSE jobs.errors || jsonb_build_array(jsonb_build_object(
                                   'attempt', jobs.attempt, 'at', now(), 'message', u.message)) END,
                 lease_owner = NULL, lease_expires_at = NULL
-            FROM unnest(\(completions.map(\.jobID)), \(completions.map(\.transition.state.rawValue)),
+            FROM unnest(\(completions.map(\.jobID)), \(completions.map(\.claim.attempt)),
+                        \(completions.map(\.transition.state.rawValue)),
                         \(completions.map(delayMilliseconds)), \(completions.map(\.transition.attemptAdjustment)),
                         \(completions.map { $0.transition.errorMessage ?? "" }))
-                 AS u(id, state, delay_ms, attempt_adjustment, message)
-            WHERE jobs.id = u.id AND jobs.state = 'running' AND jobs.lease_owner = \(owner)
+                 AS u(id, claimed_attempt, state, delay_ms, attempt_adjustment, message)
+            WHERE jobs.id = u.id AND jobs.attempt = u.claimed_attempt AND jobs.state = 'running'
+              AND jobs.lease_owner = \(owner)
             RETURNING jobs.id
             """)
         return try rows.decode(Int.self)
@@ -139,30 +146,34 @@ public enum JobStore {
         return max(0, Int((runAt.timeIntervalSince(completion.now) * 1000).rounded()))
     }
 
-    /// Renews the leases of `ids` that `owner` still holds.
-    /// - Returns: each job still held, and whether an operator asked to cancel it.
+    /// Renews the leases of the `claims` that `owner` still holds.
+    /// - Returns: each claim still held, and whether an operator asked to cancel its job.
     public static func renewLeases(
-        _ ids: [Int], owner: String, lease: Duration, on db: PostgresConnection
-    ) async throws -> [(id: Int, cancelRequested: Bool)] {
-        guard !ids.isEmpty else { return [] }
+        _ claims: [JobClaim], owner: String, lease: Duration, on db: PostgresConnection
+    ) async throws -> [(claim: JobClaim, cancelRequested: Bool)] {
+        guard !claims.isEmpty else { return [] }
         let rows = try await db.query(
             """
             UPDATE jobs SET lease_expires_at = now() + \(lease.milliseconds) * interval '1 millisecond'
-            WHERE id = ANY (\(ids)) AND state = 'running' AND lease_owner = \(owner)
-            RETURNING id, cancel_requested
+            FROM unnest(\(claims.map(\.jobID)), \(claims.map(\.attempt))) AS c(id, attempt)
+            WHERE jobs.id = c.id AND jobs.attempt = c.attempt AND jobs.state = 'running' AND jobs.lease_owner = \(owner)
+            RETURNING jobs.id, jobs.attempt, jobs.cancel_requested
             """)
-        return try rows.map { try $0.decode((Int, Bool).self) }.map { (id: $0.0, cancelRequested: $0.1) }
+        return try rows.map { try $0.decode((Int, Int, Bool).self) }.map {
+            (claim: JobClaim(jobID: $0.0, attempt: $0.1), cancelRequested: $0.2)
+        }
     }
 
     /// Gives claimed jobs back without spending their attempt (used at shutdown).
     @discardableResult
-    public static func release(_ ids: [Int], owner: String, on db: PostgresConnection) async throws -> Int {
-        guard !ids.isEmpty else { return 0 }
+    public static func release(_ claims: [JobClaim], owner: String, on db: PostgresConnection) async throws -> Int {
+        guard !claims.isEmpty else { return 0 }
         return try await db.execute(
             """
-            UPDATE jobs SET state = 'available', attempt = GREATEST(attempt - 1, 0), run_at = now(),
+            UPDATE jobs SET state = 'available', attempt = GREATEST(jobs.attempt - 1, 0), run_at = now(),
                    lease_owner = NULL, lease_expires_at = NULL, attempted_at = NULL
-            WHERE id = ANY (\(ids)) AND state = 'running' AND lease_owner = \(owner)
+            FROM unnest(\(claims.map(\.jobID)), \(claims.map(\.attempt))) AS c(id, attempt)
+            WHERE jobs.id = c.id AND jobs.attempt = c.attempt AND jobs.state = 'running' AND jobs.lease_owner = \(owner)
             """)
     }
 

@@ -40,11 +40,13 @@ public final class JobWorker: Service, Sendable {
     /// Why a running job's task was cancelled.
     private enum StopReason { case shutdown, leaseLost, cancelRequested }
 
+    /// Running jobs are keyed by claim, not by id: the same process may claim a job again after its
+    /// lease was lost while the first run still winds down.
     private struct State {
-        var running: [Int: Task<Void, Never>] = [:]
-        var stopReasons: [Int: StopReason] = [:]
+        var running: [JobClaim: Task<Void, Never>] = [:]
+        var stopReasons: [JobClaim: StopReason] = [:]
         var completions: [JobStore.Completion] = []
-        var released: [Int] = []
+        var released: [JobClaim] = []
         var shuttingDown = false
         var queueMayHaveMore = false
     }
@@ -145,7 +147,7 @@ public final class JobWorker: Service, Sendable {
         JobMetrics.pickedUp(queue: job.queue, after: job.attemptedAt.timeIntervalSince(job.runAt))
         state.withLock { state in
             let task = Task { await self.execute(job) }
-            state.running[job.id] = task
+            state.running[job.claim] = task
         }
     }
 
@@ -170,7 +172,7 @@ public final class JobWorker: Service, Sendable {
                         try await self.client.withTransaction { db in
                             try await handler(job, db)
                             let completion = JobStore.Completion(
-                                jobID: job.id,
+                                claim: job.claim,
                                 transition: JobTransition.after(
                                     .succeeded, attempt: job.attempt, maxAttempts: job.maxAttempts, now: self.now(),
                                     policy: entry.retry),
@@ -208,12 +210,12 @@ public final class JobWorker: Service, Sendable {
 
     private func finish(_ job: Job, outcome: JobOutcome, policy: RetryPolicy, alreadyRecorded: Bool, logger: Logger) {
         let reason = state.withLock { state -> StopReason? in
-            state.running[job.id] = nil
-            return state.stopReasons.removeValue(forKey: job.id)
+            state.running[job.claim] = nil
+            return state.stopReasons.removeValue(forKey: job.claim)
         }
         switch reason {
         case .shutdown:
-            if !alreadyRecorded { state.withLock { $0.released.append(job.id) } }
+            if !alreadyRecorded { state.withLock { $0.released.append(job.claim) } }
             logger.info("job handed back at shutdown")
         case .leaseLost:
             logger.warning("job stopped: its lease was lost")
@@ -254,7 +256,7 @@ public final class JobWorker: Service, Sendable {
         var random = SystemRandomNumberGenerator()
         let transition = JobTransition.after(
             outcome, attempt: job.attempt, maxAttempts: job.maxAttempts, now: now, policy: policy, random: &random)
-        state.withLock { $0.completions.append(JobStore.Completion(jobID: job.id, transition: transition, now: now)) }
+        state.withLock { $0.completions.append(JobStore.Completion(claim: job.claim, transition: transition, now: now)) }
     }
 
     private func withTimeout(_ timeout: Duration?, _ body: @escaping @Sendable () async throws -> Void) async throws {
@@ -306,22 +308,22 @@ public final class JobWorker: Service, Sendable {
         let interval = configuration.leaseDuration / 3
         while !Task.isCancelled {
             try? await Task.sleep(for: interval)
-            let ids = state.withLock { Array($0.running.keys) }
-            guard !ids.isEmpty else { continue }
+            let claims = state.withLock { Array($0.running.keys) }
+            guard !claims.isEmpty else { continue }
             do {
                 let held = try await client.withConnection { db in
-                    try await JobStore.renewLeases(ids, owner: configuration.name, lease: configuration.leaseDuration, on: db)
+                    try await JobStore.renewLeases(claims, owner: configuration.name, lease: configuration.leaseDuration, on: db)
                 }
-                let heldIDs = Set(held.map(\.id))
-                let cancelled = Set(held.filter(\.cancelRequested).map(\.id))
+                let heldClaims = Set(held.map(\.claim))
+                let cancelled = Set(held.filter(\.cancelRequested).map(\.claim))
                 state.withLock { state in
-                    for id in ids {
-                        guard let task = state.running[id] else { continue }
-                        if !heldIDs.contains(id) {
-                            state.stopReasons[id] = .leaseLost
+                    for claim in claims {
+                        guard let task = state.running[claim] else { continue }
+                        if !heldClaims.contains(claim) {
+                            state.stopReasons[claim] = .leaseLost
                             task.cancel()
-                        } else if cancelled.contains(id) {
-                            state.stopReasons[id] = .cancelRequested
+                        } else if cancelled.contains(claim) {
+                            state.stopReasons[claim] = .cancelRequested
                             task.cancel()
                         }
                     }
@@ -365,7 +367,7 @@ public final class JobWorker: Service, Sendable {
             try? await Task.sleep(for: .milliseconds(10))
         }
         let remaining = state.withLock { state in
-            for id in state.running.keys { state.stopReasons[id] = .shutdown }
+            for claim in state.running.keys { state.stopReasons[claim] = .shutdown }
             return Array(state.running.values)
         }
         if !remaining.isEmpty {
