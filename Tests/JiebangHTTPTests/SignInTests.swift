@@ -19,8 +19,9 @@ import Testing
 /// beyond the bounded queue is refused with 503 and `Retry-After`.
 ///
 /// The timed checks compare with generous bounds that the old sign-in (scrypt in a transaction on the
-/// cooperative pool, two runs for a wrong password) misses by a factor of two or more.
-@Suite("Sign-in under load")
+/// cooperative pool, two runs for a wrong password) misses by a factor of two or more. They run one
+/// after another, so that none measures another's hashing.
+@Suite("Sign-in under load", .serialized)
 struct SignInTests {
     static let password = "correct horse battery"
 
