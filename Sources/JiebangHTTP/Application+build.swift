@@ -33,6 +33,7 @@ public struct HTTPConfiguration: Sendable {
 ///   - metrics: the registry `/metrics` reports (the one the metrics factory writes to).
 ///   - services: further services (workers) to run with the server.
 ///   - passwordHasher: how passwords are hashed and checked (tests use a fast one).
+///   - passwordHashing: the threads and queue that hash and check passwords (a service after the recorder).
 ///   - logger: the application's logger.
 public func buildApplication(
     configuration: HTTPConfiguration,
@@ -40,17 +41,18 @@ public func buildApplication(
     metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
     services: [any Service] = [],
     passwordHasher: PasswordHasher = PasswordHasher(),
+    passwordHashing: PasswordHashingPool.Configuration = PasswordHashingPool.Configuration(),
     logger: Logger
 ) -> some ApplicationProtocol {
     let tokenUses = TokenUseRecorder(database: database, logger: logger)
-    let router = apiRouter(
-        database: database, metrics: metrics, passwordHasher: passwordHasher, tokenUses: tokenUses)
+    let passwords = PasswordHashingPool(hasher: passwordHasher, configuration: passwordHashing)
+    let router = apiRouter(database: database, metrics: metrics, passwords: passwords, tokenUses: tokenUses)
     return Application(
         router: router,
         server: .http1(configuration: .init(idleTimeout: .init(configuration.idleTimeout))),
         configuration: ApplicationConfiguration(
             address: .hostname(configuration.hostname, port: configuration.port), serverName: "jiebang"),
-        services: [database, tokenUses] + services,
+        services: [database, tokenUses, passwords] + services,
         logger: logger)
 }
 
@@ -72,19 +74,22 @@ public func buildOperationsApplication(
 }
 
 /// Every route of the API server: operations, the OpenAPI document, and `/v1` behind authentication.
-/// - Parameter tokenUses: where requests leave their tokens' due `last_used_at` stamps; it must run as a
-///   service for them to be written.
+/// - Parameters:
+///   - passwords: where passwords are hashed and checked; it must run as a service to stop its threads.
+///   - tokenUses: where requests leave their tokens' due `last_used_at` stamps; it must run as a
+///     service for them to be written.
 func apiRouter(
-    database: PostgresClient, metrics: PrometheusCollectorRegistry, passwordHasher: PasswordHasher,
+    database: PostgresClient, metrics: PrometheusCollectorRegistry, passwords: PasswordHashingPool,
     tokenUses: TokenUseRecorder
 ) -> Router<AppRequestContext> {
     let router = operationsRouter(database: database, metrics: metrics)
     OpenAPIController().addRoutes(to: router)
     let api = router.group().add(middleware: AuthenticationMiddleware(database: database, tokenUses: tokenUses))
     BoardController(database: database).addRoutes(to: api)
-    SessionController(database: database, hasher: passwordHasher).addRoutes(to: api)
-    AdministrationController(database: database, hasher: passwordHasher).addRoutes(to: api)
-    UnitController(database: database, hasher: passwordHasher).addRoutes(to: api)
+    SessionController(database: database, signIn: PasswordSignIn(database: database, passwords: passwords))
+        .addRoutes(to: api)
+    AdministrationController(database: database, passwords: passwords).addRoutes(to: api)
+    UnitController(database: database, passwords: passwords).addRoutes(to: api)
     ProgrammeController(database: database).addRoutes(to: api)
     DemandController(database: database).addRoutes(to: api)
     ChallengeController(database: database).addRoutes(to: api)

@@ -38,12 +38,12 @@ struct APIFixture: Sendable {
             let hasher = PasswordHasher.fastForTests
             let system = Actor(userID: 0, displayName: "test", role: .systemAdmin, unitID: nil, bureauID: nil, regionCode: nil)
             fixture.unitA = try await UnitStore.register(
-                Self.unit(name: "兰州稀土新材料有限公司", code: "91620100MA7ABCDE1", region: "620100"), admin: nil, hasher: hasher,
-                by: system, on: tx
+                Self.unit(name: "兰州稀土新材料有限公司", code: "91620100MA7ABCDE1", region: "620100"), admin: nil, by: system,
+                on: tx
             ).id
             fixture.unitB = try await UnitStore.register(
                 Self.unit(name: "金川镍钴研究院", code: "12620300MB0123456", region: "620300", kind: "institute"), admin: nil,
-                hasher: hasher, by: system, on: tx
+                by: system, on: tx
             ).id
             let people: [(String, Role, Int?, Int?)] = [
                 ("admin", .systemAdmin, nil, nil), ("publisher", .provincialPublisher, nil, fixture.provinceBureau),

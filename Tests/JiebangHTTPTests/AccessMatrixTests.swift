@@ -25,7 +25,7 @@ struct AccessMatrixTests {
     func documentMatchesRouter() async throws {
         try await TestDatabase.withEmptyDatabase { db in
             let router = apiRouter(
-                database: db, metrics: PrometheusCollectorRegistry(), passwordHasher: .fastForTests,
+                database: db, metrics: PrometheusCollectorRegistry(), passwords: PasswordHashingPool(hasher: .fastForTests),
                 tokenUses: TokenUseRecorder(database: db))
             let served = Set(router.routes.map { "\($0.method.rawValue) \($0.path.description)" })
             #expect(served == OpenAPIDocument.operations)
@@ -173,7 +173,7 @@ struct AccessMatrixTests {
                 setup.spareUnits.append(
                     try await UnitStore.register(
                         APIFixture.unit(name: "备用参与单位\(index)", code: "91620100MB" + String(format: "%07d", index), region: "620100"),
-                        admin: nil, hasher: .fastForTests, by: nil, on: tx
+                        admin: nil, by: nil, on: tx
                     ).id)
             }
         }

@@ -80,15 +80,19 @@ struct AccountTests {
                     .init(login: "rec@lz.gov.cn", displayName: "赵科长", role: .municipalRecommender, bureauID: city),
                     passwordHash: hash, by: "test", on: $0)
             }
+            let passwords = PasswordHashingPool(hasher: hasher)
+            defer { passwords.shutdown() }
+            let signIn = PasswordSignIn(database: db, passwords: passwords)
+            await #expect(throws: AccountError.invalidCredentials) {
+                try await signIn.signIn(login: "rec@lz.gov.cn", password: "wrong password!")
+            }
+            await #expect(throws: AccountError.invalidCredentials) {
+                try await signIn.signIn(login: "nobody@lz.gov.cn", password: "correct horse battery")
+            }
+            let session = try await signIn.signIn(login: " REC@lz.gov.cn", password: "correct horse battery")
+            #expect(session.user.login == "rec@lz.gov.cn")
             try await db.withConnection { conn in
-                await #expect(throws: AccountError.invalidCredentials) {
-                    try await AccountStore.signIn(login: "rec@lz.gov.cn", password: "wrong password!", hasher: hasher, on: conn)
-                }
-                await #expect(throws: AccountError.invalidCredentials) {
-                    try await AccountStore.signIn(login: "nobody@lz.gov.cn", password: "correct horse battery", hasher: hasher, on: conn)
-                }
-                let (token, expiresAt) = try await AccountStore.signIn(
-                    login: " REC@lz.gov.cn", password: "correct horse battery", hasher: hasher, on: conn)
+                let (token, expiresAt) = (session.token, session.expiresAt)
                 #expect(expiresAt > Date())
                 #expect(token.value.hasPrefix("jb_") && token.value.count == 46)
                 #expect(!"\(token)".contains(token.value.dropFirst(3)))

@@ -88,9 +88,11 @@ public enum AccountAdministration {
     }
 
     /// Creates a user. A system admin creates anyone; a unit admin invites members and admins of their own unit.
+    /// - Parameters:
+    ///   - password: `input.password`, checked and hashed before the transaction (``NewPassword/prepare(_:on:)``).
     /// - Throws: `DomainError` or `AccountError` naming the field at fault.
     public static func createUser(
-        _ input: UserInput, hasher: PasswordHasher, by actor: Actor, on tx: PostgresConnection
+        _ input: UserInput, password: NewPassword, by actor: Actor, on tx: PostgresConnection
     ) async throws -> User {
         try AccessPolicy.require(actor, [.systemAdmin, .unitAdmin], to: "create users")
         if actor.role == .unitAdmin {
@@ -104,19 +106,14 @@ public enum AccountAdministration {
         var checker = FieldChecker()
         checker.length("login", input.login, 3...254)
         checker.length("displayName", input.displayName, 1...100)
-        do {
-            try hasher.validate(input.password)
-        } catch {
-            checker.add("password", "the password \(error)")
-        }
+        if let problem = password.problem { checker.add("password", "the password \(problem)") }
         try checker.check()
-        let hash = try hasher.hash(input.password)
         return try await ConstraintCatalog.translating {
             let id = try await AccountStore.createUser(
                 .init(
                     login: input.login, displayName: input.displayName.trimmingCharacters(in: .whitespacesAndNewlines),
                     role: input.role, unitID: input.unitID, bureauID: input.bureauID),
-                passwordHash: hash, by: actor.displayName, on: tx)
+                passwordHash: password.hash, by: actor.displayName, on: tx)
             return try await user(id: id, on: tx)
         }
     }

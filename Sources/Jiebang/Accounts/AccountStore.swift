@@ -56,29 +56,13 @@ public enum AccountStore {
         }
     }
 
-    /// Checks a login and password and issues a session token.
-    /// - Returns: the token (shown once) and when it expires.
-    /// - Throws: `AccountError.invalidCredentials` for an unknown login, a wrong password or a disabled user.
-    public static func signIn(
-        login: String, password: String, hasher: PasswordHasher, lifetime: Duration = .seconds(12 * 3600),
-        on db: PostgresConnection
-    ) async throws -> (token: AccessToken, expiresAt: Date) {
+    /// The id and password hash of the enabled user with this login (trimmed, any case), or nil. One
+    /// short statement: the password is checked after the connection is released (``PasswordSignIn``).
+    public static func passwordHash(login: String, on db: PostgresConnection) async throws -> (userID: Int, hash: String?)? {
         let normalized = login.trimmingCharacters(in: .whitespaces).lowercased()
-        let row = try await db.query(
+        return try await db.query(
             "SELECT id, password_hash FROM users WHERE login = \(normalized) AND disabled_at IS NULL"
         ).first.map { try $0.decode((Int, String?).self) }
-        guard let (userID, stored) = row, let stored, hasher.verify(password, against: stored) else {
-            // Hash anyway, so that an unknown login takes as long as a wrong password.
-            _ = hasher.verify(password, against: dummyHash(for: hasher))
-            throw AccountError.invalidCredentials
-        }
-        return try await issueToken(userID: userID, kind: "session", label: nil, lifetime: lifetime, on: db)
-    }
-
-    /// A hash with the hasher's cost that matches no password, checked when the login is unknown.
-    static func dummyHash(for hasher: PasswordHasher) -> String {
-        "scrypt$\(hasher.costExponent)$\(hasher.blockSize)$\(hasher.parallelism)$AAAAAAAAAAAAAAAAAAAAAA==$"
-            + "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
     }
 
     /// Issues a token for `userID`. A session token is stamped as used (signing in is its first use).

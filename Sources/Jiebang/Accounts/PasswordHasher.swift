@@ -55,18 +55,32 @@ public struct PasswordHasher: Sendable {
                 Data(key).base64EncodedString()].joined(separator: "$")
     }
 
-    /// Whether `password` matches `encoded` (made by `hash`). A malformed hash matches nothing.
+    /// Whether `password` matches `encoded` (made by `hash`). Exactly one scrypt run: a malformed hash
+    /// matches nothing, after the same work as ``dummyHash`` costs.
     public func verify(_ password: String, against encoded: String) -> Bool {
         let parts = encoded.split(separator: "$", omittingEmptySubsequences: false)
         guard parts.count == 6, parts[0] == "scrypt", let exponent = Int(parts[1]), (1...20).contains(exponent),
-            let blockSize = Int(parts[2]), let parallelism = Int(parts[3]),
-            let salt = Data(base64Encoded: String(parts[4])), let expected = Data(base64Encoded: String(parts[5])),
-            let key = try? derive(password, salt: Array(salt), exponent: exponent, blockSize: blockSize, parallelism: parallelism),
-            key.count == expected.count
+            let blockSize = Int(parts[2]), (1...32).contains(blockSize), let parallelism = Int(parts[3]),
+            (1...4).contains(parallelism), let salt = Data(base64Encoded: String(parts[4])),
+            let expected = Data(base64Encoded: String(parts[5])), expected.count == 32
+        else {
+            _ = try? derive(
+                password, salt: [UInt8](repeating: 0, count: 16), exponent: costExponent, blockSize: self.blockSize,
+                parallelism: self.parallelism)
+            return false
+        }
+        guard let key = try? derive(password, salt: Array(salt), exponent: exponent, blockSize: blockSize, parallelism: parallelism)
         else { return false }
         var difference: UInt8 = 0
         for (a, b) in zip(key, expected) { difference |= a ^ b }
         return difference == 0
+    }
+
+    /// A hash with this hasher's parameters that matches no password (its key is all zeros, which no
+    /// password derives in practice): checking against it costs what checking a real hash costs.
+    public var dummyHash: String {
+        ["scrypt", "\(costExponent)", "\(blockSize)", "\(parallelism)", Data(count: 16).base64EncodedString(),
+         Data(count: 32).base64EncodedString()].joined(separator: "$")
     }
 
     private func derive(_ password: String, salt: [UInt8], exponent: Int, blockSize: Int, parallelism: Int) throws -> [UInt8] {

@@ -103,23 +103,20 @@ public enum UnitStore {
     }
 
     /// Registers a unit, with its first unit admin if one is given, and appends audit rows.
+    /// - Parameters:
+    ///   - admin: the first admin and their password, checked and hashed before the transaction
+    ///     (``NewPassword/prepare(_:on:)``).
     /// - Throws: `DomainError` (invalid fields, a credit code already registered).
     public static func register(
-        _ input: Input, admin: FirstAdmin?, hasher: PasswordHasher, by actor: Actor?, on tx: PostgresConnection
+        _ input: Input, admin: (FirstAdmin, NewPassword)?, by actor: Actor?, on tx: PostgresConnection
     ) async throws -> Unit {
         let input = try input.checked()
-        var passwordHash: String?
-        if let admin {
+        if case let (admin, password)? = admin {
             var checker = FieldChecker()
             checker.length("admin.login", admin.login, 3...254)
             checker.length("admin.displayName", admin.displayName, 1...100)
-            do {
-                try hasher.validate(admin.password)
-            } catch {
-                checker.add("admin.password", "the password \(error)")
-            }
+            if let problem = password.problem { checker.add("admin.password", "the password \(problem)") }
             try checker.check()
-            passwordHash = try hasher.hash(admin.password)
         }
         let label = actor?.displayName ?? "registration"
         return try await ConstraintCatalog.translating {
@@ -135,11 +132,11 @@ public enum UnitStore {
             try await AuditLog.append(
                 actor: label, actorID: actor?.userID, action: "unit.register", entity: "unit", entityID: "\(unit.id)",
                 after: ["name": unit.name, "creditCode": unit.creditCode], on: tx)
-            if let admin {
+            if case let (admin, password)? = admin {
                 do {
                     _ = try await AccountStore.createUser(
                         .init(login: admin.login, displayName: admin.displayName, role: .unitAdmin, unitID: unit.id),
-                        passwordHash: passwordHash, by: label, on: tx)
+                        passwordHash: password.hash, by: label, on: tx)
                 } catch AccountError.loginTaken {
                     throw DomainError.conflict(field: "admin.login", message: "is already in use")
                 }

@@ -5,7 +5,7 @@ import Postgres
 /// Bureaus and users: `POST /v1/bureaus` (system admin), `POST /v1/users` (system admin, or a unit admin for their unit).
 struct AdministrationController {
     let database: PostgresClient
-    let hasher: PasswordHasher
+    let passwords: PasswordHashingPool
 
     func addRoutes(to router: some RouterMethods<AppRequestContext>) {
         router.post("v1/bureaus", use: registerBureau)
@@ -26,8 +26,9 @@ struct AdministrationController {
         let actor = try context.requireActor()
         var request = request
         let (input, body) = try await request.decodeJSON(AccountAdministration.UserInput.self, context: context)
+        let password = try await NewPassword.prepare(input.password, on: passwords)
         return try await Creation(database: database).respond(to: request, body: body, context: context) { tx in
-            let user = try await AccountAdministration.createUser(input, hasher: hasher, by: actor, on: tx)
+            let user = try await AccountAdministration.createUser(input, password: password, by: actor, on: tx)
             return try JSONAnswer(user, status: .created, location: "/v1/users/\(user.id)", context: context)
         }
     }

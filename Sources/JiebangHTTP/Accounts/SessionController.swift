@@ -6,7 +6,7 @@ import Postgres
 /// Signing in and out, and who the token stands for: `/v1/sessions`, `/v1/me`.
 struct SessionController {
     let database: PostgresClient
-    let hasher: PasswordHasher
+    let signIn: PasswordSignIn
 
     func addRoutes(to router: some RouterMethods<AppRequestContext>) {
         router.post("v1/sessions", use: signIn)
@@ -25,18 +25,16 @@ struct SessionController {
         var user: AccountAdministration.User
     }
 
-    /// Checks a login and password and answers 201 with a bearer token (shown once).
+    /// Checks a login and password and answers 201 with a bearer token (shown once); 503 with
+    /// `Retry-After` when too many sign-ins wait for the password check.
     @Sendable func signIn(_ request: Request, context: AppRequestContext) async throws -> Response {
         var request = request
         let (credentials, _) = try await request.decodeJSON(Credentials.self, context: context)
-        let answer = try await database.withTransaction { tx in
-            let (token, expiresAt) = try await AccountStore.signIn(
-                login: credentials.login, password: credentials.password, hasher: hasher, on: tx)
-            guard let actor = try await AccountStore.authenticate(token, on: tx) else { throw AccountError.invalidCredentials }
-            let user = try await AccountAdministration.user(id: actor.userID, on: tx)
-            return try JSONAnswer(SessionView(token: token.value, expiresAt: expiresAt, user: user), status: .created, context: context)
-        }
-        return answer.response
+        let session = try await signIn.signIn(login: credentials.login, password: credentials.password)
+        return try JSONAnswer(
+            SessionView(token: session.token.value, expiresAt: session.expiresAt, user: session.user), status: .created,
+            context: context
+        ).response
     }
 
     /// Revokes the token the request was sent with.

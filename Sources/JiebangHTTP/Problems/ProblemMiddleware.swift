@@ -20,6 +20,8 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             throw Problem(error)
         } catch let error as AccountError {
             throw Problem(error)
+        } catch let busy as PasswordHashingPool.Busy {
+            throw RetryLaterProblem(detail: "Too many passwords are being checked; try again shortly.", retryAfter: busy.retryAfter)
         } catch let error as HTTPError {
             throw Problem(status: error.status, detail: error.body)
         } catch let error as any HTTPResponseError {

@@ -5,7 +5,7 @@ import Postgres
 /// Units: registration (open to anyone, with the unit's first admin), reading within scope, edits with If-Match.
 struct UnitController {
     let database: PostgresClient
-    let hasher: PasswordHasher
+    let passwords: PasswordHashingPool
 
     func addRoutes(to router: some RouterMethods<AppRequestContext>) {
         router.post("v1/units", use: register)
@@ -24,9 +24,12 @@ struct UnitController {
         }
         var request = request
         let (registration, body) = try await request.decodeJSON(Registration.self, context: context)
-        return try await Creation(database: database).respond(to: request, body: body, context: context) { tx in
-            let unit = try await UnitStore.register(
-                registration.unit, admin: registration.admin, hasher: hasher, by: context.actor, on: tx)
+        var admin: (UnitStore.FirstAdmin, NewPassword)?
+        if let first = registration.admin {
+            admin = (first, try await NewPassword.prepare(first.password, on: passwords))
+        }
+        return try await Creation(database: database).respond(to: request, body: body, context: context) { [admin] tx in
+            let unit = try await UnitStore.register(registration.unit, admin: admin, by: context.actor, on: tx)
             return try JSONAnswer(unit, status: .created, revision: unit.revision, location: "/v1/units/\(unit.id)", context: context)
         }
     }
