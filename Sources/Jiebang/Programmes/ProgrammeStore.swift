@@ -46,7 +46,7 @@ public enum ProgrammeStore {
             result.winnersPerChallenge = winnersPerChallenge ?? 1
             result.publicityWorkingDays = publicityWorkingDays ?? 5
             var checker = FieldChecker()
-            checker.length("name", name, 2...200)
+            checker.name("name", name, 2...200)
             checker.range("year", year, 2000...2100)
             checker.range("fundingRatioCapBasisPoints", result.fundingRatioCapBasisPoints!, 1...10_000)
             checker.range("fundingAbsoluteCapFen", result.fundingAbsoluteCapFen!, 1...Int64(1_000_000_000_000))
