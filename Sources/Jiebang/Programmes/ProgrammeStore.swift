@@ -54,7 +54,7 @@ public enum ProgrammeStore {
                 checker.add("fundingMode", "must be upfront or post_subsidy")
             }
             checker.range("minPartners", result.minPartners!, 0...50)
-            if let size = maxConsortiumSize, size < 1 + result.minPartners! {
+            if let size = maxConsortiumSize, (0...50).contains(result.minPartners!), size < 1 + result.minPartners! {
                 checker.add("maxConsortiumSize", "must be at least 1 + minPartners = \(1 + result.minPartners!)")
             }
             checker.range("winnersPerChallenge", result.winnersPerChallenge!, 1...20)
