@@ -196,7 +196,9 @@ enum HostileValues {
         case "contactPhone": "0931-8888888"
         case "contactEmail": "hostile@example.cn"
         case "login": "hostile.\(serial)"
-        case "password": "hostile-password-2025"
+        // Too short to be hashed: a probe of another field of a body with a password stops at the
+        // checks instead of costing the server a scrypt hash.
+        case "password": "short"
         case "completionDeadline": "2027-12-31"
         default: "甘肃稀土永磁材料高温稳定性提升关键技术"
         }
