@@ -78,7 +78,9 @@ def flatmap_body(ctx, body):
 def flatmap_query(ctx, query):
     if not query:
         return st.just(query)
-    return _hostile(query, [text for text in HOSTILE_TEXT if len(text) < 20_000])
+    # 10,000 Chinese characters percent-encode to a 90 KB URL, past the HTTP parser's limit on a
+    # request head: only the ASCII long string goes into a query.
+    return _hostile(query, [text for text in HOSTILE_TEXT if len(text.encode()) <= 10_000])
 
 
 @schemathesis.hook
