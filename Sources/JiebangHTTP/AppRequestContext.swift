@@ -18,7 +18,7 @@ public struct AppRequestContext: RequestContext {
     /// Compact JSON with ISO 8601 dates, keys in declaration order, written as the values encode.
     public var responseEncoder: StreamingJSONEncoder { StreamingJSONEncoder() }
 
-    /// JSON with ISO 8601 dates, with or without fractional seconds.
+    /// JSON with ISO 8601 dates, with or without fractional seconds, in `RequestDates`' range.
     public var requestDecoder: JSONDecoder { Self.decoder }
 
     /// The signed-in actor.
@@ -36,12 +36,17 @@ public struct AppRequestContext: RequestContext {
         decoder.dateDecodingStrategy = .custom { decoder in
             let container = try decoder.singleValueContainer()
             let text = try container.decode(String.self)
-            if let date = try? Date(text, strategy: .iso8601) { return date }
-            if let date = try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) {
-                return date
+            guard
+                let date = (try? Date(text, strategy: .iso8601))
+                    ?? (try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
+            else {
+                throw DecodingError.dataCorruptedError(
+                    in: container, debugDescription: "must be a date and time such as 2025-06-30T18:00:00+08:00")
             }
-            throw DecodingError.dataCorruptedError(
-                in: container, debugDescription: "must be a date and time such as 2025-06-30T18:00:00+08:00")
+            guard RequestDates.contains(date) else {
+                throw DecodingError.dataCorruptedError(in: container, debugDescription: RequestDates.rule)
+            }
+            return date
         }
         return decoder
     }()

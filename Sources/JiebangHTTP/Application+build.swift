@@ -84,7 +84,9 @@ func apiRouter(
 ) -> Router<AppRequestContext> {
     let router = operationsRouter(database: database, metrics: metrics)
     OpenAPIController().addRoutes(to: router)
-    let api = router.group().add(middleware: AuthenticationMiddleware(database: database, tokenUses: tokenUses))
+    let api = router.group()
+        .add(middleware: RequestTextMiddleware())
+        .add(middleware: AuthenticationMiddleware(database: database, tokenUses: tokenUses))
     BoardController(database: database).addRoutes(to: api)
     SessionController(database: database, signIn: PasswordSignIn(database: database, passwords: passwords))
         .addRoutes(to: api)

@@ -9,9 +9,19 @@ extension Date: PostgresArrayElement {
     public static var postgresArrayType: PostgresDataType { .timestamptzArray }
 
     /// Sent as `timestamptz`: microseconds since 2000-01-01 UTC.
+    ///
+    /// A date outside PostgreSQL's range (4714-11-24 BC to 294276 AD), or NaN, is sent as a value the
+    /// server refuses with 22008 (timestamp out of range): never a trap, and never ±infinity, which it
+    /// would store. Callers check dates from outside before they bind them.
     public func encode(into buffer: inout [UInt8]) {
         let microseconds = ((timeIntervalSinceReferenceDate + postgresEpochOffset) * 1_000_000).rounded()
-        buffer.appendBigEndian(Int64(microseconds))
+        guard microseconds >= -211_813_488_000_000_000, microseconds < 9_223_371_331_200_000_000,
+            let value = Int64(exactly: microseconds)
+        else {
+            buffer.appendBigEndian(Int64.max - 1)
+            return
+        }
+        buffer.appendBigEndian(value)
     }
 }
 

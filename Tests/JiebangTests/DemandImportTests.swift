@@ -21,6 +21,25 @@ struct DemandImportTests {
         #expect(throws: CSVReader.Problem.self) { try CSVReader.records("a,\"open\n") }
     }
 
+    @Test("A NUL in any cell or header is reported with its line and column, and nothing is imported")
+    func refusesNUL() throws {
+        let text = [
+            Self.header, Self.row(), Self.row(need: "稀土永磁\u{0}材料高温稳定性提升"), Self.row(email: "a@b.cn\u{0}"),
+        ].joined(separator: "\n")
+        guard case .failure(let failure) = DemandImport.parse(text) else {
+            Issue.record("a file with a NUL was accepted")
+            return
+        }
+        #expect(Set(failure.errors.map { "\($0.line):\($0.column)" }).isSuperset(of: ["3:技术需求", "4:电子邮箱"]))
+        #expect(failure.errors.allSatisfy { $0.line != 2 })
+        #expect(failure.errors.first { $0.line == 3 }?.message == "must not contain NUL (U+0000)")
+        guard case .failure(let header) = DemandImport.parse(Self.header + ",\u{0}\n" + Self.row()) else {
+            Issue.record("a header with a NUL was accepted")
+            return
+        }
+        #expect(header.errors.map(\.description) == ["line 1, column 12: must not contain NUL (U+0000)"])
+    }
+
     @Test("Every bad row is reported with its line, column and reason")
     func reportsEveryBadRow() throws {
         let text = [

@@ -26,4 +26,21 @@ struct FieldCheckerTests {
             "title: must have 3 to 10 characters, not 2", "task: is required", "route: must have at most 3 characters, not 4",
         ])
     }
+
+    @Test("Names refuse every control character, tab and line breaks included; long texts keep tab, LF and CR only")
+    func controlCharacters() {
+        var checker = FieldChecker()
+        checker.name("name", " 兰州稀土\n ", 2...200)
+        checker.name("title", "稀土\t永磁", 2...200)
+        checker.name("contactName", "张\u{7}伟", 1...100)
+        checker.length("task", "第一行\n第二行\r\n\t第三行", 2...2000)
+        checker.length("content", "稀土\u{1B}[31m永磁", 2...2000)
+        checker.maxLength("team[0].title", "工程师\u{85}", 100)
+        #expect(checker.issues.map(\.description) == [
+            "title: must be one line, without tabs or line breaks (U+0009)",
+            "contactName: must not contain the control character U+0007",
+            "content: must not contain the control character U+001B",
+            "team[0].title: must not contain the control character U+0085",
+        ])
+    }
 }

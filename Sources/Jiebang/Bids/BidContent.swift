@@ -98,7 +98,7 @@ public struct BidContent: Codable, Sendable, Hashable {
         }
         if team.count > 100 { checker.add("team", "must have at most 100 people") }
         for (index, person) in team.enumerated() {
-            checker.length("team[\(index)].name", person.name, 1...100)
+            checker.name("team[\(index)].name", person.name, 1...100)
             checker.maxLength("team[\(index)].title", person.title, 100)
             checker.maxLength("team[\(index)].unit", person.unit, 200)
             checker.maxLength("team[\(index)].role", person.role, 200)

@@ -37,7 +37,7 @@ public enum BidStore {
 
         func check() throws(DomainError) {
             var checker = FieldChecker()
-            checker.length("partRole", partRole, 2...200)
+            checker.name("partRole", partRole, 2...200)
             checker.length("tasks", tasks, 2...5000)
             if budgetShareFen < 0 { checker.add("budgetShareFen", "must not be negative") }
             checker.maxLength("contribution", contribution, 5000)

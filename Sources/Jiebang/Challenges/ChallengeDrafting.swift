@@ -60,7 +60,7 @@ public enum ChallengeDrafting {
             result.winners = winners ?? programme.winnersPerChallenge
             result.demandIDs = Array(Set(demandIDs ?? [])).sorted()
             var checker = FieldChecker()
-            checker.length("title", title, 4...200)
+            checker.name("title", title, 4...200)
             checker.length("task", task, 4...2000)
             checker.length("content", content, 4...20000)
             if !(1...50).contains(indicators.count) { checker.add("indicators", "must list 1 to 50 indicators") }
@@ -70,8 +70,8 @@ public enum ChallengeDrafting {
             if !Self.categories.contains(category) {
                 checker.add("category", "must be one of \(Self.categories.joined(separator: ", "))")
             }
-            checker.length("domain", domain, 2...50)
-            checker.length("industryChain", industryChain, 2...50)
+            checker.name("domain", domain, 2...50)
+            checker.name("industryChain", industryChain, 2...50)
             if applicationDeadline > programme.applicationClosesAt {
                 checker.add("applicationDeadline", "must not be after the programme's window closes")
             }

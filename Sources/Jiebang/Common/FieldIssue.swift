@@ -29,15 +29,47 @@ public struct FieldChecker: Sendable {
         issues.append(FieldIssue(field: field, message: message))
     }
 
-    /// Requires `text`, trimmed, to have between `range` characters.
+    /// Requires `text`, trimmed, to have between `range` characters, and no control character but
+    /// tab, line feed and carriage return (a long text keeps its lines).
     ///
     /// Characters are counted as the database's `char_length` counts them, in Unicode code points.
     public mutating func length(_ field: String, _ text: String, _ range: ClosedRange<Int>) {
+        guard controlCharacters(field, text, singleLine: false) else { return }
         let count = Self.trimmedLength(text)
         if count == 0, range.lowerBound > 0 {
             add(field, "is required")
         } else if !range.contains(count) {
             add(field, "must have \(range.lowerBound) to \(range.upperBound) characters, not \(count)")
+        }
+    }
+
+    /// Requires a name: `text`, trimmed, on one line (no control character at all, tab and line breaks
+    /// included), with between `range` characters.
+    public mutating func name(_ field: String, _ text: String, _ range: ClosedRange<Int>) {
+        guard controlCharacters(field, text.trimmingCharacters(in: .whitespacesAndNewlines), singleLine: true) else {
+            return
+        }
+        length(field, text, range)
+    }
+
+    /// Records an issue when `text` holds a control character (Unicode category Cc: U+0000–U+001F,
+    /// U+007F–U+009F), except tab, line feed and carriage return when it is not `singleLine`.
+    /// - Returns: whether `text` has none.
+    mutating func controlCharacters(_ field: String, _ text: String, singleLine: Bool) -> Bool {
+        guard let scalar = Self.controlCharacter(in: text, singleLine: singleLine) else { return true }
+        let hex = String(scalar.value, radix: 16, uppercase: true)
+        let code = "U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+        add(
+            field,
+            singleLine && ["\t", "\n", "\r"].contains(scalar)
+                ? "must be one line, without tabs or line breaks (\(code))" : "must not contain the control character \(code)")
+        return false
+    }
+
+    /// The first control character of `text` that a field refuses; see `controlCharacters`.
+    public static func controlCharacter(in text: String, singleLine: Bool) -> Unicode.Scalar? {
+        text.unicodeScalars.first { scalar in
+            scalar.properties.generalCategory == .control && (singleLine || !["\t", "\n", "\r"].contains(scalar))
         }
     }
 
@@ -50,8 +82,10 @@ public struct FieldChecker: Sendable {
         return scalars[first...last].count
     }
 
-    /// Requires at most `limit` characters (Unicode code points, as the database's `char_length`).
+    /// Requires at most `limit` characters (Unicode code points, as the database's `char_length`) and no
+    /// control character but tab, line feed and carriage return.
     public mutating func maxLength(_ field: String, _ text: String, _ limit: Int) {
+        guard controlCharacters(field, text, singleLine: false) else { return }
         let count = text.unicodeScalars.count
         if count > limit { add(field, "must have at most \(limit) characters, not \(count)") }
     }

@@ -50,10 +50,10 @@ public enum DemandFiling {
             var checker = FieldChecker()
             if unitID <= 0 { checker.add("unitID", "must be a unit's id") }
             if let programmeID, programmeID <= 0 { checker.add("programmeID", "must be a programme's id") }
-            checker.length("industryChain", industryChain, 2...50)
+            checker.name("industryChain", industryChain, 2...50)
             checker.length("need", need, 5...5000)
             checker.maxLength("supportConditions", result.supportConditions!, 5000)
-            checker.length("contactName", contactName, 1...100)
+            checker.name("contactName", contactName, 1...100)
             checker.phone("contactPhone", result.contactPhone)
             checker.email("contactEmail", result.contactEmail)
             checker.maxLength("remarks", result.remarks!, 2000)

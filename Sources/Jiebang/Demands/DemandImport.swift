@@ -72,6 +72,10 @@ public struct DemandImport: Sendable {
             return .failure(Failure([RowError(line: 1, column: "-", message: "the file is empty")]))
         }
         let headers = header.fields.map { $0.trimmingCharacters(in: .whitespaces) }
+        if let position = headers.firstIndex(where: { $0.unicodeScalars.contains("\u{0}") }) {
+            return .failure(
+                Failure([RowError(line: header.line, column: "column \(position + 1)", message: "must not contain NUL (U+0000)")]))
+        }
         var index: [String: Int] = [:]
         for (position, name) in headers.enumerated() { index[name] = position }
         let missing = columns.filter { index[$0.header] == nil }.map(\.header)
@@ -88,6 +92,9 @@ public struct DemandImport: Sendable {
             }
             func fail(_ column: String, _ message: String) {
                 rowErrors.append(RowError(line: record.line, column: column, message: message))
+            }
+            for (position, field) in record.fields.enumerated() where field.unicodeScalars.contains("\u{0}") {
+                fail(position < headers.count ? headers[position] : "column \(position + 1)", "must not contain NUL (U+0000)")
             }
             for (header, required) in columns where required && value(header).isEmpty {
                 fail(header, "is empty")

@@ -46,7 +46,7 @@ public enum ProgrammeStore {
             result.winnersPerChallenge = winnersPerChallenge ?? 1
             result.publicityWorkingDays = publicityWorkingDays ?? 5
             var checker = FieldChecker()
-            checker.length("name", name, 2...200)
+            checker.name("name", name, 2...200)
             checker.range("year", year, 2000...2100)
             checker.range("fundingRatioCapBasisPoints", result.fundingRatioCapBasisPoints!, 1...10_000)
             checker.range("fundingAbsoluteCapFen", result.fundingAbsoluteCapFen!, 1...Int64(1_000_000_000_000))
@@ -54,7 +54,7 @@ public enum ProgrammeStore {
                 checker.add("fundingMode", "must be upfront or post_subsidy")
             }
             checker.range("minPartners", result.minPartners!, 0...50)
-            if let size = maxConsortiumSize, size < 1 + result.minPartners! {
+            if let size = maxConsortiumSize, (0...50).contains(result.minPartners!), size < 1 + result.minPartners! {
                 checker.add("maxConsortiumSize", "must be at least 1 + minPartners = \(1 + result.minPartners!)")
             }
             checker.range("winnersPerChallenge", result.winnersPerChallenge!, 1...20)

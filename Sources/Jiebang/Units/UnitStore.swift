@@ -47,7 +47,7 @@ public enum UnitStore {
             result.contactPhone = contactPhone.trimmingCharacters(in: .whitespaces)
             result.contactEmail = contactEmail.trimmingCharacters(in: .whitespaces)
             if !Self.kinds.contains(kind) { checker.add("kind", "must be one of \(Self.kinds.joined(separator: ", "))") }
-            checker.length("name", name, 2...200)
+            checker.name("name", name, 2...200)
             do {
                 result.creditCode = try CreditCode(creditCode).value
             } catch {
@@ -65,7 +65,7 @@ public enum UnitStore {
             if Set(natures).count != natures.count { checker.add("natures", "lists a nature twice") }
             if !natures.isEmpty, kind != "enterprise" { checker.add("natures", "only an enterprise has natures") }
             result.natures = natures
-            checker.length("contactName", contactName, 1...100)
+            checker.name("contactName", contactName, 1...100)
             checker.phone("contactPhone", result.contactPhone)
             checker.email("contactEmail", result.contactEmail)
             try checker.check()
@@ -113,8 +113,8 @@ public enum UnitStore {
         let input = try input.checked()
         if case let (admin, password)? = admin {
             var checker = FieldChecker()
-            checker.length("admin.login", admin.login, 3...254)
-            checker.length("admin.displayName", admin.displayName, 1...100)
+            checker.name("admin.login", admin.login, 3...254)
+            checker.name("admin.displayName", admin.displayName, 1...100)
             if let problem = password.problem { checker.add("admin.password", "the password \(problem)") }
             try checker.check()
         }

@@ -93,6 +93,6 @@ struct BoardController {
                     industryChain: $0.industryChain, status: $0.status.rawValue, applicationDeadline: $0.applicationDeadline,
                     fundingCeilingFen: $0.fundingCeilingFen, version: $0.version)
             },
-            next: page.next.map(BoardQueryParser.encode))
+            next: page.next.flatMap(BoardQueryParser.encode))
     }
 }

@@ -23,10 +23,18 @@ enum BoardQueryParser {
         }
         func date(_ name: String) -> Date? {
             guard let value = typed(name, maximum: 40) else { return nil }
-            if let date = try? Date.ISO8601FormatStyle().parse(value) { return date }
-            if let day = try? Date.ISO8601FormatStyle().year().month().day().parse(value) { return day }
-            errors.append(.init(field: name, message: "\(value) is not a date (2025-05-31 or 2025-05-31T09:00:00+08:00)"))
-            return nil
+            guard
+                let date = (try? Date.ISO8601FormatStyle().parse(value))
+                    ?? (try? Date.ISO8601FormatStyle().year().month().day().parse(value))
+            else {
+                errors.append(.init(field: name, message: "\(value) is not a date (2025-05-31 or 2025-05-31T09:00:00+08:00)"))
+                return nil
+            }
+            guard RequestDates.contains(date) else {
+                errors.append(.init(field: name, message: RequestDates.rule))
+                return nil
+            }
+            return date
         }
         if let value = typed("programme") {
             if let id = Int(value), id > 0 { query.programmeID = id } else {
@@ -53,7 +61,7 @@ enum BoardQueryParser {
                 errors.append(.init(field: "limit", message: "must be a whole number from 1 to 100"))
             }
         }
-        if let value = typed("after", maximum: 60) {
+        if let value = typed("after", maximum: 80) {
             if let cursor = decode(value) { query.after = cursor } else {
                 errors.append(.init(field: "after", message: "is not a cursor from a previous page's next"))
             }
@@ -64,14 +72,36 @@ enum BoardQueryParser {
         return query
     }
 
-    /// A cursor as `<deadline in microseconds>.<id>`.
-    static func encode(_ cursor: BoardStore.Cursor) -> String {
-        "\(Int64((cursor.deadline.timeIntervalSince1970 * 1_000_000).rounded())).\(cursor.id)"
+    /// Seconds from 1970-01-01 to PostgreSQL's epoch, 2000-01-01 UTC.
+    static let postgresEpoch: TimeInterval = 946_684_800
+
+    /// The cursor of `position`: base64url (no padding) of `v1:<deadline in microseconds since
+    /// 2000-01-01 UTC>:<id>`. Clients treat it as opaque.
+    /// - Returns: nil for a deadline outside `RequestDates` (the database's rows have none).
+    static func encode(_ cursor: BoardStore.Cursor) -> String? {
+        guard RequestDates.contains(cursor.deadline),
+            let micros = Int64(exactly: ((cursor.deadline.timeIntervalSince1970 - postgresEpoch) * 1_000_000).rounded())
+        else { return nil }
+        return Data("v1:\(micros):\(cursor.id)".utf8).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
     }
 
+    /// Reads a cursor `encode` wrote; anything else, including a deadline outside `RequestDates`, is nil.
     static func decode(_ text: String) -> BoardStore.Cursor? {
-        let parts = text.split(separator: ".")
-        guard parts.count == 2, let micros = Int64(parts[0]), let id = Int(parts[1]), id > 0 else { return nil }
-        return BoardStore.Cursor(deadline: Date(timeIntervalSince1970: Double(micros) / 1_000_000), id: id)
+        guard !text.isEmpty, text.utf8.allSatisfy({ byte in
+            (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
+                || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
+        }) else { return nil }
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
+        guard let data = Data(base64Encoded: base64), let plain = String(data: data, encoding: .utf8) else { return nil }
+        let parts = plain.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0] == "v1", let micros = Int64(parts[1]), let id = Int(parts[2]), id > 0,
+            String(micros) == parts[1], String(id) == parts[2]
+        else { return nil }
+        let deadline = Date(timeIntervalSince1970: postgresEpoch + Double(micros) / 1_000_000)
+        guard RequestDates.contains(deadline) else { return nil }
+        return BoardStore.Cursor(deadline: deadline, id: id)
     }
 }

@@ -5,7 +5,8 @@ import Postgres
 
 /// Turns every error into a problem document: `Problem` as it is, domain refusals with their
 /// status and fields, Hummingbird's own HTTP errors (unknown route, bad body) with their status,
-/// anything else as a bare 500 whose cause goes to the log, never to the client.
+/// a database data exception (SQLSTATE class 22, a value the input checks missed) as a 400 logged
+/// at warning, anything else as a bare 500 whose cause goes to the log, never to the client.
 public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
     public init() {}
 
@@ -33,11 +34,33 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             var problem = Problem(status: .serviceUnavailable, detail: "The database is busy or unreachable; try again shortly.")
             problem.retryAfter = 1
             throw problem
+        } catch let error as PostgresError where error.sqlState?.errorClass == "22" {
+            // A data exception (22xxx) is a value from the request that the input layer should have
+            // refused; name the statement (its first characters, never the bound values) to find where.
+            context.logger.warning(
+                "database refused a value",
+                metadata: [
+                    "db.sqlstate": "\(error.sqlState?.code ?? "")",
+                    "db.statement": "\(Self.statementName(error.query))",
+                    "http.path": "\(request.uri.path)",
+                ])
+            throw Problem(
+                status: .badRequest, title: "Invalid request",
+                detail: "A value in the request cannot be stored (SQLSTATE \(error.sqlState?.code ?? "22000")).")
         } catch {
             context.logger.error(
                 "request failed", metadata: ["error": "\(String(reflecting: error))", "http.path": "\(request.uri.path)"])
             throw Problem(status: .internalServerError, detail: "The server could not complete the request.")
         }
+    }
+}
+
+extension ProblemMiddleware {
+    /// The first 60 characters of a statement's text, on one line, to name it in a log.
+    static func statementName(_ sql: String?) -> String {
+        guard let sql else { return "unknown" }
+        let line = sql.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        return line.count > 60 ? String(line.prefix(60)) + "…" : line
     }
 }
 

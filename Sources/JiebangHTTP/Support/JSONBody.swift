@@ -6,8 +6,12 @@ extension Request {
     static let maxJSONBody = 1 << 20
 
     /// Reads the body (at most 1 MiB) and decodes it, naming the field of any decoding failure.
+    ///
+    /// This is where every JSON body's text is checked (`RequestText`): a body that is not UTF-8 is
+    /// refused, and so is a NUL (U+0000) in any string or key, which PostgreSQL cannot store.
     /// - Returns: the value and the raw bytes (for idempotency fingerprints).
-    /// - Throws: a 400 problem listing the field and the reason, or 413 for a body too large.
+    /// - Throws: a 400 problem listing the field and the reason, 422 naming the field that holds a
+    ///   NUL, or 413 for a body too large.
     mutating func decodeJSON<T: Decodable>(_ type: T.Type, context: AppRequestContext) async throws -> (T, ByteBuffer) {
         let buffer: ByteBuffer
         do {
@@ -15,11 +19,19 @@ extension Request {
         } catch let error as HTTPError where error.status == .contentTooLarge {
             throw Problem(status: .contentTooLarge, detail: "The body may have at most \(Self.maxJSONBody) bytes.")
         }
+        guard RequestText.isUTF8(buffer.readableBytesView) else {
+            throw RequestText.notUTF8Problem(field: "body")
+        }
+        let value: T
         do {
-            return (try context.requestDecoder.decode(T.self, from: Data(buffer.readableBytesView)), buffer)
+            value = try context.requestDecoder.decode(T.self, from: Data(buffer.readableBytesView))
         } catch let error as DecodingError {
             throw Self.problem(for: error)
         }
+        if let field = RequestText.pathOfNUL(inJSON: buffer.readableBytesView) {
+            throw RequestText.nulProblem(field: field)
+        }
+        return (value, buffer)
     }
 
     /// A 400 problem naming the field a decoding error is about.

@@ -1,0 +1,115 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Jiebang
+@testable import JiebangHTTP
+import JiebangTesting
+import Logging
+import Postgres
+import Testing
+
+@Suite("Request text: NUL, UTF-8, dates and cursors")
+struct RequestTextTests {
+    /// Expects a problem document with `status` naming exactly `fields`.
+    static func expect(
+        _ response: TestResponse, _ status: Int, _ fields: [String], sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
+        #expect(response.headers[.contentType]?.hasPrefix("application/problem+json") == true, sourceLocation: sourceLocation)
+        let body = try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any]
+        let found = ((body?["errors"] as? [[String: Any]]) ?? []).compactMap { $0["field"] as? String }
+        #expect(Int(response.status.code) == status, sourceLocation: sourceLocation)
+        #expect(found == fields, "\(body ?? [:])", sourceLocation: sourceLocation)
+    }
+
+    @Test("A NUL anywhere in a JSON body is a 422 naming its path, keys included; escaped backslashes are not NUL")
+    func nulPaths() {
+        #expect(RequestText.pathOfNUL(inJSON: Array(#"{"login":"demo\u0000.publisher","password":"x"}"#.utf8)) == "login")
+        #expect(RequestText.pathOfNUL(inJSON: Array(#"{"a":[1,{"b":"x"},{"part":{"tasks":"\u0000"}}]}"#.utf8)) == "a[2].part.tasks")
+        #expect(RequestText.pathOfNUL(inJSON: Array(#"{"ok":"y","k\u0000":1}"#.utf8)) == "k\\u0000")
+        #expect(RequestText.pathOfNUL(inJSON: Array(#"["a","\u0000"]"#.utf8)) == "[1]")
+        #expect(RequestText.pathOfNUL(inJSON: Array(#""\u0000""#.utf8)) == "body")
+        #expect(RequestText.pathOfNUL(inJSON: Array(#"{"a":"\\u0000","b":"\u00001"}"#.utf8)) == "b")
+        #expect(RequestText.pathOfNUL(inJSON: Array(#"{"a":"\\u0000"}"#.utf8)) == nil)
+        #expect(RequestText.pathOfNUL(inJSON: Array((String(repeating: "[", count: 100_000) + #""\u0000""#).utf8)) != nil)
+    }
+
+    @Test("Sign-in, registration and the board refuse NUL with 422 naming the field, bad UTF-8 with 400, and never reach the database")
+    func refusedOverHTTP() async throws {
+        try await TestDatabase.withFreshDatabase { db in
+            let fixture = try await APIFixture.make(db)
+            _ = try await db.withTransaction { try await DemoData.load(on: $0) }
+            try await fixture.application().test(.router) { client in
+                let signIn = #"{"login":"demo\u0000.publisher","password":"x"}"#
+                try await client.execute(
+                    uri: "/v1/sessions", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: signIn)
+                ) { response in
+                    try Self.expect(response, 422, ["login"])
+                }
+                let registration = #"{"unit":{"kind":"enterprise","name":"兰州\u0000公司","creditCode":"x","regionCode":"620100","contactName":"张","contactPhone":"0931-8000000","contactEmail":"a@b.cn"}}"#
+                try await client.execute(
+                    uri: "/v1/units", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: registration)
+                ) { response in
+                    try Self.expect(response, 422, ["unit.name"])
+                }
+                try await client.execute(
+                    uri: "/v1/sessions", method: .post, headers: [.contentType: "application/json"],
+                    body: ByteBuffer(bytes: Array(#"{"login":""#.utf8) + [0xFF, 0xFE] + Array(#"","password":"x"}"#.utf8))
+                ) { response in
+                    try Self.expect(response, 400, ["body"])
+                }
+                for (query, status, field) in [
+                    ("q=%00", 422, "q"), ("domain=%E7%A8%80%00", 422, "domain"), ("industryChain=a%00", 422, "industryChain"),
+                    ("q=%FF%FE", 400, "q"), ("after=-9223372036854775808.1", 400, "after"), ("after=-300000000000000000.1", 400, "after"),
+                    ("after=djE6OTIyMzM3MjAzNjg1NDc3NTgwNzox", 400, "after"), ("deadlineFrom=999999-12-31T00:00:00Z", 400, "deadlineFrom"),
+                    ("deadlineTo=-300000-01-01T00:00:00Z", 400, "deadlineTo"),
+                ] {
+                    try await client.execute(uri: "/v1/board/challenges?\(query)", method: .get) { response in
+                        try Self.expect(response, status, [field])
+                    }
+                }
+                try await client.execute(uri: "/v1/programmes/1/quotas/62%000100", method: .put,
+                    headers: [.authorization: "Bearer \(fixture.tokens["publisher"]!)", .contentType: "application/json"],
+                    body: ByteBuffer(string: #"{"quota":1}"#)
+                ) { response in
+                    try Self.expect(response, 422, ["regionCode"])
+                }
+            }
+        }
+    }
+
+    @Test("The board's cursor is opaque: base64url of v1:<micros>:<id>, and only what the board wrote is read back")
+    func cursor() throws {
+        let cursor = BoardStore.Cursor(deadline: Date(timeIntervalSince1970: 1_751_277_600.123456), id: 42)
+        let text = try #require(BoardQueryParser.encode(cursor))
+        #expect(!text.contains("=") && !text.contains("+") && !text.contains("/"))
+        let back = try #require(BoardQueryParser.decode(text))
+        #expect(back.id == 42)
+        #expect(abs(back.deadline.timeIntervalSince1970 - 1_751_277_600.123456) < 0.000_001)
+        for bad in [
+            "", "1751277600123456.42", "djI6MTox", "djE6MTow", "djE6OjE", "djE6KzE6MQ", "djE6LTMwMDAwMDAwMDAwMDAwMDAwMDox",
+            "djE6MToxCg", "djE6MDE6MQ", "djE6OTIyMzM3MjAzNjg1NDc3NTgwNzox", "!!", "djE6MTox===", "djE6MTox=",
+        ] {
+            #expect(BoardQueryParser.decode(bad) == nil, "\(bad)")
+        }
+        #expect(BoardQueryParser.decode("djE6MTox")?.id == 1)
+        #expect(BoardQueryParser.encode(.init(deadline: Date(timeIntervalSince1970: 1e13), id: 1)) == nil)
+    }
+
+    @Test("A data exception that escapes a store is a 400 problem, not a 500")
+    func dataExceptionIsBadRequest() async throws {
+        try await TestDatabase.withEmptyDatabase { db in
+            let router = Router(context: AppRequestContext.self)
+            router.add(middleware: ProblemMiddleware())
+            router.get("cast") { _, _ -> String in
+                try await db.query("SELECT \("nine")::int").first?.decode(Int.self).description ?? ""
+            }
+            try await Application(router: router, services: [db]).test(.router) { client in
+                try await client.execute(uri: "/cast", method: .get) { response in
+                    #expect(response.status == .badRequest)
+                    try Self.expect(response, 400, [])
+                }
+            }
+        }
+    }
+}
