@@ -39,7 +39,8 @@ struct SignInTests {
         let atTen = times.sorted()[1]
         // Each step of the exponent doubles the time; take the one nearest 100 ms, in ratio.
         func distance(_ exponent: Int) -> Double { abs(log2(atTen * pow(2, Double(exponent - 10)) / 100)) }
-        hasher.costExponent = (10...15).min { distance($0) < distance($1) }!
+        // At least 2^12: cheaper runs drown in the noise of a loaded machine, which the whole suite on 2 CPUs is.
+        hasher.costExponent = (12...15).min { distance($0) < distance($1) }!
         return hasher
     }()
 
@@ -95,21 +96,29 @@ struct SignInTests {
                 // Warm up: the statements are prepared on first use.
                 _ = try await timed("rec", "wrong password!")
                 _ = try await timed("nobody", "wrong password!")
+                // Up to five rounds of 21 pairs: a loaded machine (the whole suite runs at once on 2 CPUs) can skew one
+                // round by 20%, but the old two-scrypt path differs by 2× in every round, so it never passes.
                 var wrongPassword: [Double] = []
                 var unknownLogin: [Double] = []
-                for index in 0..<21 {
-                    // Alternate which goes first, so a slow moment of the machine falls on both.
-                    if index.isMultiple(of: 2) {
-                        wrongPassword.append(try await timed("rec", "wrong password!"))
-                        unknownLogin.append(try await timed("nobody\(index)", "wrong password!"))
-                    } else {
-                        unknownLogin.append(try await timed("nobody\(index)", "wrong password!"))
-                        wrongPassword.append(try await timed("rec", "wrong password!"))
+                var ratio = 0.0
+                for _ in 0..<5 {
+                    wrongPassword = []
+                    unknownLogin = []
+                    for index in 0..<21 {
+                        // Alternate which goes first, so a slow moment of the machine falls on both.
+                        if index.isMultiple(of: 2) {
+                            wrongPassword.append(try await timed("rec", "wrong password!"))
+                            unknownLogin.append(try await timed("nobody\(index)", "wrong password!"))
+                        } else {
+                            unknownLogin.append(try await timed("nobody\(index)", "wrong password!"))
+                            wrongPassword.append(try await timed("rec", "wrong password!"))
+                        }
                     }
+                    // Each pair ran back to back, so their ratio cancels the machine's slower and faster moments.
+                    ratio = Self.median(zip(unknownLogin, wrongPassword).map { $0 / $1 })
+                    if abs(ratio - 1) <= 0.10 { break }
                 }
                 let (wrong, unknown) = (Self.median(wrongPassword), Self.median(unknownLogin))
-                // Each pair ran back to back, so their ratio cancels the machine's slower and faster moments.
-                let ratio = Self.median(zip(unknownLogin, wrongPassword).map { $0 / $1 })
                 #expect(
                     abs(ratio - 1) <= 0.10,
                     "unknown login / wrong password: median ratio \(ratio), medians \(unknown) and \(wrong) ms (cost 2^\(Self.productionCost.costExponent)); samples \(unknownLogin.map { Int($0) }) and \(wrongPassword.map { Int($0) })")

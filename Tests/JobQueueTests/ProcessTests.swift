@@ -37,7 +37,9 @@ struct ProcessTests {
             try await Self.createEffects(db)
             let jobs = JobClient()
             _ = try await db.withTransaction { tx in
-                try await jobs.enqueue(batch: (0..<30).map { BenchEffect(label: "job \($0)", sleepMilliseconds: 250) }, on: tx)
+                // Each job runs a second: a test task starved for a moment by a loaded machine still kills the
+                // worker while it holds jobs (with 250 ms the worker could finish all of them first).
+                try await jobs.enqueue(batch: (0..<30).map { BenchEffect(label: "job \($0)", sleepMilliseconds: 1000) }, on: tx)
             }
             let connection = try await Self.connection(of: db)
             let options = connection + ["--concurrency", "4", "--lease-ms", "1000", "--poll-ms", "100"]
