@@ -61,7 +61,7 @@ public enum AccountAdministration {
         try AccessPolicy.require(actor, [.systemAdmin], to: "register a bureau")
         var checker = FieldChecker()
         let name = input.name.trimmingCharacters(in: .whitespacesAndNewlines)
-        checker.length("name", name, 2...200)
+        checker.name("name", name, 2...200)
         switch input.level {
         case "province":
             let code = input.regionCode
@@ -104,8 +104,8 @@ public enum AccountAdministration {
             }
         }
         var checker = FieldChecker()
-        checker.length("login", input.login, 3...254)
-        checker.length("displayName", input.displayName, 1...100)
+        checker.name("login", input.login, 3...254)
+        checker.name("displayName", input.displayName, 1...100)
         if let problem = password.problem { checker.add("password", "the password \(problem)") }
         try checker.check()
         return try await ConstraintCatalog.translating {

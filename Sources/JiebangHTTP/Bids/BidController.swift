@@ -245,6 +245,16 @@ struct BidController {
                 errors: [.init(field: "format", message: "must be csv or xlsx")])
         }
         let region = query["region"].map(String.init)
+        if let region {
+            // It also names the download: only a region code may reach the Content-Disposition header.
+            do {
+                _ = try RegionCode(region)
+            } catch {
+                throw Problem(
+                    status: .badRequest, title: "Invalid query parameters", detail: "region \(error).",
+                    errors: [.init(field: "region", message: "\(error)")])
+            }
+        }
         let rows = try await database.withConnection {
             try await BidSummary.rows(programmeID: programmeID, region: region, for: actor, on: $0)
         }

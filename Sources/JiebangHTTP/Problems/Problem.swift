@@ -31,8 +31,6 @@ public struct Problem: HTTPResponseError, Encodable, Sendable {
     public var detail: String?
     /// The field errors of a validation problem.
     public var errors: [FieldError]?
-    /// Seconds after which a retry may succeed, sent as `Retry-After` (503 answers). Not in the body.
-    public var retryAfter: Int?
 
     /// Creates a problem.
     public init(
@@ -55,8 +53,9 @@ public struct Problem: HTTPResponseError, Encodable, Sendable {
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         var body = ByteBuffer()
         try StreamingJSONEncoder().encode(self, into: &body)
-        var headers: HTTPFields = [.contentType: "application/problem+json; charset=utf-8"]
-        if let retryAfter { headers[.retryAfter] = String(retryAfter) }
-        return Response(status: status, headers: headers, body: .init(byteBuffer: body))
+        return Response(
+            status: status,
+            headers: [.contentType: "application/problem+json; charset=utf-8"],
+            body: .init(byteBuffer: body))
     }
 }

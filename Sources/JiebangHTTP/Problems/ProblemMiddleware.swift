@@ -17,6 +17,8 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch let problem as Problem {
             throw problem
+        } catch let problem as RetryLaterProblem {
+            throw problem
         } catch let error as DomainError {
             throw Problem(error)
         } catch let error as AccountError {
@@ -31,9 +33,7 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             context.logger.warning(
                 "database unavailable",
                 metadata: ["error": "\(error)", "db.sqlstate": "\(error.sqlState?.code ?? error.code.description)"])
-            var problem = Problem(status: .serviceUnavailable, detail: "The database is busy or unreachable; try again shortly.")
-            problem.retryAfter = 1
-            throw problem
+            throw RetryLaterProblem(detail: "The database is busy or unreachable; try again shortly.", retryAfter: .seconds(1))
         } catch let error as PostgresError where error.sqlState?.errorClass == "22" {
             // A data exception (22xxx) is a value from the request that the input layer should have
             // refused; name the statement (its first characters, never the bound values) to find where.
