@@ -52,10 +52,15 @@ struct ConcurrentUseTests {
 
     @Test("A task cancelled while it waits for the connection stops waiting and the others go on", .timeLimit(.minutes(1)))
     func cancelledWaiterLeaves() async throws {
-        try await TestDatabase.withEmptyDatabase(maximumConnections: 1) { db in
+        try await TestDatabase.withEmptyDatabase(maximumConnections: 2) { db in
             try await db.withConnection { connection in
-                async let slow = connection.query("SELECT pg_sleep(0.5)::text")
-                try await Task.sleep(for: .milliseconds(50))
+                async let slow = connection.query("SELECT pg_sleep(1.5)::text")
+                // The slow statement holds the connection before the waiter comes (seen from the other connection).
+                #expect(await eventually {
+                    (try? await db.query(
+                        "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE 'SELECT pg_sleep(1.5)%'"
+                    ).first?.decode(Int.self)) == 1
+                })
                 let waiter = Task { try await connection.query("SELECT 2").first!.decode(Int.self) }
                 try await Task.sleep(for: .milliseconds(50))
                 waiter.cancel()

@@ -31,7 +31,7 @@ struct MigratorLockTests {
             for _ in 0..<5 {
                 let started = ContinuousClock.now
                 #expect(try await db.query("SELECT count(*) FROM units").first?.decode(Int.self) == 1)
-                #expect(ContinuousClock.now - started < .seconds(2))
+                #expect(ContinuousClock.now - started < .seconds(15))
                 try await Task.sleep(for: .milliseconds(100))
             }
             release.continuation.yield()

@@ -74,12 +74,13 @@ struct TimeoutTests {
             try await Self.withClient(on: db, { $0.statementTimeout = .milliseconds(200) }) { client in
                 let started = ContinuousClock.now
                 await #expect {
-                    try await client.execute("SELECT pg_sleep(5)")
+                    try await client.execute("SELECT pg_sleep(60)")
                 } throws: { error in
                     let error = error as? PostgresError
                     return error?.sqlState?.code == "57014" && error?.isUnavailable == true
                 }
-                #expect(ContinuousClock.now - started < .seconds(3))
+                // Cut by the timeout, not by the minute of sleep (the bound is loose for a loaded machine).
+                #expect(ContinuousClock.now - started < .seconds(30))
                 let one = try await client.query("SELECT 1").first?.decode(Int.self)
                 #expect(one == 1)
                 #expect(client.statistics.open == 1)
@@ -102,7 +103,7 @@ struct TimeoutTests {
                         let error = error as? PostgresError
                         return error?.sqlState?.code == "55P03" && error?.isUnavailable == true
                     }
-                    #expect(ContinuousClock.now - started < .seconds(3))
+                    #expect(ContinuousClock.now - started < .seconds(30))
                 }
                 let updated = try await client.execute("UPDATE bids SET status = 'submitted' WHERE id = 1")
                 #expect(updated == 1)
