@@ -28,7 +28,7 @@ func runBenchmark(_ arguments: Arguments) async throws {
         configuration: PostgresConfiguration(connectionString: cluster.connectionString(database: "queue_bench"), minimumConnections: 0, maximumConnections: 20))
     var quiet = Logger(label: "bench")
     quiet.logLevel = .warning
-    try await Migrator(client: db, migrations: JiebangSchema.migrations(), logger: quiet).migrate()
+    try await JiebangSchema.migrator(client: db, logger: quiet).migrate()
     let jobs = JobClient()
     if finished > 0 {
         try await db.execute(

@@ -1,3 +1,4 @@
+-- former checksum: d742ebffe49f7e278264e332a9fe309958dd546b557e7fdb21df3ce8cc8037c9
 -- Units (单位) and the audit log.
 --
 -- A unit is an enterprise, university, research institute or other body,
@@ -57,10 +58,9 @@ CREATE TABLE units (
 
 CREATE INDEX units_region ON units (region_code);
 
-CREATE TRIGGER units_touch BEFORE UPDATE ON units FOR EACH ROW EXECUTE FUNCTION touch_updated_at();
-
 -- The audit log: one row per state change, written in the same transaction
--- as the change. Rows are never changed or removed: the database refuses.
+-- as the change. Rows are never changed or removed: the database refuses
+-- (definitions/02_audit.sql).
 CREATE TABLE audit_log (
     id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     at          timestamptz NOT NULL DEFAULT now(),
@@ -76,16 +76,3 @@ CREATE TABLE audit_log (
 );
 
 CREATE INDEX audit_log_entity ON audit_log (entity, entity_id, id);
-
-CREATE FUNCTION audit_log_is_append_only() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    RAISE EXCEPTION 'the audit log is append-only: % is not allowed', TG_OP
-        USING ERRCODE = 'insufficient_privilege', CONSTRAINT = 'audit_log_append_only';
-END;
-$$;
-
-CREATE TRIGGER audit_log_no_update BEFORE UPDATE OR DELETE ON audit_log
-    FOR EACH ROW EXECUTE FUNCTION audit_log_is_append_only();
-CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
-    FOR EACH STATEMENT EXECUTE FUNCTION audit_log_is_append_only();

@@ -1,3 +1,4 @@
+-- former checksum: 1813d860b802d874935bb75803682cce53527a3c32192734ddafa24548a9e33d
 -- Bureaus, users with their role and scope, and access tokens.
 --
 -- Roles: a provincial publisher belongs to a provincial bureau and runs its
@@ -48,44 +49,6 @@ CREATE TABLE users (
 CREATE UNIQUE INDEX users_login_key ON users (login);
 CREATE INDEX users_unit ON users (unit_id) WHERE unit_id IS NOT NULL;
 CREATE INDEX users_bureau ON users (bureau_id) WHERE bureau_id IS NOT NULL;
-
--- A publisher's bureau is provincial and a recommender's municipal.
-CREATE FUNCTION users_check_bureau_level() RETURNS trigger
-LANGUAGE plpgsql AS $$
-DECLARE
-    bureau_level bureau_level;
-BEGIN
-    IF NEW.bureau_id IS NULL THEN
-        RETURN NEW;
-    END IF;
-    SELECT level INTO bureau_level FROM bureaus WHERE id = NEW.bureau_id;
-    IF (NEW.role = 'provincial_publisher' AND bureau_level <> 'province')
-        OR (NEW.role = 'municipal_recommender' AND bureau_level <> 'municipal') THEN
-        RAISE EXCEPTION 'a % must belong to a % bureau', NEW.role,
-            CASE NEW.role WHEN 'provincial_publisher' THEN 'provincial' ELSE 'municipal' END
-            USING ERRCODE = 'check_violation', CONSTRAINT = 'users_bureau_level', TABLE = 'users', COLUMN = 'bureau_id';
-    END IF;
-    RETURN NEW;
-END;
-$$;
-
-CREATE TRIGGER users_bureau_level BEFORE INSERT OR UPDATE OF role, bureau_id ON users
-    FOR EACH ROW EXECUTE FUNCTION users_check_bureau_level();
-
--- A bureau's level never changes (users were placed by it).
-CREATE FUNCTION bureaus_level_is_fixed() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    IF NEW.level <> OLD.level THEN
-        RAISE EXCEPTION 'a bureau''s level cannot change'
-            USING ERRCODE = 'check_violation', CONSTRAINT = 'bureaus_level_fixed', TABLE = 'bureaus', COLUMN = 'level';
-    END IF;
-    RETURN NEW;
-END;
-$$;
-
-CREATE TRIGGER bureaus_level_fixed BEFORE UPDATE OF level ON bureaus
-    FOR EACH ROW EXECUTE FUNCTION bureaus_level_is_fixed();
 
 -- Bearer tokens: only their SHA-256 is stored. Sessions come from signing in;
 -- API tokens are made for integrations. Both expire and can be revoked.

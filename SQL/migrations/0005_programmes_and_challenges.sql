@@ -1,3 +1,4 @@
+-- former checksum: aec122a32075e000da11438872e4ebec728a68fcf2d11b38335148bcdfd0fa39
 -- Programmes (年度批次), technology demands (技术需求), challenges (榜单任务)
 -- with their amendments, and the search over Chinese text.
 
@@ -34,23 +35,6 @@ CREATE TABLE programmes (
     CONSTRAINT programmes_publicity_range CHECK (publicity_working_days BETWEEN 1 AND 30),
     CONSTRAINT programmes_name_year_key UNIQUE (bureau_id, year, name)
 );
-
-CREATE TRIGGER programmes_touch BEFORE UPDATE ON programmes FOR EACH ROW EXECUTE FUNCTION touch_updated_at();
-
-CREATE FUNCTION programmes_check_bureau() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    IF (SELECT level FROM bureaus WHERE id = NEW.bureau_id) <> 'province' THEN
-        RAISE EXCEPTION 'a programme is run by a provincial bureau'
-            USING ERRCODE = 'check_violation', CONSTRAINT = 'programmes_bureau_province', TABLE = 'programmes',
-                  COLUMN = 'bureau_id';
-    END IF;
-    RETURN NEW;
-END;
-$$;
-
-CREATE TRIGGER programmes_bureau_province BEFORE INSERT OR UPDATE OF bureau_id ON programmes
-    FOR EACH ROW EXECUTE FUNCTION programmes_check_bureau();
 
 -- Technology demands, filed by an enterprise (or by a bureau on its behalf): the annex table of seed 000.
 CREATE TABLE demands (
@@ -135,8 +119,6 @@ CREATE TABLE challenges (
     CONSTRAINT challenges_published_at CHECK ((status = 'draft') = (published_at IS NULL))
 );
 
-CREATE TRIGGER challenges_touch BEFORE UPDATE ON challenges FOR EACH ROW EXECUTE FUNCTION touch_updated_at();
-
 -- The public board: published and later challenges by deadline, and keyword search.
 CREATE INDEX challenges_board ON challenges (programme_id, status, application_deadline, id) WHERE status <> 'draft';
 -- fastupdate off: no pending list, so a keyword search can use the index right after inserts.
@@ -162,32 +144,3 @@ CREATE TABLE challenge_amendments (
     CONSTRAINT challenge_amendments_reason_length CHECK (char_length(btrim(reason)) BETWEEN 4 AND 2000),
     CONSTRAINT challenge_amendments_changes_object CHECK (jsonb_typeof(changes) = 'object')
 );
-
--- A published challenge changes only with an amendment of the next version, in the same transaction.
-CREATE FUNCTION challenges_require_amendment() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    IF OLD.status <> 'draft'
-        AND (NEW.title, NEW.task, NEW.content, NEW.indicators, NEW.category, NEW.domain, NEW.industry_chain,
-             NEW.application_deadline, NEW.completion_deadline, NEW.funding_ceiling_fen, NEW.winners)
-            IS DISTINCT FROM
-            (OLD.title, OLD.task, OLD.content, OLD.indicators, OLD.category, OLD.domain, OLD.industry_chain,
-             OLD.application_deadline, OLD.completion_deadline, OLD.funding_ceiling_fen, OLD.winners)
-    THEN
-        IF NEW.version <> OLD.version + 1 OR NOT EXISTS (
-            SELECT 1 FROM challenge_amendments WHERE challenge_id = NEW.id AND version = NEW.version)
-        THEN
-            RAISE EXCEPTION 'a published challenge changes only through an amendment with a reason'
-                USING ERRCODE = 'check_violation', CONSTRAINT = 'challenges_amendment_required', TABLE = 'challenges';
-        END IF;
-    END IF;
-    IF NEW.status = 'draft' AND OLD.status <> 'draft' THEN
-        RAISE EXCEPTION 'a published challenge cannot return to draft'
-            USING ERRCODE = 'check_violation', CONSTRAINT = 'challenges_status_forward', TABLE = 'challenges';
-    END IF;
-    RETURN NEW;
-END;
-$$;
-
-CREATE TRIGGER challenges_amendment_required BEFORE UPDATE ON challenges
-    FOR EACH ROW EXECUTE FUNCTION challenges_require_amendment();

@@ -1,14 +1,3 @@
--- A receipt's SHA-256 is of the kept content as PostgreSQL prints it (content::text, jsonb's
--- canonical form: keys sorted, one spacing), so anyone can check a receipt with SQL:
---   SELECT bid_content_digest(content) = sha256 FROM bid_submissions;
--- and no row can carry a digest of anything else. NOT VALID: rows kept before this migration
--- carry the digest of the server's own JSON text and stay as they were.
---
--- IMMUTABLE although convert_to is only STABLE: the database's encoding never changes under it.
-CREATE FUNCTION bid_content_digest(content jsonb) RETURNS text
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
-    SELECT encode(sha256(convert_to(content::text, 'UTF8')), 'hex')
-$$;
-
-ALTER TABLE bid_submissions
-    ADD CONSTRAINT bid_submissions_digest_of_content CHECK (sha256 = bid_content_digest(content)) NOT VALID;
+-- former checksum: 9fdb4b6c02d3c9cb51dea67be7a0940cb5a2f0e86b502de12d748d00abffb4e2
+-- bid_content_digest(content) came here, with a CHECK that each receipt's SHA-256 is of its kept
+-- content. The function is in definitions/08_bids.sql; the CHECK, in its present form, in 0014.

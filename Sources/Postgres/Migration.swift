@@ -9,6 +9,11 @@ public struct Migration: Sendable, Hashable {
     /// Whether it runs inside a transaction. A file whose first line is
     /// `-- migrate: no-transaction` runs outside one (for `CREATE INDEX CONCURRENTLY`).
     public var runsInTransaction: Bool
+    /// The checksums this file had before it was rewritten in place, from its lines
+    /// `-- former checksum: <64 hex digits>`. A database that applied the former text counts it as
+    /// applied, as long as what the rewrite took out lives elsewhere (a definition file) and an
+    /// existing database ends up with the catalogue of a new one.
+    public var formerChecksums: Set<String>
 
     /// Creates a migration.
     public init(version: Int, name: String, sql: String) {
@@ -16,14 +21,23 @@ public struct Migration: Sendable, Hashable {
         self.name = name
         self.sql = sql
         self.runsInTransaction = !sql.hasPrefix("-- migrate: no-transaction")
+        let prefix = "-- former checksum: "
+        self.formerChecksums = Set(
+            sql.split(separator: "\n").lazy
+                .filter { $0.hasPrefix(prefix) }
+                .map { String($0.dropFirst(prefix.count)).trimmingASCIISpaces }
+                .filter { $0.count == 64 && $0.allSatisfy(\.isHexDigit) })
     }
 
     /// The SHA-256 of the SQL text (64 hex digits), recorded when the migration is applied.
     public var checksum: String { SHA256.hex(Array(sql.utf8)) }
 
-    /// The SHA-256 of every migration's checksum in order: names one version of a schema.
-    public static func fingerprint(of migrations: [Migration]) -> String {
-        SHA256.hex(Array(migrations.sorted { $0.version < $1.version }.map(\.checksum).joined().utf8))
+    /// The SHA-256 of every migration's checksum in order, then every definition's: names one version
+    /// of a schema.
+    public static func fingerprint(of migrations: [Migration], definitions: [Definition] = []) -> String {
+        let checksums = migrations.sorted { $0.version < $1.version }.map(\.checksum)
+            + definitions.sorted { $0.name < $1.name }.map { $0.name + $0.checksum }
+        return SHA256.hex(Array(checksums.joined().utf8))
     }
 
     /// Parses a file name of the form `NNNN_name.sql`.
@@ -43,4 +57,10 @@ public struct MigrationError: Error, Sendable, CustomStringConvertible {
     /// What is wrong, on one line.
     public var message: String
     public var description: String { message }
+}
+
+extension String {
+    fileprivate var trimmingASCIISpaces: String {
+        String(drop { $0 == " " || $0 == "\r" }.reversed().drop { $0 == " " || $0 == "\r" }.reversed())
+    }
 }

@@ -27,7 +27,7 @@ struct SeedDemoCommand: AsyncParsableCommand {
             }
         }
         let (loaded, accounts) = try await settings.withDatabase(maximumConnections: 2) { client in
-            try await Migrator(client: client, migrations: JiebangSchema.migrations(), logger: settings.logger("jiebang.migrate"))
+            try await JiebangSchema.migrator(client: client, logger: settings.logger("jiebang.migrate"))
                 .migrate()
             return try await client.withTransaction { tx in
                 let loaded = try await DemoData.load(on: tx)

@@ -65,7 +65,7 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     private func prepareSchema(_ client: PostgresClient, migrate: Bool, logger: Logger) async throws {
-        let migrator = try Migrator(client: client, migrations: JiebangSchema.migrations(), logger: logger)
+        let migrator = try JiebangSchema.migrator(client: client, logger: logger)
         if migrate {
             try await migrator.migrate()
             return
@@ -74,6 +74,9 @@ struct ServeCommand: AsyncParsableCommand {
         if let problem = statuses.first(where: { $0.state == .pending || $0.state == .edited }) {
             throw CommandFailure(
                 "migration \(problem.version) (\(problem.name)) is \(problem.state.rawValue); run `jiebang migrate`")
+        }
+        if let problem = try await migrator.definitionStatus().first(where: { $0.state == .new || $0.state == .changed }) {
+            throw CommandFailure("definition file \(problem.name).sql is \(problem.state.rawValue); run `jiebang migrate`")
         }
     }
 }

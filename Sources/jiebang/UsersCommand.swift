@@ -32,7 +32,7 @@ struct UsersCommand: AsyncParsableCommand {
             }
             let hash = try hasher.hash(password)
             let id = try await settings.withDatabase(maximumConnections: 2) { client in
-                try await Migrator(client: client, migrations: JiebangSchema.migrations()).migrate()
+                try await JiebangSchema.migrator(client: client).migrate()
                 do {
                     return try await client.withTransaction { tx in
                         try await AccountStore.createUser(

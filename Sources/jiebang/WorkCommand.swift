@@ -36,7 +36,7 @@ struct WorkCommand: AsyncParsableCommand {
         let address = try settings.http(hostname: hostname, port: port, defaultPort: 8081, portVariable: "JIEBANG_WORKER_PORT")
         let logger = settings.logger("jiebang.jobs")
         try await settings.withDatabase(maximumConnections: min(50, configuration.queues.values.reduce(4, +))) { client in
-            try await Migrator(client: client, migrations: JiebangSchema.migrations(), logger: logger).migrate()
+            try await JiebangSchema.migrator(client: client, logger: logger).migrate()
             let services = buildWorkerServices(
                 configuration: configuration, database: client, jobs: JobClient(), registry: ProductJobs.registry(),
                 schedules: ProductJobs.schedules(), logger: logger)

@@ -39,8 +39,7 @@ public enum TestDatabase {
 
     private static let template = Task<String, any Error> {
         let server = try await TestDatabase.server.value
-        let migrations = try JiebangSchema.migrations()
-        let name = "jiebang_template_" + Migration.fingerprint(of: migrations).prefix(12)
+        let name = "jiebang_template_" + (try JiebangSchema.fingerprint()).prefix(12)
         let admin = PostgresClient(configuration: PostgresConfiguration(connectionString: server, minimumConnections: 0, maximumConnections: 1))
         do {
             try await admin.withConnection { connection in
@@ -54,7 +53,7 @@ public enum TestDatabase {
                     configuration.databaseName = building
                     let client = PostgresClient(configuration: configuration)
                     do {
-                        try await Migrator(client: client, migrations: migrations).migrate()
+                        try await JiebangSchema.migrator(client: client).migrate()
                     } catch {
                         await client.close()
                         throw error

@@ -1,0 +1,108 @@
+-- Bureaus, users with their role and scope, and access tokens.
+--
+-- Roles: a provincial publisher belongs to a provincial bureau and runs its
+-- programmes; a municipal recommender belongs to a municipal bureau and acts
+-- for its region; unit members and unit admins belong to one unit; an expert
+-- may name the unit they work for (used to avoid conflicts of interest); a
+-- system admin belongs to nothing.
+
+CREATE TYPE bureau_level AS ENUM ('province', 'municipal');
+
+CREATE TABLE bureaus (
+    id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    name        text         NOT NULL,
+    level       bureau_level NOT NULL,
+    region_code text         NOT NULL,
+    created_at  timestamptz  NOT NULL DEFAULT now(),
+    CONSTRAINT bureaus_name_length CHECK (char_length(btrim(name)) BETWEEN 2 AND 200),
+    CONSTRAINT bureaus_region_level CHECK (
+        (level = 'province' AND region_code ~ '^(1[1-5]|2[1-3]|3[1-7]|4[1-6]|5[0-4]|6[1-5]|71|8[12])0000$')
+        OR (level = 'municipal' AND region_code_is_prefecture(region_code))),
+    CONSTRAINT bureaus_name_key UNIQUE (name)
+);
+
+CREATE TYPE user_role AS ENUM (
+    'provincial_publisher', 'municipal_recommender', 'unit_member', 'unit_admin', 'expert', 'system_admin'
+);
+
+CREATE TABLE users (
+    id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    login         text        NOT NULL,
+    display_name  text        NOT NULL,
+    password_hash text,
+    role          user_role   NOT NULL,
+    unit_id       bigint      REFERENCES units (id),
+    bureau_id     bigint      REFERENCES bureaus (id),
+    created_at    timestamptz NOT NULL DEFAULT now(),
+    disabled_at   timestamptz,
+    CONSTRAINT users_login_format CHECK (login = lower(btrim(login)) AND char_length(login) BETWEEN 3 AND 254),
+    CONSTRAINT users_display_name_length CHECK (char_length(btrim(display_name)) BETWEEN 1 AND 100),
+    CONSTRAINT users_password_hash_format CHECK (password_hash IS NULL OR password_hash LIKE 'scrypt$%'),
+    CONSTRAINT users_scope CHECK (
+        (role IN ('unit_member', 'unit_admin') AND unit_id IS NOT NULL AND bureau_id IS NULL)
+        OR (role IN ('provincial_publisher', 'municipal_recommender') AND bureau_id IS NOT NULL AND unit_id IS NULL)
+        OR (role = 'expert' AND bureau_id IS NULL)
+        OR (role = 'system_admin' AND unit_id IS NULL AND bureau_id IS NULL))
+);
+
+CREATE UNIQUE INDEX users_login_key ON users (login);
+CREATE INDEX users_unit ON users (unit_id) WHERE unit_id IS NOT NULL;
+CREATE INDEX users_bureau ON users (bureau_id) WHERE bureau_id IS NOT NULL;
+
+-- A publisher's bureau is provincial and a recommender's municipal.
+CREATE FUNCTION users_check_bureau_level() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    bureau_level bureau_level;
+BEGIN
+    IF NEW.bureau_id IS NULL THEN
+        RETURN NEW;
+    END IF;
+    SELECT level INTO bureau_level FROM bureaus WHERE id = NEW.bureau_id;
+    IF (NEW.role = 'provincial_publisher' AND bureau_level <> 'province')
+        OR (NEW.role = 'municipal_recommender' AND bureau_level <> 'municipal') THEN
+        RAISE EXCEPTION 'a % must belong to a % bureau', NEW.role,
+            CASE NEW.role WHEN 'provincial_publisher' THEN 'provincial' ELSE 'municipal' END
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'users_bureau_level', TABLE = 'users', COLUMN = 'bureau_id';
+    END IF;
+    RETURN NEW;
+END;
+$$;
+
+CREATE TRIGGER users_bureau_level BEFORE INSERT OR UPDATE OF role, bureau_id ON users
+    FOR EACH ROW EXECUTE FUNCTION users_check_bureau_level();
+
+-- A bureau's level never changes (users were placed by it).
+CREATE FUNCTION bureaus_level_is_fixed() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.level <> OLD.level THEN
+        RAISE EXCEPTION 'a bureau''s level cannot change'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'bureaus_level_fixed', TABLE = 'bureaus', COLUMN = 'level';
+    END IF;
+    RETURN NEW;
+END;
+$$;
+
+CREATE TRIGGER bureaus_level_fixed BEFORE UPDATE OF level ON bureaus
+    FOR EACH ROW EXECUTE FUNCTION bureaus_level_is_fixed();
+
+-- Bearer tokens: only their SHA-256 is stored. Sessions come from signing in;
+-- API tokens are made for integrations. Both expire and can be revoked.
+CREATE TABLE access_tokens (
+    id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    user_id      bigint      NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    token_hash   bytea       NOT NULL,
+    kind         text        NOT NULL,
+    label        text,
+    created_at   timestamptz NOT NULL DEFAULT now(),
+    expires_at   timestamptz NOT NULL,
+    revoked_at   timestamptz,
+    last_used_at timestamptz,
+    CONSTRAINT access_tokens_hash_key UNIQUE (token_hash),
+    CONSTRAINT access_tokens_hash_length CHECK (octet_length(token_hash) = 32),
+    CONSTRAINT access_tokens_kind CHECK (kind IN ('session', 'api')),
+    CONSTRAINT access_tokens_expiry CHECK (expires_at > created_at)
+);
+
+CREATE INDEX access_tokens_user ON access_tokens (user_id);
