@@ -20,8 +20,8 @@ LANGUAGE sql STABLE STRICT PARALLEL SAFE AS $$
     SELECT encode(sha256(convert_to(content::text, 'UTF8')), 'hex')
 $$;
 
--- At every submission: the challenge is open, the consortium complete, the funding within the cap,
--- the commitment given. After the deadline the bid's content is locked. Every update also stamps the
+-- At every submission: the challenge is open, the consortium complete, the funding within the
+-- programme's cap and the challenge's ceiling, the commitment given. After the deadline the bid's content is locked. Every update also stamps the
 -- time and the revision, so a submission pays for one PL/pgSQL call, not two.
 CREATE OR REPLACE FUNCTION bids_check() RETURNS trigger
 LANGUAGE plpgsql AS $$
@@ -43,7 +43,7 @@ BEGIN
              OLD.self_funding_fen, OLD.requested_funding_fen, OLD.team, OLD.completion_commitment) THEN
         RETURN NEW;
     END IF;
-    SELECT status, application_deadline INTO challenge FROM challenges WHERE id = NEW.challenge_id;
+    SELECT status, application_deadline, funding_ceiling_fen INTO challenge FROM challenges WHERE id = NEW.challenge_id;
     IF TG_OP = 'UPDATE' AND challenge.application_deadline <= now()
         AND (NEW.technical_route, NEW.rd_foundation, NEW.indicator_answers, NEW.total_investment_fen,
              NEW.self_funding_fen, NEW.requested_funding_fen, NEW.team, NEW.completion_commitment, NEW.version)
@@ -81,6 +81,11 @@ BEGIN
             OR NEW.requested_funding_fen > programme.funding_absolute_cap_fen THEN
             RAISE EXCEPTION 'the requested funding exceeds the programme''s cap'
                 USING ERRCODE = 'check_violation', CONSTRAINT = 'bids_funding_cap', TABLE = 'bids',
+                      COLUMN = 'requested_funding_fen';
+        END IF;
+        IF NEW.requested_funding_fen > challenge.funding_ceiling_fen THEN
+            RAISE EXCEPTION 'the requested funding exceeds the challenge''s funding ceiling of % fen', challenge.funding_ceiling_fen
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'bids_funding_ceiling', TABLE = 'bids',
                       COLUMN = 'requested_funding_fen';
         END IF;
         IF NOT NEW.completion_commitment THEN

@@ -148,6 +148,46 @@ struct BidTests {
         }
     }
 
+    @Test("A request above the challenge's funding ceiling is refused in Swift and in the database, though within the programme's cap")
+    func fundingCeiling() async throws {
+        try await TestDatabase.withFreshDatabase { db in
+            let world = try await BidWorld.make(db, leads: 1, partners: 1, challenges: 1)
+            let challenge = world.challenges[0]
+            // Within the programme's cap (10% of 10,000,000.00 元, at most 5,000,000.00 元): 1,000,000.00 元
+            // requested; the challenge's ceiling is amended down to 500,000.00 元.
+            try await db.withTransaction { tx in
+                try await tx.execute(
+                    """
+                    INSERT INTO challenge_amendments (challenge_id, version, reason, changes)
+                    VALUES (\(challenge), 2, '调整支持额度', '{"fundingCeilingFen": 50000000}')
+                    """)
+                try await tx.execute("UPDATE challenges SET funding_ceiling_fen = 50000000, version = 2 WHERE id = \(challenge)")
+            }
+            let bid = try await world.consortium(lead: world.leads[0], partner: world.partners[0], challenge: challenge)
+            let refused = await #expect(throws: DomainError.self) {
+                try await db.withTransaction { try await BidStore.submit(id: bid, ifRevision: nil, by: world.leads[0].actor, on: $0) }
+            }
+            #expect(refused?.description.contains("requestedFundingFen") == true)
+            #expect(refused?.description.contains("funding ceiling (500,000.00 元)") == true)
+
+            let raw = await #expect(throws: PostgresError.self) {
+                try await db.execute("UPDATE bids SET status = 'submitted', version = 1 WHERE id = \(bid)")
+            }
+            #expect(raw?.constraint == "bids_funding_ceiling")
+            #expect(ConstraintCatalog.domainError(for: try #require(raw))?.description.contains("requestedFundingFen") == true)
+
+            try await db.execute("UPDATE bids SET requested_funding_fen = 50000000 WHERE id = \(bid)")
+            let receipt = try await db.withTransaction {
+                try await BidStore.submit(id: bid, ifRevision: nil, by: world.leads[0].actor, on: $0)
+            }
+            #expect(receipt.version == 1)
+            let over = await #expect(throws: PostgresError.self) {
+                try await db.execute("UPDATE bids SET requested_funding_fen = 50000001, version = version + 1 WHERE id = \(bid)")
+            }
+            #expect(over?.constraint == "bids_funding_ceiling")
+        }
+    }
+
     @Test("A receipt's SHA-256 is of the kept content as PostgreSQL prints it, and no row may carry another")
     func receiptDigest() async throws {
         try await TestDatabase.withFreshDatabase { db in

@@ -18,6 +18,22 @@ struct FundingAndStatusTests {
         }
     }
 
+    @Test("A request is at most min(the challenge's ceiling, the share, the absolute cap), and the refusal names the limit that binds")
+    func challengeCeiling() throws {
+        let policy = FundingPolicy.gansu
+        // Total 20,000,000.00 元: the share is 2,000,000.00 元, under the absolute cap.
+        let total: Int64 = 2_000_000_000
+        try policy.check(requestedFen: 100_000_000, totalInvestmentFen: total, challengeCeilingFen: 100_000_000)
+        #expect(throws: FundingPolicy.Problem.exceedsCeiling(requestedFen: 100_000_001, ceilingFen: 100_000_000)) {
+            try policy.check(requestedFen: 100_000_001, totalInvestmentFen: total, challengeCeilingFen: 100_000_000)
+        }
+        #expect(throws: FundingPolicy.Problem.exceedsCap(requestedFen: 200_000_001, capFen: 200_000_000)) {
+            try policy.check(requestedFen: 200_000_001, totalInvestmentFen: total, challengeCeilingFen: 900_000_000)
+        }
+        #expect(FundingPolicy.Problem.exceedsCeiling(requestedFen: 200_000_000, ceilingFen: 100_000_000).description
+            == "2,000,000.00 元 is more than the challenge's funding ceiling (1,000,000.00 元)")
+    }
+
     @Test("Qinghai's 30% and 3,000,000 CNY is expressible, and huge totals do not overflow")
     func qinghaiAndOverflow() throws {
         #expect(FundingPolicy.qinghai.cap(totalInvestmentFen: 500_000_000) == 150_000_000)

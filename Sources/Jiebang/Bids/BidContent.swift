@@ -55,9 +55,10 @@ public struct BidContent: Codable, Sendable, Hashable {
         try checker.check()
     }
 
-    /// Checks what a submission needs: everything filled in, the funding within the programme's cap.
+    /// Checks what a submission needs: everything filled in, the funding within the programme's cap and
+    /// the challenge's funding ceiling.
     /// - Throws: `DomainError.invalid` listing every field at fault.
-    public func checkSubmission(indicatorCount: Int, policy: FundingPolicy) throws(DomainError) {
+    public func checkSubmission(indicatorCount: Int, policy: FundingPolicy, challengeCeilingFen: Int64) throws(DomainError) {
         var checker = FieldChecker()
         checkShape(&checker)
         checker.length("technicalRoute", technicalRoute, 10...20_000)
@@ -75,7 +76,9 @@ public struct BidContent: Codable, Sendable, Hashable {
         }
         if totalInvestmentFen > 0 {
             do {
-                try policy.check(requestedFen: requestedFundingFen, totalInvestmentFen: totalInvestmentFen)
+                try policy.check(
+                    requestedFen: requestedFundingFen, totalInvestmentFen: totalInvestmentFen,
+                    challengeCeilingFen: challengeCeilingFen)
             } catch {
                 checker.add("requestedFundingFen", error.description)
             }

@@ -237,7 +237,8 @@ public enum BidStore {
                    p.min_partners, p.max_consortium_size, p.funding_ratio_cap_bp,
                    p.funding_absolute_cap_fen, p.funding_mode,
                    ARRAY(SELECT sha256 FROM bid_attachments WHERE bid_id = b.id ORDER BY id),
-                   m.unit_id, m.role, m.status, m.part_role, m.tasks, m.budget_share_fen, m.contribution
+                   m.unit_id, m.role, m.status, m.part_role, m.tasks, m.budget_share_fen, m.contribution,
+                   c.funding_ceiling_fen
             FROM bids b JOIN challenges c ON c.id = b.challenge_id JOIN programmes p ON p.id = b.programme_id
                  JOIN bid_members m ON m.bid_id = b.id
             WHERE b.id = \(id)
@@ -265,6 +266,7 @@ public enum BidStore {
             ratioCapBasisPoints: try row.decode(Int.self, at: 19), absoluteCapFen: try row.decode(Int64.self, at: 20),
             mode: FundingPolicy.Mode(rawValue: try row.decode(String.self, at: 21)) ?? .upfront)
         let attachments = try row.decode([String].self, at: 22)
+        let ceilingFen = try row.decode(Int64.self, at: 30)
 
         try requireLead(bidID: id, leadUnitID: leadUnitID, actor)
         if let revision, revision != current { throw DomainError.stale(current: current) }
@@ -285,7 +287,7 @@ public enum BidStore {
         }
         var issues: [FieldIssue] = []
         do {
-            try content.checkSubmission(indicatorCount: indicatorCount, policy: policy)
+            try content.checkSubmission(indicatorCount: indicatorCount, policy: policy, challengeCeilingFen: ceilingFen)
         } catch {
             if case .invalid(let found) = error { issues += found }
         }

@@ -45,6 +45,7 @@ public struct FundingPolicy: Sendable, Hashable, Codable {
         case notPositive
         case totalNotPositive
         case exceedsCap(requestedFen: Int64, capFen: Int64)
+        case exceedsCeiling(requestedFen: Int64, ceilingFen: Int64)
 
         public var description: String {
             switch self {
@@ -52,16 +53,22 @@ public struct FundingPolicy: Sendable, Hashable, Codable {
             case .totalNotPositive: "the total investment must be more than 0"
             case .exceedsCap(let requested, let cap):
                 "\(FundingPolicy.yuan(requested)) is more than the programme allows for this project (\(FundingPolicy.yuan(cap)))"
+            case .exceedsCeiling(let requested, let ceiling):
+                "\(FundingPolicy.yuan(requested)) is more than the challenge's funding ceiling (\(FundingPolicy.yuan(ceiling)))"
             }
         }
     }
 
-    /// Checks a requested amount against the policy.
-    /// - Throws: `FundingPolicy.Problem`; exactly at the cap passes, one fen over fails.
-    public func check(requestedFen: Int64, totalInvestmentFen: Int64) throws(Problem) {
+    /// Checks a requested amount against the policy and, when given, the challenge's funding ceiling:
+    /// the request is at most min(the ceiling, ⌊total × ratio⌋, the absolute cap).
+    /// - Throws: `FundingPolicy.Problem` naming the limit that binds; exactly at it passes, one fen over fails.
+    public func check(requestedFen: Int64, totalInvestmentFen: Int64, challengeCeilingFen: Int64? = nil) throws(Problem) {
         guard totalInvestmentFen > 0 else { throw .totalNotPositive }
         guard requestedFen > 0 else { throw .notPositive }
         let cap = cap(totalInvestmentFen: totalInvestmentFen)
+        if let ceiling = challengeCeilingFen, ceiling < cap, requestedFen > ceiling {
+            throw .exceedsCeiling(requestedFen: requestedFen, ceilingFen: ceiling)
+        }
         guard requestedFen <= cap else { throw .exceedsCap(requestedFen: requestedFen, capFen: cap) }
     }
 
