@@ -72,6 +72,12 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
             ],
+            resources: [
+                .embedInCode("Notifications/Templates/application_deadline.t7.txt"),
+                .embedInCode("Notifications/Templates/application_deadline.t1.txt"),
+                .embedInCode("Notifications/Templates/bid.returned.txt"),
+                .embedInCode("Notifications/Templates/bid.invited.txt"),
+            ],
             swiftSettings: swiftSettings,
             plugins: ["EmbedMigrations"]
         ),

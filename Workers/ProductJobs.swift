@@ -23,6 +23,17 @@ public enum ProductJobs {
         public var slot: Date
     }
 
+    /// Runs one reminder scan as of its cron slot (every ten minutes); each notification is written once
+    /// however often the scan runs.
+    public struct RunReminderScan: JobArguments {
+        public static let kind = "reminders.scan"  // never rename
+        public static var defaultOptions: JobOptions { JobOptions(maxAttempts: 5) }
+        /// The scan's name (`ReminderScan`).
+        public var scan: String
+        /// The cron slot that enqueued it: the moment the scan is evaluated at.
+        public var slot: Date
+    }
+
     /// Every handler, by kind.
     public static func registry() -> JobRegistry {
         var registry = JobRegistry()
@@ -31,6 +42,12 @@ public enum ProductJobs {
         }
         registry.registerTransactional(PruneIdempotencyKeys.self, retry: .fixed(.seconds(60), maxAttempts: 3)) { _, _, db in
             _ = try await IdempotencyStore.prune(olderThan: .seconds(86_400), on: db)
+        }
+        registry.registerTransactional(RunReminderScan.self, retry: .fixed(.seconds(30), maxAttempts: 5)) { _, arguments, db in
+            guard let scan = ReminderScan(rawValue: arguments.scan) else {
+                throw UnknownScan(name: arguments.scan)
+            }
+            _ = try await scan.run(at: arguments.slot, on: db)
         }
         return registry
     }
@@ -41,10 +58,22 @@ public enum ProductJobs {
         closeExpired.catchUp = .latest
         var prune = CronSchedule(name: "idempotency_keys.prune", expression: .daily(hour: 3, minute: 30))
         prune.catchUp = .latest
-        return [
+        var entries = [
             CronScheduler.entry(closeExpired) { slot in CloseExpiredChallenges(slot: slot) },
             CronScheduler.entry(prune) { slot in PruneIdempotencyKeys(slot: slot) },
         ]
+        for scan in ReminderScan.allCases {
+            var schedule = CronSchedule(name: "reminders.\(scan.rawValue)", expression: .everyTenMinutes)
+            schedule.catchUp = .latest
+            entries.append(CronScheduler.entry(schedule) { slot in RunReminderScan(scan: scan.rawValue, slot: slot) })
+        }
+        return entries
+    }
+
+    /// A job names a scan this program does not have.
+    struct UnknownScan: Error, CustomStringConvertible {
+        var name: String
+        var description: String { "there is no reminder scan \(name)" }
     }
 }
 
@@ -57,6 +86,15 @@ extension CronExpression {
             preconditionFailure("\(error)")
         }
     }
+
+    /// `*/10 * * * *`.
+    static let everyTenMinutes: CronExpression = {
+        do {
+            return try CronExpression("*/10 * * * *")
+        } catch {
+            preconditionFailure("\(error)")
+        }
+    }()
 
     /// `* * * * *`.
     static let everyMinute: CronExpression = {

@@ -96,6 +96,7 @@ func apiRouter(
     DemandController(database: database).addRoutes(to: api)
     ChallengeController(database: database).addRoutes(to: api)
     BidController(database: database).addRoutes(to: api)
+    NotificationController(database: database).addRoutes(to: api)
     return router
 }
 

@@ -201,6 +201,27 @@ struct AccessMatrixTests {
             get("GET /v1/programmes", "/v1/programmes", everyone),
             get("GET /v1/programmes/{id}", "/v1/programmes/\(setup.programme)", everyone),
             get("GET /v1/me", "/v1/me", signedIn),
+            get("GET /v1/notifications", "/v1/notifications?unread=true", signedIn),
+            get("GET /v1/notifications/unread-count", "/v1/notifications/unread-count", signedIn),
+            get("GET /v1/notifications/mutes", "/v1/notifications/mutes", signedIn),
+            Probe(operation: "POST /v1/notifications/{id}/read", allowed: signedIn) { person, serial in
+                // Each person reads a notification of their own; anonymous names someone's.
+                let login = person == "anonymous" ? "admina" : person.lowercased()
+                let id = try await db.query(
+                    """
+                    INSERT INTO notifications (user_id, occasion, subject, title, body)
+                    SELECT id, 'bid.invited', \("probe:\(serial)"), '联合体邀请', '邀请您单位加入联合体' FROM users WHERE login = \(login)
+                    RETURNING id
+                    """
+                ).first!.decode(Int.self)
+                return (.post, "/v1/notifications/\(id)/read", nil, [:])
+            },
+            Probe(operation: "PUT /v1/notifications/mutes/{occasion}", allowed: signedIn) { _, _ in
+                (.put, "/v1/notifications/mutes/application_deadline.t7", nil, [:])
+            },
+            Probe(operation: "DELETE /v1/notifications/mutes/{occasion}", allowed: signedIn) { _, _ in
+                (.delete, "/v1/notifications/mutes/application_deadline.t7", nil, [:])
+            },
             Probe(operation: "POST /v1/sessions", allowed: everyone) { _, _ in
                 (.post, "/v1/sessions", json(["login": "expert", "password": "correct horse battery"]), [:])
             },

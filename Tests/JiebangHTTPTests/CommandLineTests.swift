@@ -47,6 +47,27 @@ struct CommandLineTests {
         #expect(output.contains("cannot connect to PostgreSQL"))
     }
 
+    @Test("cron lists the scans, runs one as of --at against a real database, and refuses an unknown scan or time")
+    func cron() async throws {
+        let server = try await TestDatabase.serverConnectionString()
+        let listed = try Self.run(["cron"], environment: ["PATH": "/usr/bin:/bin"])
+        #expect(listed.status == 0)
+        #expect(listed.output.contains("application-deadlines"))
+        try await TestDatabase.withFreshDatabase { db in
+            let name = try await db.query("SELECT current_database()").first!.decode(String.self)
+            let environment = ["DATABASE_URL": server + " dbname=\(name)", "PATH": "/usr/bin:/bin"]
+            let ran = try Self.run(["cron", "application-deadlines", "--at", "2026-12-01T09:00:00+08:00"], environment: environment)
+            #expect(ran.status == 0, "\(ran.output)")
+            #expect(ran.output.contains("application-deadlines as of 2026-12-01T01:00:00Z: created 0, already sent 0, muted 0"))
+            let unknown = try Self.run(["cron", "nothing"], environment: environment)
+            #expect(unknown.status != 0)
+            #expect(unknown.output.contains("there is no scan \"nothing\""))
+            let badTime = try Self.run(["cron", "application-deadlines", "--at", "tomorrow"], environment: environment)
+            #expect(badTime.status != 0)
+            #expect(badTime.output.contains("--at"))
+        }
+    }
+
     @Test("migrate --status lists the embedded migrations against a real database")
     func migrateStatus() async throws {
         let server = try await TestDatabase.serverConnectionString()
@@ -56,6 +77,7 @@ struct CommandLineTests {
                 ["migrate", "--status"], environment: ["DATABASE_URL": server + " dbname=\(name)", "PATH": "/usr/bin:/bin"])
             #expect(status == 0)
             #expect(output.contains("0001     applied"))
+            #expect(output.contains("08_bids.sql      applied"))
             #expect(output.contains("foundation"))
         }
     }

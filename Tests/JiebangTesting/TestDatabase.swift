@@ -94,6 +94,8 @@ public enum TestDatabase {
         try await admin.execute(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name) TEMPLATE \(template)"))
         var configuration = PostgresConfiguration(connectionString: server, minimumConnections: 0, maximumConnections: maximumConnections)
         configuration.databaseName = String(name)
+        // The whole suite runs at once on two CPUs: a test's own tasks may wait long for its small pool.
+        configuration.acquireTimeout = .seconds(60)
         let client = PostgresClient(configuration: configuration)
         let result: Result
         do {

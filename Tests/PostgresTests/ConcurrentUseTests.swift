@@ -53,20 +53,24 @@ struct ConcurrentUseTests {
     @Test("A task cancelled while it waits for the connection stops waiting and the others go on", .timeLimit(.minutes(1)))
     func cancelledWaiterLeaves() async throws {
         try await TestDatabase.withEmptyDatabase(maximumConnections: 2) { db in
-            try await db.withConnection { connection in
-                async let slow = connection.query("SELECT pg_sleep(1.5)::text")
-                // The slow statement holds the connection before the waiter comes (seen from the other connection).
-                #expect(await eventually {
-                    (try? await db.query(
-                        "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE 'SELECT pg_sleep(1.5)%'"
-                    ).first?.decode(Int.self)) == 1
-                })
-                let waiter = Task { try await connection.query("SELECT 2").first!.decode(Int.self) }
-                try await Task.sleep(for: .milliseconds(50))
-                waiter.cancel()
-                await #expect(throws: CancellationError.self) { try await waiter.value }
-                _ = try await slow
-                #expect(try await connection.query("SELECT 3").first!.decode(Int.self) == 3)
+            try await db.withConnection { holder in
+                // The slow statement waits for a lock the other connection holds, however loaded the machine.
+                try await holder.execute("SELECT pg_advisory_lock(4242)")
+                try await db.withConnection { connection in
+                    async let slow = connection.query("SELECT pg_advisory_lock(4242)::text")
+                    #expect(await eventually(timeout: .seconds(50)) {
+                        (try? await holder.query(
+                            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                        ).first?.decode(Int.self)) == 1
+                    })
+                    let waiter = Task { try await connection.query("SELECT 2").first!.decode(Int.self) }
+                    try await Task.sleep(for: .milliseconds(50))
+                    waiter.cancel()
+                    await #expect(throws: CancellationError.self) { try await waiter.value }
+                    try await holder.execute("SELECT pg_advisory_unlock(4242)")
+                    _ = try await slow
+                    #expect(try await connection.query("SELECT 3").first!.decode(Int.self) == 3)
+                }
             }
         }
     }

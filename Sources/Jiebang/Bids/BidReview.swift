@@ -93,6 +93,11 @@ public enum BidReview {
             try await BidStore.audit(
                 actor, "bid.\(decision.rawValue)", bidID, before: ["status": bid.status.rawValue],
                 after: ["status": next.rawValue], on: tx)
+            if decision == .return {
+                try await BidStore.notify(
+                    bid.leadUnitID, .bidReturned, bidID: bidID, subject: "bid:\(bidID):v\(bid.version)",
+                    extra: ["opinion": opinion.trimmingCharacters(in: .whitespacesAndNewlines)], on: tx)
+            }
             return try await BidStore.load(id: bidID, on: tx)
         }
     }

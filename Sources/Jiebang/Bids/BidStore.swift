@@ -152,6 +152,7 @@ public enum BidStore {
                 SELECT \(id), \(unitID), id, 'partner', one_live_bid_per_unit FROM programmes WHERE id = \(bid.programmeID)
                 """)
             try await audit(actor, "bid.invite", id, after: ["unitID": "\(unitID)"], on: tx)
+            try await notify(unitID, .bidInvited, bidID: id, subject: "bid:\(id)", extra: [:], on: tx)
             return try await load(id: id, on: tx)
         }
     }
@@ -513,6 +514,24 @@ public enum BidStore {
         try await AuditLog.append(
             actor: actor.displayName, actorID: actor.userID, action: action, entity: "bid", entityID: "\(id)",
             before: before, after: after, on: tx)
+    }
+
+    /// Tells a unit about a bid, in the caller's transaction: the template's values are the challenge's title
+    /// and deadline, the bid's number and its lead unit's name, and `extra`.
+    static func notify(
+        _ unitID: Int, _ occasion: Occasion, bidID: Int, subject: String, extra: [String: String], on tx: PostgresConnection
+    ) async throws {
+        let row = try await tx.query(
+            """
+            SELECT c.title, c.application_deadline, u.name
+            FROM bids b JOIN challenges c ON c.id = b.challenge_id JOIN units u ON u.id = b.lead_unit_id
+            WHERE b.id = \(bidID)
+            """
+        ).first
+        guard let (title, deadline, lead) = try row?.decode((String, Date, String).self) else { return }
+        let values = ["challenge": title, "deadline": Shanghai.text(deadline), "bid": String(bidID), "lead": lead]
+            .merging(extra) { _, new in new }
+        try await NotificationStore.notifyUnit(unitID, occasion, subject: subject, values: values, link: "/v1/bids/\(bidID)", on: tx)
     }
 
     /// Loads a bid and its members.

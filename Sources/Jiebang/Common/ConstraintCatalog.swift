@@ -95,6 +95,7 @@ public enum ConstraintCatalog {
         "bids_consortium_complete": (.conflict, "members", "the consortium lacks the programme's minimum of accepted partners, or exceeds its size"),
         "bids_funding_cap": (.conflict, "requestedFundingFen", "exceeds the programme's funding cap"),
         "bids_funding_ceiling": (.conflict, "requestedFundingFen", "exceeds the challenge's funding ceiling"),
+        "notification_mutes_optional": (.conflict, "occasion", "a mandatory occasion cannot be muted"),
         "bids_commitment": (.conflict, "completionCommitment", "the lead must commit to finish by the completion deadline"),
         "bids_locked_after_deadline": (.conflict, "status", "the application deadline has passed: the bid is locked"),
         "bids_region_quota": (.conflict, "decision", "the region's quota of recommendations is used"),

@@ -1,0 +1,20 @@
+/// Why a notification is sent. Each occasion has a message template (a file in `Templates/`) and is
+/// mandatory (cannot be muted) or optional; the database keeps the same list in `notification_occasions`.
+public enum Occasion: String, Sendable, Hashable, Codable, CaseIterable {
+    /// Seven days before an application deadline, to units with draft or returned bids on the challenge.
+    case applicationDeadlineWeek = "application_deadline.t7"
+    /// One day before an application deadline, to the same units.
+    case applicationDeadlineDay = "application_deadline.t1"
+    /// A bid returned for revision by its city's recommender, to the lead unit.
+    case bidReturned = "bid.returned"
+    /// A unit invited into a consortium, to that unit.
+    case bidInvited = "bid.invited"
+
+    /// Whether users may not mute it.
+    public var isMandatory: Bool {
+        switch self {
+        case .applicationDeadlineWeek, .applicationDeadlineDay: false
+        case .bidReturned, .bidInvited: true
+        }
+    }
+}

@@ -1,0 +1,96 @@
+public import Foundation
+public import Postgres
+
+/// A reminder scan: finds who must be told what as of a moment, and writes each notification once.
+///
+/// A scan does not look for deadlines exactly N days ahead but for those within the window of each
+/// occasion, so a scan that runs late (after an outage) still sends what is due, and one that runs
+/// twice, or on two machines at once, sends nothing twice (`notifications_once`).
+public enum ReminderScan: String, Sendable, CaseIterable {
+    /// Application deadlines: seven days ahead (T−7, while more than a day is left) and one day ahead
+    /// (T−1), to every user of a lead unit with a draft or returned bid on the challenge.
+    case applicationDeadlines = "application-deadlines"
+
+    /// What a scan did.
+    public struct Outcome: Sendable, Hashable, CustomStringConvertible {
+        /// Notifications written by this run.
+        public var created: Int
+        /// Notifications due that an earlier (or concurrent) run had written.
+        public var alreadySent: Int
+        /// Notifications due that their recipients muted.
+        public var muted: Int
+
+        /// Creates an outcome.
+        public init(created: Int, alreadySent: Int, muted: Int) {
+            self.created = created
+            self.alreadySent = alreadySent
+            self.muted = muted
+        }
+
+        public var description: String { "created \(created), already sent \(alreadySent), muted \(muted)" }
+    }
+
+    /// What the scan is for, on one line.
+    public var summary: String {
+        switch self {
+        case .applicationDeadlines:
+            "remind units with draft or returned bids 7 days and 1 day before a challenge's application deadline"
+        }
+    }
+
+    /// Runs the scan as of `now` in the caller's transaction.
+    public func run(at now: Date, on tx: PostgresConnection) async throws -> Outcome {
+        switch self {
+        case .applicationDeadlines: try await Self.applicationDeadlines(at: now, on: tx)
+        }
+    }
+
+    static func applicationDeadlines(at now: Date, on tx: PostgresConnection) async throws -> Outcome {
+        let rows = try await tx.query(
+            """
+            WITH due AS (
+                SELECT id, title, application_deadline,
+                       CASE WHEN application_deadline <= \(now)::timestamptz + interval '1 day'
+                            THEN 'application_deadline.t1' ELSE 'application_deadline.t7' END AS occasion
+                FROM challenges
+                WHERE status = 'published' AND application_deadline > \(now)::timestamptz
+                  AND application_deadline <= \(now)::timestamptz + interval '7 days'
+            )
+            SELECT DISTINCT ON (u.id, d.id) u.id, d.id, d.title, d.application_deadline, d.occasion,
+                   EXISTS (SELECT 1 FROM notifications n
+                           WHERE n.user_id = u.id AND n.occasion = d.occasion AND n.subject = 'challenge:' || d.id),
+                   EXISTS (SELECT 1 FROM notification_mutes m WHERE m.user_id = u.id AND m.occasion = d.occasion)
+            FROM due d
+            JOIN bids b ON b.challenge_id = d.id AND b.status IN ('draft', 'returned')
+            JOIN users u ON u.unit_id = b.lead_unit_id AND u.role IN ('unit_admin', 'unit_member') AND u.disabled_at IS NULL
+            ORDER BY u.id, d.id
+            """)
+        var messages: [NotificationStore.Message] = []
+        var sent = 0
+        var muted = 0
+        for row in rows {
+            let (userID, challengeID, title, deadline, occasionName, alreadySent, isMuted) =
+                try row.decode((Int, Int, String, Date, String, Bool, Bool).self)
+            if alreadySent {
+                sent += 1
+                continue
+            }
+            if isMuted {
+                muted += 1
+                continue
+            }
+            let occasion = Occasion(rawValue: occasionName) ?? .applicationDeadlineDay
+            let values = [
+                "challenge": title, "deadline": Shanghai.text(deadline),
+                "days": String(Shanghai.days(from: now, to: deadline)), "when": Shanghai.relativeDay(from: now, to: deadline),
+            ]
+            let (subjectTitle, body) = try NotificationTemplate.of(occasion).render(values)
+            messages.append(
+                NotificationStore.Message(
+                    userID: userID, occasion: occasion, subject: "challenge:\(challengeID)", title: subjectTitle, body: body,
+                    link: "/v1/board/challenges/\(challengeID)"))
+        }
+        let created = try await NotificationStore.send(messages, on: tx)
+        return Outcome(created: created, alreadySent: sent + messages.count - created, muted: muted)
+    }
+}
