@@ -68,6 +68,30 @@ struct CommandLineTests {
         }
     }
 
+    @Test("The same scan run by two processes at once sends each reminder once")
+    func cronTwoProcesses() async throws {
+        let server = try await TestDatabase.serverConnectionString()
+        try await TestDatabase.withFreshDatabase { db in
+            let (_, _, deadline) = try await NotificationTests.draftOnChallenge(db)
+            let name = try await db.query("SELECT current_database()").first!.decode(String.self)
+            let at = ISO8601DateFormatter().string(from: deadline - 3 * 86_400)
+            let environment = ["DATABASE_URL": server + " dbname=\(name)", "PATH": "/usr/bin:/bin"]
+            let outputs = try await withThrowingTaskGroup(of: (Int32, String).self) { group in
+                for _ in 0..<2 {
+                    group.addTask { try Self.run(["cron", "application-deadlines", "--at", at], environment: environment) }
+                }
+                return try await group.reduce(into: [(Int32, String)]()) { $0.append($1) }
+            }
+            #expect(outputs.map(\.0) == [0, 0], "\(outputs.map(\.1))")
+            let created = outputs.map(\.1).filter { $0.contains("created 1,") }.count
+            let skipped = outputs.map(\.1).filter { $0.contains("created 0, already sent 1") }.count
+            #expect(created == 1 && skipped == 1, "\(outputs.map(\.1))")
+            let count = try await db.query("SELECT count(*) FROM notifications WHERE occasion = 'application_deadline.t7'")
+                .first?.decode(Int.self)
+            #expect(count == 1)
+        }
+    }
+
     @Test("migrate --status lists the embedded migrations against a real database")
     func migrateStatus() async throws {
         let server = try await TestDatabase.serverConnectionString()
