@@ -30,11 +30,16 @@ struct CronCommand: AsyncParsableCommand {
         }
         let moment = try at.map(Self.parseTime) ?? Date()
         let settings = try database.settings()
-        let outcome = try await settings.withDatabase(maximumConnections: 2) { client in
+        let (outcome, elapsed) = try await settings.withDatabase(maximumConnections: 2) { client in
             try await JiebangSchema.migrator(client: client, logger: settings.logger("jiebang.migrate")).migrate()
-            return try await client.withTransaction { try await which.run(at: moment, on: $0) }
+            let started = ContinuousClock.now
+            let outcome = try await client.withTransaction { try await which.run(at: moment, on: $0) }
+            return (outcome, ContinuousClock.now - started)
         }
-        print("\(which.rawValue) as of \(ISO8601DateFormatter().string(from: moment)): \(outcome)")
+        let milliseconds = Double(elapsed.components.seconds) * 1_000 + Double(elapsed.components.attoseconds) / 1e15
+        print(
+            "\(which.rawValue) as of \(ISO8601DateFormatter().string(from: moment)): \(outcome) "
+                + "in \(String(format: "%.1f", milliseconds)) ms")
     }
 
     /// An ISO 8601 time with its offset, with or without fractional seconds.

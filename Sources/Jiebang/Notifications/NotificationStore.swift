@@ -120,7 +120,7 @@ public enum NotificationStore {
         guard !occasion.isMandatory else {
             throw DomainError.conflict(field: "occasion", message: "\(occasion.rawValue) is mandatory and cannot be muted")
         }
-        try await ConstraintCatalog.translating {
+        _ = try await ConstraintCatalog.translating {
             try await tx.execute(
                 "INSERT INTO notification_mutes (user_id, occasion) VALUES (\(userID), \(occasion.rawValue)) ON CONFLICT DO NOTHING")
         }

@@ -47,8 +47,11 @@ public enum ReminderScan: String, Sendable, CaseIterable {
 
     static func applicationDeadlines(at now: Date, on tx: PostgresConnection) async throws -> Outcome {
         let rows = try await tx.query(
+            // MATERIALIZED: the due challenges come from the deadline index alone, so the scan follows the number
+            // due. Inlined, the planner merged them with the bids in id order and read every challenge
+            // (Benchmarks/ReminderBenchmark).
             """
-            WITH due AS (
+            WITH due AS MATERIALIZED (
                 SELECT id, title, application_deadline,
                        CASE WHEN application_deadline <= \(now)::timestamptz + interval '1 day'
                             THEN 'application_deadline.t1' ELSE 'application_deadline.t7' END AS occasion
