@@ -7,7 +7,7 @@ public import JobQueue
 /// Review assignment, deadline reminders and acceptance register here as they
 /// are built. Every handler is idempotent or transactional (see README).
 public enum ProductJobs {
-    /// Closes the challenges whose application deadline passed (every minute).
+    /// Closes the challenges whose application deadline passed (every minute); 5 attempts.
     public struct CloseExpiredChallenges: JobArguments {
         public static let kind = "challenges.close_expired"  // never rename
         public static var defaultOptions: JobOptions { JobOptions(maxAttempts: 5) }
@@ -15,7 +15,7 @@ public enum ProductJobs {
         public var slot: Date
     }
 
-    /// Deletes idempotency keys older than a day (daily at 03:30).
+    /// Deletes idempotency keys older than a day (daily at 03:30); 3 attempts.
     public struct PruneIdempotencyKeys: JobArguments {
         public static let kind = "idempotency_keys.prune"  // never rename
         public static var defaultOptions: JobOptions { JobOptions(maxAttempts: 3) }
@@ -34,16 +34,16 @@ public enum ProductJobs {
         public var slot: Date
     }
 
-    /// Every handler, by kind.
+    /// Every handler, by kind, with its backoff; each kind's attempts are its `defaultOptions.maxAttempts`.
     public static func registry() -> JobRegistry {
         var registry = JobRegistry()
-        registry.registerTransactional(CloseExpiredChallenges.self, retry: .fixed(.seconds(10), maxAttempts: 5)) { _, _, db in
+        registry.registerTransactional(CloseExpiredChallenges.self, retry: .fixed(.seconds(10))) { _, _, db in
             _ = try await ChallengeStore.closeExpired(on: db)
         }
-        registry.registerTransactional(PruneIdempotencyKeys.self, retry: .fixed(.seconds(60), maxAttempts: 3)) { _, _, db in
+        registry.registerTransactional(PruneIdempotencyKeys.self, retry: .fixed(.seconds(60))) { _, _, db in
             _ = try await IdempotencyStore.prune(olderThan: .seconds(86_400), on: db)
         }
-        registry.registerTransactional(RunReminderScan.self, retry: .fixed(.seconds(30), maxAttempts: 5)) { _, arguments, db in
+        registry.registerTransactional(RunReminderScan.self, retry: .fixed(.seconds(30))) { _, arguments, db in
             guard let scan = ReminderScan(rawValue: arguments.scan) else {
                 throw UnknownScan(name: arguments.scan)
             }

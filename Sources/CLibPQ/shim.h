@@ -14,4 +14,13 @@ extern int pipe2(int pipefd[2], int flags);
 static inline int jiebang_pipe_cloexec(int fds[2]) {
     return pipe2(fds, O_CLOEXEC);
 }
+
+/* posix_spawn_file_actions_addclosefrom_np (glibc 2.34), which Swift's Glibc module does not
+   expose: the spawned program (pg_ctl, then the server it leaves running) inherits no descriptor
+   of this process above `from`. */
+#include <spawn.h>
+extern int posix_spawn_file_actions_addclosefrom_np(posix_spawn_file_actions_t *actions, int from);
+static inline int jiebang_spawn_close_from(posix_spawn_file_actions_t *actions, int from) {
+    return posix_spawn_file_actions_addclosefrom_np(actions, from);
+}
 #endif

@@ -102,11 +102,28 @@ public struct PostgresCluster: Sendable {
     }
 
     /// Creates the cluster if needed, starts it if stopped, and creates the application's database.
+    ///
+    /// A cluster started this way runs until `stop()`, even when processes that `attach()` come and go.
     /// - Returns: whether this call started the server (false when it was already running).
     @discardableResult
     public func start() async throws -> Bool {
+        try await withLock {
+            // Started by hand, the cluster runs until `stop()`: the last user does not stop it.
+            try? FileManager.default.removeItem(at: startedForUsersMarker)
+            return try await startHoldingLock()
+        }
+    }
+
+    /// Runs `body` holding the cluster's file lock (`<directory>/.lock`), which serializes starts,
+    /// stops and the users' registry across processes.
+    func withLock<Result>(_ body: () async throws -> Result) async throws -> Result {
         let lock = try FileLock(path: directory.appending(path: ".lock").path)
         defer { lock.unlock() }
+        return try await body()
+    }
+
+    /// `start()` for a caller that holds the lock.
+    func startHoldingLock() async throws -> Bool {
         var started = false
         switch try status() {
         case .notInitialized:
@@ -124,8 +141,19 @@ public struct PostgresCluster: Sendable {
         return started
     }
 
-    /// Stops the server (fast shutdown); the data stays.
+    /// Stops the server (fast shutdown), whoever uses it; the data stays.
+    ///
+    /// Processes still registered as users (`attach()`) lose their connections; the registry is kept,
+    /// and the next one to attach starts the server again.
     public func stop() throws {
+        let lock = try FileLock(path: directory.appending(path: ".lock").path)
+        defer { lock.unlock() }
+        try stopHoldingLock()
+        try? FileManager.default.removeItem(at: startedForUsersMarker)
+    }
+
+    /// `stop()` for a caller that holds the lock.
+    func stopHoldingLock() throws {
         guard try status() == .running else { return }
         try run("pg_ctl", ["-D", dataDirectory.path, "-m", "fast", "-w", "-t", "60", "stop"], asServerUser: true)
         logger.info("stopped PostgreSQL", metadata: ["directory": "\(directory.path)"])

@@ -28,6 +28,10 @@ enum Subprocess {
         posix_spawn_file_actions_adddup2(&actions, pipeEnds[1], 2)
         posix_spawn_file_actions_addclose(&actions, pipeEnds[0])
         posix_spawn_file_actions_addclose(&actions, pipeEnds[1])
+        // Nothing else of this process is inherited: `pg_ctl start` leaves the server running, and a
+        // descriptor the server held would outlive this process (a socket, a lock, or the one by which
+        // a parent's Foundation `Process` learns that this process exited).
+        jiebang_spawn_close_from(&actions, 3)
         // The calling thread may block signals (Dispatch's threads do); the child must not inherit
         // that, or a program that waits for SIGALRM (pgbench -T) never ends.
         var attributes = posix_spawnattr_t()

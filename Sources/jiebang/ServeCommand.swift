@@ -33,6 +33,11 @@ struct ServeCommand: AsyncParsableCommand {
     /// connections on 2 CPUs at the same rate).
     static var defaultPoolSize: Int { max(4, 4 * ProcessInfo.processInfo.activeProcessorCount) }
 
+    @Flag(
+        name: .customLong("print-pool-size"),
+        help: "Print the pool size this invocation would use (after --pool-size and JIEBANG_DB_POOL_SIZE) and exit.")
+    var printPoolSize = false
+
     @Flag(name: .customLong("no-migrate"), help: "Do not apply pending migrations; refuse to start if any are pending.")
     var noMigrate = false
 
@@ -42,13 +47,16 @@ struct ServeCommand: AsyncParsableCommand {
     var withWorkers: Bool?
 
     func run() async throws {
+        let pool = try resolvedPoolSize()
+        if printPoolSize {
+            print(pool)
+            return
+        }
         let settings = try database.settings()
         let logger = settings.logger("jiebang")
         let address = try settings.http(hostname: hostname, port: port, defaultPort: 8080)
         let http = HTTPConfiguration(hostname: address.hostname, port: address.port)
 
-        let pool = poolSize ?? ProcessInfo.processInfo.environment["JIEBANG_DB_POOL_SIZE"].flatMap { Int($0) } ?? Self.defaultPoolSize
-        guard (1...500).contains(pool) else { throw ValidationError("--pool-size must be between 1 and 500, not \(pool)") }
         // A fixed-size pool, opened at start: a deadline rush finds every connection ready.
         try await settings.withDatabase(minimumConnections: pool, maximumConnections: pool) { client in
             try await prepareSchema(client, migrate: !noMigrate, logger: logger)
@@ -62,6 +70,24 @@ struct ServeCommand: AsyncParsableCommand {
                 configuration: http, database: client, metrics: settings.metrics, services: workers, logger: logger)
             try await settings.runUntilSignalled(app, logger: logger)
         }
+    }
+
+    /// The pool size: `--pool-size`, else `JIEBANG_DB_POOL_SIZE`, else `defaultPoolSize`.
+    /// - Throws: `CommandFailure` naming the option or variable when it is not a whole number from 1 to 500.
+    private func resolvedPoolSize() throws -> Int {
+        if let poolSize {
+            guard (1...500).contains(poolSize) else {
+                throw CommandFailure("--pool-size must be between 1 and 500, not \(poolSize)")
+            }
+            return poolSize
+        }
+        guard let text = ProcessInfo.processInfo.environment["JIEBANG_DB_POOL_SIZE"], !text.isEmpty else {
+            return Self.defaultPoolSize
+        }
+        guard let value = Int(text), (1...500).contains(value) else {
+            throw CommandFailure("JIEBANG_DB_POOL_SIZE: \(text) is not a whole number from 1 to 500")
+        }
+        return value
     }
 
     private func prepareSchema(_ client: PostgresClient, migrate: Bool, logger: Logger) async throws {

@@ -69,34 +69,35 @@ struct Settings {
     }
 
     /// Runs `body` with a pool on the configured (or embedded) database, then closes the pool and
-    /// stops the embedded cluster if this call started it, also when `body` throws.
+    /// releases the embedded cluster, also when `body` throws: the cluster stops when no other live
+    /// process uses it (`PostgresClusterUse`).
     ///
     /// - Parameters:
     ///   - minimumConnections: connections the pool opens when it starts running as a service and keeps (default 1).
     func withDatabase<Result: Sendable>(
         minimumConnections: Int = 1, maximumConnections: Int = 10, _ body: (PostgresClient) async throws -> Result
     ) async throws -> Result {
-        let (client, startedCluster) = try await openDatabase(
+        let (client, clusterUse) = try await openDatabase(
             minimumConnections: minimumConnections, maximumConnections: maximumConnections)
         let result: Result
         do {
             result = try await body(client)
         } catch {
             await client.close()
-            try? startedCluster?.stop()
+            try? clusterUse?.release()
             throw error
         }
         await client.close()
-        try startedCluster?.stop()
+        try clusterUse?.release()
         return result
     }
 
     /// Connects to the configured database, or starts the embedded cluster and connects to it.
-    /// - Returns: the pool, and the cluster if this call started it (so the caller stops it at exit).
+    /// - Returns: the pool, and this process's use of the embedded cluster (so the caller releases it at exit).
     /// - Throws: `CommandFailure` with libpq's message on one line when the database cannot be reached.
     private func openDatabase(
         minimumConnections: Int, maximumConnections: Int
-    ) async throws -> (PostgresClient, startedCluster: PostgresCluster?) {
+    ) async throws -> (PostgresClient, clusterUse: PostgresClusterUse?) {
         var configuration = PostgresConfiguration.fromEnvironment(environment)
         // 0 sends 0 (the server's "no limit"); unset keeps the client's default.
         configuration.statementTimeout = try seconds("JIEBANG_DB_STATEMENT_TIMEOUT", default: configuration.statementTimeout)
@@ -105,11 +106,11 @@ struct Settings {
             "JIEBANG_DB_IDLE_IN_TRANSACTION_TIMEOUT", default: configuration.idleInTransactionTimeout)
         configuration.minimumConnections = min(minimumConnections, maximumConnections)
         configuration.maximumConnections = maximumConnections
-        var started: PostgresCluster?
+        var use: PostgresClusterUse?
         if usesEmbeddedDatabase {
             let cluster = try cluster()
             do {
-                if try await cluster.start() { started = cluster }
+                use = try await PostgresClusterUse.attach(to: cluster)
             } catch let failure as PostgresCluster.Failure {
                 throw CommandFailure("cannot start the embedded PostgreSQL: \(failure.description)")
             }
@@ -120,11 +121,11 @@ struct Settings {
             _ = try await client.query("SELECT 1")
         } catch let error as PostgresError {
             await client.close()
-            try? started?.stop()
+            try? use?.release()
             let source = usesEmbeddedDatabase ? "the embedded PostgreSQL" : "PostgreSQL (check DATABASE_URL / PG* variables)"
             throw CommandFailure("cannot connect to \(source): \(error.message)")
         }
-        return (client, started)
+        return (client, use)
     }
 }
 

@@ -105,4 +105,24 @@ struct CommandLineTests {
             #expect(output.contains("foundation"))
         }
     }
+
+    @Test("serve --print-pool-size prints the pool size from JIEBANG_DB_POOL_SIZE, or the binary's own default")
+    func printPoolSize() throws {
+        let fromVariable = try Self.run(
+            ["serve", "--print-pool-size"], environment: ["JIEBANG_DB_POOL_SIZE": "7", "PATH": "/usr/bin:/bin"])
+        #expect(fromVariable.status == 0)
+        #expect(fromVariable.output == "7\n")
+        let byDefault = try Self.run(["serve", "--print-pool-size"], environment: ["PATH": "/usr/bin:/bin"])
+        #expect(byDefault.status == 0)
+        #expect(byDefault.output == "\(max(4, 4 * ProcessInfo.processInfo.activeProcessorCount))\n")
+    }
+
+    @Test("A pool size that is not a whole number from 1 to 500 is a one-line error naming it", arguments: ["many", "0", "501"])
+    func badPoolSize(text: String) throws {
+        let (status, output) = try Self.run(
+            ["serve", "--print-pool-size"], environment: ["JIEBANG_DB_POOL_SIZE": text, "PATH": "/usr/bin:/bin"])
+        #expect(status != 0)
+        #expect(output.split(separator: "\n").count == 1)
+        #expect(output.contains("JIEBANG_DB_POOL_SIZE"))
+    }
 }

@@ -40,9 +40,9 @@ struct JobTransitionTests {
         #expect(transition == JobTransition(state: .discarded, runAt: nil, finishedAt: now, attemptAdjustment: 0, errorMessage: "boom"))
     }
 
-    @Test("with the none policy the first failure discards the job")
+    @Test("a job of one attempt is discarded at its first failure")
     func nonePolicyDiscards() {
-        let transition = JobTransition.after(.failed(message: "x"), attempt: 1, maxAttempts: RetryPolicy.none.maxAttempts, now: now, policy: .none)
+        let transition = JobTransition.after(.failed(message: "x"), attempt: 1, maxAttempts: 1, now: now, policy: .fixed(.zero))
         #expect(transition.state == .discarded)
     }
 

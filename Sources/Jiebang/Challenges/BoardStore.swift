@@ -10,8 +10,12 @@ public enum BoardStore {
         public var industryChain: String?
         public var category: String?
         public var status: ChallengeStatus?
+        /// Deadlines at or after this instant.
         public var deadlineFrom: Date?
+        /// Deadlines at or before this instant.
         public var deadlineTo: Date?
+        /// Deadlines strictly before this instant (the end of a whole day).
+        public var deadlineBefore: Date?
         /// Words to find in the title, task or content; Chinese works (稀土, 氢能储运).
         public var keyword: String?
         /// Continue after this (deadline, id), from the previous page's `next`.
@@ -127,6 +131,7 @@ public enum BoardStore {
         if let status = query.status { and("status::text = \(status.rawValue)") }
         if let deadlineFrom = query.deadlineFrom { and("application_deadline >= \(deadlineFrom)") }
         if let deadlineTo = query.deadlineTo { and("application_deadline <= \(deadlineTo)") }
+        if let deadlineBefore = query.deadlineBefore { and("application_deadline < \(deadlineBefore)") }
         if let after = query.after { and("(application_deadline, id) > (\(after.deadline), \(after.id)::bigint)") }
         return clause
     }

@@ -21,20 +21,18 @@ enum BoardQueryParser {
             if value.count > maximum { errors.append(.init(field: name, message: "must be at most \(maximum) characters")) }
             return value
         }
-        func date(_ name: String) -> Date? {
+        /// A date filter: a date-time, or a date meaning the whole day in Asia/Shanghai (`QueryDate`).
+        func date(_ name: String) -> QueryDate? {
             guard let value = typed(name, maximum: 40) else { return nil }
-            guard
-                let date = (try? Date.ISO8601FormatStyle().parse(value))
-                    ?? (try? Date.ISO8601FormatStyle().year().month().day().parse(value))
-            else {
-                errors.append(.init(field: name, message: "\(value) is not a date (2025-05-31 or 2025-05-31T09:00:00+08:00)"))
+            do throws(QueryDate.Refusal) {
+                return try QueryDate.parse(value)
+            } catch {
+                switch error {
+                case .unreadable: errors.append(.init(field: name, message: "\(value) is not \(QueryDate.expected)"))
+                case .outOfRange: errors.append(.init(field: name, message: RequestDates.rule))
+                }
                 return nil
             }
-            guard RequestDates.contains(date) else {
-                errors.append(.init(field: name, message: RequestDates.rule))
-                return nil
-            }
-            return date
         }
         if let value = typed("programme") {
             if let id = Int(value), id > 0 { query.programmeID = id } else {
@@ -53,8 +51,12 @@ enum BoardQueryParser {
                 errors.append(.init(field: "status", message: "must be published or closed"))
             }
         }
-        query.deadlineFrom = date("deadlineFrom")
-        query.deadlineTo = date("deadlineTo")
+        query.deadlineFrom = date("deadlineFrom")?.lowerBound
+        switch date("deadlineTo") {
+        case .instant(let date): query.deadlineTo = date
+        case .day(_, let end): query.deadlineBefore = end
+        case nil: break
+        }
         query.keyword = text("q", maximum: 50)
         if let value = typed("limit") {
             if let limit = Int(value), (1...100).contains(limit) { query.limit = limit } else {

@@ -6,7 +6,9 @@ public struct JobOptions: Sendable, Hashable {
     public var queue: String = "default"
     /// 0 runs first, 9 last. Default 5.
     public var priority: Int = 5
-    /// How many attempts before the job is discarded. Default 25.
+    /// How many attempts before the job is discarded, stored in `jobs.max_attempts`: the one limit the
+    /// worker and the rescuer obey (a `RetryPolicy` holds only the backoff). Default 25, which is also
+    /// the column's default for a job inserted by hand without one.
     public var maxAttempts: Int = 25
     /// When to run it; nil or a past time means now. Default nil.
     public var runAt: Date?

@@ -1,13 +1,18 @@
 import Foundation
 
-/// How long a failed job waits before its next attempt, and how many attempts it gets.
+/// How long a failed job waits before its next attempt.
+///
+/// It says nothing about how many attempts a job gets: that limit is stated once, per job, as
+/// `JobOptions.maxAttempts` at enqueue (the kind's `defaultOptions` unless the caller passes options),
+/// stored in `jobs.max_attempts`, and the worker and the rescuer obey the stored value. A registration
+/// therefore cannot disagree with a stored job about its limit.
 ///
 /// The delay after attempt `n` is the backoff's base delay for `n`, capped at ``maxDelay``,
 /// then spread by ± ``jitter`` (a fraction of the base), and capped at ``maxDelay`` again,
 /// so a delay never exceeds ``maxDelay``. Jitter comes from an injected random source,
 /// so the result is deterministic for a seeded generator.
 ///
-/// The default mirrors River: `attempt⁴` seconds ± 10 %, at most 24 hours, 25 attempts.
+/// The default mirrors River's backoff: `attempt⁴` seconds ± 10 %, at most 24 hours.
 public struct RetryPolicy: Sendable, Hashable {
     /// The shape of the base delay as a function of the attempt number (1-based).
     public enum Backoff: Sendable, Hashable {
@@ -21,8 +26,6 @@ public struct RetryPolicy: Sendable, Hashable {
 
     /// The base-delay curve.
     public var backoff: Backoff
-    /// How many attempts a job inserted with this policy gets in total (including the first).
-    public var maxAttempts: Int
     /// The upper bound on any delay, jitter included.
     public var maxDelay: Duration
     /// The relative jitter: `0.1` spreads a delay uniformly over ±10 % of its base. Clamped to 0...1.
@@ -32,26 +35,20 @@ public struct RetryPolicy: Sendable, Hashable {
     ///
     /// - Parameters:
     ///   - backoff: The base-delay curve.
-    ///   - maxAttempts: Total attempts allowed, including the first.
     ///   - maxDelay: Upper bound on any delay.
     ///   - jitter: Relative jitter, clamped to 0...1.
-    public init(backoff: Backoff, maxAttempts: Int, maxDelay: Duration, jitter: Double) {
+    public init(backoff: Backoff, maxDelay: Duration, jitter: Double) {
         self.backoff = backoff
-        self.maxAttempts = maxAttempts
         self.maxDelay = maxDelay
         self.jitter = jitter
     }
 
-    /// River's default: `attempt⁴` seconds ± 10 % jitter, capped at 24 hours, 25 attempts.
+    /// River's default: `attempt⁴` seconds ± 10 % jitter, capped at 24 hours.
     public static let `default` = RetryPolicy(
         backoff: .polynomial(exponent: 4),
-        maxAttempts: 25,
         maxDelay: .seconds(86_400),
         jitter: 0.1
     )
-
-    /// No retries: a single attempt, and a failure discards the job.
-    public static let none = RetryPolicy(backoff: .fixed(.zero), maxAttempts: 1, maxDelay: .zero, jitter: 0)
 
     /// Exponential backoff: `base * factor ^ (attempt - 1)`.
     ///
@@ -59,28 +56,25 @@ public struct RetryPolicy: Sendable, Hashable {
     ///   - base: The delay after the first attempt.
     ///   - factor: The growth factor per attempt.
     ///   - maxDelay: Upper bound on any delay.
-    ///   - maxAttempts: Total attempts allowed.
     ///   - jitter: Relative jitter, clamped to 0...1.
     /// - Returns: The policy.
     public static func exponential(
         base: Duration,
         factor: Double = 2,
         maxDelay: Duration = .seconds(86_400),
-        maxAttempts: Int = 25,
         jitter: Double = 0.1
     ) -> RetryPolicy {
-        RetryPolicy(backoff: .exponential(base: base, factor: factor), maxAttempts: maxAttempts, maxDelay: maxDelay, jitter: jitter)
+        RetryPolicy(backoff: .exponential(base: base, factor: factor), maxDelay: maxDelay, jitter: jitter)
     }
 
     /// The same delay after every failed attempt.
     ///
     /// - Parameters:
     ///   - delay: The delay between attempts; also the cap.
-    ///   - maxAttempts: Total attempts allowed.
     ///   - jitter: Relative jitter (delays never exceed `delay`).
     /// - Returns: The policy.
-    public static func fixed(_ delay: Duration, maxAttempts: Int = 25, jitter: Double = 0) -> RetryPolicy {
-        RetryPolicy(backoff: .fixed(delay), maxAttempts: maxAttempts, maxDelay: delay, jitter: jitter)
+    public static func fixed(_ delay: Duration, jitter: Double = 0) -> RetryPolicy {
+        RetryPolicy(backoff: .fixed(delay), maxDelay: delay, jitter: jitter)
     }
 
     /// The delay after a failed attempt without jitter (the midpoint of the jittered range), capped at ``maxDelay``.

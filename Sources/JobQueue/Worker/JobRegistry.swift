@@ -31,7 +31,8 @@ public struct JobRegistry: Sendable {
 
     /// Registers a handler for `Arguments.kind`.
     /// - Parameters:
-    ///   - retry: the backoff after a failure. Default: attempt⁴ seconds ± 10%.
+    ///   - retry: the backoff after a failure. Default: attempt⁴ seconds ± 10%. How many attempts a job
+    ///     gets is not the registration's to say: it is the job's stored `max_attempts` (`JobOptions.maxAttempts`).
     ///   - timeout: how long one attempt may run, unless the job sets its own. Default none.
     ///   - handler: the work; throw `JobSnooze` or `JobCancel` to snooze or cancel, anything else to fail.
     public mutating func register<Arguments: JobArguments>(
@@ -44,6 +45,7 @@ public struct JobRegistry: Sendable {
     }
 
     /// Registers a handler whose database effects commit in one transaction with the job's completion.
+    /// `retry` is the backoff only, as for `register`: the job's stored `max_attempts` limits its attempts.
     public mutating func registerTransactional<Arguments: JobArguments>(
         _ type: Arguments.Type, retry: RetryPolicy = .default, timeout: Duration? = nil,
         _ handler: @escaping @Sendable (Job, Arguments, PostgresConnection) async throws -> Void
