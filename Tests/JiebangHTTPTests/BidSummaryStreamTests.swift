@@ -103,8 +103,40 @@ struct BidSummaryStreamTests {
         }
     }
 
-    @Test("A failure mid-stream (the table gone between two pages) cuts the download short: the connection ends, it never hangs")
-    func failureEndsTheResponse() async throws {
+    /// What goes wrong while the summary streams.
+    enum Failure: String, Sendable, CaseIterable, CustomStringConvertible {
+        /// A table the pages read is renamed: the next page's statement fails.
+        case tableGone
+        /// The server's sessions are ended and the database takes no new ones: the next page finds no connection.
+        case databaseGone
+        var description: String { rawValue }
+
+        func happen(to db: PostgresClient, server: RunningServer) async throws {
+            switch self {
+            case .tableGone:
+                try await db.execute("ALTER TABLE bid_members RENAME TO bid_members_gone")
+            case .databaseGone:
+                let name = try await db.query("SELECT current_database()").first!.decode(String.self)
+                // Only another database's session may close this one to new connections.
+                let admin = PostgresClient(
+                    configuration: PostgresConfiguration(
+                        connectionString: try await TestDatabase.serverConnectionString(), minimumConnections: 0,
+                        maximumConnections: 1))
+                do {
+                    try await admin.execute(PostgresQuery(unsafeSQL: "ALTER DATABASE \(name) ALLOW_CONNECTIONS false"))
+                    try await admin.execute(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = \(server.sessionName)")
+                } catch {
+                    await admin.close()
+                    throw error
+                }
+                await admin.close()
+            }
+        }
+    }
+
+    @Test("A failure mid-stream (a table or the database gone between two pages) cuts the download short: the connection ends, it never hangs", arguments: Failure.allCases)
+    func failureEndsTheResponse(_ failure: Failure) async throws {
         try await TestDatabase.withFreshDatabase { db in
             let table = try await SummaryTable.make(db, bids: 20_000)
             let server = try await RunningServer.start(on: db)
@@ -113,7 +145,7 @@ struct BidSummaryStreamTests {
             // The head and a little of the body: the server then waits for this reader, pages still to come.
             try reader.read(atLeast: 4_096)
             #expect(String(decoding: reader.received.prefix(12), as: UTF8.self) == "HTTP/1.1 200")
-            try await db.execute("ALTER TABLE bid_members RENAME TO bid_members_gone")
+            try await failure.happen(to: db, server: server)
             try reader.readToEnd()
             let (body, complete) = reader.body
             #expect(!complete, "the response ended as if whole")
