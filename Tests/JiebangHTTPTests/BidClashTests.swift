@@ -74,16 +74,20 @@ struct BidClashTests {
             let first = try await world.consortium(lead: world.leads[0], partner: partner, challenge: world.challenges[0])
             let second = try await world.consortium(lead: world.leads[1], partner: partner, challenge: world.challenges[1])
             let (release, releasing) = AsyncStream<Void>.makeStream()
+            let (claims, claimed) = AsyncStream<Void>.makeStream()
             let name = try await db.query("SELECT current_database()").first!.decode(String.self)
 
             // The winner claims the unit in its transaction and holds it open until the loser waits for it.
             let winner = Task {
-                try await db.withTransaction { tx in
+                defer { claimed.finish() }
+                return try await db.withTransaction { tx in
                     let receipt = try await BidStore.submit(id: first, ifRevision: nil, by: world.leads[0].actor, on: tx)
+                    claimed.yield()
                     for await _ in release { break }
                     return receipt
                 }
             }
+            for await _ in claims { break }
             let challenger = Task { try await loser.submit(second, by: world.leads[1].actor, db) }
             let waiting = try await eventually(timeout: .seconds(60)) {
                 try await db.query(
