@@ -22,8 +22,10 @@ struct BidWorld: Sendable {
     ///   - leads: lead units to create (all in Lanzhou, 620100).
     ///   - partners: partner units to create (in Jinchang, 620300).
     ///   - challenges: published challenges, each with two indicators.
+    ///   - oneLiveBidPerUnit: whether a unit may be in one live bid of the programme only.
     static func make(
-        _ db: PostgresClient, leads: Int, partners: Int = 1, challenges: Int = 1, minPartners: Int = 1
+        _ db: PostgresClient, leads: Int, partners: Int = 1, challenges: Int = 1, minPartners: Int = 1,
+        oneLiveBidPerUnit: Bool = true
     ) async throws -> BidWorld {
         var world = BidWorld(fixture: try await APIFixture.make(db))
         let publisher = try await db.withConnection {
@@ -34,6 +36,7 @@ struct BidWorld: Sendable {
                 name: "2026年甘肃省产业科技创新揭榜挂帅", year: 2026, applicationOpensAt: Date() - 86_400,
                 applicationClosesAt: Date() + 200 * 86_400)
             input.minPartners = minPartners
+            input.oneLiveBidPerUnit = oneLiveBidPerUnit
             world.programme = try await ProgrammeStore.create(input, by: publisher, on: tx).id
             let body = try JSONSerialization.data(withJSONObject: Bodies.challenge())
             let challenge = try JSONDecoder.api.decode(ChallengeDrafting.Input.self, from: body)

@@ -20,9 +20,11 @@ struct CommandLineTests {
         return TestDatabase.packageRoot.appending(path: ".build/debug/jiebang")
     }
 
-    static func run(_ arguments: [String], environment: [String: String]) throws -> (status: Int32, output: String) {
+    static func run(_ arguments: [String], environment: [String: String], executable: String? = nil) throws
+        -> (status: Int32, output: String)
+    {
         let process = Process()
-        process.executableURL = binary
+        process.executableURL = executable.map { URL(fileURLWithPath: $0) } ?? binary
         process.arguments = arguments
         process.environment = environment
         let pipe = Pipe()
@@ -124,5 +126,36 @@ struct CommandLineTests {
         #expect(status != 0)
         #expect(output.split(separator: "\n").count == 1)
         #expect(output.contains("JIEBANG_DB_POOL_SIZE"))
+    }
+}
+
+extension CommandLineTests {
+    @Test("demands import of a file whose fifth line has a remark one character too long names line 5 and 备注, and writes nothing")
+    func demandImportPastALimit() async throws {
+        let server = try await TestDatabase.serverConnectionString()
+        try await TestDatabase.withFreshDatabase { db in
+            try await db.execute(
+                """
+                INSERT INTO units (kind, name, credit_code, region_code, contact_name, contact_phone, contact_email)
+                VALUES ('enterprise', '兰州某新材料有限公司', '91330100799655058B', '620100', '张工', '0931-8888888', 'a@b.cn')
+                """)
+            let name = try await db.query("SELECT current_database()").first!.decode(String.self)
+            let header = "所在市州,企业名称,统一社会信用代码,企业性质,所属重点产业链,技术需求,支持条件,联系人,联系电话,电子邮箱,备注"
+            func row(remarks: String) -> String {
+                "兰州市,兰州某新材料有限公司,91330100799655058B,民营,有色冶金,稀土永磁材料高温稳定性提升,场地,张工,0931-8888888,a@b.cn,\(remarks)"
+            }
+            let long = String(repeating: "备", count: 2_001)
+            let text = [header, row(remarks: ""), row(remarks: ""), row(remarks: ""), row(remarks: long), row(remarks: "")]
+                .joined(separator: "\r\n")
+            let file = FileManager.default.temporaryDirectory.appending(path: "demands-\(UUID().uuidString).csv")
+            try Data(text.utf8).write(to: file)
+            defer { try? FileManager.default.removeItem(at: file) }
+            let (status, output) = try Self.run(
+                ["demands", "import", file.path],
+                environment: ["DATABASE_URL": server + " dbname=\(name)", "PATH": "/usr/bin:/bin"])
+            #expect(status != 0)
+            #expect(output.contains("line 5, 备注: must have at most 2000 characters, not 2001"), "\(output)")
+            #expect(try await db.query("SELECT count(*) FROM demands").first!.decode(Int.self) == 0)
+        }
     }
 }

@@ -214,14 +214,16 @@ public enum BidStore {
     /// (`PostgresConnection.commit(after:)`), so the caller's transaction must end with it.
     ///
     /// A unit already in another live bid of the programme, or claimed by one that commits while this one
-    /// runs, is refused by the primary key of `bid_live_units` with `bid_members_one_live_bid` (a
-    /// `PostgresError`, after which the transaction is void): `submit(id:ifRevision:by:database:)` then
-    /// answers 409 naming the unit and the bid it is in.
+    /// runs, is refused by the primary key of `bid_live_units` with `bid_members_one_live_bid`. Inside the
+    /// caller's transaction (without `committing`) the write runs in a savepoint, so the refusal is thrown
+    /// as the 409 naming the unit and the bid it is in, and the caller's transaction stays usable. With
+    /// `committing` the transaction is void and the `PostgresError` escapes:
+    /// `submit(id:ifRevision:by:database:)` names it in the same words.
     ///
     /// The deadline rush runs through here, so it reads what it needs in one statement (the bid locked, with
     /// its challenge, programme and members) and writes in one (the status, which fires the database's own
     /// checks, the kept version and its audit row).
-    /// - Throws: `DomainError` naming the rule broken; `PostgresError` with `bid_members_one_live_bid`.
+    /// - Throws: `DomainError` naming the rule broken; with `committing`, `PostgresError` with `bid_members_one_live_bid`.
     public static func submit(
         id: Int, ifRevision revision: Int?, by actor: Actor, on tx: PostgresConnection, committing: Bool = false
     ) async throws -> Receipt {
@@ -250,6 +252,7 @@ public enum BidStore {
         let current = try row.decode(Int.self, at: 0)
         let version = try row.decode(Int.self, at: 1)
         let status = BidStatus(rawValue: try row.decode(String.self, at: 2)) ?? .draft
+        let programmeID = try row.decode(Int.self, at: 3)
         let challengeID = try row.decode(Int.self, at: 4)
         let leadUnitID = try row.decode(Int.self, at: 5)
         let content = BidContent(
@@ -337,9 +340,15 @@ public enum BidStore {
                 )
                 SELECT version, submitted_at, sha256 FROM kept
                 """
-            guard let row = try await (committing ? tx.commit(after: write) : tx.query(write)).first else {
-                throw DomainError.notFound("no bid has id \(id)")
+            let written: PostgresRows
+            if committing {
+                written = try await tx.commit(after: write)
+            } else {
+                written = try await namingClash(bidID: id, programmeID: programmeID, units: counting.map(\.unitID), on: tx) {
+                    try await tx.query(write)
+                }
             }
+            guard let row = written.first else { throw DomainError.notFound("no bid has id \(id)") }
             kept = row
         } catch let error as PostgresError where error.constraint != "bid_members_one_live_bid" {
             throw ConstraintCatalog.domainError(for: error) ?? error
@@ -443,14 +452,41 @@ public enum BidStore {
         var attachmentSHA256: [String]
     }
 
+    /// Runs a submission's write in a savepoint of the caller's transaction, so that a refusal by
+    /// `bid_members_one_live_bid` leaves the transaction usable: the savepoint is rolled back, the clash is
+    /// read in the same transaction (under READ COMMITTED it sees the bid that won, committed) and thrown
+    /// as the same 409 `submit(id:ifRevision:by:database:)` answers. Any other failure is rethrown as it is.
+    /// - Parameters:
+    ///   - units: the units the bid claims (the lead and its accepted partners).
+    static func namingClash(
+        bidID: Int, programmeID: Int, units: [Int], on tx: PostgresConnection, _ write: () async throws -> PostgresRows
+    ) async throws -> PostgresRows {
+        try await tx.execute("SAVEPOINT bid_submit")
+        let rows: PostgresRows
+        do {
+            rows = try await write()
+        } catch let error as PostgresError where error.constraint == "bid_members_one_live_bid" {
+            try await tx.execute("ROLLBACK TO SAVEPOINT bid_submit")
+            if let clash = try await liveClash(bidID: bidID, programmeID: programmeID, unitIDs: units, on: tx) { throw clash }
+            throw ConstraintCatalog.domainError(for: error) ?? error
+        }
+        try await tx.execute("RELEASE SAVEPOINT bid_submit")
+        return rows
+    }
+
     /// The 409 for a unit already in another live bid of the programme, if one is.
     static func liveClash(bid: Bid, units: [Member], on db: PostgresConnection) async throws -> DomainError? {
+        try await liveClash(bidID: bid.id, programmeID: bid.programmeID, unitIDs: units.map(\.unitID), on: db)
+    }
+
+    /// The 409 for one of `unitIDs` already in another live bid of the programme than `bidID`, if one is.
+    static func liveClash(bidID: Int, programmeID: Int, unitIDs: [Int], on db: PostgresConnection) async throws -> DomainError? {
         guard
             let row = try await db.query(
                 """
                 SELECT l.unit_id, u.name, l.bid_id FROM bid_live_units l JOIN units u ON u.id = l.unit_id
-                WHERE l.programme_id = \(bid.programmeID) AND l.unit_id = ANY (\(units.map(\.unitID)))
-                  AND l.bid_id <> \(bid.id)
+                WHERE l.programme_id = \(programmeID) AND l.unit_id = ANY (\(unitIDs))
+                  AND l.bid_id <> \(bidID)
                 ORDER BY l.unit_id LIMIT 1
                 """
             ).first

@@ -1,17 +1,35 @@
 /// Writes a minimal XLSX workbook (Office Open XML in a ZIP of stored entries): one sheet of text cells.
 enum XLSXWriter {
     static func workbook(sheetName: String, rows: [[String]]) -> [UInt8] {
-        var sheet = #"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>"#
-        sheet += #"<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>"#
-        for (r, row) in rows.enumerated() {
-            sheet += #"<row r="\#(r + 1)">"#
+        var stream = XLSXStream(sheetName: sheetName, firstRows: rows)
+        return stream.head() + stream.tail()
+    }
+
+    /// The sheet's XML before its rows.
+    static let sheetHead =
+        #"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>"#
+        + #"<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>"#
+
+    /// The sheet's XML after its rows.
+    static let sheetTail = "</sheetData></worksheet>"
+
+    /// Rows of the sheet as XML, the first numbered `first` (from 1).
+    static func rowsXML(_ rows: [[String]], first: Int) -> String {
+        var sheet = ""
+        for (offset, row) in rows.enumerated() {
+            let r = first + offset
+            sheet += #"<row r="\#(r)">"#
             for (c, value) in row.enumerated() {
-                sheet += #"<c r="\#(column(c))\#(r + 1)" t="inlineStr"><is><t xml:space="preserve">\#(escape(value))</t></is></c>"#
+                sheet += #"<c r="\#(column(c))\#(r)" t="inlineStr"><is><t xml:space="preserve">\#(escape(value))</t></is></c>"#
             }
             sheet += "</row>"
         }
-        sheet += "</sheetData></worksheet>"
-        let files: [(String, String)] = [
+        return sheet
+    }
+
+    /// The workbook's files before the sheet: content types, relations, the workbook naming the sheet.
+    static func fixedFiles(sheetName: String) -> [(String, String)] {
+        [
             (
                 "[Content_Types].xml",
                 #"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>"#
@@ -28,9 +46,7 @@ enum XLSXWriter {
                 "xl/_rels/workbook.xml.rels",
                 #"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>"#
             ),
-            ("xl/worksheets/sheet1.xml", sheet),
         ]
-        return ZipWriter.archive(files.map { ($0.0, Array($0.1.utf8)) })
     }
 
     /// A column's letters: 0 → A, 25 → Z, 26 → AA.
@@ -64,25 +80,54 @@ enum XLSXWriter {
 
 /// A ZIP archive of stored (uncompressed) entries, with UTF-8 names.
 enum ZipWriter {
+    /// An entry written so far: what its central directory record needs.
+    struct Entry {
+        var name: [UInt8]
+        var crc: UInt32
+        var size: UInt32
+        var offset: UInt32
+        /// Whether its CRC and size follow its data (general purpose flag bit 3).
+        var described: Bool
+    }
+
     static func archive(_ entries: [(name: String, data: [UInt8])]) -> [UInt8] {
         var out: [UInt8] = []
+        var written: [Entry] = []
+        for entry in entries { out += local(entry.name, entry.data, at: UInt32(out.count), into: &written) }
+        return out + end(written, at: UInt32(out.count))
+    }
+
+    /// A complete entry: its local header and its data.
+    static func local(_ name: String, _ data: [UInt8], at offset: UInt32, into written: inout [Entry]) -> [UInt8] {
+        let name = Array(name.utf8)
+        let entry = Entry(name: name, crc: crc32(data), size: UInt32(data.count), offset: offset, described: false)
+        written.append(entry)
+        return header(entry) + data
+    }
+
+    /// The local header of an entry; with `described`, its CRC and sizes are zero and a data descriptor follows the data.
+    static func header(_ entry: Entry) -> [UInt8] {
+        le32(0x0403_4B50) + le16(20) + le16(entry.described ? 0x0808 : 0x0800) + le16(0) + le16(0) + le16(0x21)
+            + le32(entry.described ? 0 : entry.crc) + le32(entry.described ? 0 : entry.size)
+            + le32(entry.described ? 0 : entry.size) + le16(UInt16(entry.name.count)) + le16(0) + entry.name
+    }
+
+    /// The data descriptor that ends a described entry's data.
+    static func descriptor(_ entry: Entry) -> [UInt8] {
+        le32(0x0807_4B50) + le32(entry.crc) + le32(entry.size) + le32(entry.size)
+    }
+
+    /// The central directory and its end record, for entries written before `offset`.
+    static func end(_ entries: [Entry], at offset: UInt32) -> [UInt8] {
         var central: [UInt8] = []
         for entry in entries {
-            let name = Array(entry.name.utf8)
-            let crc = crc32(entry.data)
-            let offset = UInt32(out.count)
-            out += le32(0x0403_4B50) + le16(20) + le16(0x0800) + le16(0) + le16(0) + le16(0x21)
-            out += le32(crc) + le32(UInt32(entry.data.count)) + le32(UInt32(entry.data.count))
-            out += le16(UInt16(name.count)) + le16(0) + name + entry.data
-            central += le32(0x0201_4B50) + le16(20) + le16(20) + le16(0x0800) + le16(0) + le16(0) + le16(0x21)
-            central += le32(crc) + le32(UInt32(entry.data.count)) + le32(UInt32(entry.data.count))
-            central += le16(UInt16(name.count)) + le16(0) + le16(0) + le16(0) + le16(0) + le32(0) + le32(offset) + name
+            central += le32(0x0201_4B50) + le16(20) + le16(20) + le16(entry.described ? 0x0808 : 0x0800) + le16(0) + le16(0)
+            central += le16(0x21) + le32(entry.crc) + le32(entry.size) + le32(entry.size)
+            central += le16(UInt16(entry.name.count)) + le16(0) + le16(0) + le16(0) + le16(0) + le32(0) + le32(entry.offset)
+            central += entry.name
         }
-        let start = UInt32(out.count)
-        out += central
-        out += le32(0x0605_4B50) + le16(0) + le16(0) + le16(UInt16(entries.count)) + le16(UInt16(entries.count))
-        out += le32(UInt32(central.count)) + le32(start) + le16(0)
-        return out
+        return central + le32(0x0605_4B50) + le16(0) + le16(0) + le16(UInt16(entries.count)) + le16(UInt16(entries.count))
+            + le32(UInt32(central.count)) + le32(offset) + le16(0)
     }
 
     static let table: [UInt32] = (0..<256).map { n in
@@ -91,9 +136,14 @@ enum ZipWriter {
         return c
     }
 
-    static func crc32(_ bytes: [UInt8]) -> UInt32 {
-        var crc: UInt32 = 0xFFFF_FFFF
-        for byte in bytes { crc = table[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
+    /// The CRC-32 of `bytes`, or of what `crc` was the CRC of followed by `bytes`.
+    static func crc32(_ bytes: [UInt8], continuing crc: UInt32 = 0) -> UInt32 {
+        var crc = crc ^ 0xFFFF_FFFF
+        table.withUnsafeBufferPointer { table in
+            bytes.withUnsafeBufferPointer { bytes in
+                for byte in bytes { crc = table[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
+            }
+        }
         return crc ^ 0xFFFF_FFFF
     }
 

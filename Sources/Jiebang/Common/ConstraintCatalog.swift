@@ -61,13 +61,23 @@ public enum ConstraintCatalog {
         "programmes_bureau_province": (.invalid, "bureauID", "a programme is run by a provincial bureau"),
         "programmes_policy_frozen": (.conflict, "policy", "the programme has published challenges; its policy is fixed"),
         "demands_region_prefecture": (.invalid, "regionCode", "is not the code of a city or prefecture"),
-        "demands_industry_chain_length": (.invalid, "industryChain", "must have 2 to 50 characters"),
-        "demands_need_length": (.invalid, "need", "must have 5 to 5000 characters"),
-        "demands_support_length": (.invalid, "supportConditions", "must have at most 5000 characters"),
-        "demands_contact_name_length": (.invalid, "contactName", "must have 1 to 100 characters"),
+        "demands_industry_chain_length": (
+            .invalid, "industryChain",
+            "must have \(DemandLimits.industryChain.lowerBound) to \(DemandLimits.industryChain.upperBound) characters"
+        ),
+        "demands_need_length": (
+            .invalid, "need", "must have \(DemandLimits.need.lowerBound) to \(DemandLimits.need.upperBound) characters"
+        ),
+        "demands_support_length": (
+            .invalid, "supportConditions", "must have at most \(DemandLimits.supportConditions) characters"
+        ),
+        "demands_contact_name_length": (
+            .invalid, "contactName",
+            "must have \(DemandLimits.contactName.lowerBound) to \(DemandLimits.contactName.upperBound) characters"
+        ),
         "demands_contact_phone_format": (.invalid, "contactPhone", "is not a phone number"),
         "demands_contact_email_format": (.invalid, "contactEmail", "is not an e-mail address"),
-        "demands_remarks_length": (.invalid, "remarks", "must have at most 2000 characters"),
+        "demands_remarks_length": (.invalid, "remarks", "must have at most \(DemandLimits.remarks) characters"),
         "demands_programme_id_fkey": (.invalid, "programmeID", "no such programme"),
         "demands_unit_id_fkey": (.invalid, "unitID", "no such unit"),
         "challenges_title_length": (.invalid, "title", "must have 4 to 200 characters"),

@@ -50,13 +50,12 @@ public enum DemandFiling {
             var checker = FieldChecker()
             if unitID <= 0 { checker.add("unitID", "must be a unit's id") }
             if let programmeID, programmeID <= 0 { checker.add("programmeID", "must be a programme's id") }
-            checker.name("industryChain", industryChain, 2...50)
-            checker.length("need", need, 5...5000)
-            checker.maxLength("supportConditions", result.supportConditions!, 5000)
-            checker.name("contactName", contactName, 1...100)
-            checker.phone("contactPhone", result.contactPhone)
-            checker.email("contactEmail", result.contactEmail)
-            checker.maxLength("remarks", result.remarks!, 2000)
+            DemandLimits.check(
+                DemandLimits.Fields(
+                    industryChain: industryChain, need: need, supportConditions: result.supportConditions ?? "",
+                    contactName: contactName, contactPhone: result.contactPhone, contactEmail: result.contactEmail,
+                    remarks: result.remarks ?? ""),
+                into: &checker)
             try checker.check()
             return result
         }

@@ -46,6 +46,12 @@ public struct DemandImport: Sendable {
         ("技术需求", true), ("支持条件", false), ("联系人", true), ("联系电话", true), ("电子邮箱", true), ("备注", false),
     ]
 
+    /// The column of each field `DemandLimits` checks, by the field's API name.
+    static let headerOfField: [String: String] = [
+        "industryChain": "所属重点产业链", "need": "技术需求", "supportConditions": "支持条件", "contactName": "联系人",
+        "contactPhone": "联系电话", "contactEmail": "电子邮箱", "remarks": "备注",
+    ]
+
     /// 企业性质 and its stored code.
     static let natures: [String: String] = [
         "国有": "state_owned", "民营": "private", "合资": "joint_venture", "高新技术": "high_tech", "专精特新": "srdi",
@@ -122,24 +128,24 @@ public struct DemandImport: Sendable {
                     fail("企业性质", "\(name) is not one of 国有, 民营, 合资, 高新技术, 专精特新")
                 }
             }
-            let need = value("技术需求")
-            if !need.isEmpty && !(5...5000).contains(need.count) { fail("技术需求", "must be 5 to 5,000 characters") }
-            let phone = value("联系电话")
-            if !phone.isEmpty && !FieldChecker.isPhone(phone) {
-                fail("联系电话", "\(phone) is not a phone number")
+            // The limits the API and the table hold a demand to; a column already at fault (empty, NUL) keeps its first reason.
+            let fields = DemandLimits.Fields(
+                industryChain: value("所属重点产业链"), need: value("技术需求"), supportConditions: value("支持条件"),
+                contactName: value("联系人"), contactPhone: value("联系电话"), contactEmail: value("电子邮箱"),
+                remarks: value("备注"))
+            var checker = FieldChecker()
+            DemandLimits.check(fields, into: &checker)
+            for issue in checker.issues {
+                let column = headerOfField[issue.field] ?? issue.field
+                if !rowErrors.contains(where: { $0.column == column }) { fail(column, issue.message) }
             }
-            let email = value("电子邮箱")
-            if !email.isEmpty && !FieldChecker.isEmail(email) {
-                fail("电子邮箱", "\(email) is not an e-mail address")
-            }
-            if value("所属重点产业链").count > 50 { fail("所属重点产业链", "must be at most 50 characters") }
             if let region, let code, rowErrors.isEmpty {
                 rows.append(
                     Row(
                         line: record.line, regionCode: region, enterpriseName: value("企业名称"), creditCode: code,
-                        natures: natureCodes, industryChain: value("所属重点产业链"), need: need,
-                        supportConditions: value("支持条件"), contactName: value("联系人"), contactPhone: phone,
-                        contactEmail: email, remarks: value("备注")))
+                        natures: natureCodes, industryChain: fields.industryChain, need: fields.need,
+                        supportConditions: fields.supportConditions, contactName: fields.contactName,
+                        contactPhone: fields.contactPhone, contactEmail: fields.contactEmail, remarks: fields.remarks))
             }
             errors += rowErrors
         }

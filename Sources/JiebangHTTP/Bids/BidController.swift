@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Jiebang
+import Logging
 import Postgres
 
 /// Bids: drafted and submitted by the lead unit, answered by partners, recommended by the lead's city,
@@ -255,16 +256,50 @@ struct BidController {
                     errors: [.init(field: "region", message: "\(error)")])
             }
         }
-        let rows = try await database.withConnection {
-            try await BidSummary.rows(programmeID: programmeID, region: region, for: actor, on: $0)
+        // Who may export what is settled before the first byte, so a refusal is still a problem document.
+        let scope = try await database.withConnection {
+            try await BidSummary.scope(programmeID: programmeID, region: region, for: actor, on: $0)
         }
-        let bytes = format == "csv" ? BidSummary.csv(rows) : BidSummary.xlsx(rows)
+        let pages = BidSummary.Pages(programmeID: programmeID, region: scope, database: database)
+        let name = "summary-\(programmeID)\(region.map { "-\($0)" } ?? "").\(format)"
         let type =
             format == "csv"
             ? "text/csv; charset=utf-8" : "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        let name = "summary-\(programmeID)\(region.map { "-\($0)" } ?? "").\(format)"
+        // Both formats stream: a page is read when the client has taken the one before (the writer waits
+        // while the socket is full), so memory stays at a page whatever the table's size. A failure mid-way
+        // (the database gone) throws out of the writer, and the server closes the connection before the
+        // last chunk: the client sees a cut download, never a hang. The failure is logged, since no
+        // middleware sees an error thrown after the response has begun.
+        let logger = context.logger
         return Response(
             status: .ok, headers: [.contentType: type, .contentDisposition: "attachment; filename=\"\(name)\""],
-            body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+            body: ResponseBody { writer in
+                do {
+                    try await Self.writeSummary(format: format, pages: pages, to: &writer)
+                } catch {
+                    logger.warning(
+                        "summary download cut short",
+                        metadata: ["error": "\(String(reflecting: error))", "programme.id": "\(programmeID)"])
+                    throw error
+                }
+            })
+    }
+
+    /// Writes the summary's bytes page by page and finishes the body.
+    static func writeSummary(format: String, pages: BidSummary.Pages, to writer: inout any ResponseBodyWriter) async throws {
+        if format == "csv" {
+            try await writer.write(ByteBuffer(bytes: BidSummary.csvHead))
+            for try await page in pages {
+                try await writer.write(ByteBuffer(string: BidSummary.csvLines(page)))
+            }
+        } else {
+            var workbook = BidSummary.xlsxStream()
+            try await writer.write(ByteBuffer(bytes: workbook.head()))
+            for try await page in pages {
+                try await writer.write(ByteBuffer(bytes: workbook.rows(page)))
+            }
+            try await writer.write(ByteBuffer(bytes: workbook.tail()))
+        }
+        try await writer.finish(nil)
     }
 }
