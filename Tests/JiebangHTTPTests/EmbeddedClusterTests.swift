@@ -7,7 +7,11 @@ import Postgres
 import Testing
 
 /// `jiebang serve` and `jiebang work` as real processes sharing the embedded cluster of one data folder.
-@Suite("Processes sharing the embedded cluster")
+///
+/// Each test creates a durable cluster (initdb, fsync on) and runs two or three `jiebang` processes with
+/// their migrations; run one after another, so the suite never takes both CPUs and the disk from the
+/// rest of a parallel run.
+@Suite("Processes sharing the embedded cluster", .serialized)
 struct EmbeddedClusterTests {
     @Test(
         "serve starts the cluster and work joins it; stopping serve leaves work running on it; stopping work stops it",
