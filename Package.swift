@@ -11,7 +11,8 @@ let package = Package(
     name: "jiebang",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "jiebang", targets: ["jiebang"])
+        .executable(name: "jiebang", targets: ["jiebang"]),
+        .library(name: "ReviewSolver", targets: ["ReviewSolver"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -131,6 +132,17 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "ReviewSolver",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "ReviewBenchmark",
+            dependencies: ["ReviewSolver"],
+            path: "Benchmarks/ReviewBenchmark",
+            exclude: ["run", "setup-venv", "ortools_reference.py"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "JiebangTesting",
             dependencies: ["Postgres", "Jiebang"],
             path: "Tests/JiebangTesting",
@@ -154,6 +166,11 @@ let package = Package(
         .testTarget(
             name: "JiebangTests",
             dependencies: ["Jiebang", "Postgres", "JiebangTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ReviewSolverTests",
+            dependencies: ["ReviewSolver"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
