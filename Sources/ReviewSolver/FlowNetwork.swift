@@ -1,7 +1,7 @@
 /// A directed network with integer capacities and non-negative integer costs, solved for a
 /// minimum-cost flow of a given value by the primal–dual method.
 ///
-/// Each phase runs Dijkstra on reduced costs (a binary heap, stopped once the sink is settled), moves
+/// Each phase runs Dijkstra on reduced costs (a bucket queue for small distances, a binary heap beyond; stopped once the sink is settled), moves
 /// the node potentials, then sends a blocking flow (Dinic: BFS levels, DFS with current-arc pointers)
 /// through the arcs of reduced cost 0. Every phase raises the sink's distance by at least 1, so the
 /// phases are bounded by the longest path cost, while one phase sends many units; potentials stay
@@ -63,7 +63,7 @@ struct FlowNetwork {
         var settled = [Int32](repeating: 0, count: n)
         var current = [Int32](repeating: 0, count: n)
         var queue = [Int32](repeating: 0, count: n)
-        var heap = DistanceHeap()
+        var heap = DistanceQueue()
         var touched: [Int32] = []
         var sent = 0
         phases = 0
@@ -124,7 +124,7 @@ struct FlowNetwork {
     ///   node's tentative distance and `touched` lists them.
     private func shortestDistances(
         from source: Int, to sink: Int, potential: [Int64], distance: inout [Int64],
-        heap: inout DistanceHeap, touched: inout [Int32], settled: inout [Int32], stamp: Int32
+        heap: inout DistanceQueue, touched: inout [Int32], settled: inout [Int32], stamp: Int32
     ) -> Int64 {
         touched.removeAll(keepingCapacity: true)
         heap.removeAll()
@@ -197,10 +197,10 @@ struct FlowNetwork {
                                                 while head < tail {
                                                     let u = Int(queue[head])
                                                     head += 1
-                                                    if u == sink { continue }
-                                                    for arc in Int(first[u])..<Int(first[u + 1]) where admissible(u, arc) {
+                                                    if level[sink] >= 0 && level[u] >= level[sink] { continue }
+                                                    for arc in Int(first[u])..<Int(first[u + 1]) where residual[arc] > 0 {
                                                         let v = Int(target[arc])
-                                                        if level[v] < 0 && settled[v] == stamp {
+                                                        if level[v] < 0 && settled[v] == stamp && admissible(u, arc) {
                                                             level[v] = level[u] + 1
                                                             queue[tail] = Int32(v)
                                                             tail += 1
@@ -213,6 +213,7 @@ struct FlowNetwork {
                                                     let v = Int(queue[i])
                                                     current[v] = first[v]
                                                 }
+                                                let sinkLevel = level[sink]
                                                 path.removeAll(keepingCapacity: true)
                                                 var u = source
                                                 while sent < limit {
@@ -237,7 +238,9 @@ struct FlowNetwork {
                                                     while current[u] < end {
                                                         let arc = Int(current[u])
                                                         let v = Int(target[arc])
-                                                        if level[v] == level[u] + 1 && admissible(u, arc) {
+                                                        if level[v] == level[u] + 1 && (v == sink || level[v] < sinkLevel)
+                                                            && admissible(u, arc)
+                                                        {
                                                             path.append(Int32(arc))
                                                             u = v
                                                             advanced = true
@@ -263,6 +266,43 @@ struct FlowNetwork {
             }
         }
         return sent
+    }
+}
+
+/// Dijkstra's queue of (distance, node), lazy deletion: Dial's buckets for distances below
+/// `bucketCount` (reduced distances in a phase are mostly tiny), a binary heap for the rest. Keys
+/// must be pushed in Dijkstra's order (never below the last popped key).
+private struct DistanceQueue {
+    private static let bucketCount = 1_024
+    private var buckets = [[Int32]](repeating: [], count: DistanceQueue.bucketCount)
+    private var cursor = 0
+    private var highest = -1
+    private var overflow = DistanceHeap()
+
+    mutating func removeAll() {
+        if highest >= 0 {
+            for index in 0...highest { buckets[index].removeAll(keepingCapacity: true) }
+        }
+        cursor = 0
+        highest = -1
+        overflow.removeAll()
+    }
+
+    mutating func push(_ key: Int64, _ node: Int32) {
+        if key < Int64(DistanceQueue.bucketCount) {
+            buckets[Int(key)].append(node)
+            highest = max(highest, Int(key))
+        } else {
+            overflow.push(key, node)
+        }
+    }
+
+    mutating func pop() -> (Int64, Int32)? {
+        while cursor < DistanceQueue.bucketCount {
+            if let node = buckets[cursor].popLast() { return (Int64(cursor), node) }
+            cursor += 1
+        }
+        return overflow.pop()
     }
 }
 
