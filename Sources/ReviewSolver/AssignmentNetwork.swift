@@ -10,8 +10,9 @@
 /// replaced by one pool node (expert → pool, capacity `load·D`; pool → bid, cost `A`). That relaxes
 /// the model, so its optimum is at least the true one; the pooled flow is then split into real
 /// zero-affinity pairs (largest remaining supply first, skipping conflicts, used organisations and
-/// positive pairs). When the split succeeds the result is feasible with the relaxation's objective,
-/// hence optimal; when it fails, the explicit model (an arc per allowed pair) solves the instance.
+/// positive pairs; if that greedy split fails, an exact max-flow split). When the split succeeds the
+/// result is feasible with the relaxation's objective, hence optimal; when no split exists, the
+/// explicit model (an arc per allowed pair) solves the instance.
 struct AssignmentNetwork {
     private let instance: Instance
     private let explicit: Bool
@@ -145,7 +146,7 @@ struct AssignmentNetwork {
             }
         }
         if !explicit {
-            guard let pooled = splitPool() else { return nil }
+            guard let pooled = splitPool() ?? splitPoolByFlow() else { return nil }
             pairs += pooled
             pairs.sort { ($0.bid, $0.expert) < ($1.bid, $1.expert) }
         }
@@ -203,6 +204,69 @@ struct AssignmentNetwork {
             touched.removeAll(keepingCapacity: true)
         }
         return pairs
+    }
+}
+
+extension AssignmentNetwork {
+    /// The largest split network tried (experts with pooled supply × bids with pooled need) before
+    /// falling back to the explicit model.
+    static let maximumSplitPairs = 20_000_000
+
+    /// Splits the pool's flow exactly, by a max-flow over every allowed zero-affinity pair between
+    /// experts with pooled supply and bids with pooled need (organisation capacity left by the
+    /// positive pairs); `nil` when no split exists or the network would be too large.
+    fileprivate func splitPoolByFlow() -> [FractionalAssignment.Pair]? {
+        let denominator = instance.cap.denominator
+        let pairUnits = instance.cap.numerator
+        let suppliers = (0..<instance.experts.count).filter { poolInArc[$0] >= 0 && network.flow(onArc: Int(poolInArc[$0])) > 0 }
+        let needing = (0..<instance.bids.count).filter { network.flow(onArc: Int(poolOutArc[$0])) > 0 }
+        guard suppliers.count * needing.count <= Self.maximumSplitPairs else { return nil }
+        let bySupplierOrganisation = suppliers.sorted {
+            (instance.organisationOfExpert[$0], $0) < (instance.organisationOfExpert[$1], $1)
+        }
+        var split = FlowNetwork(nodeCount: 2 + instance.experts.count + needing.count)
+        var total = 0
+        for e in suppliers {
+            split.addArc(from: 0, to: 2 + e, capacity: network.flow(onArc: Int(poolInArc[e])), cost: 0)
+        }
+        var forbidden = [Bool](repeating: false, count: instance.experts.count)
+        var organisationUsed = [Int](repeating: 0, count: instance.organisationCount)
+        var records: [(expert: Int, bid: Int, arc: Int)] = []
+        for (index, b) in needing.enumerated() {
+            let bidNode = 2 + instance.experts.count + index
+            let need = network.flow(onArc: Int(poolOutArc[b]))
+            total += need
+            split.addArc(from: bidNode, to: 1, capacity: need, cost: 0)
+            for record in pairStart[b]..<pairStart[b + 1] {
+                forbidden[Int(pairExpert[record])] = true
+                organisationUsed[Int(instance.organisationOfExpert[Int(pairExpert[record])])] += network.flow(onArc: Int(pairArc[record]))
+            }
+            for position in instance.conflictStart[b]..<instance.conflictStart[b + 1] { forbidden[Int(instance.conflictExpert[position])] = true }
+            var start = 0
+            while start < bySupplierOrganisation.count {
+                let organisation = instance.organisationOfExpert[bySupplierOrganisation[start]]
+                var end = start
+                while end < bySupplierOrganisation.count, instance.organisationOfExpert[bySupplierOrganisation[end]] == organisation { end += 1 }
+                let room = denominator - organisationUsed[Int(organisation)]
+                let allowed = bySupplierOrganisation[start..<end].filter { !forbidden[$0] }
+                if room > 0, !allowed.isEmpty {
+                    let head = split.addNode()
+                    split.addArc(from: head, to: bidNode, capacity: room, cost: 0)
+                    for e in allowed { records.append((e, b, split.addArc(from: 2 + e, to: head, capacity: pairUnits, cost: 0))) }
+                }
+                start = end
+            }
+            for record in pairStart[b]..<pairStart[b + 1] {
+                forbidden[Int(pairExpert[record])] = false
+                organisationUsed[Int(instance.organisationOfExpert[Int(pairExpert[record])])] = 0
+            }
+            for position in instance.conflictStart[b]..<instance.conflictStart[b + 1] { forbidden[Int(instance.conflictExpert[position])] = false }
+        }
+        guard split.solve(from: 0, to: 1, value: total).flow == total else { return nil }
+        return records.compactMap { record in
+            let units = split.flow(onArc: record.arc)
+            return units > 0 ? FractionalAssignment.Pair(expert: record.expert, bid: record.bid, units: units, affinity: 0) : nil
+        }
     }
 }
 

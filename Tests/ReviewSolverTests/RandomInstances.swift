@@ -2,11 +2,11 @@ import ReviewSolver
 
 /// Small random instances for the solver's tests, a function of their seed.
 enum RandomInstances {
-    /// `bids` bids, `experts` experts in `organisations` organisations, about half the pairs with a
-    /// positive affinity, `conflictPercent`% conflicts, loads in `loads`.
+    /// `bids` bids, `experts` experts in `organisations` organisations, one pair in `positiveOneIn`
+    /// with a positive affinity (or 0), `conflictPercent`% conflicts, loads in `loads`.
     static func make(
         seed: UInt64, bids: Int, experts: Int, organisations: Int, panelSize: Int, alternates: Int = 0,
-        loads: ClosedRange<Int>, conflictPercent: UInt64 = 10, cap: Rational = .one
+        loads: ClosedRange<Int>, conflictPercent: UInt64 = 10, positiveOneIn: UInt64 = 2, cap: Rational = .one
     ) throws -> Instance {
         var generator = SplitMix64(seed: seed)
         let bidList = (0..<bids).map { Instance.Bid(id: "b\($0)") }
@@ -19,7 +19,7 @@ enum RandomInstances {
         var conflicts: [Instance.Conflict] = []
         for b in 0..<bids {
             for e in 0..<experts {
-                if generator.uniform(below: 2) == 0 {
+                if generator.uniform(below: positiveOneIn) == 0 {
                     affinities.append(.init(expert: "e\(e)", bid: "b\(b)", value: Int(generator.uniform(below: 100))))
                 }
                 if generator.uniform(below: 100) < conflictPercent { conflicts.append(.init(expert: "e\(e)", bid: "b\(b)")) }
