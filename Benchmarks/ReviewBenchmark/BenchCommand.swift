@@ -21,31 +21,40 @@ enum BenchCommand {
         if let directory = options.values["export"] { try generated.export(to: directory) }
 
         var optimum: FractionalAssignment?
-        let solveOne = try measure(clock) { optimum = try instance.optimum() }
+        let (solveOne, cpuOne) = try measure(clock) { optimum = try instance.optimum() }
         guard let optimum else { return }
-        print("q = 1:   objective \(optimum.objectiveUnits), solve \(seconds(solveOne)) s (\(optimum.model) model)")
+        print("q = 1:   objective \(optimum.objectiveUnits), solve \(seconds(solveOne)) s (CPU \(cpuOne) s, \(optimum.model) model)")
 
         let halved = instance.with(cap: try Rational(1, 2))
         var solved: FractionalAssignment?
-        let solveHalf = try measure(clock) { solved = try halved.solveFractional() }
+        let (solveHalf, cpuHalf) = try measure(clock) { solved = try halved.solveFractional() }
         guard let fractional = solved else { return }
         let percent = 100 * fractional.expectedAffinity / optimum.expectedAffinity
-        print("q = 1/2: expected affinity \(fractional.expectedAffinity) (\(String(format: "%.2f", percent))% of the optimum), solve \(seconds(solveHalf)) s (\(fractional.model) model)")
+        print("q = 1/2: expected affinity \(fractional.expectedAffinity) (\(String(format: "%.2f", percent))% of the optimum), solve \(seconds(solveHalf)) s (CPU \(cpuHalf) s, \(fractional.model) model)")
 
         var draws: [Draw] = []
-        let sampling = try measure(clock) { draws = (0..<sampleCount).map { fractional.sample(seed: UInt64($0)) } }
+        let (sampling, _) = try measure(clock) { draws = (0..<sampleCount).map { fractional.sample(seed: UInt64($0)) } }
         let perSample = sampling / sampleCount
         let reproduced = try halved.verify(draws[0]) == .reproduced
         print("sample:  \(String(format: "%.3f", seconds(perSample))) s per draw (\(sampleCount) draws), verify reproduces draw 0: \(reproduced)")
         let memory = peakMemoryMiB()
         print("peak memory (VmHWM): \(memory) MiB")
-        print("RESULT {\"objective\": \(optimum.objectiveUnits), \"solve_q1_s\": \(seconds(solveOne)), \"solve_q05_s\": \(seconds(solveHalf)), \"sample_s\": \(seconds(perSample)), \"percent_q05\": \(percent), \"peak_mib\": \(memory)}")
+        print("RESULT {\"objective\": \(optimum.objectiveUnits), \"solve_q1_s\": \(seconds(solveOne)), \"solve_q1_cpu_s\": \(cpuOne), \"solve_q05_s\": \(seconds(solveHalf)), \"solve_q05_cpu_s\": \(cpuHalf), \"sample_s\": \(seconds(perSample)), \"percent_q05\": \(percent), \"peak_mib\": \(memory)}")
     }
 
-    private static func measure(_ clock: ContinuousClock, _ body: () throws -> Void) throws -> Duration {
+    /// Wall-clock time of `body`, and its CPU time in seconds (the machine is shared).
+    private static func measure(_ clock: ContinuousClock, _ body: () throws -> Void) throws -> (Duration, cpu: Double) {
         let start = clock.now
+        let startCPU = cpuSeconds()
         try body()
-        return clock.now - start
+        return (clock.now - start, ((cpuSeconds() - startCPU) * 1000).rounded() / 1000)
+    }
+
+    /// This thread's CPU time in seconds.
+    private static func cpuSeconds() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
     }
 
     private static func seconds(_ duration: Duration) -> Double {
