@@ -43,6 +43,16 @@ enum BenchCommand {
     }
 
     /// Wall-clock time of `body`, and its CPU time in seconds (the machine is shared).
+    /// `export DIR`: only writes the benchmark's instance for the OR-Tools reference.
+    static func export(_ arguments: ArraySlice<String>) throws {
+        let options = try Options(arguments, allowed: ["seed", "bids", "experts"])
+        guard options.positional.count == 1, let directory = options.positional.first else { throw CommandFailure.usage("export needs DIR") }
+        let generated = GeneratedInstance(
+            seed: UInt64(try options.integer("seed") ?? 2026), bids: try options.integer("bids") ?? 10_000,
+            experts: try options.integer("experts") ?? 3_000)
+        try generated.export(to: directory)
+    }
+
     private static func measure(_ clock: ContinuousClock, _ body: () throws -> Void) throws -> (Duration, cpu: Double) {
         let start = clock.now
         let startCPU = cpuSeconds()

@@ -5,7 +5,8 @@ import ReviewSolver
 let usageText = """
     usage:
       ReviewBenchmark solve INSTANCE.json [--q Q] [--seed S] [--samples N --samples-out SAMPLES.jsonl] --out OUT.json
-      ReviewBenchmark bench [--seed S] [--bids 10000] [--experts 3000] [--export DIR]
+      ReviewBenchmark bench [--seed S] [--bids 10000] [--experts 3000] [--export DIR] [--samples 10]
+      ReviewBenchmark export DIR [--seed S] [--bids 10000] [--experts 3000]
     exit status: 0 done, 2 bad arguments or input, 3 infeasible (the message names the bids)
     """
 
@@ -48,6 +49,7 @@ func run() -> Int32 {
         switch arguments.first {
         case "solve": try SolveCommand.run(arguments.dropFirst())
         case "bench": try BenchCommand.run(arguments.dropFirst())
+        case "export": try BenchCommand.export(arguments.dropFirst())
         default: throw CommandFailure.usage("expected a subcommand")
         }
         return 0
