@@ -36,8 +36,9 @@ enum SolveCommand {
         if let samplesOut, samples > 0 {
             var lines = ""
             for index in 0..<samples {
-                let draw = solution.sample(seed: UInt64(seed + index))
-                lines += "{\"seed\": \(seed + index), \"fingerprint\": \"\(String(draw.fingerprint, radix: 16))\", \"assignments\": \(InstanceJSON.pairs(draw.assignments))"
+                let sampleSeed = UInt64(seed) &+ UInt64(index)
+                let draw = solution.sample(seed: sampleSeed)
+                lines += "{\"seed\": \(sampleSeed), \"fingerprint\": \"\(String(draw.fingerprint, radix: 16))\", \"assignments\": \(InstanceJSON.pairs(draw.assignments))"
                 if instance.alternates > 0 { lines += ", \"alternates\": \(InstanceJSON.pairs(draw.alternates))" }
                 lines += "}\n"
             }

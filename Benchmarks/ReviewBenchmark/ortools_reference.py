@@ -71,7 +71,7 @@ def main(directory):
     del expert_of_pair, bid_of_pair, costs_of_pairs
 
     flow = min_cost_flow.SimpleMinCostFlow()
-    flow.add_arcs_with_cost(tails, heads, capacities, costs)
+    flow.add_arcs_with_capacity_and_unit_cost(tails, heads, capacities, costs)
     supplies = np.zeros(node_count, dtype=np.int64)
     supplies[source] = k * bids
     supplies[sink] = -k * bids
