@@ -17,32 +17,37 @@ enum BenchCommand {
         let started = clock.now
         let generated = GeneratedInstance(seed: seed, bids: bidCount, experts: expertCount)
         let instance = try generated.instance()
-        print("instance: \(bidCount) bids × \(expertCount) experts, k = 5, load 20, \(generated.conflicts.count) conflicts, \(generated.affinities.count) positive affinities (generated in \(seconds(clock.now - started)) s)")
+        say("instance: \(bidCount) bids × \(expertCount) experts, k = 5, load 20, \(generated.conflicts.count) conflicts, \(generated.affinities.count) positive affinities (generated in \(seconds(clock.now - started)) s)")
         if let directory = options.values["export"] { try generated.export(to: directory) }
 
         var optimum: FractionalAssignment?
         let (solveOne, cpuOne) = try measure(clock) { optimum = try instance.optimum() }
         guard let optimum else { return }
-        print("q = 1:   objective \(optimum.objectiveUnits), solve \(seconds(solveOne)) s (CPU \(cpuOne) s, \(optimum.model) model)")
+        say("q = 1:   objective \(optimum.objectiveUnits), solve \(seconds(solveOne)) s (CPU \(cpuOne) s, \(optimum.model) model)")
 
         let halved = instance.with(cap: try Rational(1, 2))
         var solved: FractionalAssignment?
         let (solveHalf, cpuHalf) = try measure(clock) { solved = try halved.solveFractional() }
         guard let fractional = solved else { return }
         let percent = 100 * fractional.expectedAffinity / optimum.expectedAffinity
-        print("q = 1/2: expected affinity \(fractional.expectedAffinity) (\(String(format: "%.2f", percent))% of the optimum), solve \(seconds(solveHalf)) s (CPU \(cpuHalf) s, \(fractional.model) model)")
+        say("q = 1/2: expected affinity \(fractional.expectedAffinity) (\(String(format: "%.2f", percent))% of the optimum), solve \(seconds(solveHalf)) s (CPU \(cpuHalf) s, \(fractional.model) model)")
 
         var draws: [Draw] = []
         let (sampling, _) = try measure(clock) { draws = (0..<sampleCount).map { fractional.sample(seed: UInt64($0)) } }
         let perSample = sampling / sampleCount
         let reproduced = try halved.verify(draws[0]) == .reproduced
-        print("sample:  \(String(format: "%.3f", seconds(perSample))) s per draw (\(sampleCount) draws), verify reproduces draw 0: \(reproduced)")
+        say("sample:  \(String(format: "%.3f", seconds(perSample))) s per draw (\(sampleCount) draws), verify reproduces draw 0: \(reproduced)")
         let memory = peakMemoryMiB()
-        print("peak memory (VmHWM): \(memory) MiB")
-        print("RESULT {\"objective\": \(optimum.objectiveUnits), \"solve_q1_s\": \(seconds(solveOne)), \"solve_q1_cpu_s\": \(cpuOne), \"solve_q05_s\": \(seconds(solveHalf)), \"solve_q05_cpu_s\": \(cpuHalf), \"sample_s\": \(seconds(perSample)), \"percent_q05\": \(percent), \"peak_mib\": \(memory)}")
+        say("peak memory (VmHWM): \(memory) MiB")
+        say("RESULT {\"objective\": \(optimum.objectiveUnits), \"solve_q1_s\": \(seconds(solveOne)), \"solve_q1_cpu_s\": \(cpuOne), \"solve_q05_s\": \(seconds(solveHalf)), \"solve_q05_cpu_s\": \(cpuHalf), \"sample_s\": \(seconds(perSample)), \"percent_q05\": \(percent), \"peak_mib\": \(memory)}")
     }
 
     /// Wall-clock time of `body`, and its CPU time in seconds (the machine is shared).
+    /// Writes a line to standard output at once (print buffers when stdout is a file or pipe).
+    private static func say(_ line: String) {
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    }
+
     /// `export DIR`: only writes the benchmark's instance for the OR-Tools reference.
     static func export(_ arguments: ArraySlice<String>) throws {
         let options = try Options(arguments, allowed: ["seed", "bids", "experts"])
