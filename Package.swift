@@ -11,7 +11,8 @@ let package = Package(
     name: "jiebang",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "jiebang", targets: ["jiebang"])
+        .executable(name: "jiebang", targets: ["jiebang"]),
+        .library(name: "ReviewSolver", targets: ["ReviewSolver"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -137,6 +138,17 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "ReviewSolver",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "ReviewBenchmark",
+            dependencies: ["ReviewSolver"],
+            path: "Benchmarks/ReviewBenchmark",
+            exclude: ["run", "setup-venv", "ortools_reference.py"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "JiebangTesting",
             dependencies: ["Postgres", "Jiebang"],
             path: "Tests/JiebangTesting",
@@ -162,6 +174,11 @@ let package = Package(
             dependencies: ["Jiebang", "Postgres", "JiebangTesting"],
             // The migrations as they were before SQL/definitions, read by SchemaLayoutTests.
             exclude: ["Fixtures"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ReviewSolverTests",
+            dependencies: ["ReviewSolver"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
