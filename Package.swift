@@ -68,6 +68,8 @@ let package = Package(
             name: "Jiebang",
             dependencies: [
                 "Postgres",
+                "JobQueue",
+                "ReviewSolver",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -64,6 +64,9 @@ CREATE TABLE review_draws (
     optimum_affinity  numeric,
     -- Σ affinity over the sampled assignment.
     drawn_affinity    bigint,
+    -- What the draw gave: {"assignments": [[expert, bid], ...], "alternates": [[expert, bid], ...]}
+    -- (ids as text, alternates in rank order per bid); a dry run's preview is only this.
+    outcome           jsonb,
     failure           text,
     requested_by      bigint      REFERENCES users (id),
     requested_at      timestamptz NOT NULL DEFAULT now(),
