@@ -80,6 +80,7 @@ let package = Package(
                 .embedInCode("Notifications/Templates/application_deadline.t1.txt"),
                 .embedInCode("Notifications/Templates/bid.returned.txt"),
                 .embedInCode("Notifications/Templates/bid.invited.txt"),
+                .embedInCode("Notifications/Templates/review.assigned.txt"),
             ],
             swiftSettings: swiftSettings,
             plugins: ["EmbedMigrations"]

@@ -7,6 +7,10 @@
 -- re-drawing until a favourable result shows in the record. The conflicts (回避), the load caps and
 -- the one-expert-per-organisation rule hold in definitions/11_review.sql for every assignment row.
 
+-- Experts are told of their seats (drawn, promoted from alternate, or drawn as a replacement).
+INSERT INTO notification_occasions (occasion, mandatory, description) VALUES
+    ('review.assigned', true, '专家被分配评审任务（含替补、递补）');
+
 ALTER TABLE programmes
     ADD COLUMN review_panel_size integer NOT NULL DEFAULT 5,
     -- An optional further conflict rule: no expert working in the lead unit's city.

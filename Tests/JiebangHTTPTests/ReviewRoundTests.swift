@@ -69,6 +69,11 @@ struct ReviewRoundTests {
             #expect(status == "assigned")
             let finding = try await db.withConnection { try await ReviewDrawCheck.verify(roundID: round, number: 1, on: $0) }
             #expect(finding == .reproduced(seats: 18, alternates: 6))
+            let told = try await db.query(
+                "SELECT user_id, body FROM notifications WHERE occasion = 'review.assigned' ORDER BY user_id"
+            ).decode((Int, String).self)
+            #expect(told.map(\.0) == Array(Set(active.map(\.expert))).sorted())
+            #expect(told.allSatisfy { $0.1.contains("第一轮评审") })
         }
     }
 

@@ -102,6 +102,8 @@ public enum ReviewDrawing {
             try await tx.execute(
                 "UPDATE review_rounds SET status = 'assigned', revision = revision + 1 WHERE id = \(roundID) AND status <> 'closed'")
         }
+        let experts = Set(outcome.assignments.map(\.expert) + outcome.alternates.map(\.expert)).compactMap { Int($0) }.sorted()
+        try await ReviewNotices.tellExperts(roundID: roundID, experts: experts, subject: "review_round:\(roundID):draw:\(number)", on: tx)
     }
 
     /// Records the draw as failed, with the inputs when they were built.

@@ -116,6 +116,8 @@ public enum ReviewRecusal {
             try await AuditLog.append(
                 actor: "system", action: "review_assignment.promote", entity: "review_assignment", entityID: String(alternate.0),
                 after: ["replaces": String(assignmentID), "expert": String(alternate.1)], on: tx)
+            try await ReviewNotices.tellExperts(
+                roundID: roundID, experts: [alternate.1], subject: "review_assignment:\(assignmentID)", on: tx)
             return .promoted(expertID: alternate.1)
         }
         let candidates = try await tx.query(
@@ -162,6 +164,7 @@ public enum ReviewRecusal {
         try await AuditLog.append(
             actor: "system", action: "review_assignment.replace", entity: "review_assignment", entityID: String(assignmentID),
             after: ["round": String(roundID), "bid": String(bidID), "expert": String(chosen)], on: tx)
+        try await ReviewNotices.tellExperts(roundID: roundID, experts: [chosen], subject: "review_assignment:\(assignmentID)", on: tx)
         return .drawn(expertID: chosen)
     }
 
