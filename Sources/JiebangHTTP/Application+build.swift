@@ -97,6 +97,7 @@ func apiRouter(
     ChallengeController(database: database).addRoutes(to: api)
     BidController(database: database).addRoutes(to: api)
     NotificationController(database: database).addRoutes(to: api)
+    ExpertController(database: database).addRoutes(to: api)
     return router
 }
 
