@@ -10,7 +10,7 @@ struct ExpertPoolTests {
 
     /// The credit codes of the two units `world` registers.
     static let lzuCode = "12620000438000431B"
-    static let jinchuanCode = try! CreditCode.completing("91620300MA7JCNI01").value
+    static let jinchuanCode = try! CreditCode.completing("91620300MA7JCNE01").value
 
     static func row(
         name: String = "王磊", login: String = "wang.lei", organisation: String = "兰州大学", region: String = "620100",
@@ -97,20 +97,20 @@ struct ExpertPoolTests {
         let text = [
             Self.header,
             Self.row(),
-            Self.row(name: "", login: "a1"),
+            Self.row(name: "", login: "aaa1"),
             Self.row(login: "wang.lei"),
-            Self.row(login: "b1", organisation: "兰"),
-            Self.row(login: "c1", region: "火星"),
-            Self.row(login: "d1", region: "620101"),
-            Self.row(login: "e1", code: "91330100799655058C"),
-            Self.row(login: "f1", title: String(repeating: "职", count: 101)),
-            Self.row(login: "g1", domains: String(repeating: "材", count: 51)),
-            Self.row(login: "h1", keywords: (1...51).map { "词\($0)" }.joined(separator: "、")),
-            Self.row(login: "i1", cap: "八"),
-            Self.row(login: "j1", cap: "0"),
-            Self.row(login: "k1", ties: "91330100799655058C"),
-            Self.row(login: "l1", chains: "有色\u{0}冶金"),
-            Self.row(login: "m1") + ",多余",
+            Self.row(login: "bbb1", organisation: "兰"),
+            Self.row(login: "ccc1", region: "火星"),
+            Self.row(login: "ddd1", region: "620101"),
+            Self.row(login: "eee1", code: "91330100799655058C"),
+            Self.row(login: "fff1", title: String(repeating: "职", count: 101)),
+            Self.row(login: "ggg1", domains: String(repeating: "材", count: 51)),
+            Self.row(login: "hhh1", keywords: (1...51).map { "词\($0)" }.joined(separator: "、")),
+            Self.row(login: "iii1", cap: "八"),
+            Self.row(login: "jjj1", cap: "0"),
+            Self.row(login: "kkk1", ties: "91330100799655058C"),
+            Self.row(login: "lll1", chains: "有色\u{0}冶金"),
+            Self.row(login: "mmm1") + ",多余",
         ].joined(separator: "\n")
         guard case .failure(let failure) = ExpertImport.parse(text) else {
             Issue.record("a file with bad rows was accepted")
@@ -119,7 +119,7 @@ struct ExpertPoolTests {
         let found = Set(failure.errors.map { "\($0.line):\($0.column)" })
         #expect(
             found == [
-                "3:姓名", "3:登录名", "4:登录名", "5:工作单位", "6:所在地区", "7:所在地区", "8:统一社会信用代码", "9:职称", "10:专业领域",
+                "3:姓名", "4:登录名", "5:工作单位", "6:所在地区", "7:所在地区", "8:统一社会信用代码", "9:职称", "10:专业领域",
                 "11:关键词", "12:评审上限", "13:评审上限", "14:回避单位", "15:产业链", "16:column 12",
             ])
         #expect(failure.errors.first { $0.line == 4 }?.message == "wang.lei is also on line 2")
