@@ -97,7 +97,7 @@ func apiRouter(
     ChallengeController(database: database).addRoutes(to: api)
     BidController(database: database).addRoutes(to: api)
     NotificationController(database: database).addRoutes(to: api)
-    ExpertController(database: database).addRoutes(to: api)
+    ExpertController(database: database, passwords: passwords).addRoutes(to: api)
     return router
 }
 

@@ -179,6 +179,30 @@ struct ExpertHTTPTests {
         }
     }
 
+    @Test("An expert created with a first password signs in; a weak one is refused with the other bad fields, nothing created")
+    func firstPassword() async throws {
+        try await TestDatabase.withFreshDatabase { db in
+            let fixture = try await APIFixture.make(db)
+            try await fixture.application().test(.router) { client in
+                var weak = Self.expertBody(login: "li.na")
+                weak["password"] = "short"
+                weak["loadCap"] = 0
+                let refused = try await client.call(.post, "/v1/experts", as: "publisher", fixture: fixture, json: weak)
+                #expect(refused.status == .unprocessableContent && refused.problemFields == ["loadCap", "password"])
+                var body = Self.expertBody(login: "li.na")
+                body["password"] = "a long enough password"
+                let created = try await client.call(.post, "/v1/experts", as: "publisher", fixture: fixture, json: body)
+                #expect(created.status == .created && created.object["password"] == nil)
+                let session = try await client.call(
+                    .post, "/v1/sessions", json: ["login": "li.na", "password": "a long enough password"])
+                #expect(session.status == .created || session.status == .ok, "\(session.object)")
+                let token = try #require(session.object["token"] as? String)
+                let own = try await client.call(.get, "/v1/me/expert-profile", headers: [.authorization: "Bearer \(token)"])
+                #expect(own.status == .ok && own.object["login"] as? String == "li.na")
+            }
+        }
+    }
+
     @Test("Two creations of the same login at once: one wins, the other is a 409; two imports at once leave one expert")
     func concurrentCreation() async throws {
         try await TestDatabase.withFreshDatabase(maximumConnections: 12) { db in

@@ -27,12 +27,15 @@ public struct ExpertInput: Codable, Sendable, Hashable {
     public var loadCap: Int?
     /// Whether the expert may be drawn, default true.
     public var available: Bool?
+    /// A first password, so the expert can sign in; without one the account cannot sign in yet. It is
+    /// checked and hashed before the transaction (``NewPassword``) and never stored as given.
+    public var password: String?
 
     /// Creates an input.
     public init(
         login: String, displayName: String, organisation: String, unitID: Int? = nil, regionCode: String,
         title: String? = nil, domains: [String]? = nil, industryChains: [String]? = nil, keywords: [String]? = nil,
-        loadCap: Int? = nil, available: Bool? = nil
+        loadCap: Int? = nil, available: Bool? = nil, password: String? = nil
     ) {
         self.login = login
         self.displayName = displayName
@@ -45,6 +48,7 @@ public struct ExpertInput: Codable, Sendable, Hashable {
         self.keywords = keywords
         self.loadCap = loadCap
         self.available = available
+        self.password = password
     }
 
     /// The most domains, industry chains and keywords a profile lists (`experts_domains`, ...).

@@ -4,19 +4,31 @@ public import Postgres
 /// The expert pool in PostgreSQL: creating experts with their accounts, reading, searching, editing,
 /// retiring and reinstating them. Access is checked here, against the pool's bureau.
 public enum ExpertStore {
-    /// Creates an expert: the user (role expert, no password yet) and the profile, in the caller's
-    /// transaction, in the pool of the actor's bureau.
+    /// Creates an expert: the user (role expert) and the profile, in the caller's transaction, in the
+    /// pool of the actor's bureau.
+    /// - Parameters:
+    ///   - password: `input.password`, checked and hashed before the transaction; nil leaves the
+    ///     account without a password (it cannot sign in yet).
     /// - Throws: `DomainError` (forbidden, invalid fields, an unknown unit), `AccountError.loginTaken` (409).
-    public static func create(_ input: ExpertInput, by actor: Actor, on tx: PostgresConnection) async throws -> Expert {
+    public static func create(
+        _ given: ExpertInput, password: NewPassword? = nil, by actor: Actor, on tx: PostgresConnection
+    ) async throws -> Expert {
         try AccessPolicy.require(actor, [.provincialPublisher], to: "create experts")
         guard let bureauID = actor.bureauID else { throw DomainError.forbidden("you belong to no bureau") }
-        let input = try input.checked()
+        let passwordIssues = password?.problem.map { [FieldIssue(field: "password", message: "the password \($0)")] } ?? []
+        let input: ExpertInput
+        switch Result(catching: { () throws(DomainError) -> ExpertInput in try given.checked() }) {
+        case .success(let valid) where passwordIssues.isEmpty: input = valid
+        case .success: throw DomainError.invalid(passwordIssues)
+        case .failure(.invalid(let issues)): throw DomainError.invalid(issues + passwordIssues)
+        case .failure(let error): throw error
+        }
         if let unitID = input.unitID, try await tx.query("SELECT 1 FROM units WHERE id = \(unitID)").first == nil {
             throw DomainError.invalid("unitID", "no unit has id \(unitID)")
         }
         return try await ConstraintCatalog.translating {
             let id = try await AccountStore.createUser(
-                .init(login: input.login, displayName: input.displayName, role: .expert), passwordHash: nil,
+                .init(login: input.login, displayName: input.displayName, role: .expert), passwordHash: password?.hash,
                 by: actor.displayName, on: tx)
             try await tx.execute(
                 """

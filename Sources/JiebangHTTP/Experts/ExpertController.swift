@@ -7,6 +7,7 @@ import Postgres
 /// may also change their availability and declare ties. No one else sees experts.
 struct ExpertController {
     let database: PostgresClient
+    let passwords: PasswordHashingPool
 
     /// The largest CSV an import accepts.
     static let maximumImport = 5 << 20
@@ -64,8 +65,10 @@ struct ExpertController {
         try AccessPolicy.require(actor, [.provincialPublisher], to: "create experts")
         var request = request
         let (input, body) = try await request.decodeJSON(ExpertInput.self, context: context)
-        return try await Creation(database: database).respond(to: request, body: body, context: context) { tx in
-            let expert = try await ExpertStore.create(input, by: actor, on: tx)
+        var password: NewPassword?
+        if let given = input.password { password = try await NewPassword.prepare(given, on: passwords) }
+        return try await Creation(database: database).respond(to: request, body: body, context: context) { [password] tx in
+            let expert = try await ExpertStore.create(input, password: password, by: actor, on: tx)
             return try JSONAnswer(
                 expert, status: .created, revision: expert.revision, location: "/v1/experts/\(expert.id)", context: context)
         }
