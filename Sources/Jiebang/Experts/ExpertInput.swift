@@ -51,9 +51,11 @@ public struct ExpertInput: Codable, Sendable, Hashable {
         self.password = password
     }
 
-    /// The most domains, industry chains and keywords a profile lists (`experts_domains`, ...).
+    /// The most domains a profile lists (`experts_domains`).
     public static let maximumDomains = 20
+    /// The most industry chains a profile lists (`experts_industry_chains`).
     public static let maximumIndustryChains = 20
+    /// The most keywords a profile lists (`experts_keywords`).
     public static let maximumKeywords = 50
     /// The length of one domain, chain or keyword (`experts_tags_length`).
     public static let tagLength = 1...50
