@@ -3,6 +3,13 @@
 -- the declared ties to units decide the conflicts (回避, definitions/11_review.sql); domains, industry
 -- chains and keywords decide the affinity with a bid; the load cap bounds the panels of one round.
 
+-- Whether every item of a list of tags (domains, industry chains, keywords) is 1 to `max_length`
+-- characters once trimmed; part of the experts table's checks, so it stays in this migration.
+CREATE FUNCTION text_items_fit(items text[], max_length integer) RETURNS boolean
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+    SELECT coalesce(bool_and(char_length(btrim(item)) BETWEEN 1 AND max_length), true) FROM unnest(items) AS item
+$$;
+
 CREATE TABLE experts (
     user_id            bigint      PRIMARY KEY REFERENCES users (id),
     -- The pool: the provincial bureau whose programmes the expert reviews for.
@@ -32,7 +39,12 @@ CREATE TABLE experts (
     CONSTRAINT experts_domains CHECK (cardinality(domains) <= 20 AND array_is_distinct(domains)),
     CONSTRAINT experts_industry_chains CHECK (cardinality(industry_chains) <= 20 AND array_is_distinct(industry_chains)),
     CONSTRAINT experts_keywords CHECK (cardinality(keywords) <= 50 AND array_is_distinct(keywords)),
-    CONSTRAINT experts_load_cap_range CHECK (load_cap BETWEEN 1 AND 200)
+    CONSTRAINT experts_load_cap_range CHECK (load_cap BETWEEN 1 AND 200),
+    CONSTRAINT experts_tags_length CHECK (
+        text_items_fit(domains, 50) AND text_items_fit(industry_chains, 50) AND text_items_fit(keywords, 50)),
+    -- A retired expert is never drawn: retiring clears availability, and availability returns only after
+    -- an explicit reinstatement (retired_at back to NULL).
+    CONSTRAINT experts_retired_unavailable CHECK (retired_at IS NULL OR NOT available)
 );
 
 CREATE INDEX experts_pool ON experts (bureau_id) WHERE retired_at IS NULL;

@@ -98,6 +98,7 @@ func apiRouter(
     BidController(database: database).addRoutes(to: api)
     NotificationController(database: database).addRoutes(to: api)
     ReviewController(database: database).addRoutes(to: api)
+    ExpertController(database: database, passwords: passwords).addRoutes(to: api)
     return router
 }
 

@@ -12,8 +12,8 @@ struct JiebangCommand: AsyncParsableCommand {
         commandName: "jiebang",
         abstract: "揭榜挂帅: open competition for key technology tasks.",
         subcommands: [
-            ServeCommand.self, WorkCommand.self, JobsCommand.self, UsersCommand.self, DemandsCommand.self, SeedDemoCommand.self,
-            MigrateCommand.self, DatabaseCommand.self, CronCommand.self, ReviewCommand.self,
+            ServeCommand.self, WorkCommand.self, JobsCommand.self, UsersCommand.self, DemandsCommand.self, ExpertsCommand.self,
+            SeedDemoCommand.self, MigrateCommand.self, DatabaseCommand.self, CronCommand.self, ReviewCommand.self,
         ],
         defaultSubcommand: ServeCommand.self)
 }

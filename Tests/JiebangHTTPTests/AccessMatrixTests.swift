@@ -100,6 +100,9 @@ struct AccessMatrixTests {
         var unreviewedChallenge = 0
         /// The fixture expert's assignment in `reviewRound`.
         var expertAssignment = 0
+        /// The fixture's expert, in the Gansu pool; and another expert of that pool, retired and reinstated.
+        var expert = 0
+        var retiree = 0
     }
 
     static func setUp(_ fixture: APIFixture) async throws -> Setup {
@@ -133,6 +136,7 @@ struct AccessMatrixTests {
         }
         try await setUpBids(fixture, publisher: publisher, &setup)
         try await setUpReview(fixture, publisher: publisher, &setup)
+        try await setUpExperts(fixture, publisher: publisher, &setup)
         return setup
     }
 
@@ -235,6 +239,22 @@ struct AccessMatrixTests {
                         admin: nil, by: nil, on: tx
                     ).id)
             }
+        }
+    }
+
+    static func setUpExperts(_ fixture: APIFixture, publisher: Actor, _ setup: inout Setup) async throws {
+        setup.expert = try await fixture.db.query("SELECT id FROM users WHERE login = 'expert'").first!.decode(Int.self)
+        try await fixture.db.execute(
+            """
+            INSERT INTO experts (user_id, bureau_id, organisation, region_code)
+            VALUES (\(setup.expert), \(fixture.provinceBureau), '兰州大学', '620100')
+            ON CONFLICT (user_id) DO NOTHING
+            """)
+        setup.retiree = try await fixture.db.withTransaction { tx in
+            try await ExpertStore.create(
+                ExpertInput(login: "retiree", displayName: "退休专家", organisation: "兰州大学", regionCode: "620100"),
+                by: publisher, on: tx
+            ).id
         }
     }
 
@@ -438,6 +458,54 @@ struct AccessMatrixTests {
             Probe(operation: "POST /v1/expert/assignments/{id}/recusal", allowed: ["expert"]) { _, _ in
                 (.post, "/v1/expert/assignments/\(setup.expertAssignment)/recusal", json(["reason": "曾与牵头单位合作"]), [:])
             },
+        ] + expertProbes(fixture, setup)
+    }
+
+    /// The expert pool: its publisher keeps it, the expert reads and declares for themself, no one else sees it.
+    private static func expertProbes(_ fixture: APIFixture, _ setup: Setup) -> [Probe] {
+        let db = fixture.db
+        let publishers: Set<String> = ["publisher", "otherPublisher"]
+        let poolAndExpert: Set<String> = ["publisher", "expert"]
+        @Sendable func json(_ object: Any) -> Data { try! JSONSerialization.data(withJSONObject: object) }
+        func get(_ operation: String, _ uri: String, _ allowed: Set<String>) -> Probe {
+            Probe(operation: operation, allowed: allowed) { _, _ in (.get, uri, nil, [:]) }
+        }
+        return [
+            get("GET /v1/experts", "/v1/experts?q=%E5%85%B0%E5%B7%9E", publishers),
+            Probe(operation: "POST /v1/experts", allowed: publishers) { _, serial in
+                let body: [String: Any] = [
+                    "login": "probe.expert\(serial)", "displayName": "专家\(serial)", "organisation": "兰州大学", "regionCode": "620100",
+                ]
+                return (.post, "/v1/experts", json(body), [:])
+            },
+            Probe(operation: "POST /v1/experts/import", allowed: publishers) { _, serial in
+                let csv = "姓名,登录名,工作单位,所在地区\n专家\(serial),import.expert\(serial),兰州大学,620100\n"
+                return (.post, "/v1/experts/import", Data(csv.utf8), [.contentType: "text/csv"])
+            },
+            get("GET /v1/experts/{id}", "/v1/experts/\(setup.expert)", poolAndExpert),
+            Probe(operation: "PATCH /v1/experts/{id}", allowed: poolAndExpert) { _, _ in
+                let revision = try await db.query("SELECT revision FROM experts WHERE user_id = \(setup.expert)").first!.decode(Int.self)
+                return (.patch, "/v1/experts/\(setup.expert)", json(["available": true]), [.ifMatch: "\"\(revision)\""])
+            },
+            Probe(operation: "POST /v1/experts/{id}/retire", allowed: ["publisher"]) { _, _ in
+                (.post, "/v1/experts/\(setup.retiree)/retire", nil, [:])
+            },
+            Probe(operation: "POST /v1/experts/{id}/reinstate", allowed: ["publisher"]) { _, _ in
+                (.post, "/v1/experts/\(setup.retiree)/reinstate", nil, [:])
+            },
+            get("GET /v1/experts/{id}/ties", "/v1/experts/\(setup.expert)/ties", poolAndExpert),
+            Probe(operation: "PUT /v1/experts/{id}/ties/{unitID}", allowed: poolAndExpert) { _, _ in
+                (.put, "/v1/experts/\(setup.expert)/ties/\(fixture.unitA)", json(["reason": "曾在该单位任职"]), [:])
+            },
+            Probe(operation: "DELETE /v1/experts/{id}/ties/{unitID}", allowed: ["publisher"]) { _, _ in
+                try await db.execute(
+                    """
+                    INSERT INTO expert_ties (expert_id, unit_id, reason) VALUES (\(setup.expert), \(fixture.unitB), '联合项目')
+                    ON CONFLICT DO NOTHING
+                    """)
+                return (.delete, "/v1/experts/\(setup.expert)/ties/\(fixture.unitB)", nil, [:])
+            },
+            get("GET /v1/me/expert-profile", "/v1/me/expert-profile", ["expert"]),
         ]
     }
 

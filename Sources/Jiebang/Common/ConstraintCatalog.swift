@@ -121,5 +121,24 @@ public enum ConstraintCatalog {
         "recommendation_quotas_region": (.invalid, "regionCode", "is not the code of a city or prefecture"),
         "bid_recommendations_opinion": (.invalid, "opinion", "must have 2 to 5000 characters"),
         "bid_formal_checks_reason": (.invalid, "items", "a failed item needs a reason"),
+        "experts_pkey": (.conflict, "login", "this user already has an expert profile"),
+        "experts_user_expert": (.invalid, "role", "an expert profile belongs to a user whose role is expert"),
+        "experts_bureau_province": (.invalid, "bureauID", "an expert pool is kept by a provincial bureau"),
+        "experts_unit_id_fkey": (.invalid, "unitID", "no such unit"),
+        "experts_organisation_length": (.invalid, "organisation", "must have 2 to 200 characters"),
+        "experts_region_format": (.invalid, "regionCode", "is not the code of a province or prefecture"),
+        "experts_title_length": (.invalid, "title", "must have at most 100 characters"),
+        "experts_domains": (.invalid, "domains", "must list at most \(ExpertInput.maximumDomains) distinct domains"),
+        "experts_industry_chains": (
+            .invalid, "industryChains", "must list at most \(ExpertInput.maximumIndustryChains) distinct industry chains"
+        ),
+        "experts_keywords": (.invalid, "keywords", "must list at most \(ExpertInput.maximumKeywords) distinct keywords"),
+        "experts_tags_length": (.invalid, "domains", "each domain, industry chain and keyword must have 1 to 50 characters"),
+        "experts_load_cap_range": (.invalid, "loadCap", "must be between 1 and 200"),
+        "experts_retired_unavailable": (.conflict, "available", "a retired expert is reinstated before being made available"),
+        "expert_ties_pkey": (.conflict, "unitID", "the expert already declared a tie to this unit"),
+        "expert_ties_unit_id_fkey": (.invalid, "unitID", "no such unit"),
+        "expert_ties_expert_id_fkey": (.invalid, "expertID", "no such expert"),
+        "expert_ties_reason_length": (.invalid, "reason", "must have 2 to 500 characters"),
     ]
 }

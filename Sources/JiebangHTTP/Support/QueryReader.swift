@@ -36,6 +36,16 @@ struct QueryReader {
         return value
     }
 
+    /// A text of at most `maximumLength` characters, or nil when absent.
+    mutating func text(_ name: String, maximumLength: Int) -> String? {
+        guard let text = parameters[Substring(name)] else { return nil }
+        guard text.count <= maximumLength else {
+            issues.append(.init(field: name, message: "must have at most \(maximumLength) characters"))
+            return nil
+        }
+        return String(text)
+    }
+
     /// Throws the 400 problem if any parameter was bad.
     func check() throws {
         guard issues.isEmpty else {
