@@ -97,6 +97,8 @@ func apiRouter(
     ChallengeController(database: database).addRoutes(to: api)
     BidController(database: database).addRoutes(to: api)
     NotificationController(database: database).addRoutes(to: api)
+    ScoringController(database: database).addRoutes(to: api)
+    AwardController(database: database).addRoutes(to: api)
     return router
 }
 
