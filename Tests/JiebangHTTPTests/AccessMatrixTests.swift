@@ -427,7 +427,7 @@ extension AccessMatrixTests {
                 ).first!.decode(Int.self)
                 try await tx.execute(
                     "INSERT INTO bid_members (bid_id, unit_id, programme_id, role, status, exclusive) VALUES (\(bid), \(fixture.unitA), \(setup.programme), 'lead', 'accepted', false)")
-                try await tx.execute("UPDATE bids SET status = 'recommended' WHERE id = \(bid)")
+                try await tx.execute("UPDATE bids SET status = 'recommended', version = 1, submitted_at = now() WHERE id = \(bid)")
                 try await tx.execute(
                     "INSERT INTO bid_formal_checks (bid_id, item, passed) SELECT \(bid), item, true FROM unnest(\(BidReview.formalCheckItems.map(\.code))) AS item")
                 try await tx.execute("UPDATE bids SET status = 'formal_passed' WHERE id = \(bid)")

@@ -70,12 +70,12 @@ struct AwardHTTPTests {
                 let items = board.object["items"] as? [[String: Any]] ?? []
                 #expect(items.count == 2)
                 #expect(items.allSatisfy { $0["stage"] as? String == "published" && $0["trimmedMean"] == nil && $0["totals"] == nil })
+                // The database holds the rules whatever writes.
+                #expect(await ScoringHTTPTests.refusal(db, "DELETE FROM awards WHERE challenge_id = \(challenge)") == "awards_published_fixed")
+                #expect(await ScoringHTTPTests.refusal(db, "DELETE FROM award_notices WHERE challenge_id = \(challenge)") == "award_notices_fixed")
+                #expect(await ScoringHTTPTests.refusal(db, "UPDATE award_notices SET objections_close_at = now() WHERE challenge_id = \(challenge)") == "award_notices_fixed")
+                #expect(await ScoringHTTPTests.refusal(db, "UPDATE award_notices SET finalised_at = now() WHERE challenge_id = \(challenge)") == "award_notices_period_open")
             }
-            // The database holds the rules whatever writes.
-            #expect(await ScoringHTTPTests.refusal(db, "DELETE FROM awards WHERE challenge_id = \(challenge)") == "awards_published_fixed")
-            #expect(await ScoringHTTPTests.refusal(db, "DELETE FROM award_notices WHERE challenge_id = \(challenge)") == "award_notices_fixed")
-            #expect(await ScoringHTTPTests.refusal(db, "UPDATE award_notices SET objections_close_at = now() WHERE challenge_id = \(challenge)") == "award_notices_fixed")
-            #expect(await ScoringHTTPTests.refusal(db, "UPDATE award_notices SET finalised_at = now() WHERE challenge_id = \(challenge)") == "award_notices_period_open")
         }
     }
 
@@ -88,7 +88,7 @@ struct AwardHTTPTests {
                 "INSERT INTO awards (challenge_id, bid_id, round_id) VALUES (\(challenge), \(bid), \(world.round))"
             }
             #expect(await ScoringHTTPTests.refusal(db, insert(a, world.bids[0])) == "awards_round_closed")
-            try await world.assignPanels(3)
+            _ = try await world.assignPanels(3)
             try await world.setDeadline(Date() - 1)
             let publisher = try await Self.publisher(world)
             _ = try await db.withTransaction { try await RoundRanking.close(roundID: world.round, by: publisher, on: $0) }
@@ -147,7 +147,7 @@ struct AwardHTTPTests {
             try await db.execute("INSERT INTO public_holidays (day, name) VALUES ('2026-12-08', '测试假日')")
             for (published, days) in [("2026-12-03 15:00:00+08", 5), ("2026-12-04 23:30:00+08", 1), ("2026-12-05 10:00:00+08", 5), ("2026-12-31 09:00:00+08", 3)] {
                 let row = try await db.query(
-                    "SELECT first_day::text, last_day::text, closes_at, \(published)::timestamptz FROM publicity_period(\(published)::timestamptz, \(days))"
+                    "SELECT first_day::text, last_day::text, closes_at, \(published)::timestamptz FROM publicity_period(\(published)::timestamptz, \(days)::integer)"
                 ).first!
                 let (first, last, closes, at) = try row.decode((String, String, Date, Date).self)
                 let swift = PublicityPeriod(publishedAt: at, workingDays: days, holidays: ["2026-12-08"])

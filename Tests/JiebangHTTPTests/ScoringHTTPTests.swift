@@ -47,13 +47,13 @@ struct ScoringHTTPTests {
                 #expect(again.status == .conflict)
                 let twice = try await client.call(.post, "/v1/review-assignments/\(seat)/score/submit", as: "expert0", fixture: people)
                 #expect(twice.status == .conflict)
+                #expect(await Self.refusal(db, "UPDATE review_score_items SET score = 99 WHERE assignment_id = \(seat)") == "review_scores_locked")
+                #expect(await Self.refusal(db, "DELETE FROM review_score_items WHERE assignment_id = \(seat)") == "review_scores_locked")
+                #expect(await Self.refusal(db, "UPDATE review_scores SET status = 'draft', submitted_at = NULL WHERE assignment_id = \(seat)") == "review_scores_locked")
+                #expect(await Self.refusal(db, "DELETE FROM review_scores WHERE assignment_id = \(seat)") == "review_scores_locked")
+                let score = try await db.query("SELECT sum(score) FROM review_score_items WHERE assignment_id = \(seat)").first!.decode(Int.self)
+                #expect(score == 320)
             }
-            #expect(await Self.refusal(db, "UPDATE review_score_items SET score = 99 WHERE assignment_id = \(seat)") == "review_scores_locked")
-            #expect(await Self.refusal(db, "DELETE FROM review_score_items WHERE assignment_id = \(seat)") == "review_scores_locked")
-            #expect(await Self.refusal(db, "UPDATE review_scores SET status = 'draft', submitted_at = NULL WHERE assignment_id = \(seat)") == "review_scores_locked")
-            #expect(await Self.refusal(db, "DELETE FROM review_scores WHERE assignment_id = \(seat)") == "review_scores_locked")
-            let score = try await db.query("SELECT sum(score) FROM review_score_items WHERE assignment_id = \(seat)").first!.decode(Int.self)
-            #expect(score == 320)
         }
     }
 
@@ -103,11 +103,11 @@ struct ScoringHTTPTests {
                 #expect(try await client.call(.put, "/v1/review-assignments/999999/score", as: "expert0", fixture: people, json: ScoringWorld.sheet(1)).status == .notFound)
                 #expect(try await client.call(.get, "/v1/review-assignments/abc/score", as: "expert0", fixture: people).status == .badRequest)
                 _ = try await client.call(.put, "/v1/review-assignments/\(seat)/score", as: "expert0", fixture: people, json: ScoringWorld.sheet(50))
+                #expect(await Self.refusal(db, "UPDATE review_score_items SET score = 101 WHERE assignment_id = \(seat) AND criterion_key = 'funding'") == "review_score_items_range")
+                #expect(await Self.refusal(db, "INSERT INTO review_score_items (assignment_id, criterion_key, score) VALUES (\(seat), 'charisma', 5)") == "review_score_items_criterion")
+                try await db.execute("DELETE FROM review_score_items WHERE assignment_id = \(seat) AND criterion_key = 'funding'")
+                #expect(await Self.refusal(db, "UPDATE review_scores SET status = 'submitted' WHERE assignment_id = \(seat)") == "review_scores_complete")
             }
-            #expect(await Self.refusal(db, "UPDATE review_score_items SET score = 101 WHERE assignment_id = \(seat) AND criterion_key = 'funding'") == "review_score_items_range")
-            #expect(await Self.refusal(db, "INSERT INTO review_score_items (assignment_id, criterion_key, score) VALUES (\(seat), 'charisma', 5)") == "review_score_items_criterion")
-            try await db.execute("DELETE FROM review_score_items WHERE assignment_id = \(seat) AND criterion_key = 'funding'")
-            #expect(await Self.refusal(db, "UPDATE review_scores SET status = 'submitted' WHERE assignment_id = \(seat)") == "review_scores_complete")
         }
     }
 
@@ -126,9 +126,9 @@ struct ScoringHTTPTests {
                 #expect(try await client.call(.put, "/v1/review-assignments/\(ids[2])/score", as: "expert2", fixture: people, json: ScoringWorld.sheet(60)).status == .notFound)
                 let mine = try await client.call(.get, "/v1/expert/scores", as: "expert3", fixture: people)
                 #expect((mine.object["items"] as? [Any])?.isEmpty == true)
-            }
-            for seat in [ids[2], ids[3]] {
-                #expect(await Self.refusal(db, "INSERT INTO review_scores (assignment_id, round_id, programme_id) SELECT id, round_id, \(world.world.programme) FROM review_assignments WHERE id = \(seat)") == "review_scores_panel_seat")
+                for seat in [ids[2], ids[3]] {
+                    #expect(await Self.refusal(db, "INSERT INTO review_scores (assignment_id, round_id, programme_id) SELECT id, round_id, \(world.world.programme) FROM review_assignments WHERE id = \(seat)") == "review_scores_panel_seat")
+                }
             }
         }
     }
@@ -240,9 +240,9 @@ struct ScoringHTTPTests {
                 #expect(locked.status == .conflict)
                 let shown = try await client.call(.get, "/v1/programmes/\(programme)/rubric", as: "memberA", fixture: people)
                 #expect(shown.object["locked"] as? Bool == true)
+                #expect(await Self.refusal(db, "UPDATE rubric_criteria SET weight = 1 WHERE programme_id = \(programme)") == "rubric_criteria_locked")
+                #expect(await Self.refusal(db, "DELETE FROM rubric_criteria WHERE programme_id = \(programme)") == "rubric_criteria_locked")
             }
-            #expect(await Self.refusal(db, "UPDATE rubric_criteria SET weight = 1 WHERE programme_id = \(programme)") == "rubric_criteria_locked")
-            #expect(await Self.refusal(db, "DELETE FROM rubric_criteria WHERE programme_id = \(programme)") == "rubric_criteria_locked")
         }
     }
 

@@ -25,8 +25,8 @@ struct ScoreAggregationTests {
         #expect(ScoreAggregation.weightedTotal(Self.sheet(0, 0, 0, 0), rubric: Self.rubric).description == "0.0000")
         // (30·80 + 30·90 + 25·70 + 15·60) / 100 = 77.5
         #expect(ScoreAggregation.weightedTotal(Self.sheet(80, 90, 70, 60), rubric: Self.rubric).description == "77.5000")
-        // (30·81 + 30·77 + 25·69 + 15·93) / 100 = 78.06
-        #expect(ScoreAggregation.weightedTotal(Self.sheet(81, 77, 69, 93), rubric: Self.rubric).description == "78.0600")
+        // (30·81 + 30·77 + 25·69 + 15·94) / 100 = 78.75
+        #expect(ScoreAggregation.weightedTotal(Self.sheet(81, 77, 69, 94), rubric: Self.rubric).description == "78.7500")
     }
 
     @Test("Criteria on different scales are normalised, and a third is rounded half up at the fourth decimal")
