@@ -532,8 +532,9 @@ extension AccessMatrixTests {
                 if person == "publisher" {
                     try await db.execute(
                         """
-                        INSERT INTO awards (challenge_id, bid_id, round_id) VALUES (\(setup.pickChallenge), \(setup.pickBid), \(setup.closedRound))
-                        ON CONFLICT DO NOTHING
+                        INSERT INTO awards (challenge_id, bid_id, round_id)
+                        SELECT \(setup.pickChallenge), \(setup.pickBid), \(setup.closedRound)
+                        WHERE NOT EXISTS (SELECT 1 FROM awards WHERE bid_id = \(setup.pickBid))
                         """)
                 }
                 return (.delete, "/v1/challenges/\(setup.pickChallenge)/winners/\(setup.pickBid)", nil, [:])
@@ -548,7 +549,7 @@ extension AccessMatrixTests {
                 let id = try await db.query(
                     """
                     INSERT INTO award_objections (challenge_id, objector_id, text)
-                    SELECT \(setup.objectChallenge), id, '需要核查的异议内容' FROM users WHERE login = 'memberb' RETURNING id
+                    SELECT \(setup.objectChallenge), id, '需要核查的揭榜单位异议内容' FROM users WHERE login = 'memberb' RETURNING id
                     """
                 ).first!.decode(Int.self)
                 return (.post, "/v1/objections/\(id)/resolve", json(["resolution": "经核查，异议不成立。"]), [:])
