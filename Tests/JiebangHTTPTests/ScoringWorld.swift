@@ -75,7 +75,8 @@ struct ScoringWorld: Sendable {
     static func pass(_ bid: Int, submittedMinutesAgo minutes: Int, on db: PostgresClient) async throws {
         try await db.withTransaction { tx in
             try await tx.execute(
-                "UPDATE bids SET status = 'recommended', version = 1, submitted_at = now() - \(minutes) * interval '1 minute' WHERE id = \(bid)")
+                "UPDATE bids SET status = 'recommended', version = 1, submitted_at = now() - \(minutes) * interval '1 minute' WHERE id = \(bid)"
+            )
             try await tx.execute(
                 """
                 INSERT INTO bid_formal_checks (bid_id, item, passed)

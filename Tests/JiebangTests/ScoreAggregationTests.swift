@@ -41,14 +41,19 @@ struct ScoreAggregationTests {
         #expect(ScoreAggregation.weightedTotal(["a": 2, "b": 10], rubric: rubric).description == "88.8889")
         // Ten criteria with coprime ranges stay exact (no overflow).
         let primes = [97, 89, 83, 79, 73, 71, 67, 61, 59, 53]
-        let wide = primes.enumerated().map { ScoreAggregation.Criterion(key: "k\($0.offset)", weight: 100, minScore: 0, maxScore: $0.element) }
+        let wide = primes.enumerated().map {
+            ScoreAggregation.Criterion(key: "k\($0.offset)", weight: 100, minScore: 0, maxScore: $0.element)
+        }
         let full = Dictionary(uniqueKeysWithValues: primes.enumerated().map { ("k\($0.offset)", $0.element) })
         #expect(ScoreAggregation.weightedTotal(full, rubric: wide).description == "100.0000")
     }
 
     @Test("With five or more scores the one highest and the one lowest are dropped; with four none is")
     func trimmedMean() {
-        let five = [Self.sheet(90, 90, 90, 90), Self.sheet(80, 80, 80, 80), Self.sheet(70, 70, 70, 70), Self.sheet(10, 10, 10, 10), Self.sheet(100, 100, 100, 100)]
+        let five = [
+            Self.sheet(90, 90, 90, 90), Self.sheet(80, 80, 80, 80), Self.sheet(70, 70, 70, 70), Self.sheet(10, 10, 10, 10),
+            Self.sheet(100, 100, 100, 100),
+        ]
         let standing = ScoreAggregation.rank([.init(bidID: 1, submittedAt: nil, sheets: five)], rubric: Self.rubric)[0]
         #expect(standing.scoreCount == 5)
         #expect(standing.countedTotals == 3)
@@ -66,13 +71,19 @@ struct ScoreAggregationTests {
         let early = Date(timeIntervalSince1970: 1_000)
         let late = Date(timeIntervalSince1970: 2_000)
         // Equal trimmed means (70), different medians: bid 2's median is higher.
-        let a = ScoreAggregation.BidScores(bidID: 1, submittedAt: early, sheets: [Self.sheet(60, 60, 60, 60), Self.sheet(70, 70, 70, 70), Self.sheet(80, 80, 80, 80), Self.sheet(70, 70, 70, 70)])
-        let b = ScoreAggregation.BidScores(bidID: 2, submittedAt: late, sheets: [Self.sheet(50, 50, 50, 50), Self.sheet(80, 80, 80, 80), Self.sheet(80, 80, 80, 80), Self.sheet(70, 70, 70, 70)])
+        let a = ScoreAggregation.BidScores(
+            bidID: 1, submittedAt: early,
+            sheets: [Self.sheet(60, 60, 60, 60), Self.sheet(70, 70, 70, 70), Self.sheet(80, 80, 80, 80), Self.sheet(70, 70, 70, 70)])
+        let b = ScoreAggregation.BidScores(
+            bidID: 2, submittedAt: late,
+            sheets: [Self.sheet(50, 50, 50, 50), Self.sheet(80, 80, 80, 80), Self.sheet(80, 80, 80, 80), Self.sheet(70, 70, 70, 70)])
         #expect(ScoreAggregation.rank([a, b], rubric: Self.rubric).map(\.bidID) == [2, 1])
         // Equal totals and medians: the higher innovation average wins (90 vs 70, totals both 76).
         let c = ScoreAggregation.BidScores(bidID: 3, submittedAt: late, sheets: [Self.sheet(70, 90, 70, 70)])
         let d = ScoreAggregation.BidScores(bidID: 4, submittedAt: early, sheets: [Self.sheet(90, 70, 70, 70)])
-        #expect(ScoreAggregation.weightedTotal(c.sheets[0], rubric: Self.rubric) == ScoreAggregation.weightedTotal(d.sheets[0], rubric: Self.rubric))
+        #expect(
+            ScoreAggregation.weightedTotal(c.sheets[0], rubric: Self.rubric)
+                == ScoreAggregation.weightedTotal(d.sheets[0], rubric: Self.rubric))
         #expect(ScoreAggregation.rank([d, c], rubric: Self.rubric).map(\.bidID) == [3, 4])
         // Everything equal: the earlier submission, then the lower id.
         let e = ScoreAggregation.BidScores(bidID: 5, submittedAt: late, sheets: [Self.sheet(70, 70, 70, 70)])
@@ -85,7 +96,8 @@ struct ScoreAggregationTests {
     @Test("Means are compared exactly, not as rounded decimals, and an unscored bid ranks last")
     func exactComparison() {
         // 200/3 = 66.66666… and 66.6667 differ only past the fourth decimal.
-        let thirds = ScoreAggregation.BidScores(bidID: 1, submittedAt: nil, sheets: [Self.sheet(100, 100, 100, 100), Self.sheet(50, 50, 50, 50), Self.sheet(50, 50, 50, 50)])
+        let thirds = ScoreAggregation.BidScores(
+            bidID: 1, submittedAt: nil, sheets: [Self.sheet(100, 100, 100, 100), Self.sheet(50, 50, 50, 50), Self.sheet(50, 50, 50, 50)])
         let rubric = [ScoreAggregation.Criterion(key: "rd_foundation", weight: 1, minScore: 0, maxScore: 100)]
         let rounded = ScoreAggregation.BidScores(bidID: 2, submittedAt: nil, sheets: [["rd_foundation": 67]])
         let unscored = ScoreAggregation.BidScores(bidID: 3, submittedAt: nil, sheets: [])

@@ -89,7 +89,8 @@ public enum AwardStore {
             """
         ).map {
             let (bid, lead, name, partners, pickedAt) = try $0.decode((Int, Int, String, [String], Date).self)
-            return Winner(bidID: bid, leadUnitID: lead, leadUnitName: name, partnerUnitNames: partners, rank: ranks[bid], pickedAt: pickedAt)
+            return Winner(
+                bidID: bid, leadUnitID: lead, leadUnitName: name, partnerUnitNames: partners, rank: ranks[bid], pickedAt: pickedAt)
         }
         let notice = try await db.query(
             """
@@ -116,9 +117,10 @@ public enum AwardStore {
     ///   passed bid of the challenge, the challenge's winners all picked).
     public static func pick(challengeID: Int, bidID: Int, by actor: Actor, on tx: PostgresConnection) async throws -> Award {
         let challenge = try await requirePending(challengeID, actor, on: tx)
-        let eligible = try await tx.query(
-            "SELECT 1 FROM bids WHERE id = \(bidID) AND challenge_id = \(challengeID) AND status = 'formal_passed'"
-        ).first != nil
+        let eligible =
+            try await tx.query(
+                "SELECT 1 FROM bids WHERE id = \(bidID) AND challenge_id = \(challengeID) AND status = 'formal_passed'"
+            ).first != nil
         guard eligible else {
             throw DomainError.invalid("bidId", "bid \(bidID) is not a formally passed bid of challenge \(challengeID)")
         }
