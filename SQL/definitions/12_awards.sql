@@ -230,7 +230,7 @@ BEGIN
             USING ERRCODE = 'check_violation', CONSTRAINT = 'awards_bid_eligible', TABLE = 'awards';
     END IF;
     SELECT count(*) INTO taken FROM awards
-     WHERE challenge_id = NEW.challenge_id AND (TG_OP = 'INSERT' OR bid_id <> OLD.bid_id);
+     WHERE challenge_id = NEW.challenge_id AND bid_id <> NEW.bid_id AND (TG_OP = 'INSERT' OR bid_id <> OLD.bid_id);
     IF taken >= allowed THEN
         RAISE EXCEPTION 'the challenge has % winners at most', allowed
             USING ERRCODE = 'check_violation', CONSTRAINT = 'awards_winners_limit', TABLE = 'awards';

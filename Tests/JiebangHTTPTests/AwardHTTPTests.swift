@@ -132,6 +132,11 @@ struct AwardHTTPTests {
             try await db.execute("UPDATE bids SET status = 'withdrawn' WHERE id = \(world.bids[2])")
             #expect(await ScoringHTTPTests.refusal(db, insert(a, world.bids[2])) == "awards_bid_eligible")
             #expect(await ScoringHTTPTests.refusal(db, insert(a, world.bids[0])) == nil)
+            // Picking it again by SQL changes nothing.
+            #expect(
+                await ScoringHTTPTests.refusal(
+                    db, "INSERT INTO awards (challenge_id, bid_id, round_id) VALUES (\(a), \(world.bids[0]), \(world.round)) ON CONFLICT DO NOTHING")
+                    == nil)
             #expect(
                 await ScoringHTTPTests.refusal(
                     db,

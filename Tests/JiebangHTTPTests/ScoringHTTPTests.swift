@@ -377,3 +377,47 @@ struct ScoringHTTPTests {
         }
     }
 }
+
+extension ScoringHTTPTests {
+    @Test("The last submission racing the early close: a round never closes with a panel score missing", arguments: 0..<3)
+    func submitRacingClose(attempt: Int) async throws {
+        try await TestDatabase.withFreshDatabase(maximumConnections: 10) { db in
+            let world = try await ScoringWorld.make(db, bids: 1, experts: 3)
+            let seats = try await world.assignPanels(3)[0]
+            let keys = ["rd_foundation", "innovation", "technical_plan", "funding"]
+            for (expert, seat) in seats.enumerated() {
+                try await db.withTransaction { tx in
+                    let actor = world.experts[expert].actor
+                    _ = try await ScoreSheet.save(assignmentID: seat, keys.map { .init(criterion: $0, score: 60 + expert) }, by: actor, on: tx)
+                    if expert < 2 { _ = try await ScoreSheet.submit(assignmentID: seat, by: actor, on: tx) }
+                }
+            }
+            let publisher = try await AwardHTTPTests.publisher(world)
+            let expert = world.experts[2].actor
+            async let submitted: Bool = {
+                do {
+                    _ = try await db.withTransaction { try await ScoreSheet.submit(assignmentID: seats[2], by: expert, on: $0) }
+                    return true
+                } catch { return false }
+            }()
+            async let closed: Bool = {
+                do {
+                    _ = try await db.withTransaction { try await RoundRanking.close(roundID: world.round, by: publisher, on: $0) }
+                    return true
+                } catch { return false }
+            }()
+            let (submit, close) = await (submitted, closed)
+            let missing = try await db.query(
+                """
+                SELECT count(*) FROM review_assignments a LEFT JOIN review_scores s ON s.assignment_id = a.id
+                WHERE a.round_id = \(world.round) AND s.submitted_at IS NULL
+                """
+            ).first!.decode(Int.self)
+            let status = try await db.query("SELECT status FROM review_rounds WHERE id = \(world.round)").first!.decode(String.self)
+            #expect(status == (close ? "closed" : "assigned"))
+            // Closing first is refused (a seat unscored, the deadline ahead); so the submission always stands.
+            #expect(submit)
+            #expect(missing == 0)
+        }
+    }
+}
