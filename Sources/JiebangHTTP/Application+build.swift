@@ -99,6 +99,8 @@ func apiRouter(
     NotificationController(database: database).addRoutes(to: api)
     ReviewController(database: database).addRoutes(to: api)
     ExpertController(database: database, passwords: passwords).addRoutes(to: api)
+    ScoringController(database: database).addRoutes(to: api)
+    AwardController(database: database).addRoutes(to: api)
     return router
 }
 

@@ -103,6 +103,8 @@ struct AccessMatrixTests {
         /// The fixture's expert, in the Gansu pool; and another expert of that pool, retired and reinstated.
         var expert = 0
         var retiree = 0
+        /// Scoring and award (see `setUpScoring`).
+        var scoring = ScoringSetup()
     }
 
     static func setUp(_ fixture: APIFixture) async throws -> Setup {
@@ -137,6 +139,7 @@ struct AccessMatrixTests {
         try await setUpBids(fixture, publisher: publisher, &setup)
         try await setUpReview(fixture, publisher: publisher, &setup)
         try await setUpExperts(fixture, publisher: publisher, &setup)
+        setup.scoring = try await setUpScoring(fixture, publisher: publisher)
         return setup
     }
 
@@ -458,7 +461,7 @@ struct AccessMatrixTests {
             Probe(operation: "POST /v1/expert/assignments/{id}/recusal", allowed: ["expert"]) { _, _ in
                 (.post, "/v1/expert/assignments/\(setup.expertAssignment)/recusal", json(["reason": "曾与牵头单位合作"]), [:])
             },
-        ] + expertProbes(fixture, setup)
+        ] + expertProbes(fixture, setup) + scoringProbes(fixture, setup.scoring)
     }
 
     /// The expert pool: its publisher keeps it, the expert reads and declares for themself, no one else sees it.
@@ -495,7 +498,7 @@ struct AccessMatrixTests {
             },
             get("GET /v1/experts/{id}/ties", "/v1/experts/\(setup.expert)/ties", poolAndExpert),
             Probe(operation: "PUT /v1/experts/{id}/ties/{unitID}", allowed: poolAndExpert) { _, _ in
-                (.put, "/v1/experts/\(setup.expert)/ties/\(fixture.unitA)", json(["reason": "曾在该单位任职"]), [:])
+                (.put, "/v1/experts/\(setup.expert)/ties/\(setup.spareUnits[0])", json(["reason": "曾在该单位任职"]), [:])
             },
             Probe(operation: "DELETE /v1/experts/{id}/ties/{unitID}", allowed: ["publisher"]) { _, _ in
                 try await db.execute(
@@ -522,5 +525,182 @@ extension JSONDecoder {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
         return decoder
+    }
+}
+
+// MARK: - Scoring and award (issue 20)
+
+extension AccessMatrixTests {
+    /// A programme whose units may bid more than once, with formally passed bids (by SQL), the fixture's
+    /// expert in the pool, and rounds: one open for scoring, one past its deadline to close, one closed
+    /// whose challenges are at each stage of an award.
+    struct ScoringSetup: Sendable {
+        var programme = 0
+        /// The fixture expert's seats in the open round: one to read and save, one with a full draft to submit.
+        var seat = 0
+        var seatToSubmit = 0
+        var roundToClose = 0
+        var closedRound = 0
+        /// Challenges of the closed round: one to pick on, one with a pick to publish, one past its period
+        /// to finalise, one in its period to object to.
+        var pickChallenge = 0
+        var pickBid = 0
+        var publishChallenge = 0
+        var finaliseChallenge = 0
+        var objectChallenge = 0
+    }
+
+    static func setUpScoring(_ fixture: APIFixture, publisher: Actor) async throws -> ScoringSetup {
+        var setup = ScoringSetup()
+        let input = try JSONDecoder.api.decode(ChallengeDrafting.Input.self, from: JSONSerialization.data(withJSONObject: Bodies.challenge()))
+        try await fixture.db.withTransaction { tx in
+            let now = Date()
+            var programme = ProgrammeStore.Input(name: "2028年揭榜挂帅", year: 2028, applicationOpensAt: now, applicationClosesAt: now + 200 * 86_400)
+            programme.oneLiveBidPerUnit = false
+            setup.programme = try await ProgrammeStore.create(programme, by: publisher, on: tx).id
+            var challenges: [Int] = []
+            for _ in 0..<6 {
+                let id = try await ChallengeDrafting.create(programmeID: setup.programme, input, by: publisher, on: tx).id
+                _ = try await ChallengeDrafting.publish(id: id, ifRevision: nil, by: publisher, on: tx)
+                challenges.append(id)
+            }
+            func passedBid(_ challenge: Int) async throws -> Int {
+                let bid = try await tx.query(
+                    """
+                    INSERT INTO bids (programme_id, challenge_id, lead_unit_id, region_code)
+                    VALUES (\(setup.programme), \(challenge), \(fixture.unitA), '620100') RETURNING id
+                    """
+                ).first!.decode(Int.self)
+                try await tx.execute(
+                    "INSERT INTO bid_members (bid_id, unit_id, programme_id, role, status, exclusive) VALUES (\(bid), \(fixture.unitA), \(setup.programme), 'lead', 'accepted', false)")
+                try await tx.execute("UPDATE bids SET status = 'recommended', version = 1, submitted_at = now() WHERE id = \(bid)")
+                try await tx.execute(
+                    "INSERT INTO bid_formal_checks (bid_id, item, passed) SELECT \(bid), item, true FROM unnest(\(BidReview.formalCheckItems.map(\.code))) AS item")
+                try await tx.execute("UPDATE bids SET status = 'formal_passed' WHERE id = \(bid)")
+                return bid
+            }
+            func round(_ name: String, deadline: Date, challenges: [Int]) async throws -> Int {
+                let id = try await tx.query(
+                    "INSERT INTO review_rounds (programme_id, name, panel_size, scoring_deadline) VALUES (\(setup.programme), \(name), 3, \(deadline)) RETURNING id"
+                ).first!.decode(Int.self)
+                for challenge in challenges {
+                    try await tx.execute("INSERT INTO review_round_challenges (round_id, challenge_id) VALUES (\(id), \(challenge))")
+                }
+                try await tx.execute(
+                    """
+                    INSERT INTO review_draws (round_id, number, dry_run, status, seed, seed_sha256, finished_at)
+                    VALUES (\(id), 1, false, 'applied', 7, \(SHA256Hex.digest(of: Array("7".utf8))), now())
+                    """)
+                return id
+            }
+            let expert = try await tx.query("SELECT id FROM users WHERE login = 'expert'").first!.decode(Int.self)
+            try await tx.execute(
+                "INSERT INTO experts (user_id, bureau_id, organisation, region_code) VALUES (\(expert), \(fixture.provinceBureau), '兰州大学', '620000') ON CONFLICT (user_id) DO NOTHING")
+            let scored = [try await passedBid(challenges[0]), try await passedBid(challenges[1])]
+            let open = try await round("开放评分轮次", deadline: now + 86_400, challenges: [challenges[0], challenges[1]])
+            var seats: [Int] = []
+            for bid in scored {
+                seats.append(
+                    try await tx.query(
+                        """
+                        INSERT INTO review_assignments (round_id, draw_number, bid_id, expert_id, organisation_key, role)
+                        SELECT \(open), 1, \(bid), user_id, organisation_key, 'panel' FROM experts WHERE user_id = \(expert) RETURNING id
+                        """
+                    ).first!.decode(Int.self))
+            }
+            (setup.seat, setup.seatToSubmit) = (seats[0], seats[1])
+            setup.roundToClose = try await round("待结束轮次", deadline: now - 1, challenges: [])
+            setup.closedRound = try await round("已结束轮次", deadline: now - 1, challenges: Array(challenges[2...5]))
+            try await tx.execute("UPDATE review_rounds SET status = 'assigned' WHERE id IN (\(open), \(setup.roundToClose), \(setup.closedRound))")
+            try await tx.execute(
+                """
+                INSERT INTO review_scores (assignment_id, round_id, programme_id) VALUES (\(setup.seatToSubmit), \(open), \(setup.programme))
+                """)
+            try await tx.execute(
+                """
+                INSERT INTO review_score_items (assignment_id, criterion_key, score)
+                SELECT \(setup.seatToSubmit), key, 60 FROM rubric_criteria WHERE programme_id = \(setup.programme)
+                """)
+            try await tx.execute("UPDATE review_rounds SET status = 'closed', closed_at = now() WHERE id = \(setup.closedRound)")
+            setup.pickChallenge = challenges[2]
+            setup.pickBid = try await passedBid(challenges[2])
+            setup.publishChallenge = challenges[3]
+            setup.finaliseChallenge = challenges[4]
+            setup.objectChallenge = challenges[5]
+            for challenge in challenges[3...5] {
+                let bid = try await passedBid(challenge)
+                try await tx.execute("INSERT INTO awards (challenge_id, bid_id, round_id) VALUES (\(challenge), \(bid), \(setup.closedRound))")
+            }
+            for challenge in challenges[4...5] {
+                try await tx.execute(
+                    """
+                    INSERT INTO award_notices (challenge_id, round_id, first_day, last_day, objections_close_at)
+                    VALUES (\(challenge), \(setup.closedRound), current_date, current_date, now())
+                    """)
+            }
+        }
+        try await fixture.db.withTransaction { tx in
+            try await tx.execute("SET LOCAL session_replication_role = replica")
+            try await tx.execute(
+                "UPDATE award_notices SET objections_close_at = now() - interval '1 second' WHERE challenge_id = \(setup.finaliseChallenge)")
+        }
+        return setup
+    }
+
+    private static func scoringProbes(_ fixture: APIFixture, _ setup: ScoringSetup) -> [Probe] {
+        let db = fixture.db
+        let signedIn = Set(APIFixture.people)
+        let everyone = signedIn.union(["anonymous"])
+        @Sendable func json(_ object: Any) -> Data { try! JSONSerialization.data(withJSONObject: object) }
+        func call(_ method: HTTPRequest.Method, _ operation: String, _ uri: String, _ allowed: Set<String>, body: Data? = nil) -> Probe {
+            Probe(operation: operation, allowed: allowed) { _, _ in (method, uri, body, [:]) }
+        }
+        let rubric: [String: Any] = [
+            "criteria": [
+                ["key": "rd_foundation", "name": "研发基础条件", "weight": 30, "minScore": 0, "maxScore": 100],
+                ["key": "innovation", "name": "创新能力", "weight": 70, "minScore": 0, "maxScore": 100],
+            ]
+        ]
+        return [
+            call(.get, "GET /v1/programmes/{id}/rubric", "/v1/programmes/\(setup.programme)/rubric", signedIn),
+            call(.put, "PUT /v1/programmes/{id}/rubric", "/v1/programmes/\(setup.programme)/rubric", ["publisher"], body: json(rubric)),
+            call(.get, "GET /v1/expert/scores", "/v1/expert/scores", ["expert"]),
+            call(.get, "GET /v1/review-assignments/{id}/score", "/v1/review-assignments/\(setup.seat)/score", ["expert"]),
+            call(
+                .put, "PUT /v1/review-assignments/{id}/score", "/v1/review-assignments/\(setup.seat)/score", ["expert"],
+                body: json(["items": [["criterion": "innovation", "score": 75, "comment": "创新性较强"]]])),
+            call(.post, "POST /v1/review-assignments/{id}/score/submit", "/v1/review-assignments/\(setup.seatToSubmit)/score/submit", ["expert"]),
+            call(.post, "POST /v1/review-rounds/{id}/close", "/v1/review-rounds/\(setup.roundToClose)/close", ["publisher"]),
+            call(.get, "GET /v1/review-rounds/{id}/ranking", "/v1/review-rounds/\(setup.closedRound)/ranking", ["publisher"]),
+            call(.get, "GET /v1/challenges/{id}/winners", "/v1/challenges/\(setup.pickChallenge)/winners", ["publisher"]),
+            call(.put, "PUT /v1/challenges/{id}/winners/{bidId}", "/v1/challenges/\(setup.pickChallenge)/winners/\(setup.pickBid)", ["publisher"]),
+            Probe(operation: "DELETE /v1/challenges/{id}/winners/{bidId}", allowed: ["publisher"]) { person, _ in
+                if person == "publisher" {
+                    try await db.execute(
+                        """
+                        INSERT INTO awards (challenge_id, bid_id, round_id)
+                        SELECT \(setup.pickChallenge), \(setup.pickBid), \(setup.closedRound)
+                        WHERE NOT EXISTS (SELECT 1 FROM awards WHERE bid_id = \(setup.pickBid))
+                        """)
+                }
+                return (.delete, "/v1/challenges/\(setup.pickChallenge)/winners/\(setup.pickBid)", nil, [:])
+            },
+            call(.post, "POST /v1/challenges/{id}/winners/publish", "/v1/challenges/\(setup.publishChallenge)/winners/publish", ["publisher"]),
+            call(.post, "POST /v1/challenges/{id}/winners/finalise", "/v1/challenges/\(setup.finaliseChallenge)/winners/finalise", ["publisher"]),
+            call(
+                .post, "POST /v1/challenges/{id}/objections", "/v1/challenges/\(setup.objectChallenge)/objections", signedIn,
+                body: json(["text": "对公示的揭榜单位名单提出异议，请核查。"])),
+            call(.get, "GET /v1/challenges/{id}/objections", "/v1/challenges/\(setup.objectChallenge)/objections", ["publisher"]),
+            Probe(operation: "POST /v1/objections/{id}/resolve", allowed: ["publisher"]) { _, _ in
+                let id = try await db.query(
+                    """
+                    INSERT INTO award_objections (challenge_id, objector_id, text)
+                    SELECT \(setup.objectChallenge), id, '需要核查的揭榜单位异议内容' FROM users WHERE login = 'memberb' RETURNING id
+                    """
+                ).first!.decode(Int.self)
+                return (.post, "/v1/objections/\(id)/resolve", json(["resolution": "经核查，异议不成立。"]), [:])
+            },
+            call(.get, "GET /v1/board/winners", "/v1/board/winners?programme=\(setup.programme)", everyone),
+        ]
     }
 }

@@ -37,6 +37,10 @@ public enum ReviewDrawing {
         if roundStatus == "closed" {
             return try await fail(roundID: roundID, number: number, inputs: nil, "the review round was closed before the draw ran", on: tx)
         }
+        if !dryRun, try await tx.query("SELECT EXISTS (SELECT 1 FROM review_scores WHERE round_id = \(roundID))").first!.decode(Bool.self) {
+            return try await fail(
+                roundID: roundID, number: number, inputs: nil, "experts scored in the round before the draw ran: it was not applied", on: tx)
+        }
         let inputs = try await ReviewInstanceBuilder.inputs(
             roundID: roundID, bureauID: bureauID, panelSize: panelSize, alternates: alternates,
             q: denominator == 1 ? "\(numerator)" : "\(numerator)/\(denominator)", on: tx)

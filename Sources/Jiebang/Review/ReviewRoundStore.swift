@@ -122,6 +122,9 @@ public enum ReviewRoundStore {
         if let pending {
             throw DomainError.conflict(field: nil, message: "draw \(pending) of review round \(roundID) is still running")
         }
+        if !dryRun, try await tx.query("SELECT EXISTS (SELECT 1 FROM review_scores WHERE round_id = \(roundID))").first!.decode(Bool.self) {
+            throw DomainError.conflict(field: "dryRun", message: "experts have scored in review round \(roundID): it can no longer be redrawn")
+        }
         let bids = try await tx.query(
             """
             SELECT count(*) FROM bids b JOIN review_round_challenges rc ON rc.challenge_id = b.challenge_id
