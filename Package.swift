@@ -68,6 +68,8 @@ let package = Package(
             name: "Jiebang",
             dependencies: [
                 "Postgres",
+                "JobQueue",
+                "ReviewSolver",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -78,6 +80,7 @@ let package = Package(
                 .embedInCode("Notifications/Templates/application_deadline.t1.txt"),
                 .embedInCode("Notifications/Templates/bid.returned.txt"),
                 .embedInCode("Notifications/Templates/bid.invited.txt"),
+                .embedInCode("Notifications/Templates/review.assigned.txt"),
             ],
             swiftSettings: swiftSettings,
             plugins: ["EmbedMigrations"]

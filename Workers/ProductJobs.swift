@@ -49,6 +49,14 @@ public enum ProductJobs {
             }
             _ = try await scan.run(at: arguments.slot, on: db)
         }
+        registry.registerTransactional(ReviewJobs.RunDraw.self, retry: .exponential(base: .seconds(5), maxDelay: .seconds(300))) {
+            _, arguments, db in
+            _ = try await ReviewDrawing.run(roundID: arguments.round, number: arguments.number, on: db)
+        }
+        registry.registerTransactional(ReviewJobs.ReplaceRecused.self, retry: .exponential(base: .seconds(5), maxDelay: .seconds(300))) {
+            _, arguments, db in
+            _ = try await ReviewRecusal.replace(assignmentID: arguments.assignment, on: db)
+        }
         return registry
     }
 

@@ -7,6 +7,10 @@
 -- re-drawing until a favourable result shows in the record. The conflicts (回避), the load caps and
 -- the one-expert-per-organisation rule hold in definitions/11_review.sql for every assignment row.
 
+-- Experts are told of their seats (drawn, promoted from alternate, or drawn as a replacement).
+INSERT INTO notification_occasions (occasion, mandatory, description) VALUES
+    ('review.assigned', true, '专家被分配评审任务（含替补、递补）');
+
 ALTER TABLE programmes
     ADD COLUMN review_panel_size integer NOT NULL DEFAULT 5,
     -- An optional further conflict rule: no expert working in the lead unit's city.
@@ -64,6 +68,9 @@ CREATE TABLE review_draws (
     optimum_affinity  numeric,
     -- Σ affinity over the sampled assignment.
     drawn_affinity    bigint,
+    -- What the draw gave: {"assignments": [[expert, bid], ...], "alternates": [[expert, bid], ...]}
+    -- (ids as text, alternates in rank order per bid); a dry run's preview is only this.
+    outcome           jsonb,
     failure           text,
     requested_by      bigint      REFERENCES users (id),
     requested_at      timestamptz NOT NULL DEFAULT now(),

@@ -97,8 +97,12 @@ func apiRouter(
     ChallengeController(database: database).addRoutes(to: api)
     BidController(database: database).addRoutes(to: api)
     NotificationController(database: database).addRoutes(to: api)
+<<<<<<< HEAD
     ScoringController(database: database).addRoutes(to: api)
     AwardController(database: database).addRoutes(to: api)
+=======
+    ReviewController(database: database).addRoutes(to: api)
+>>>>>>> main
     return router
 }
 

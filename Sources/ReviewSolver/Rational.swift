@@ -50,6 +50,9 @@ public struct Rational: Hashable, Sendable, CustomStringConvertible {
             else { throw .invalidInput("q must be a fraction such as 1/2 or a decimal with at most three places, got \(text)") }
             var scale = 1
             for _ in 0..<fraction.count { scale *= 10 }
+            guard whole >= 0, whole <= 1 else {
+                throw .invalidInput("q must satisfy 0 < q ≤ 1, got \(text)")
+            }
             let numerator = whole * scale + (Int(fraction) ?? 0)
             try self.init(numerator, scale)
             return

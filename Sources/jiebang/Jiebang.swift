@@ -13,7 +13,7 @@ struct JiebangCommand: AsyncParsableCommand {
         abstract: "揭榜挂帅: open competition for key technology tasks.",
         subcommands: [
             ServeCommand.self, WorkCommand.self, JobsCommand.self, UsersCommand.self, DemandsCommand.self, SeedDemoCommand.self,
-            MigrateCommand.self, DatabaseCommand.self, CronCommand.self,
+            MigrateCommand.self, DatabaseCommand.self, CronCommand.self, ReviewCommand.self,
         ],
         defaultSubcommand: ServeCommand.self)
 }

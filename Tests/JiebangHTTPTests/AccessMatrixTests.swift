@@ -96,6 +96,12 @@ struct AccessMatrixTests {
         var spareUnits: [Int] = []
         /// Scoring and award (see `setUpScoring`).
         var scoring = ScoringSetup()
+        /// A review round with an applied draw over one formally passed bid, and a challenge in no round.
+        var reviewProgramme = 0
+        var reviewRound = 0
+        var unreviewedChallenge = 0
+        /// The fixture expert's assignment in `reviewRound`.
+        var expertAssignment = 0
     }
 
     static func setUp(_ fixture: APIFixture) async throws -> Setup {
@@ -129,7 +135,60 @@ struct AccessMatrixTests {
         }
         try await setUpBids(fixture, publisher: publisher, &setup)
         setup.scoring = try await setUpScoring(fixture, publisher: publisher)
+        try await setUpReview(fixture, publisher: publisher, &setup)
         return setup
+    }
+
+    /// A programme whose challenge has one formally passed bid (unit A with unit B), a pool of four
+    /// experts (the fixture's among them), and a round whose first draw is applied.
+    static func setUpReview(_ fixture: APIFixture, publisher: Actor, _ setup: inout Setup) async throws {
+        let db = fixture.db
+        let adminA = try await db.withConnection { try await AccountStore.authenticate(AccessToken(value: fixture.tokens["adminA"]!), on: $0)! }
+        let adminB = try await db.withConnection { try await AccountStore.authenticate(AccessToken(value: fixture.tokens["adminB"]!), on: $0)! }
+        let lanzhou = try await db.withConnection { try await AccountStore.authenticate(AccessToken(value: fixture.tokens["lanzhou"]!), on: $0)! }
+        let input = try JSONDecoder.api.decode(ChallengeDrafting.Input.self, from: JSONSerialization.data(withJSONObject: Bodies.challenge()))
+        let bureau = fixture.provinceBureau
+        let ids = try await db.withTransaction { tx -> (Int, Int, Int, Int) in
+            let now = Date()
+            let programme = try await ProgrammeStore.create(
+                .init(name: "评审批次", year: 2040, applicationOpensAt: now, applicationClosesAt: now + 200 * 86_400), by: publisher, on: tx
+            ).id
+            let challenge = try await ChallengeDrafting.create(programmeID: programme, input, by: publisher, on: tx).id
+            _ = try await ChallengeDrafting.publish(id: challenge, ifRevision: nil, by: publisher, on: tx)
+            let unreviewed = try await ChallengeDrafting.create(programmeID: programme, input, by: publisher, on: tx).id
+            let bid = try await BidStore.create(challengeID: challenge, BidWorld.content(), by: adminA, on: tx).id
+            _ = try await BidStore.invite(id: bid, unitID: fixture.unitB, by: adminA, on: tx)
+            _ = try await BidStore.respond(id: bid, unitID: fixture.unitB, accept: true, part: BidWorld.part, by: adminB, on: tx)
+            _ = try await BidStore.submit(id: bid, ifRevision: nil, by: adminA, on: tx)
+            _ = try await BidReview.decide(bidID: bid, .recommend, opinion: "同意推荐", by: lanzhou, on: tx)
+            _ = try await BidReview.formalCheck(
+                bidID: bid, BidReview.formalCheckItems.map { .init(item: $0.code, passed: true) }, by: publisher, on: tx)
+            var experts = [try await tx.query("SELECT id FROM users WHERE login = 'expert'").first!.decode(Int.self)]
+            for index in 0..<3 {
+                experts.append(
+                    try await AccountStore.createUser(
+                        .init(login: "pool\(index)", displayName: "池专家\(index)", role: .expert), passwordHash: nil, by: "test", on: tx))
+            }
+            for (index, expert) in experts.enumerated() {
+                try await tx.execute(
+                    """
+                    INSERT INTO experts (user_id, bureau_id, organisation, region_code)
+                    VALUES (\(expert), \(bureau), \("兰州大学第\(index)研究所"), '620100')
+                    """)
+            }
+            let round = try await ReviewRoundStore.create(
+                .init(programmeID: programme, name: "第一轮评审", challengeIDs: [challenge], panelSize: 3, alternates: 1,
+                      scoringDeadline: now + 30 * 86_400),
+                by: publisher, on: tx
+            ).id
+            _ = try await ReviewRoundStore.requestDraw(roundID: round, dryRun: false, by: publisher, on: tx)
+            _ = try await ReviewDrawing.run(roundID: round, number: 1, on: tx)
+            let assignment = try await tx.query(
+                "SELECT id FROM review_assignments WHERE round_id = \(round) AND expert_id = \(experts[0])"
+            ).first!.decode(Int.self)
+            return (programme, round, unreviewed, assignment)
+        }
+        (setup.reviewProgramme, setup.reviewRound, setup.unreviewedChallenge, setup.expertAssignment) = ids
     }
 
     static func setUpBids(_ fixture: APIFixture, publisher: Actor, _ setup: inout Setup) async throws {
@@ -363,6 +422,25 @@ struct AccessMatrixTests {
             get(
                 "GET /v1/programmes/{id}/bids/summary", "/v1/programmes/\(setup.programme)/bids/summary",
                 ["admin", "publisher", "lanzhou", "jinchang"]),
+            Probe(operation: "POST /v1/review-rounds", allowed: ["publisher"]) { _, _ in
+                let body: [String: Any] = [
+                    "programmeID": setup.reviewProgramme, "name": "补充评审", "challengeIDs": [setup.unreviewedChallenge],
+                    "scoringDeadline": "2099-01-01T00:00:00Z",
+                ]
+                return (.post, "/v1/review-rounds", json(body), [:])
+            },
+            get("GET /v1/review-rounds", "/v1/review-rounds?programmeID=\(setup.reviewProgramme)", ["publisher"]),
+            get("GET /v1/review-rounds/{id}", "/v1/review-rounds/\(setup.reviewRound)", ["publisher"]),
+            get("GET /v1/review-rounds/{id}/draws/{number}", "/v1/review-rounds/\(setup.reviewRound)/draws/1", ["publisher"]),
+            get("GET /v1/review-rounds/{id}/seats", "/v1/review-rounds/\(setup.reviewRound)/seats", ["publisher"]),
+            Probe(operation: "POST /v1/review-rounds/{id}/draws", allowed: ["publisher"]) { _, _ in
+                (.post, "/v1/review-rounds/\(setup.reviewRound)/draws", json(["dryRun": true]), [:])
+            },
+            get("GET /v1/review-rounds/{id}/draws", "/v1/review-rounds/\(setup.reviewRound)/draws", ["publisher"]),
+            get("GET /v1/expert/assignments", "/v1/expert/assignments", ["expert"]),
+            Probe(operation: "POST /v1/expert/assignments/{id}/recusal", allowed: ["expert"]) { _, _ in
+                (.post, "/v1/expert/assignments/\(setup.expertAssignment)/recusal", json(["reason": "曾与牵头单位合作"]), [:])
+            },
         ] + scoringProbes(fixture, setup.scoring)
     }
 

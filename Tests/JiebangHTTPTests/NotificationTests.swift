@@ -187,7 +187,9 @@ struct NotificationTests {
         for occasion in Occasion.allCases {
             let template = NotificationTemplate.of(occasion)
             #expect(!template.title.isEmpty && !template.body.isEmpty, "\(occasion)")
-            let values = ["challenge": "挑战", "deadline": "2026年12月6日 00:30", "days": "5", "when": "明天", "bid": "7", "lead": "兰州", "opinion": "意见"]
+            let values = ["challenge": "挑战", "deadline": "2026年12月6日 00:30", "days": "5", "when": "明天", "bid": "7", "lead": "兰州", "opinion": "意见",
+                "round": "第一轮评审", "count": "3", "seats": "2", "alternates": "1",
+            ]
             #expect(throws: Never.self) { try template.render(values) }
         }
         #expect(throws: NotificationTemplate.MissingValue(name: "challenge")) { try NotificationTemplate.of(.bidInvited).render([:]) }

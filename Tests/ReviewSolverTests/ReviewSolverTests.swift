@@ -145,6 +145,8 @@ struct ReviewSolverTests {
         #expect(try Rational(parsing: "1") == .one)
         #expect(throws: ReviewSolverError.self) { try Rational(parsing: "3/2") }
         #expect(throws: ReviewSolverError.self) { try Rational(parsing: "0") }
+        #expect(throws: ReviewSolverError.self) { try Rational(parsing: "9223372036854775807.5") }
+        #expect(throws: ReviewSolverError.self) { try Rational(parsing: "-9223372036854775808.1") }
         #expect(throws: ReviewSolverError.self) { try Rational(parsing: "half") }
     }
 

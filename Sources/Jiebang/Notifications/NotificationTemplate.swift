@@ -23,6 +23,7 @@ public struct NotificationTemplate: Sendable, Hashable {
             case .applicationDeadlineDay: PackageResources.application_deadline_t1_txt
             case .bidReturned: PackageResources.bid_returned_txt
             case .bidInvited: PackageResources.bid_invited_txt
+            case .reviewAssigned: PackageResources.review_assigned_txt
             }
         return NotificationTemplate(text: String(decoding: bytes, as: UTF8.self))
     }

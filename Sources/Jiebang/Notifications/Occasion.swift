@@ -9,12 +9,14 @@ public enum Occasion: String, Sendable, Hashable, Codable, CaseIterable {
     case bidReturned = "bid.returned"
     /// A unit invited into a consortium, to that unit.
     case bidInvited = "bid.invited"
+    /// An expert seated on review panels (by a draw, a promotion from alternate or a replacement), to that expert.
+    case reviewAssigned = "review.assigned"
 
     /// Whether users may not mute it.
     public var isMandatory: Bool {
         switch self {
         case .applicationDeadlineWeek, .applicationDeadlineDay: false
-        case .bidReturned, .bidInvited: true
+        case .bidReturned, .bidInvited, .reviewAssigned: true
         }
     }
 }
