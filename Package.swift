@@ -81,6 +81,9 @@ let package = Package(
                 .embedInCode("Notifications/Templates/bid.returned.txt"),
                 .embedInCode("Notifications/Templates/bid.invited.txt"),
                 .embedInCode("Notifications/Templates/review.assigned.txt"),
+                .embedInCode("Notifications/Templates/review.due.t3.txt"),
+                .embedInCode("Notifications/Templates/review.due.t1.txt"),
+                .embedInCode("Notifications/Templates/review.overdue.txt"),
             ],
             swiftSettings: swiftSettings,
             plugins: ["EmbedMigrations"]

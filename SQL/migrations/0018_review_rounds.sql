@@ -9,7 +9,10 @@
 
 -- Experts are told of their seats (drawn, promoted from alternate, or drawn as a replacement).
 INSERT INTO notification_occasions (occasion, mandatory, description) VALUES
-    ('review.assigned', true, '专家被分配评审任务（含替补、递补）');
+    ('review.assigned', true, '专家被分配评审任务（含替补、递补）'),
+    ('review.due.t3', false, '评分截止前3天：仍有未提交的评分'),
+    ('review.due.t1', false, '评分截止前1天：仍有未提交的评分'),
+    ('review.overdue', true, '评分已逾期：仍有未提交的评分');
 
 ALTER TABLE programmes
     ADD COLUMN review_panel_size integer NOT NULL DEFAULT 5,

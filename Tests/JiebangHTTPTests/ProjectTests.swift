@@ -67,7 +67,8 @@ struct ProjectTests {
                     let outcome = await Self.violation {
                         try await db.withTransaction { tx in
                             try await tx.execute("SET LOCAL session_replication_role = replica")
-                            try await tx.execute("UPDATE projects SET status = \(from.rawValue), stopped_reason = NULL WHERE id = \(id)")
+                            try await tx.execute(
+                                "UPDATE projects SET status = \(from.rawValue), stopped_reason = \(from == .stopped ? "停止" : nil) WHERE id = \(id)")
                             try await tx.execute("SET LOCAL session_replication_role = origin")
                             try await tx.execute(
                                 "UPDATE projects SET status = \(to.rawValue), stopped_reason = \(to == .stopped ? "停止" : nil) WHERE id = \(id)")
@@ -127,7 +128,10 @@ struct ProjectTests {
             }
             #expect(twice == "\(DomainError.conflict(field: "bidID", message: "bid \(world.bidIDs[0]) already has a project"))")
             let withoutAward = await Self.violation {
-                try await db.execute("DELETE FROM award_notices")
+                try await db.withTransaction { tx in
+                    try await tx.execute("SET LOCAL session_replication_role = replica")
+                    try await tx.execute("UPDATE award_notices SET finalised_at = NULL")
+                }
                 _ = try await db.withTransaction { try await ProjectStore.create(Self.input(bid: world.bidIDs[1]), by: world.publisher, on: $0) }
             }
             #expect(withoutAward == "\(DomainError.conflict(field: "bidID", message: "bid \(world.bidIDs[1]) has no final award"))")
@@ -250,7 +254,7 @@ struct ProjectTests {
             #expect(flags.map(\.1) == [false, true])
             let again = await Self.violation {
                 _ = try await db.withTransaction {
-                    try await ProjectStore.fileProgressReport(projectID: project.id, year: 2025, content: "补充说明进展情况。", by: lanzhou, on: $0)
+                    try await ProjectStore.fileProgressReport(projectID: project.id, year: 2025, content: "补充说明本年度进展情况。", by: lanzhou, on: $0)
                 }
             }
             #expect(again == "\(DomainError.conflict(field: "year", message: "the project's progress report for this year is already filed"))")

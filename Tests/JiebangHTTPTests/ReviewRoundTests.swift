@@ -331,4 +331,46 @@ struct ReviewRoundTests {
             }
         }
     }
+
+    @Test("Experts with unsubmitted panel scores are reminded 3 days and 1 day before the scoring deadline and once when overdue, each once")
+    func scoringDeadlineReminders() async throws {
+        try await TestDatabase.withFreshDatabase { db in
+            let world = try await ReviewWorld.make(db, bids: 2, experts: 8)
+            let round = try await world.round(panelSize: 3, alternates: 1)
+            _ = try await world.draw(round)
+            let deadline = try await db.query("SELECT scoring_deadline FROM review_rounds WHERE id = \(round)").first!.decode(Date.self)
+            let active = try await world.active(round)
+            let panel = Set(active.filter { $0.role == "panel" }.map(\.expert))
+            // One expert has submitted every seat: they are never reminded.
+            let diligent = try #require(panel.sorted().first)
+            try await db.withTransaction { tx in
+                try await tx.execute("SET LOCAL session_replication_role = replica")
+                try await tx.execute(
+                    """
+                    INSERT INTO review_scores (assignment_id, round_id, programme_id, status, submitted_at)
+                    SELECT a.id, a.round_id, r.programme_id, 'submitted', now()
+                    FROM review_assignments a JOIN review_rounds r ON r.id = a.round_id
+                    WHERE a.round_id = \(round) AND a.expert_id = \(diligent) AND a.role = 'panel'
+                    """)
+            }
+            let due = panel.subtracting([diligent])
+            func scan(_ moment: Date) async throws -> ReminderScan.Outcome {
+                try await db.withTransaction { try await ReminderScan.reviewDeadlines.run(at: moment, on: $0) }
+            }
+            #expect(try await scan(deadline - 4 * 86_400) == .init(created: 0, alreadySent: 0, muted: 0))
+            #expect(try await scan(deadline - 2 * 86_400) == .init(created: due.count, alreadySent: 0, muted: 0))
+            #expect(try await scan(deadline - 2 * 86_400 + 600) == .init(created: 0, alreadySent: due.count, muted: 0))
+            #expect(try await scan(deadline - 3_600).created == due.count)
+            #expect(try await scan(deadline + 3_600).created == due.count)
+            #expect(try await scan(deadline + 7_200).alreadySent == due.count)
+            let told = try await db.query(
+                "SELECT occasion, user_id FROM notifications WHERE occasion LIKE 'review.%due%' OR occasion = 'review.overdue'"
+            ).decode((String, Int).self)
+            #expect(Set(told.map(\.1)) == due)
+            #expect(told.filter { $0.0 == "review.overdue" }.count == due.count)
+            let overdue = try await db.query(
+                "SELECT body FROM notifications WHERE occasion = 'review.overdue' LIMIT 1").first!.decode(String.self)
+            #expect(overdue.contains("第一轮评审"))
+        }
+    }
 }

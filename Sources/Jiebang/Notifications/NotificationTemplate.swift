@@ -24,6 +24,9 @@ public struct NotificationTemplate: Sendable, Hashable {
             case .bidReturned: PackageResources.bid_returned_txt
             case .bidInvited: PackageResources.bid_invited_txt
             case .reviewAssigned: PackageResources.review_assigned_txt
+            case .reviewDueThreeDays: PackageResources.review_due_t3_txt
+            case .reviewDueOneDay: PackageResources.review_due_t1_txt
+            case .reviewOverdue: PackageResources.review_overdue_txt
             }
         return NotificationTemplate(text: String(decoding: bytes, as: UTF8.self))
     }

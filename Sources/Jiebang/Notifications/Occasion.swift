@@ -11,12 +11,18 @@ public enum Occasion: String, Sendable, Hashable, Codable, CaseIterable {
     case bidInvited = "bid.invited"
     /// An expert seated on review panels (by a draw, a promotion from alternate or a replacement), to that expert.
     case reviewAssigned = "review.assigned"
+    /// Three days before a round's scoring deadline, to experts with unsubmitted panel scores.
+    case reviewDueThreeDays = "review.due.t3"
+    /// One day before a round's scoring deadline, to the same experts.
+    case reviewDueOneDay = "review.due.t1"
+    /// After the scoring deadline of a round not yet closed, to experts whose scores are still missing.
+    case reviewOverdue = "review.overdue"
 
     /// Whether users may not mute it.
     public var isMandatory: Bool {
         switch self {
-        case .applicationDeadlineWeek, .applicationDeadlineDay: false
-        case .bidReturned, .bidInvited, .reviewAssigned: true
+        case .applicationDeadlineWeek, .applicationDeadlineDay, .reviewDueThreeDays, .reviewDueOneDay: false
+        case .bidReturned, .bidInvited, .reviewAssigned, .reviewOverdue: true
         }
     }
 }

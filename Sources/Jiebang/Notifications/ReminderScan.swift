@@ -10,6 +10,10 @@ public enum ReminderScan: String, Sendable, CaseIterable {
     /// Application deadlines: seven days ahead (T−7, while more than a day is left) and one day ahead
     /// (T−1), to every user of a lead unit with a draft or returned bid on the challenge.
     case applicationDeadlines = "application-deadlines"
+    /// Scoring deadlines of assigned review rounds: three days ahead (T−3, while more than a day is left),
+    /// one day ahead (T−1) and once overdue (the round not yet closed), to every expert with an active
+    /// panel seat whose score is not submitted.
+    case reviewDeadlines = "review-deadlines"
 
     /// What a scan did.
     public struct Outcome: Sendable, Hashable, CustomStringConvertible {
@@ -35,6 +39,8 @@ public enum ReminderScan: String, Sendable, CaseIterable {
         switch self {
         case .applicationDeadlines:
             "remind units with draft or returned bids 7 days and 1 day before a challenge's application deadline"
+        case .reviewDeadlines:
+            "remind experts with unsubmitted scores 3 days and 1 day before a round's scoring deadline, and once overdue"
         }
     }
 
@@ -42,6 +48,7 @@ public enum ReminderScan: String, Sendable, CaseIterable {
     public func run(at now: Date, on tx: PostgresConnection) async throws -> Outcome {
         switch self {
         case .applicationDeadlines: try await Self.applicationDeadlines(at: now, on: tx)
+        case .reviewDeadlines: try await Self.reviewDeadlines(at: now, on: tx)
         }
     }
 
@@ -92,6 +99,57 @@ public enum ReminderScan: String, Sendable, CaseIterable {
                 NotificationStore.Message(
                     userID: userID, occasion: occasion, subject: "challenge:\(challengeID)", title: subjectTitle, body: body,
                     link: "/v1/board/challenges/\(challengeID)"))
+        }
+        let created = try await NotificationStore.send(messages, on: tx)
+        return Outcome(created: created, alreadySent: sent + messages.count - created, muted: muted)
+    }
+
+    static func reviewDeadlines(at now: Date, on tx: PostgresConnection) async throws -> Outcome {
+        let rows = try await tx.query(
+            """
+            WITH due AS MATERIALIZED (
+                SELECT id, name, scoring_deadline,
+                       CASE WHEN scoring_deadline <= \(now)::timestamptz THEN 'review.overdue'
+                            WHEN scoring_deadline <= \(now)::timestamptz + interval '1 day' THEN 'review.due.t1'
+                            ELSE 'review.due.t3' END AS occasion
+                FROM review_rounds
+                WHERE status = 'assigned' AND scoring_deadline <= \(now)::timestamptz + interval '3 days'
+            )
+            SELECT a.expert_id, d.id, d.name, d.scoring_deadline, d.occasion, count(*),
+                   EXISTS (SELECT 1 FROM notifications n
+                           WHERE n.user_id = a.expert_id AND n.occasion = d.occasion AND n.subject = 'review_round:' || d.id),
+                   EXISTS (SELECT 1 FROM notification_mutes m WHERE m.user_id = a.expert_id AND m.occasion = d.occasion)
+            FROM due d
+            JOIN review_assignments a ON a.round_id = d.id AND a.status = 'active' AND a.role = 'panel'
+            JOIN users u ON u.id = a.expert_id AND u.disabled_at IS NULL
+            WHERE NOT EXISTS (SELECT 1 FROM review_scores s WHERE s.assignment_id = a.id AND s.status = 'submitted')
+            GROUP BY a.expert_id, d.id, d.name, d.scoring_deadline, d.occasion
+            ORDER BY a.expert_id, d.id
+            """)
+        var messages: [NotificationStore.Message] = []
+        var sent = 0
+        var muted = 0
+        for row in rows {
+            let (expertID, roundID, name, deadline, occasionName, count, alreadySent, isMuted) =
+                try row.decode((Int, Int, String, Date, String, Int, Bool, Bool).self)
+            if alreadySent {
+                sent += 1
+                continue
+            }
+            if isMuted {
+                muted += 1
+                continue
+            }
+            let occasion = Occasion(rawValue: occasionName) ?? .reviewOverdue
+            let values = [
+                "round": name, "count": String(count), "deadline": Shanghai.text(deadline),
+                "when": Shanghai.relativeDay(from: now, to: deadline),
+            ]
+            let (title, body) = try NotificationTemplate.of(occasion).render(values)
+            messages.append(
+                NotificationStore.Message(
+                    userID: expertID, occasion: occasion, subject: "review_round:\(roundID)", title: title, body: body,
+                    link: "/v1/expert/assignments"))
         }
         let created = try await NotificationStore.send(messages, on: tx)
         return Outcome(created: created, alreadySent: sent + messages.count - created, muted: muted)
