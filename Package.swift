@@ -84,6 +84,8 @@ let package = Package(
                 .embedInCode("Notifications/Templates/review.due.t3.txt"),
                 .embedInCode("Notifications/Templates/review.due.t1.txt"),
                 .embedInCode("Notifications/Templates/review.overdue.txt"),
+                .embedInCode("Notifications/Templates/progress_report.due.txt"),
+                .embedInCode("Notifications/Templates/progress_report.overdue.txt"),
             ],
             swiftSettings: swiftSettings,
             plugins: ["EmbedMigrations"]

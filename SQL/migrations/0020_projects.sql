@@ -12,6 +12,11 @@
 -- rectifying ─resubmit→ under_acceptance | ─deadline missed→ failed
 -- executing ─stop (赛马制)→ stopped
 
+-- Recommenders are reminded of the yearly progress reports from 1 December, and told once they are late.
+INSERT INTO notification_occasions (occasion, mandatory, description) VALUES
+    ('progress_report.due', false, '12月1日起：本地区尚有项目未报送年度进展'),
+    ('progress_report.overdue', true, '12月10日后：本地区仍有项目未报送年度进展');
+
 CREATE TABLE projects (
     id                            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     bid_id                        bigint      NOT NULL REFERENCES bids (id),

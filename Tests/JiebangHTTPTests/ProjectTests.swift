@@ -313,4 +313,38 @@ struct ProjectTests {
             #expect(rewritten == "project_changes_decided_final")
         }
     }
+
+    @Test("From 1 December the city's recommender is reminded of missing progress reports, and told once when they are late after 10 December")
+    func progressReportReminders() async throws {
+        try await TestDatabase.withFreshDatabase { db in
+            let world = try await Self.awarded(db, bids: 1)
+            _ = try await db.withTransaction { try await ProjectStore.create(Self.input(bid: world.bidIDs[0]), by: world.publisher, on: $0) }
+            var calendar = Calendar(identifier: .gregorian)
+            calendar.timeZone = Shanghai.timeZone
+            let year = calendar.component(.year, from: Date()) + 1
+            func at(_ text: String) throws -> Date { try #require(ISO8601DateFormatter().date(from: text)) }
+            func scan(_ moment: Date) async throws -> ReminderScan.Outcome {
+                try await db.withTransaction { try await ReminderScan.progressReports.run(at: moment, on: $0) }
+            }
+            #expect(try await scan(at("\(year)-11-30T23:00:00+08:00")) == .init(created: 0, alreadySent: 0, muted: 0))
+            #expect(try await scan(at("\(year)-11-30T17:00:00Z")) == .init(created: 1, alreadySent: 0, muted: 0))
+            #expect(try await scan(at("\(year)-12-10T23:59:00+08:00")) == .init(created: 0, alreadySent: 1, muted: 0))
+            #expect(try await scan(at("\(year)-12-11T00:00:00+08:00")) == .init(created: 1, alreadySent: 0, muted: 0))
+            let lanzhou = try await db.query("SELECT id FROM users WHERE login = 'lanzhou'").first!.decode(Int.self)
+            let told = try await db.query("SELECT user_id, occasion, body FROM notifications WHERE occasion LIKE 'progress_report.%' ORDER BY id")
+                .decode((Int, String, String).self)
+            #expect(told.map(\.0) == [lanzhou, lanzhou])
+            #expect(told.map(\.1) == ["progress_report.due", "progress_report.overdue"])
+            #expect(told[0].2.contains("\(year)年12月11日 00:00"))
+            // Filed: no reminder the next year's December for that year's report.
+            let recommender = try await db.withConnection {
+                try await AccountStore.authenticate(AccessToken(value: world.bids.fixture.tokens["lanzhou"]!), on: $0)!
+            }
+            let project = try await db.query("SELECT id FROM projects").first!.decode(Int.self)
+            _ = try await db.withTransaction {
+                try await ProjectStore.fileProgressReport(projectID: project, year: year + 1, content: "中试线建设按计划推进。", by: recommender, on: $0)
+            }
+            #expect(try await scan(at("\(year + 1)-12-02T09:00:00+08:00")) == .init(created: 0, alreadySent: 0, muted: 0))
+        }
+    }
 }

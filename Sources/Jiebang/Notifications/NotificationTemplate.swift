@@ -27,6 +27,8 @@ public struct NotificationTemplate: Sendable, Hashable {
             case .reviewDueThreeDays: PackageResources.review_due_t3_txt
             case .reviewDueOneDay: PackageResources.review_due_t1_txt
             case .reviewOverdue: PackageResources.review_overdue_txt
+            case .progressReportDue: PackageResources.progress_report_due_txt
+            case .progressReportOverdue: PackageResources.progress_report_overdue_txt
             }
         return NotificationTemplate(text: String(decoding: bytes, as: UTF8.self))
     }

@@ -17,12 +17,17 @@ public enum Occasion: String, Sendable, Hashable, Codable, CaseIterable {
     case reviewDueOneDay = "review.due.t1"
     /// After the scoring deadline of a round not yet closed, to experts whose scores are still missing.
     case reviewOverdue = "review.overdue"
+    /// From 1 to 10 December, to municipal recommenders of regions with executing projects whose report for
+    /// the year is missing.
+    case progressReportDue = "progress_report.due"
+    /// From 11 December, to the same recommenders while reports are still missing.
+    case progressReportOverdue = "progress_report.overdue"
 
     /// Whether users may not mute it.
     public var isMandatory: Bool {
         switch self {
-        case .applicationDeadlineWeek, .applicationDeadlineDay, .reviewDueThreeDays, .reviewDueOneDay: false
-        case .bidReturned, .bidInvited, .reviewAssigned, .reviewOverdue: true
+        case .applicationDeadlineWeek, .applicationDeadlineDay, .reviewDueThreeDays, .reviewDueOneDay, .progressReportDue: false
+        case .bidReturned, .bidInvited, .reviewAssigned, .reviewOverdue, .progressReportOverdue: true
         }
     }
 }

@@ -14,6 +14,10 @@ public enum ReminderScan: String, Sendable, CaseIterable {
     /// one day ahead (T−1) and once overdue (the round not yet closed), to every expert with an active
     /// panel seat whose score is not submitted.
     case reviewDeadlines = "review-deadlines"
+    /// Yearly progress reports, due by 10 December (seed 002 §四): from 1 December, and once late from 11
+    /// December, to every municipal recommender of a city with executing projects whose report for the
+    /// year is missing (Asia/Shanghai dates).
+    case progressReports = "progress-reports"
 
     /// What a scan did.
     public struct Outcome: Sendable, Hashable, CustomStringConvertible {
@@ -41,6 +45,8 @@ public enum ReminderScan: String, Sendable, CaseIterable {
             "remind units with draft or returned bids 7 days and 1 day before a challenge's application deadline"
         case .reviewDeadlines:
             "remind experts with unsubmitted scores 3 days and 1 day before a round's scoring deadline, and once overdue"
+        case .progressReports:
+            "remind recommenders from 1 December of projects whose yearly progress report is missing, and once late after 10 December"
         }
     }
 
@@ -49,6 +55,7 @@ public enum ReminderScan: String, Sendable, CaseIterable {
         switch self {
         case .applicationDeadlines: try await Self.applicationDeadlines(at: now, on: tx)
         case .reviewDeadlines: try await Self.reviewDeadlines(at: now, on: tx)
+        case .progressReports: try await Self.progressReports(at: now, on: tx)
         }
     }
 
@@ -150,6 +157,51 @@ public enum ReminderScan: String, Sendable, CaseIterable {
                 NotificationStore.Message(
                     userID: expertID, occasion: occasion, subject: "review_round:\(roundID)", title: title, body: body,
                     link: "/v1/expert/assignments"))
+        }
+        let created = try await NotificationStore.send(messages, on: tx)
+        return Outcome(created: created, alreadySent: sent + messages.count - created, muted: muted)
+    }
+
+    static func progressReports(at now: Date, on tx: PostgresConnection) async throws -> Outcome {
+        let today = Shanghai.calendar.dateComponents([.year, .month, .day], from: now)
+        guard let year = today.year, today.month == 12, let day = today.day,
+            let deadline = Shanghai.calendar.date(from: DateComponents(year: year, month: 12, day: 11))
+        else { return Outcome(created: 0, alreadySent: 0, muted: 0) }
+        let occasion: Occasion = day <= 10 ? .progressReportDue : .progressReportOverdue
+        let rows = try await tx.query(
+            """
+            SELECT u.id, p.region_code, count(*),
+                   EXISTS (SELECT 1 FROM notifications n
+                           WHERE n.user_id = u.id AND n.occasion = \(occasion.rawValue)
+                             AND n.subject = 'progress_reports:' || \(year) || ':' || p.region_code),
+                   EXISTS (SELECT 1 FROM notification_mutes m WHERE m.user_id = u.id AND m.occasion = \(occasion.rawValue))
+            FROM projects p
+            JOIN bureaus b ON b.region_code = p.region_code AND b.level = 'municipal'
+            JOIN users u ON u.bureau_id = b.id AND u.role = 'municipal_recommender' AND u.disabled_at IS NULL
+            WHERE p.status = 'executing' AND p.created_at < \(deadline)
+              AND NOT EXISTS (SELECT 1 FROM progress_reports r WHERE r.project_id = p.id AND r.year = \(year))
+            GROUP BY u.id, p.region_code
+            ORDER BY u.id, p.region_code
+            """)
+        var messages: [NotificationStore.Message] = []
+        var sent = 0
+        var muted = 0
+        for row in rows {
+            let (userID, region, count, alreadySent, isMuted) = try row.decode((Int, String, Int, Bool, Bool).self)
+            if alreadySent {
+                sent += 1
+                continue
+            }
+            if isMuted {
+                muted += 1
+                continue
+            }
+            let values = ["year": String(year), "count": String(count), "deadline": Shanghai.text(deadline)]
+            let (title, body) = try NotificationTemplate.of(occasion).render(values)
+            messages.append(
+                NotificationStore.Message(
+                    userID: userID, occasion: occasion, subject: "progress_reports:\(year):\(region)", title: title, body: body,
+                    link: nil))
         }
         let created = try await NotificationStore.send(messages, on: tx)
         return Outcome(created: created, alreadySent: sent + messages.count - created, muted: muted)
