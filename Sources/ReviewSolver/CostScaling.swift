@@ -21,6 +21,8 @@ struct CostScaling {
 
     /// Scaling factor between refinements.
     var alpha: Int64 = 16
+    /// Goldberg's push look-ahead: relabel a node before pushing into it when it has no admissible arc.
+    var lookahead = true
     /// Refinements run by the last solve, for benchmarks.
     private(set) var refinements = 0
 
@@ -149,6 +151,46 @@ struct CostScaling {
         return sent
     }
 
+    /// Whether `v` has an admissible arc (residual, negative reduced cost) at or after its current arc;
+    /// moves the current arc to the first one.
+    @inline(__always)
+    private func hasAdmissibleArc(
+        _ v: Int, multiplier: Int64, price: UnsafeMutablePointer<Int64>, current: UnsafeMutablePointer<Int32>
+    ) -> Bool {
+        let pv = price[v]
+        var arc = Int(current[v])
+        let end = Int(first[v + 1])
+        while arc < end {
+            if residual[arc] > 0 && Int64(cost[arc]) * multiplier + pv - price[Int(target[arc])] < 0 {
+                current[v] = Int32(arc)
+                return true
+            }
+            arc += 1
+        }
+        current[v] = Int32(end)
+        return false
+    }
+
+    /// Lowers `v`'s price as far as ε-optimality of its residual arcs allows and points its current
+    /// arc at the arc that became admissible; no change when `v` has no residual arc.
+    @inline(__always)
+    private func relabel(
+        _ v: Int, epsilon: Int64, multiplier: Int64, price: UnsafeMutablePointer<Int64>, current: UnsafeMutablePointer<Int32>
+    ) {
+        var best = Int64.max
+        var bestArc = -1
+        for a in Int(first[v])..<Int(first[v + 1]) where residual[a] > 0 {
+            let value = Int64(cost[a]) * multiplier - price[Int(target[a])]
+            if value < best {
+                best = value
+                bestArc = a
+            }
+        }
+        guard bestArc >= 0 else { return }
+        price[v] = -best - epsilon
+        current[v] = Int32(bestArc)
+    }
+
     /// Makes the flow ε-optimal for the prices, from a 16ε-optimal (more generally any) flow.
     private func refine(
         epsilon: Int64, multiplier: Int64, price: UnsafeMutablePointer<Int64>, excess: UnsafeMutablePointer<Int64>,
@@ -216,6 +258,15 @@ struct CostScaling {
                 if r > 0 {
                     let v = Int(target[arc])
                     if Int64(cost[arc]) * multiplier + pu - price[v] < 0 {
+                        if lookahead && excess[v] >= 0 && !hasAdmissibleArc(v, multiplier: multiplier, price: price, current: current) {
+                            // Look-ahead: v could not pass the units on; relabel it first, and push
+                            // only if the arc is still admissible.
+                            relabel(v, epsilon: epsilon, multiplier: multiplier, price: price, current: current)
+                            if Int64(cost[arc]) * multiplier + pu - price[v] >= 0 {
+                                arc += 1
+                                continue
+                            }
+                        }
                         let delta = min(e, Int64(r))
                         residual[arc] = r - Int32(delta)
                         residual[Int(mate[arc])] += Int32(delta)
