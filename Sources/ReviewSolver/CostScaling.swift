@@ -2,7 +2,7 @@
 /// working in place on a ``FlowNetwork``'s residual graph (compressed rows, arcs paired by `mate`).
 ///
 /// First a max-flow (Dinic) finds a feasible flow of the requested value, or shows there is none.
-/// Costs are then multiplied by `n + 1`, and the flow is made ε-optimal for ε = C(n + 1)/α, C(n + 1)/α²,
+/// Costs are then multiplied by `n + 1`, and the flow is made ε-optimal for ε = C(n + 1)/α, C(n + 1)/α² (α = 5, as in OR-Tools),
 /// …, 1: each refinement saturates the residual arcs of negative reduced cost and discharges the
 /// excesses this creates (FIFO queue, current-arc pointers, relabel to the largest price that keeps
 /// ε-optimality). A flow that is 1-optimal in costs scaled by `n + 1` is `1/(n + 1)`-optimal in the
@@ -20,7 +20,7 @@ struct CostScaling {
     let arcCount: Int
 
     /// Scaling factor between refinements.
-    var alpha: Int64 = 16
+    var alpha: Int64 = 5
     /// Goldberg's push look-ahead: relabel a node before pushing into it when it has no admissible arc.
     var lookahead = true
     /// Refinements run by the last solve, for benchmarks.
