@@ -130,8 +130,10 @@ struct AssignmentNetwork {
         let seats = instance.drawnPerBid * denominator
         let bidCount = instance.bids.count
         let demand = bidCount * seats
-        let (sent, _) = network.solve(from: Self.source, to: Self.sink, value: demand)
-        guard sent == demand else {
+        if network.solveByCostScaling(from: Self.source, to: Self.sink, value: demand) == nil {
+            // Infeasible: the primal-dual solver's largest flow names the bids left short.
+            let (sent, _) = network.solve(from: Self.source, to: Self.sink, value: demand)
+            precondition(sent < demand, "cost scaling found no flow the primal-dual solver found")
             let short = (0..<bidCount).filter { network.flow(onArc: Int(bidArc[$0])) < seats }.map { instance.bids[$0].id }
             let totalLoad = instance.experts.reduce(0) { $0 + $1.load }
             throw .infeasible(bids: short, reason: .loadCapsExhausted(totalLoad: totalLoad, seatsNeeded: bidCount * instance.drawnPerBid))

@@ -7,6 +7,10 @@
 /// phases are bounded by the longest path cost, while one phase sends many units; potentials stay
 /// valid throughout, so the result is optimal (no negative residual cycle). Sizes: nodes and arcs
 /// below 2^31, capacities `Int32`, costs `Int32`, potentials `Int64`.
+///
+/// ``solveByCostScaling(from:to:value:)`` solves the same problem by Goldberg's cost scaling
+/// (``CostScaling``), much faster on the assignment networks; the primal–dual `solve` stays for
+/// infeasible networks (the largest flow at minimum cost) and small networks.
 struct FlowNetwork {
     private(set) var nodeCount: Int
     private var tails: [Int32] = []
@@ -82,6 +86,43 @@ struct FlowNetwork {
         var total: Int64 = 0
         for arc in 0..<tails.count { total += Int64(flow(onArc: arc)) * Int64(costs[arc]) }
         return (sent, total)
+    }
+
+    /// Sends exactly `value` units from `source` to `sink` at minimum cost by cost scaling
+    /// (``CostScaling``); `nil` when the network cannot carry `value` units (then call
+    /// ``solve(from:to:value:)`` for the largest flow at minimum cost).
+    mutating func solveByCostScaling(from source: Int, to sink: Int, value: Int) -> Int64? {
+        buildResidualGraph()
+        phases = 0
+        let n = nodeCount
+        let m = target.count
+        guard m > 0 else { return value == 0 ? 0 : nil }
+        var feasible = false
+        let first = self.first
+        let target = self.target
+        let cost = self.cost
+        let mate = self.mate
+        var refinements = 0
+        residual.withUnsafeMutableBufferPointer { residual in
+            first.withUnsafeBufferPointer { first in
+                target.withUnsafeBufferPointer { target in
+                    cost.withUnsafeBufferPointer { cost in
+                        mate.withUnsafeBufferPointer { mate in
+                            var solver = CostScaling(
+                                n: n, first: first.baseAddress!, target: target.baseAddress!, cost: cost.baseAddress!,
+                                mate: mate.baseAddress!, residual: residual.baseAddress!, arcCount: m)
+                            feasible = solver.run(from: source, to: sink, value: value)
+                            refinements = solver.refinements
+                        }
+                    }
+                }
+            }
+        }
+        phases = refinements
+        guard feasible else { return nil }
+        var total: Int64 = 0
+        for arc in 0..<tails.count { total += Int64(flow(onArc: arc)) * Int64(costs[arc]) }
+        return total
     }
 
     private mutating func buildResidualGraph() {
