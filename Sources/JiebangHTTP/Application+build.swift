@@ -101,6 +101,7 @@ func apiRouter(
     ExpertController(database: database, passwords: passwords).addRoutes(to: api)
     ScoringController(database: database).addRoutes(to: api)
     AwardController(database: database).addRoutes(to: api)
+    ProjectController(database: database).addRoutes(to: api)
     return router
 }
 

@@ -10,7 +10,7 @@ import Prometheus
 import Testing
 
 /// One operation of the API, how to call it as anyone, and who may.
-private struct Probe: Sendable {
+struct AccessProbe: Sendable {
     /// `METHOD /path/{param}`, as in the OpenAPI document.
     var operation: String
     /// Who gets a 2xx; everyone else gets 401 (anonymous) or 403.
@@ -105,6 +105,8 @@ struct AccessMatrixTests {
         var retiree = 0
         /// Scoring and award (see `setUpScoring`).
         var scoring = ScoringSetup()
+        /// Projects (see `setUpProjects`).
+        var projects = ProjectSetup()
     }
 
     static func setUp(_ fixture: APIFixture) async throws -> Setup {
@@ -140,6 +142,7 @@ struct AccessMatrixTests {
         try await setUpReview(fixture, publisher: publisher, &setup)
         try await setUpExperts(fixture, publisher: publisher, &setup)
         setup.scoring = try await setUpScoring(fixture, publisher: publisher)
+        setup.projects = try await setUpProjects(fixture, publisher: publisher)
         return setup
     }
 
@@ -261,13 +264,13 @@ struct AccessMatrixTests {
         }
     }
 
-    private static func probes(_ fixture: APIFixture, _ setup: Setup) -> [Probe] {
+    private static func probes(_ fixture: APIFixture, _ setup: Setup) -> [AccessProbe] {
         let db = fixture.db
         let signedIn = Set(APIFixture.people)
         let everyone = signedIn.union(["anonymous"])
         @Sendable func json(_ object: Any) -> Data { try! JSONSerialization.data(withJSONObject: object) }
-        func get(_ operation: String, _ uri: String, _ allowed: Set<String>) -> Probe {
-            Probe(operation: operation, allowed: allowed) { _, _ in (.get, uri, nil, [:]) }
+        func get(_ operation: String, _ uri: String, _ allowed: Set<String>) -> AccessProbe {
+            AccessProbe(operation: operation, allowed: allowed) { _, _ in (.get, uri, nil, [:]) }
         }
         @Sendable func revision(_ table: String, _ id: Int) async throws -> HTTPFields {
             let revision = try await db.query("SELECT revision FROM \(unsafeRaw: table) WHERE id = \(id)").first!.decode(Int.self)
@@ -286,7 +289,7 @@ struct AccessMatrixTests {
             get("GET /v1/notifications", "/v1/notifications?unread=true", signedIn),
             get("GET /v1/notifications/unread-count", "/v1/notifications/unread-count", signedIn),
             get("GET /v1/notifications/mutes", "/v1/notifications/mutes", signedIn),
-            Probe(operation: "POST /v1/notifications/{id}/read", allowed: signedIn) { person, serial in
+            AccessProbe(operation: "POST /v1/notifications/{id}/read", allowed: signedIn) { person, serial in
                 // Each person reads a notification of their own; anonymous names someone's.
                 let login = person == "anonymous" ? "admina" : person.lowercased()
                 let id = try await db.query(
@@ -298,16 +301,16 @@ struct AccessMatrixTests {
                 ).first!.decode(Int.self)
                 return (.post, "/v1/notifications/\(id)/read", nil, [:])
             },
-            Probe(operation: "PUT /v1/notifications/mutes/{occasion}", allowed: signedIn) { _, _ in
+            AccessProbe(operation: "PUT /v1/notifications/mutes/{occasion}", allowed: signedIn) { _, _ in
                 (.put, "/v1/notifications/mutes/application_deadline.t7", nil, [:])
             },
-            Probe(operation: "DELETE /v1/notifications/mutes/{occasion}", allowed: signedIn) { _, _ in
+            AccessProbe(operation: "DELETE /v1/notifications/mutes/{occasion}", allowed: signedIn) { _, _ in
                 (.delete, "/v1/notifications/mutes/application_deadline.t7", nil, [:])
             },
-            Probe(operation: "POST /v1/sessions", allowed: everyone) { _, _ in
+            AccessProbe(operation: "POST /v1/sessions", allowed: everyone) { _, _ in
                 (.post, "/v1/sessions", json(["login": "expert", "password": "correct horse battery"]), [:])
             },
-            Probe(operation: "DELETE /v1/sessions/current", allowed: signedIn) { person, _ in
+            AccessProbe(operation: "DELETE /v1/sessions/current", allowed: signedIn) { person, _ in
                 guard person != "anonymous" else { return (.delete, "/v1/sessions/current", nil, [:]) }
                 let token = try await db.withConnection { conn in
                     let user = try await conn.query("SELECT id FROM users WHERE login = \(person.lowercased())").first!.decode(Int.self)
@@ -315,17 +318,17 @@ struct AccessMatrixTests {
                 }
                 return (.delete, "/v1/sessions/current", nil, [.authorization: "Bearer \(token.token.value)"])
             },
-            Probe(operation: "POST /v1/bureaus", allowed: ["admin"]) { person, serial in
+            AccessProbe(operation: "POST /v1/bureaus", allowed: ["admin"]) { person, serial in
                 (.post, "/v1/bureaus", json(["name": "测试局\(serial)", "level": "municipal", "regionCode": "620500"]), [:])
             },
-            Probe(operation: "POST /v1/users", allowed: ["admin", "adminA"]) { _, serial in
+            AccessProbe(operation: "POST /v1/users", allowed: ["admin", "adminA"]) { _, serial in
                 let body: [String: Any] = [
                     "login": "invited\(serial)", "displayName": "受邀成员", "password": "a long enough password",
                     "role": "unit_member", "unitID": fixture.unitA,
                 ]
                 return (.post, "/v1/users", json(body), [:])
             },
-            Probe(operation: "POST /v1/units", allowed: ["anonymous", "admin"]) { _, serial in
+            AccessProbe(operation: "POST /v1/units", allowed: ["anonymous", "admin"]) { _, serial in
                 let code = try CreditCode.completing("91620100MA" + String(format: "%07d", serial)).value
                 let unit: [String: Any] = [
                     "kind": "university", "name": "测试大学\(serial)", "creditCode": code, "regionCode": "620100",
@@ -334,7 +337,7 @@ struct AccessMatrixTests {
                 return (.post, "/v1/units", json(["unit": unit]), [:])
             },
             get("GET /v1/units/{id}", "/v1/units/\(fixture.unitA)", ["admin", "adminA", "memberA", "lanzhou", "publisher"]),
-            Probe(operation: "PUT /v1/units/{id}", allowed: ["admin", "adminA"]) { _, serial in
+            AccessProbe(operation: "PUT /v1/units/{id}", allowed: ["admin", "adminA"]) { _, serial in
                 let unit: [String: Any] = [
                     "kind": "enterprise", "name": "兰州稀土新材料有限公司", "creditCode": try CreditCode.completing("91620100MA7ABCDE1").value,
                     "regionCode": "620100", "natures": ["private"], "contactName": "张伟\(serial)",
@@ -342,28 +345,28 @@ struct AccessMatrixTests {
                 ]
                 return (.put, "/v1/units/\(fixture.unitA)", json(unit), try await revision("units", fixture.unitA))
             },
-            Probe(operation: "POST /v1/programmes", allowed: ["publisher", "otherPublisher"]) { _, serial in
+            AccessProbe(operation: "POST /v1/programmes", allowed: ["publisher", "otherPublisher"]) { _, serial in
                 (.post, "/v1/programmes", json(Bodies.programme(name: "批次\(serial)")), [:])
             },
-            Probe(operation: "PUT /v1/programmes/{id}", allowed: ["publisher"]) { _, serial in
+            AccessProbe(operation: "PUT /v1/programmes/{id}", allowed: ["publisher"]) { _, serial in
                 (.put, "/v1/programmes/\(setup.openProgramme)", json(Bodies.programme(name: "批次更名\(serial)")),
                  try await revision("programmes", setup.openProgramme))
             },
-            Probe(operation: "POST /v1/programmes/{id}/challenges", allowed: ["publisher"]) { _, _ in
+            AccessProbe(operation: "POST /v1/programmes/{id}/challenges", allowed: ["publisher"]) { _, _ in
                 (.post, "/v1/programmes/\(setup.programme)/challenges", json(Bodies.challenge()), [:])
             },
-            Probe(operation: "POST /v1/demands", allowed: ["memberA", "adminA", "lanzhou", "publisher"]) { _, _ in
+            AccessProbe(operation: "POST /v1/demands", allowed: ["memberA", "adminA", "lanzhou", "publisher"]) { _, _ in
                 (.post, "/v1/demands", json(Bodies.demand(unitID: fixture.unitA)), [:])
             },
             get("GET /v1/demands", "/v1/demands", signedIn.subtracting(["expert"])),
             get("GET /v1/demands/{id}", "/v1/demands/\(setup.demand)", ["admin", "adminA", "memberA", "lanzhou", "publisher"]),
             get("GET /v1/challenges/{id}", "/v1/challenges/\(setup.draft)", ["publisher", "admin"]),
-            Probe(operation: "PUT /v1/challenges/{id}", allowed: ["publisher"]) { _, serial in
+            AccessProbe(operation: "PUT /v1/challenges/{id}", allowed: ["publisher"]) { _, serial in
                 var body = Bodies.challenge()
                 body["title"] = "稀土永磁材料制备技术草稿\(serial)"
                 return (.put, "/v1/challenges/\(setup.draft)", json(body), try await revision("challenges", setup.draft))
             },
-            Probe(operation: "POST /v1/challenges/{id}/publish", allowed: ["publisher"]) { _, _ in
+            AccessProbe(operation: "POST /v1/challenges/{id}/publish", allowed: ["publisher"]) { _, _ in
                 let id = try await db.query(
                     """
                     INSERT INTO challenges (programme_id, title, task, content, indicators, category, domain, industry_chain,
@@ -376,12 +379,12 @@ struct AccessMatrixTests {
                 ).first!.decode(Int.self)
                 return (.post, "/v1/challenges/\(id)/publish", nil, [:])
             },
-            Probe(operation: "POST /v1/challenges/{id}/amendments", allowed: ["publisher"]) { _, serial in
+            AccessProbe(operation: "POST /v1/challenges/{id}/amendments", allowed: ["publisher"]) { _, serial in
                 var body = Bodies.challenge()
                 body["title"] = "高性能稀土永磁材料关键制备技术（修订\(serial)）"
                 return (.post, "/v1/challenges/\(setup.published)/amendments", json(["reason": "根据征集意见修订标题", "challenge": body]), [:])
             },
-            Probe(operation: "POST /v1/challenges/{id}/bids", allowed: ["adminA", "memberA", "adminB", "memberB"]) { _, _ in
+            AccessProbe(operation: "POST /v1/challenges/{id}/bids", allowed: ["adminA", "memberA", "adminB", "memberB"]) { _, _ in
                 (.post, "/v1/challenges/\(setup.published)/bids", json(Self.bidContent), [:])
             },
             get("GET /v1/bids", "/v1/bids", signedIn.subtracting(["expert"])),
@@ -389,23 +392,23 @@ struct AccessMatrixTests {
             get(
                 "GET /v1/bids/{id}/submissions", "/v1/bids/\(setup.submitted)/submissions",
                 ["admin", "adminA", "memberA", "adminB", "memberB", "lanzhou"]),
-            Probe(operation: "PUT /v1/bids/{id}", allowed: ["adminA", "memberA"]) { _, _ in
+            AccessProbe(operation: "PUT /v1/bids/{id}", allowed: ["adminA", "memberA"]) { _, _ in
                 (.put, "/v1/bids/\(setup.draftBid)", json(Self.bidContent), try await revision("bids", setup.draftBid))
             },
-            Probe(operation: "POST /v1/bids/{id}/members", allowed: ["adminA", "memberA"]) { _, serial in
+            AccessProbe(operation: "POST /v1/bids/{id}/members", allowed: ["adminA", "memberA"]) { _, serial in
                 (.post, "/v1/bids/\(setup.draftBid)/members", json(["unitID": setup.spareUnits[serial % setup.spareUnits.count]]), [:])
             },
-            Probe(operation: "POST /v1/bids/{id}/members/{unitID}/response", allowed: ["adminB"]) { _, _ in
+            AccessProbe(operation: "POST /v1/bids/{id}/members/{unitID}/response", allowed: ["adminB"]) { _, _ in
                 let answer: [String: Any] = [
                     "accept": true,
                     "part": ["partRole": "材料测试", "tasks": "负责磁性能测试", "budgetShareFen": 1_000_000, "contribution": "检测平台"],
                 ]
                 return (.post, "/v1/bids/\(setup.draftBid)/members/\(fixture.unitB)/response", json(answer), [:])
             },
-            Probe(operation: "POST /v1/bids/{id}/submit", allowed: ["adminA", "memberA"]) { _, _ in
+            AccessProbe(operation: "POST /v1/bids/{id}/submit", allowed: ["adminA", "memberA"]) { _, _ in
                 (.post, "/v1/bids/\(setup.toSubmit)/submit", nil, [:])
             },
-            Probe(operation: "POST /v1/bids/{id}/withdraw", allowed: ["adminA", "memberA"]) { _, _ in
+            AccessProbe(operation: "POST /v1/bids/{id}/withdraw", allowed: ["adminA", "memberA"]) { _, _ in
                 let bid = try await db.query(
                     """
                     INSERT INTO bids (programme_id, challenge_id, lead_unit_id, region_code)
@@ -420,29 +423,29 @@ struct AccessMatrixTests {
                     """)
                 return (.post, "/v1/bids/\(bid)/withdraw", nil, [:])
             },
-            Probe(operation: "POST /v1/bids/{id}/recommendation", allowed: ["lanzhou"]) { _, _ in
+            AccessProbe(operation: "POST /v1/bids/{id}/recommendation", allowed: ["lanzhou"]) { _, _ in
                 (.post, "/v1/bids/\(setup.toRecommend)/recommendation", json(["decision": "recommend", "opinion": "同意推荐"]), [:])
             },
-            Probe(operation: "POST /v1/bids/{id}/formal-check", allowed: ["publisher"]) { _, _ in
+            AccessProbe(operation: "POST /v1/bids/{id}/formal-check", allowed: ["publisher"]) { _, _ in
                 let items = BidReview.formalCheckItems.map { ["item": $0.code, "passed": true] }
                 return (.post, "/v1/bids/\(setup.recommended)/formal-check", json(["items": items]), [:])
             },
             get(
                 "GET /v1/bids/{id}/attachments", "/v1/bids/\(setup.draftBid)/attachments",
                 ["admin", "adminA", "memberA", "adminB", "memberB"]),
-            Probe(operation: "POST /v1/bids/{id}/attachments", allowed: ["adminA", "memberA"]) { _, _ in
+            AccessProbe(operation: "POST /v1/bids/{id}/attachments", allowed: ["adminA", "memberA"]) { _, _ in
                 (.post, "/v1/bids/\(setup.draftBid)/attachments?filename=a.pdf", Data("%PDF-1.4\n".utf8), [.contentType: "application/pdf"])
             },
             get(
                 "GET /v1/bids/{id}/attachments/{attachmentID}", "/v1/bids/\(setup.draftBid)/attachments/\(setup.attachment)",
                 ["admin", "adminA", "memberA", "adminB", "memberB"]),
-            Probe(operation: "PUT /v1/programmes/{id}/quotas/{regionCode}", allowed: ["publisher"]) { _, _ in
+            AccessProbe(operation: "PUT /v1/programmes/{id}/quotas/{regionCode}", allowed: ["publisher"]) { _, _ in
                 (.put, "/v1/programmes/\(setup.programme)/quotas/620100", json(["quota": 5]), [:])
             },
             get(
                 "GET /v1/programmes/{id}/bids/summary", "/v1/programmes/\(setup.programme)/bids/summary",
                 ["admin", "publisher", "lanzhou", "jinchang"]),
-            Probe(operation: "POST /v1/review-rounds", allowed: ["publisher"]) { _, _ in
+            AccessProbe(operation: "POST /v1/review-rounds", allowed: ["publisher"]) { _, _ in
                 let body: [String: Any] = [
                     "programmeID": setup.reviewProgramme, "name": "补充评审", "challengeIDs": [setup.unreviewedChallenge],
                     "scoringDeadline": "2099-01-01T00:00:00Z",
@@ -453,54 +456,55 @@ struct AccessMatrixTests {
             get("GET /v1/review-rounds/{id}", "/v1/review-rounds/\(setup.reviewRound)", ["publisher"]),
             get("GET /v1/review-rounds/{id}/draws/{number}", "/v1/review-rounds/\(setup.reviewRound)/draws/1", ["publisher"]),
             get("GET /v1/review-rounds/{id}/seats", "/v1/review-rounds/\(setup.reviewRound)/seats", ["publisher"]),
-            Probe(operation: "POST /v1/review-rounds/{id}/draws", allowed: ["publisher"]) { _, _ in
+            AccessProbe(operation: "POST /v1/review-rounds/{id}/draws", allowed: ["publisher"]) { _, _ in
                 (.post, "/v1/review-rounds/\(setup.reviewRound)/draws", json(["dryRun": true]), [:])
             },
             get("GET /v1/review-rounds/{id}/draws", "/v1/review-rounds/\(setup.reviewRound)/draws", ["publisher"]),
             get("GET /v1/expert/assignments", "/v1/expert/assignments", ["expert"]),
-            Probe(operation: "POST /v1/expert/assignments/{id}/recusal", allowed: ["expert"]) { _, _ in
+            AccessProbe(operation: "POST /v1/expert/assignments/{id}/recusal", allowed: ["expert"]) { _, _ in
                 (.post, "/v1/expert/assignments/\(setup.expertAssignment)/recusal", json(["reason": "曾与牵头单位合作"]), [:])
             },
         ] + expertProbes(fixture, setup) + scoringProbes(fixture, setup.scoring)
+            + projectProbes(fixture, setup.projects)
     }
 
     /// The expert pool: its publisher keeps it, the expert reads and declares for themself, no one else sees it.
-    private static func expertProbes(_ fixture: APIFixture, _ setup: Setup) -> [Probe] {
+    private static func expertProbes(_ fixture: APIFixture, _ setup: Setup) -> [AccessProbe] {
         let db = fixture.db
         let publishers: Set<String> = ["publisher", "otherPublisher"]
         let poolAndExpert: Set<String> = ["publisher", "expert"]
         @Sendable func json(_ object: Any) -> Data { try! JSONSerialization.data(withJSONObject: object) }
-        func get(_ operation: String, _ uri: String, _ allowed: Set<String>) -> Probe {
-            Probe(operation: operation, allowed: allowed) { _, _ in (.get, uri, nil, [:]) }
+        func get(_ operation: String, _ uri: String, _ allowed: Set<String>) -> AccessProbe {
+            AccessProbe(operation: operation, allowed: allowed) { _, _ in (.get, uri, nil, [:]) }
         }
         return [
             get("GET /v1/experts", "/v1/experts?q=%E5%85%B0%E5%B7%9E", publishers),
-            Probe(operation: "POST /v1/experts", allowed: publishers) { _, serial in
+            AccessProbe(operation: "POST /v1/experts", allowed: publishers) { _, serial in
                 let body: [String: Any] = [
                     "login": "probe.expert\(serial)", "displayName": "专家\(serial)", "organisation": "兰州大学", "regionCode": "620100",
                 ]
                 return (.post, "/v1/experts", json(body), [:])
             },
-            Probe(operation: "POST /v1/experts/import", allowed: publishers) { _, serial in
+            AccessProbe(operation: "POST /v1/experts/import", allowed: publishers) { _, serial in
                 let csv = "姓名,登录名,工作单位,所在地区\n专家\(serial),import.expert\(serial),兰州大学,620100\n"
                 return (.post, "/v1/experts/import", Data(csv.utf8), [.contentType: "text/csv"])
             },
             get("GET /v1/experts/{id}", "/v1/experts/\(setup.expert)", poolAndExpert),
-            Probe(operation: "PATCH /v1/experts/{id}", allowed: poolAndExpert) { _, _ in
+            AccessProbe(operation: "PATCH /v1/experts/{id}", allowed: poolAndExpert) { _, _ in
                 let revision = try await db.query("SELECT revision FROM experts WHERE user_id = \(setup.expert)").first!.decode(Int.self)
                 return (.patch, "/v1/experts/\(setup.expert)", json(["available": true]), [.ifMatch: "\"\(revision)\""])
             },
-            Probe(operation: "POST /v1/experts/{id}/retire", allowed: ["publisher"]) { _, _ in
+            AccessProbe(operation: "POST /v1/experts/{id}/retire", allowed: ["publisher"]) { _, _ in
                 (.post, "/v1/experts/\(setup.retiree)/retire", nil, [:])
             },
-            Probe(operation: "POST /v1/experts/{id}/reinstate", allowed: ["publisher"]) { _, _ in
+            AccessProbe(operation: "POST /v1/experts/{id}/reinstate", allowed: ["publisher"]) { _, _ in
                 (.post, "/v1/experts/\(setup.retiree)/reinstate", nil, [:])
             },
             get("GET /v1/experts/{id}/ties", "/v1/experts/\(setup.expert)/ties", poolAndExpert),
-            Probe(operation: "PUT /v1/experts/{id}/ties/{unitID}", allowed: poolAndExpert) { _, _ in
+            AccessProbe(operation: "PUT /v1/experts/{id}/ties/{unitID}", allowed: poolAndExpert) { _, _ in
                 (.put, "/v1/experts/\(setup.expert)/ties/\(setup.spareUnits[0])", json(["reason": "曾在该单位任职"]), [:])
             },
-            Probe(operation: "DELETE /v1/experts/{id}/ties/{unitID}", allowed: ["publisher"]) { _, _ in
+            AccessProbe(operation: "DELETE /v1/experts/{id}/ties/{unitID}", allowed: ["publisher"]) { _, _ in
                 try await db.execute(
                     """
                     INSERT INTO expert_ties (expert_id, unit_id, reason) VALUES (\(setup.expert), \(fixture.unitB), '联合项目')
@@ -647,13 +651,13 @@ extension AccessMatrixTests {
         return setup
     }
 
-    private static func scoringProbes(_ fixture: APIFixture, _ setup: ScoringSetup) -> [Probe] {
+    private static func scoringProbes(_ fixture: APIFixture, _ setup: ScoringSetup) -> [AccessProbe] {
         let db = fixture.db
         let signedIn = Set(APIFixture.people)
         let everyone = signedIn.union(["anonymous"])
         @Sendable func json(_ object: Any) -> Data { try! JSONSerialization.data(withJSONObject: object) }
-        func call(_ method: HTTPRequest.Method, _ operation: String, _ uri: String, _ allowed: Set<String>, body: Data? = nil) -> Probe {
-            Probe(operation: operation, allowed: allowed) { _, _ in (method, uri, body, [:]) }
+        func call(_ method: HTTPRequest.Method, _ operation: String, _ uri: String, _ allowed: Set<String>, body: Data? = nil) -> AccessProbe {
+            AccessProbe(operation: operation, allowed: allowed) { _, _ in (method, uri, body, [:]) }
         }
         let rubric: [String: Any] = [
             "criteria": [
@@ -674,7 +678,7 @@ extension AccessMatrixTests {
             call(.get, "GET /v1/review-rounds/{id}/ranking", "/v1/review-rounds/\(setup.closedRound)/ranking", ["publisher"]),
             call(.get, "GET /v1/challenges/{id}/winners", "/v1/challenges/\(setup.pickChallenge)/winners", ["publisher"]),
             call(.put, "PUT /v1/challenges/{id}/winners/{bidId}", "/v1/challenges/\(setup.pickChallenge)/winners/\(setup.pickBid)", ["publisher"]),
-            Probe(operation: "DELETE /v1/challenges/{id}/winners/{bidId}", allowed: ["publisher"]) { person, _ in
+            AccessProbe(operation: "DELETE /v1/challenges/{id}/winners/{bidId}", allowed: ["publisher"]) { person, _ in
                 if person == "publisher" {
                     try await db.execute(
                         """
@@ -691,7 +695,7 @@ extension AccessMatrixTests {
                 .post, "POST /v1/challenges/{id}/objections", "/v1/challenges/\(setup.objectChallenge)/objections", signedIn,
                 body: json(["text": "对公示的揭榜单位名单提出异议，请核查。"])),
             call(.get, "GET /v1/challenges/{id}/objections", "/v1/challenges/\(setup.objectChallenge)/objections", ["publisher"]),
-            Probe(operation: "POST /v1/objections/{id}/resolve", allowed: ["publisher"]) { _, _ in
+            AccessProbe(operation: "POST /v1/objections/{id}/resolve", allowed: ["publisher"]) { _, _ in
                 let id = try await db.query(
                     """
                     INSERT INTO award_objections (challenge_id, objector_id, text)

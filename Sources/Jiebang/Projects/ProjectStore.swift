@@ -265,6 +265,9 @@ public enum ProjectStore {
         projectID: Int, changeID: Int, approve: Bool, note: String, by actor: Actor, on tx: PostgresConnection
     ) async throws -> Project {
         try await requirePublisher(of: projectID, actor, on: tx)
+        var checker = FieldChecker()
+        checker.maxLength("note", note, 2000)
+        try checker.check()
         guard let row = try await tx.query(
             """
             SELECT kind, status, to_char(new_deadline, 'YYYY-MM-DD') FROM project_changes
@@ -288,6 +291,20 @@ public enum ProjectStore {
             actor: actor.displayName, actorID: actor.userID, action: approve ? "project_change.approve" : "project_change.refuse",
             entity: "project", entityID: String(projectID), after: ["change": String(changeID), "kind": kind], on: tx)
         return try await read(id: projectID, on: tx)
+    }
+
+    /// One project, for its programme's publisher, the lead unit's people and the recommender of its city.
+    public static func project(id: Int, by actor: Actor, on db: PostgresConnection) async throws -> Project {
+        guard let row = try await db.query(
+            "SELECT g.bureau_id, p.lead_unit_id, p.region_code FROM projects p JOIN programmes g ON g.id = p.programme_id WHERE p.id = \(id)"
+        ).first else { throw DomainError.notFound("there is no project \(id)") }
+        let (bureau, lead, region) = try row.decode((Int, Int, String).self)
+        let allowed =
+            AccessPolicy.mayManageProgrammes(ofBureau: bureau, by: actor)
+            || ([.unitAdmin, .unitMember].contains(actor.role) && actor.unitID == lead)
+            || (actor.role == .municipalRecommender && actor.regionCode == region)
+        guard allowed else { throw DomainError.forbidden("only the publisher, the lead unit and its city's recommender read a project") }
+        return try await read(id: id, on: db)
     }
 
     /// One project, as stored.
