@@ -86,6 +86,8 @@ let package = Package(
                 .embedInCode("Notifications/Templates/review.overdue.txt"),
                 .embedInCode("Notifications/Templates/progress_report.due.txt"),
                 .embedInCode("Notifications/Templates/progress_report.overdue.txt"),
+                .embedInCode("Notifications/Templates/acceptance.assigned.txt"),
+                .embedInCode("Notifications/Templates/acceptance.overdue.txt"),
             ],
             swiftSettings: swiftSettings,
             plugins: ["EmbedMigrations"]

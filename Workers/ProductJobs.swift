@@ -4,8 +4,7 @@ public import JobQueue
 
 /// The product's job handlers and periodic jobs, registered in one place for `serve` and `work`.
 ///
-/// Review assignment, deadline reminders and acceptance register here as they
-/// are built. Every handler is idempotent or transactional (see README).
+/// Review assignment, deadline reminders and acceptance register here. Every handler is idempotent or transactional (see README).
 public enum ProductJobs {
     /// Closes the challenges whose application deadline passed (every minute); 5 attempts.
     public struct CloseExpiredChallenges: JobArguments {
@@ -57,6 +56,13 @@ public enum ProductJobs {
             _, arguments, db in
             _ = try await ReviewRecusal.replace(assignmentID: arguments.assignment, on: db)
         }
+        registry.registerTransactional(AcceptanceJobs.Assign.self, retry: .exponential(base: .seconds(5), maxDelay: .seconds(300))) {
+            _, arguments, db in
+            _ = try await AcceptanceDrawing.run(acceptanceID: arguments.acceptance, on: db)
+        }
+        registry.registerTransactional(AcceptanceJobs.ExpireRectifications.self, retry: .fixed(.seconds(30))) { _, arguments, db in
+            try await AcceptanceStore.expireRectifications(at: arguments.slot, on: db)
+        }
         return registry
     }
 
@@ -70,6 +76,9 @@ public enum ProductJobs {
             CronScheduler.entry(closeExpired) { slot in CloseExpiredChallenges(slot: slot) },
             CronScheduler.entry(prune) { slot in PruneIdempotencyKeys(slot: slot) },
         ]
+        var expire = CronSchedule(name: "acceptance.expire_rectifications", expression: .everyTenMinutes)
+        expire.catchUp = .latest
+        entries.append(CronScheduler.entry(expire) { slot in AcceptanceJobs.ExpireRectifications(slot: slot) })
         for scan in ReminderScan.allCases {
             var schedule = CronSchedule(name: "reminders.\(scan.rawValue)", expression: .everyTenMinutes)
             schedule.catchUp = .latest

@@ -102,6 +102,7 @@ func apiRouter(
     ScoringController(database: database).addRoutes(to: api)
     AwardController(database: database).addRoutes(to: api)
     ProjectController(database: database).addRoutes(to: api)
+    AcceptanceController(database: database).addRoutes(to: api)
     return router
 }
 

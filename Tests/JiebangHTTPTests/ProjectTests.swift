@@ -7,8 +7,8 @@ import Testing
 @Suite("Projects: task books, tranches, progress reports and changes")
 struct ProjectTests {
     /// A review world whose bids all hold a final award (written around the award triggers, as only a test may).
-    static func awarded(_ db: PostgresClient, bids: Int = 2, winners: Int = 1) async throws -> ReviewWorld {
-        let world = try await ReviewWorld.make(db, bids: bids, experts: 0)
+    static func awarded(_ db: PostgresClient, bids: Int = 2, winners: Int = 1, experts: Int = 0) async throws -> ReviewWorld {
+        let world = try await ReviewWorld.make(db, bids: bids, experts: experts)
         let round = try await world.round()
         try await db.withTransaction { tx in
             try await tx.execute("SET LOCAL session_replication_role = replica")
@@ -75,7 +75,11 @@ struct ProjectTests {
                             throw CancellationError()
                         }
                     }
-                    let expected = pairs.contains("\(from.rawValue) \(to.rawValue)") ? "\(CancellationError())" : "projects_transition"
+                    // Accepted and rectifying need a concluded acceptance as well (definitions/14_acceptance.sql).
+                    let expected =
+                        !pairs.contains("\(from.rawValue) \(to.rawValue)") ? "projects_transition"
+                        : to == .accepted ? "projects_accepted_by_acceptance"
+                        : to == .rectifying ? "projects_rectifying_by_acceptance" : "\(CancellationError())"
                     #expect(outcome == expected, "\(from) → \(to)")
                 }
             }

@@ -29,6 +29,8 @@ public struct NotificationTemplate: Sendable, Hashable {
             case .reviewOverdue: PackageResources.review_overdue_txt
             case .progressReportDue: PackageResources.progress_report_due_txt
             case .progressReportOverdue: PackageResources.progress_report_overdue_txt
+            case .acceptanceAssigned: PackageResources.acceptance_assigned_txt
+            case .acceptanceOverdue: PackageResources.acceptance_overdue_txt
             }
         return NotificationTemplate(text: String(decoding: bytes, as: UTF8.self))
     }

@@ -22,12 +22,17 @@ public enum Occasion: String, Sendable, Hashable, Codable, CaseIterable {
     case progressReportDue = "progress_report.due"
     /// From 11 December, to the same recommenders while reports are still missing.
     case progressReportOverdue = "progress_report.overdue"
+    /// An expert drawn for a project's acceptance, to that expert.
+    case acceptanceAssigned = "acceptance.assigned"
+    /// A project past its completion date without an acceptance request, to the lead unit's admins.
+    case acceptanceOverdue = "acceptance.overdue"
 
     /// Whether users may not mute it.
     public var isMandatory: Bool {
         switch self {
         case .applicationDeadlineWeek, .applicationDeadlineDay, .reviewDueThreeDays, .reviewDueOneDay, .progressReportDue: false
-        case .bidReturned, .bidInvited, .reviewAssigned, .reviewOverdue, .progressReportOverdue: true
+        case .bidReturned, .bidInvited, .reviewAssigned, .reviewOverdue, .progressReportOverdue, .acceptanceAssigned, .acceptanceOverdue:
+            true
         }
     }
 }

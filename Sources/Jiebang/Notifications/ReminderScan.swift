@@ -18,6 +18,9 @@ public enum ReminderScan: String, Sendable, CaseIterable {
     /// December, to every municipal recommender of a city with executing projects whose report for the
     /// year is missing (Asia/Shanghai dates).
     case progressReports = "progress-reports"
+    /// Projects past their completion date (Asia/Shanghai) still executing without an acceptance request:
+    /// flagged once (`projects.acceptance_overdue_at`) and their lead unit's admins told once.
+    case acceptanceOverdue = "acceptance-overdue"
 
     /// What a scan did.
     public struct Outcome: Sendable, Hashable, CustomStringConvertible {
@@ -47,6 +50,8 @@ public enum ReminderScan: String, Sendable, CaseIterable {
             "remind experts with unsubmitted scores 3 days and 1 day before a round's scoring deadline, and once overdue"
         case .progressReports:
             "remind recommenders from 1 December of projects whose yearly progress report is missing, and once late after 10 December"
+        case .acceptanceOverdue:
+            "flag projects past their completion date without an acceptance request, and tell their lead unit's admins once"
         }
     }
 
@@ -56,6 +61,7 @@ public enum ReminderScan: String, Sendable, CaseIterable {
         case .applicationDeadlines: try await Self.applicationDeadlines(at: now, on: tx)
         case .reviewDeadlines: try await Self.reviewDeadlines(at: now, on: tx)
         case .progressReports: try await Self.progressReports(at: now, on: tx)
+        case .acceptanceOverdue: try await Self.acceptanceOverdue(at: now, on: tx)
         }
     }
 
@@ -202,6 +208,49 @@ public enum ReminderScan: String, Sendable, CaseIterable {
                 NotificationStore.Message(
                     userID: userID, occasion: occasion, subject: "progress_reports:\(year):\(region)", title: title, body: body,
                     link: nil))
+        }
+        let created = try await NotificationStore.send(messages, on: tx)
+        return Outcome(created: created, alreadySent: sent + messages.count - created, muted: muted)
+    }
+
+    static func acceptanceOverdue(at now: Date, on tx: PostgresConnection) async throws -> Outcome {
+        let today = Shanghai.calendar.dateComponents([.year, .month, .day], from: now)
+        let date = String(format: "%04d-%02d-%02d", today.year ?? 2000, today.month ?? 1, today.day ?? 1)
+        try await tx.execute(
+            """
+            UPDATE projects SET acceptance_overdue_at = \(now)
+            WHERE status = 'executing' AND completion_deadline < \(date)::date AND acceptance_overdue_at IS NULL
+            """)
+        let rows = try await tx.query(
+            """
+            SELECT u.id, p.id, c.title, to_char(p.completion_deadline, 'YYYY-MM-DD'),
+                   EXISTS (SELECT 1 FROM notifications n
+                           WHERE n.user_id = u.id AND n.occasion = 'acceptance.overdue' AND n.subject = 'project:' || p.id),
+                   EXISTS (SELECT 1 FROM notification_mutes m WHERE m.user_id = u.id AND m.occasion = 'acceptance.overdue')
+            FROM projects p
+            JOIN challenges c ON c.id = p.challenge_id
+            JOIN users u ON u.unit_id = p.lead_unit_id AND u.role = 'unit_admin' AND u.disabled_at IS NULL
+            WHERE p.status = 'executing' AND p.completion_deadline < \(date)::date
+            ORDER BY u.id, p.id
+            """)
+        var messages: [NotificationStore.Message] = []
+        var sent = 0
+        var muted = 0
+        for row in rows {
+            let (userID, projectID, title, deadline, alreadySent, isMuted) = try row.decode((Int, Int, String, String, Bool, Bool).self)
+            if alreadySent {
+                sent += 1
+                continue
+            }
+            if isMuted {
+                muted += 1
+                continue
+            }
+            let (subject, body) = try NotificationTemplate.of(.acceptanceOverdue).render(["challenge": title, "deadline": deadline])
+            messages.append(
+                NotificationStore.Message(
+                    userID: userID, occasion: .acceptanceOverdue, subject: "project:\(projectID)", title: subject, body: body,
+                    link: "/v1/projects/\(projectID)"))
         }
         let created = try await NotificationStore.send(messages, on: tx)
         return Outcome(created: created, alreadySent: sent + messages.count - created, muted: muted)

@@ -19,6 +19,33 @@ public enum ReviewInstanceBuilder {
             ORDER BY b.id
             """
         ).decode((Int, String, String, String).self)
+        return try await inputs(
+            bids: bids.map { Subject(bid: $0.0, domain: $0.1, industryChain: $0.2, text: $0.3) }, bureauID: bureauID,
+            panelSize: panelSize, alternates: alternates, q: q, loadCap: nil, on: db)
+    }
+
+    /// A bid to seat experts on, with the text its affinity is measured against.
+    public struct Subject: Sendable, Hashable {
+        public var bid: Int
+        public var domain: String
+        public var industryChain: String
+        public var text: String
+
+        /// Creates a subject.
+        public init(bid: Int, domain: String, industryChain: String, text: String) {
+            self.bid = bid
+            self.domain = domain
+            self.industryChain = industryChain
+            self.text = text
+        }
+    }
+
+    /// The inputs of a draw over `bids` from the available pool of bureau `bureauID`: the review round's
+    /// and the acceptance's (`AcceptanceDrawing`) alike. `loadCap` replaces every expert's own cap when set.
+    public static func inputs(
+        bids: [Subject], bureauID: Int, panelSize: Int, alternates: Int, q: String, loadCap: Int?, on db: PostgresConnection
+    ) async throws -> ReviewInputs {
+        let ids = bids.map(\.bid)
         let experts = try await db.query(
             """
             SELECT e.user_id, e.organisation_key, e.load_cap, e.domains, e.industry_chains, e.keywords
@@ -30,10 +57,8 @@ public enum ReviewInstanceBuilder {
         let conflicts = try await db.query(
             """
             SELECT e.user_id, b.id
-            FROM experts e JOIN users u ON u.id = e.user_id
-            CROSS JOIN bids b JOIN review_round_challenges rc ON rc.challenge_id = b.challenge_id
-            WHERE rc.round_id = \(roundID) AND b.status = 'formal_passed'
-              AND e.bureau_id = \(bureauID) AND e.retired_at IS NULL AND e.available AND u.disabled_at IS NULL
+            FROM experts e JOIN users u ON u.id = e.user_id CROSS JOIN unnest(\(ids)::bigint[]) AS b (id)
+            WHERE e.bureau_id = \(bureauID) AND e.retired_at IS NULL AND e.available AND u.disabled_at IS NULL
               AND review_conflict_reason(e.user_id, b.id) IS NOT NULL
             ORDER BY b.id, e.user_id
             """
@@ -41,17 +66,17 @@ public enum ReviewInstanceBuilder {
         let conflicted = Set(conflicts.map { "\($0.0)/\($0.1)" })
         var affinity: [ReviewInputs.AffinityEntry] = []
         for bid in bids {
-            let subject = Affinity.Subject(domain: bid.1, industryChain: bid.2, text: bid.3)
-            for expert in experts where !conflicted.contains("\(expert.0)/\(bid.0)") {
+            let subject = Affinity.Subject(domain: bid.domain, industryChain: bid.industryChain, text: bid.text)
+            for expert in experts where !conflicted.contains("\(expert.0)/\(bid.bid)") {
                 let value = Affinity.score(
                     Affinity.Profile(domains: expert.3, industryChains: expert.4, keywords: expert.5), subject)
-                if value > 0 { affinity.append(.init(expert: String(expert.0), bid: String(bid.0), value: value)) }
+                if value > 0 { affinity.append(.init(expert: String(expert.0), bid: String(bid.bid), value: value)) }
             }
         }
         return ReviewInputs(
             k: panelSize, alternates: alternates, q: q,
-            bids: bids.map { .init(id: String($0.0)) },
-            experts: experts.map { .init(id: String($0.0), org: $0.1, load: $0.2) },
+            bids: bids.map { .init(id: String($0.bid)) },
+            experts: experts.map { .init(id: String($0.0), org: $0.1, load: loadCap ?? $0.2) },
             affinity: affinity,
             conflicts: conflicts.map { .init(expert: String($0.0), bid: String($0.1)) })
     }
