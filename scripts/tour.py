@@ -142,7 +142,7 @@ class Tour:
         print(f"[operator] {what}", flush=True)
         print(f"      $ jiebang {' '.join(shown or args)}", flush=True)
         result = subprocess.run([self.binary, *args], env=self.env, capture_output=True, text=True)
-        for line in (result.stdout + result.stderr).strip().splitlines():
+        for line in (result.stderr + result.stdout).strip().splitlines():
             line = line.strip().split("\r")[-1]
             if line:
                 detail(line)
@@ -535,7 +535,7 @@ def stage_project(t):
     t.call(lanzhou, "POST", f"/v1/projects/{pid}/progress-reports", {
         "year": report_year, "content": "本年度完成中试线建设，矫顽力实测25.6 kOe，重稀土用量降低31%，进度符合任务书要求。"},
         expect=201, what=f"Lanzhou's recommender files the {report_year} progress report (due 10 December)",
-        show=lambda r: f"report {r['year']} of project {r['projectID']}, late {r['late']}")
+        show=lambda r: f"report {r['year']} of project {r['projectID']}, " + ("late" if r["late"] else "on time"))
     change = t.call(lead, "POST", f"/v1/projects/{pid}/changes", {
         "kind": "extend_deadline", "reason": "进口扩散设备到货延迟四个月", "newDeadline": f"{year + 1}-06-30"},
         expect=201, what="the lead unit asks to extend the deadline (变更申请)",
@@ -650,6 +650,7 @@ def main():
         status = 130
     except SystemExit as exit_:
         status = exit_.code if isinstance(exit_.code, int) else 1
+        print(f"\ntour: stopped by a signal (exit status {status})", file=sys.stderr, flush=True)
     except Exception as error:  # a bug of the tour itself, or an answer it could not read
         import traceback
         traceback.print_exc()
