@@ -91,8 +91,10 @@ class Tour:
 
     # -- HTTP ---------------------------------------------------------------------------------------------------------
 
-    def call(self, who, method, path, body=None, expect=200, what=None, show=None, content_type="application/json"):
-        """Sends one request as `who` and checks its status; prints the step and what `show` picks out of the answer.
+    def call(self, who, method, path, body=None, expect=200, what=None, show=None, content_type="application/json",
+             actor=None):
+        """Sends one request as `who` and checks its status; prints the step (by `actor`, default `who`) and what
+        `show` picks out of the answer.
 
         Returns the decoded JSON answer (or text for other content types)."""
         headers = {"Accept": "application/json"}
@@ -113,7 +115,7 @@ class Tour:
             status, raw, kind = error.code, error.read(), error.headers.get("Content-Type", "")
         text = raw.decode("utf-8", errors="replace")
         answer = json.loads(text) if "json" in kind and text else text
-        actor = str(who) if who is not None else "anyone"
+        actor = actor or (str(who) if who is not None else "anyone")
         if what:
             print(f"[{actor}] {what}", flush=True)
         line = f"      {method} {path} → {status}"
@@ -128,7 +130,7 @@ class Tour:
     def sign_in(self, person):
         session = self.call(
             PUBLIC, "POST", "/v1/sessions", {"login": person.login, "password": self.password}, expect=201,
-            what=f"{person.label} signs in",
+            what="signs in", actor=str(person),
             show=lambda s: f"role {s['user']['role']}" + (f", unit {s['user']['unitID']}" if "unitID" in s["user"] else "")
             + (f", bureau {s['user']['bureauID']}" if "bureauID" in s["user"] else ""))
         person.token = session["token"]
