@@ -391,9 +391,11 @@ def stage_review_draw(t):
         note(f"the worker ran the review.draw job in {waited:.1f} s")
         expected = "previewed" if dry_run else "applied"
         expect(draw["status"] == expected, f"draw {draw['number']} is {draw['status']}: {draw.get('failure', '')}")
+        # expected and optimum affinity count panel and alternate seats; drawnAffinity counts the panel seats only.
         print(f"      GET /v1/review-rounds/{review_round['id']}/draws/{draw['number']} → 200   {draw['status']}: "
-              f"seed {draw['seed']} revealed, affinity {draw.get('drawnAffinity')} = {draw.get('percentOfOptimum')}% of the optimum, "
-              f"{len(draw['outcome']['assignments'])} seats + {len(draw['outcome']['alternates'])} alternate")
+              f"seed {draw['seed']} revealed, {len(draw['outcome']['assignments'])} seats + "
+              f"{len(draw['outcome']['alternates'])} alternate, expected affinity {draw.get('expectedAffinity'):g} = "
+              f"{draw.get('percentOfOptimum'):g}% of the optimum, panel's affinity {draw.get('drawnAffinity')}")
     s["draw"] = draw
     seats = t.call(
         s["publisher"], "GET", f"/v1/review-rounds/{review_round['id']}/seats", what="the publisher reads the seats",
