@@ -17,7 +17,6 @@ function in STAGES; acceptance and the success list (not in the API yet) are
 import argparse
 import csv
 import datetime as dt
-import io
 import json
 import math
 import os
@@ -553,13 +552,20 @@ def stage_project(t):
     s["project"] = final
 
 
-def stage_acceptance(t):
-    """验收 and the 攻关成功单位名单: append the steps here when the API has them.
+# ---------------------------------------------------------------------------------------------------------------------
+# 9. ACCEPTANCE (验收) AND THE SUCCESS LIST (攻关成功单位名单): NOT IN THE API YET. APPEND THEIR STEPS HERE.
+#
+# When the API has them, replace the note below with the steps, in the style of stage_project (t.call as the person,
+# expect=, show=): the lead unit's admin (t.state["lead"]) requests acceptance with a result per indicator
+# (POST /v1/projects/{id}/acceptance, t.state["project"]); the `acceptance.assign` job draws acceptance experts (poll
+# it as poll_draw polls a draw; experts come from t.state["experts"], which sign in with t.sign_in); the experts give
+# their verdicts; the publisher (t.state["publisher"]) records the financial acceptance and publishes the success
+# list. Then, in stage_public_lists, replace the success list's note by GET /v1/board/successes and check the project
+# is on it. Nothing else in the tour needs to change.
 
-    Planned (see the brief of the acceptance work): the lead unit's admin requests acceptance with per-indicator
-    results (POST /v1/projects/{id}/acceptance), the `acceptance.assign` worker job draws acceptance experts (poll as
-    poll_draw does), the experts give their verdicts, the publisher records the financial acceptance and publishes
-    the success list; stage_public_lists then reads GET /v1/board/successes."""
+
+def stage_acceptance(t):
+    """验收 and the 攻关成功单位名单 (see the block above)."""
     heading("9. 任务验收: acceptance and the success list")
     note("acceptance: not yet in the API")
 
