@@ -553,21 +553,65 @@ def stage_project(t):
 
 
 # ---------------------------------------------------------------------------------------------------------------------
-# 9. ACCEPTANCE (验收) AND THE SUCCESS LIST (攻关成功单位名单): NOT IN THE API YET. APPEND THEIR STEPS HERE.
-#
-# When the API has them, replace the note below with the steps, in the style of stage_project (t.call as the person,
-# expect=, show=): the lead unit's admin (t.state["lead"]) requests acceptance with a result per indicator
-# (POST /v1/projects/{id}/acceptance, t.state["project"]); the `acceptance.assign` job draws acceptance experts (poll
-# it as poll_draw polls a draw; experts come from t.state["experts"], which sign in with t.sign_in); the experts give
-# their verdicts; the publisher (t.state["publisher"]) records the financial acceptance and publishes the success
-# list. Then, in stage_public_lists, replace the success list's note by GET /v1/board/successes and check the project
-# is on it. Nothing else in the tour needs to change.
+# 9. Acceptance (验收) and the list of successful units (攻关成功单位名单)
+
+
+def poll_acceptance(t, acceptance_id):
+    """Waits for the worker to draw an acceptance's experts (the `acceptance.assign` job); returns the acceptance."""
+    path = f"/v1/acceptances/{acceptance_id}"
+    started = time.monotonic()
+    while True:
+        request = urllib.request.Request(t.base + path, headers={"Authorization": f"Bearer {t.state['publisher'].token}"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            acceptance = json.load(response)
+        if acceptance["status"] != "requested":
+            return acceptance, time.monotonic() - started
+        if time.monotonic() - started > 90:
+            raise TourFailure(f"acceptance {acceptance_id} is still waiting for its experts after 90 s")
+        time.sleep(0.25)
 
 
 def stage_acceptance(t):
-    """验收 and the 攻关成功单位名单 (see the block above)."""
-    heading("9. 任务验收: acceptance and the success list")
-    note("acceptance: not yet in the API")
+    heading("9. 任务验收: acceptance by drawn experts and by the finances, then the success list")
+    s = t.state
+    publisher, lead = s["publisher"], s["lead"]
+    pid = s["project"]["id"]
+    requested = t.call(
+        lead, "POST", f"/v1/projects/{pid}/acceptance", {
+            "summary": "中试线建成并稳定运行，矫顽力、重稀土用量等任务书指标全部完成，形成发明专利3项。",
+            "spentFen": 280_000_000,
+            "results": [
+                {"result": 26.4, "resultText": "矫顽力实测26.4 kOe（第三方检测）"},
+                {"result": 36, "resultText": "重稀土用量降低36%"},
+                {"resultText": "年产500吨中试线建成并通过第三方验收"},
+            ],
+        }, expect=201, what="the lead unit requests acceptance (验收申请) with its result per indicator and its spend",
+        show=lambda a: f"acceptance {a['id']} (attempt {a['attempt']}) {a['status']}, seed hidden, "
+        f"SHA-256(seed) {a['seedSha256'][:16]}…")
+    acceptance, waited = poll_acceptance(t, requested["id"])
+    note(f"tour: the worker ran the acceptance.assign job in {waited:.1f} s")
+    expect(acceptance["status"] == "assigned", f"the acceptance's experts were not drawn: {acceptance.get('failure')}")
+    panel = [seat["expertID"] for seat in acceptance["panel"]]
+    detail("acceptance experts (same pool, conflict rules and solver as the review): "
+           + "、".join(s["experts"][e].label for e in panel))
+    for expert_id in panel:
+        expert = t.sign_in(s["experts"][expert_id])
+        t.call(expert, "GET", "/v1/expert/acceptances", what=f"{expert.label} opens their acceptance tasks",
+               show=lambda p: f"{len(p['items'])}: 「{p['items'][0]['challengeTitle']}」 {p['items'][0]['status']}")
+        t.call(expert, "POST", f"/v1/acceptances/{acceptance['id']}/verdict", {
+            "indicatorsMet": [True, True, True], "dataTrue": True, "targetsKept": True, "conclusion": "pass",
+            "comment": "指标经第三方检测核实，全部完成。"},
+            expect=200, what=f"{expert.label} judges each indicator met and concludes 通过",
+            show=lambda a: f"{a['verdicts']} of {len(panel)} verdicts in")
+    concluded = t.call(
+        publisher, "POST", f"/v1/acceptances/{acceptance['id']}/finances", {"passed": True, "note": "经费支出与预算相符。"},
+        expect=200, what="the publisher's financial acceptance (财务验收): spend against budget",
+        show=lambda a: f"{a['status']}: task {a.get('taskConclusion')}, finances passed, overall {a.get('conclusion')}")
+    expect(concluded.get("conclusion") == "pass", "the acceptance did not pass")
+    t.call(lead, "GET", f"/v1/projects/{pid}", what="the lead unit reads its project", show=lambda p: f"project {p['status']}")
+    t.call(publisher, "POST", f"/v1/programmes/{s['programme']['id']}/success-list", expect=201,
+           what="the publisher publishes 攻关成功单位名单 (every accepted project not yet listed, at once)",
+           show=lambda b: f"list {b['id']}: {len(b['entries'])} project")
 
 
 def stage_public_lists(t):
@@ -579,7 +623,13 @@ def stage_public_lists(t):
         detail(f"「{w['challengeTitle']}」 牵头 {w['leadUnitName']}, 参与 {'、'.join(w['partnerUnitNames'])}: "
                f"{w['stage']} (公示 {w['publishedAt'][:10]}, final {w.get('finalisedAt', '-')[:10]})")
     expect([w["stage"] for w in winners["items"]] == ["final"], "the winners list does not show one final winner")
-    note("攻关成功单位名单 (the success list, GET /v1/board/successes): not yet in the API")
+    successes = t.call(PUBLIC, "GET", f"/v1/board/successes?programme={s['programme']['id']}",
+                       what="anyone reads 攻关成功单位名单 (the list of successful units)",
+                       show=lambda p: f"{len(p['items'])} successful project")
+    for entry in successes["items"]:
+        detail(f"「{entry['challengeTitle']}」 牵头 {entry['leadUnitName']}, 参与 {'、'.join(entry['partnerUnitNames'])}: "
+               f"成果 {entry['achievement']}")
+    expect([e["projectID"] for e in successes["items"]] == [s["project"]["id"]], "the success list does not show the project")
 
 
 STAGES = [
