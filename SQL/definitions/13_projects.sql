@@ -168,8 +168,9 @@ $$;
 CREATE OR REPLACE TRIGGER tranches_check BEFORE INSERT OR UPDATE ON tranches
     FOR EACH ROW EXECUTE FUNCTION tranches_check();
 
--- A progress report is filed by a recommender of the lead unit's city, is late when filed after 10
--- December of its year (Asia/Shanghai), and is a record: never changed or removed.
+-- A progress report is filed by a recommender of the lead unit's city for a year from the project's
+-- start to the year it is filed in, is late when filed after 10 December of its year (Asia/Shanghai),
+-- and is a record: never changed or removed.
 CREATE OR REPLACE FUNCTION progress_reports_check() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -183,6 +184,12 @@ BEGIN
     THEN
         RAISE EXCEPTION 'progress reports are filed by a recommender of the lead unit''s city'
             USING ERRCODE = 'check_violation', CONSTRAINT = 'progress_reports_recommender', TABLE = 'progress_reports';
+    END IF;
+    IF NEW.year > extract(year FROM NEW.filed_at AT TIME ZONE 'Asia/Shanghai')
+        OR NEW.year < (SELECT extract(year FROM created_at AT TIME ZONE 'Asia/Shanghai') FROM projects WHERE id = NEW.project_id)
+    THEN
+        RAISE EXCEPTION 'a progress report is for a year from the project''s start to the year it is filed in'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'progress_reports_year_of_project', TABLE = 'progress_reports';
     END IF;
     NEW.late := NEW.filed_at >= (make_date(NEW.year, 12, 11)::timestamp AT TIME ZONE 'Asia/Shanghai');
     RETURN NEW;

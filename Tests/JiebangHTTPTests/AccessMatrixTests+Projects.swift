@@ -178,7 +178,7 @@ extension AccessMatrixTests {
                 _, _ in
                 (
                     .post, "/v1/projects/\(project)/progress-reports",
-                    json(["year": 2026, "content": "本年度完成中试线建设，关键指标达到预期。"]), [:]
+                    json(["year": Calendar.current.dateComponents(in: Shanghai.timeZone, from: Date()).year!, "content": "本年度完成中试线建设，关键指标达到预期。"]), [:]
                 )
             },
             AccessProbe(operation: "POST /v1/projects/{id}/changes", allowed: ["adminA"]) { _, _ in

@@ -139,16 +139,17 @@ struct ProjectHTTPTests {
             let project = setup.project
             try await fixture.application().test(.router) { client in
                 let reports = "/v1/projects/\(project)/progress-reports"
-                let report: [String: Any] = ["year": 2026, "content": "本年度完成中试线建设，关键指标达到预期。"]
+                let year = Calendar.current.dateComponents(in: Shanghai.timeZone, from: Date()).year!
+                let report: [String: Any] = ["year": year, "content": "本年度完成中试线建设，关键指标达到预期。"]
                 let filed = try await client.call(
                     .post, reports, as: "lanzhou", fixture: fixture, json: report)
                 #expect(filed.status == .created)
-                #expect(filed.object["year"] as? Int == 2026)
+                #expect(filed.object["year"] as? Int == year)
                 let again = try await client.call(
                     .post, reports, as: "lanzhou", fixture: fixture, json: report)
                 #expect(again.status == .conflict)
                 let short = try await client.call(
-                    .post, reports, as: "lanzhou", fixture: fixture, json: ["year": 2027, "content": "短"])
+                    .post, reports, as: "lanzhou", fixture: fixture, json: ["year": year, "content": "短"])
                 #expect(short.status == .unprocessableContent)
                 #expect(short.problemFields == ["content"])
                 let changes = "/v1/projects/\(project)/changes"

@@ -239,6 +239,24 @@ struct ProjectTests {
                     try await ProjectStore.fileProgressReport(projectID: project.id, year: 2026, content: "中试线建设按计划推进。", by: jinchang, on: $0)
                 }
             }
+            // A report is for a year from the project's start to the current one.
+            let thisYear = Calendar.current.dateComponents(in: Shanghai.timeZone, from: Date()).year!
+            for year in [thisYear - 1, thisYear + 1] {
+                await #expect(throws: DomainError.invalid("year", "must be from \(thisYear), the year the project started, to \(thisYear)")) {
+                    try await db.withTransaction {
+                        try await ProjectStore.fileProgressReport(projectID: project.id, year: year, content: "中试线建设按计划推进。", by: lanzhou, on: $0)
+                    }
+                }
+            }
+            let future = await Self.violation {
+                try await db.execute(
+                    "INSERT INTO progress_reports (project_id, year, content, filed_by) VALUES (\(project.id), \(thisYear + 1), '年度进展：完成设备安装调试。', \(lanzhou.userID))")
+            }
+            #expect(future == "progress_reports_year_of_project")
+            try await db.withTransaction { tx in
+                try await tx.execute("SET LOCAL session_replication_role = replica")
+                try await tx.execute("UPDATE projects SET created_at = '2025-06-01 09:00+08' WHERE id = \(project.id)")
+            }
             let late = try await db.withTransaction {
                 try await ProjectStore.fileProgressReport(projectID: project.id, year: 2025, content: "中试线建设按计划推进。", by: lanzhou, on: $0)
             }
@@ -299,10 +317,20 @@ struct ProjectTests {
                 try await ProjectStore.decideChange(projectID: project.id, changeID: request, approve: true, note: "同意延期", by: world.publisher, on: $0)
             }
             #expect(extended.completionDeadline == "2030-03-31")
-            let second = try await db.withTransaction {
-                try await ProjectStore.requestChange(
-                    projectID: project.id, kind: "extend_deadline", reason: "再次延期", newDeadline: "2030-06-30", details: "", by: lead, on: $0)
+            let refusedAtOnce = await Self.violation {
+                _ = try await db.withTransaction {
+                    try await ProjectStore.requestChange(
+                        projectID: project.id, kind: "extend_deadline", reason: "再次延期", newDeadline: "2030-06-30", details: "", by: lead, on: $0)
+                }
             }
+            #expect(refusedAtOnce == "\(DomainError.conflict(field: "kind", message: "the deadline was already extended once"))")
+            // Written around the Swift check, a second request is still never approved.
+            let second = try await db.query(
+                """
+                INSERT INTO project_changes (project_id, kind, reason, new_deadline, details, requested_by)
+                VALUES (\(project.id), 'extend_deadline', '再次延期', '2030-06-30', '', \(lead.userID)) RETURNING id
+                """
+            ).first!.decode(Int.self)
             let twice = await Self.violation {
                 _ = try await db.withTransaction {
                     try await ProjectStore.decideChange(projectID: project.id, changeID: second, approve: true, note: "同意", by: world.publisher, on: $0)
@@ -345,9 +373,11 @@ struct ProjectTests {
                 try await AccountStore.authenticate(AccessToken(value: world.bids.fixture.tokens["lanzhou"]!), on: $0)!
             }
             let project = try await db.query("SELECT id FROM projects").first!.decode(Int.self)
-            _ = try await db.withTransaction {
-                try await ProjectStore.fileProgressReport(projectID: project, year: year + 1, content: "中试线建设按计划推进。", by: recommender, on: $0)
-            }
+            try await db.execute(
+                """
+                INSERT INTO progress_reports (project_id, year, content, filed_by, filed_at)
+                VALUES (\(project), \(year + 1), '中试线建设按计划推进。', \(recommender.userID), \("\(year + 1)-12-01 10:00:00+08")::timestamptz)
+                """)
             #expect(try await scan(at("\(year + 1)-12-02T09:00:00+08:00")) == .init(created: 0, alreadySent: 0, muted: 0))
         }
     }

@@ -115,6 +115,7 @@ public enum ConstraintCatalog {
         "tranches_within_award": (.invalid, "tranches", "the tranches would exceed the award"),
         "tranches_paid_after_milestone": (.conflict, "trancheID", "the tranche is paid only once its milestone is approved"),
         "tranches_project_live": (.conflict, "trancheID", "the project is stopped or failed"),
+        "progress_reports_year_of_project": (.invalid, "year", "must be from the year the project started to the current year"),
         "progress_reports_pkey": (.conflict, "year", "the project's progress report for this year is already filed"),
         "project_changes_one_extension": (.conflict, "kind", "the deadline was already extended once"),
         "project_changes_one_pending": (.conflict, "kind", "a request of this kind is already pending"),

@@ -205,14 +205,21 @@ public enum ProjectStore {
         projectID: Int, year: Int, content: String, by actor: Actor, on tx: PostgresConnection
     ) async throws -> Bool {
         try AccessPolicy.require(actor, [.municipalRecommender], to: "file progress reports")
-        guard let region = try await tx.query("SELECT region_code FROM projects WHERE id = \(projectID)").first?.decode(String.self) else {
-            throw DomainError.notFound("there is no project \(projectID)")
-        }
+        guard let row = try await tx.query(
+            """
+            SELECT region_code, extract(year FROM created_at AT TIME ZONE 'Asia/Shanghai')::int,
+                   extract(year FROM now() AT TIME ZONE 'Asia/Shanghai')::int
+            FROM projects WHERE id = \(projectID)
+            """
+        ).first else { throw DomainError.notFound("there is no project \(projectID)") }
+        let (region, started, current) = try row.decode((String, Int, Int).self)
         guard actor.regionCode == region else {
             throw DomainError.forbidden("only the recommender of the lead unit's city files its progress reports")
         }
         var checker = FieldChecker()
-        checker.range("year", year, 2000...2100)
+        if year < started || year > current {
+            checker.add("year", "must be from \(started), the year the project started, to \(current)")
+        }
         checker.length("content", content, 10...20000)
         try checker.check()
         return try await ConstraintCatalog.translating {
@@ -249,6 +256,13 @@ public enum ProjectStore {
             checker.add("newDeadline", "is only for an extension")
         }
         try checker.check()
+        if kind == "extend_deadline",
+            try await tx.query(
+                "SELECT 1 FROM project_changes WHERE project_id = \(projectID) AND kind = 'extend_deadline' AND status = 'approved'"
+            ).first != nil
+        {
+            throw DomainError.conflict(field: "kind", message: "the deadline was already extended once")
+        }
         return try await ConstraintCatalog.translating {
             try await tx.query(
                 """
