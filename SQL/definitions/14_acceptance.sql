@@ -178,6 +178,49 @@ $$;
 CREATE OR REPLACE TRIGGER projects_check_acceptance BEFORE UPDATE OF status ON projects
     FOR EACH ROW EXECUTE FUNCTION projects_acceptance_check();
 
+-- 后补助: a tranche of a post_subsidy programme is the post-subsidy one, scheduled once the project is
+-- accepted, in all at most the programme's share (ratio cap, absolute cap) of the spend its passed
+-- acceptance verified; an upfront programme has no post-subsidy tranche.
+CREATE OR REPLACE FUNCTION tranches_post_subsidy_check() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    programme record;
+    spent bigint;
+    share bigint;
+    committed bigint;
+BEGIN
+    SELECT g.funding_mode, g.funding_ratio_cap_bp, g.funding_absolute_cap_fen, p.status INTO programme
+    FROM projects p JOIN programmes g ON g.id = p.programme_id WHERE p.id = NEW.project_id;
+    IF programme.funding_mode = 'upfront' THEN
+        IF NEW.post_subsidy THEN
+            RAISE EXCEPTION 'an upfront programme has no post-subsidy tranche'
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'tranches_post_subsidy', TABLE = 'tranches';
+        END IF;
+        RETURN NEW;
+    END IF;
+    IF NOT NEW.post_subsidy OR NEW.milestone_id IS NOT NULL THEN
+        RAISE EXCEPTION 'a post_subsidy programme pays only its post-subsidy tranche, after acceptance'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'tranches_post_subsidy', TABLE = 'tranches';
+    END IF;
+    IF TG_OP = 'INSERT' THEN
+        SELECT spent_fen INTO spent FROM acceptances
+        WHERE project_id = NEW.project_id AND status = 'concluded' AND conclusion = 'pass';
+        share := least((spent / 10000) * programme.funding_ratio_cap_bp + (spent % 10000) * programme.funding_ratio_cap_bp / 10000,
+                       programme.funding_absolute_cap_fen);
+        SELECT coalesce(sum(amount_fen), 0) INTO committed FROM tranches
+        WHERE project_id = NEW.project_id AND status <> 'cancelled' AND id <> NEW.id;
+        IF programme.status <> 'accepted' OR spent IS NULL OR committed + NEW.amount_fen > share THEN
+            RAISE EXCEPTION 'the post-subsidy is scheduled after a passed acceptance, at most % fen', coalesce(share, 0)
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'tranches_post_subsidy_share', TABLE = 'tranches';
+        END IF;
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+CREATE OR REPLACE TRIGGER tranches_post_subsidy_check BEFORE INSERT OR UPDATE ON tranches
+    FOR EACH ROW EXECUTE FUNCTION tranches_post_subsidy_check();
+
 -- Only accepted projects have a result record and are listed, on a list of their own programme.
 CREATE OR REPLACE FUNCTION achievements_check() RETURNS trigger
 LANGUAGE plpgsql AS $$

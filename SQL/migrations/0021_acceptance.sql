@@ -21,6 +21,10 @@ ALTER TABLE projects
     ADD COLUMN rectify_by timestamptz,
     ADD COLUMN acceptance_overdue_at timestamptz;
 
+-- 后补助 (post-subsidy, Qinghai): in a post_subsidy programme the money is one tranche scheduled when the
+-- acceptance passes, a share of the verified spend within the programme's caps and the award.
+ALTER TABLE tranches ADD COLUMN post_subsidy boolean NOT NULL DEFAULT false;
+
 CREATE INDEX projects_executing_deadline ON projects (completion_deadline) WHERE status = 'executing';
 CREATE INDEX projects_rectifying ON projects (rectify_by) WHERE status = 'rectifying';
 

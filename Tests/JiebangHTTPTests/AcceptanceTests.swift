@@ -306,4 +306,50 @@ struct AcceptanceTests {
             #expect(flagged)
         }
     }
+
+    @Test("后补助: a post-subsidy project has no tranches until it passes; then one tranche of the programme's share of the verified spend, and SQL cannot schedule more")
+    func postSubsidy() async throws {
+        try await TestDatabase.withFreshDatabase { db in
+            let world = try await ProjectTests.awarded(db, bids: 1, experts: 8)
+            try await db.withTransaction { tx in
+                try await tx.execute("SET LOCAL session_replication_role = replica")
+                try await tx.execute(
+                    "UPDATE programmes SET funding_mode = 'post_subsidy', funding_ratio_cap_bp = 3000, funding_absolute_cap_fen = 300000000, review_panel_size = 3")
+            }
+            await #expect(throws: DomainError.invalid("tranches", "must be empty: the programme pays 后补助, a share of the verified spend after acceptance")) {
+                _ = try await db.withTransaction { try await ProjectStore.create(ProjectTests.input(bid: world.bidIDs[0]), by: world.publisher, on: $0) }
+            }
+            var input = ProjectTests.input(bid: world.bidIDs[0])
+            input.tranches = []
+            let project = try await db.withTransaction { try await ProjectStore.create(input, by: world.publisher, on: $0).id }
+            let early = await ReviewRoundTests.violation {
+                try await db.execute("INSERT INTO tranches (project_id, amount_fen, post_subsidy) VALUES (\(project), 1000, true)")
+            }
+            #expect(early == "tranches_post_subsidy_share")
+            let upfront = await ReviewRoundTests.violation {
+                try await db.execute("INSERT INTO tranches (project_id, amount_fen) VALUES (\(project), 1000)")
+            }
+            #expect(upfront == "tranches_post_subsidy")
+            let (acceptance, experts) = try await Self.requestAndDraw(world, project: project)
+            for expert in experts {
+                _ = try await db.withTransaction { try await AcceptanceStore.giveVerdict(acceptanceID: acceptance.id, Self.passing, by: Self.expert(expert), on: $0) }
+            }
+            _ = try await db.withTransaction {
+                try await AcceptanceStore.judgeFinances(acceptanceID: acceptance.id, passed: true, note: "研发支出经审计核实", by: world.publisher, on: $0)
+            }
+            let accepted = try await db.withConnection { try await ProjectStore.read(id: project, on: $0) }
+            #expect(accepted.status == .accepted)
+            // 30% of the 95,000,000 fen spent, under the 3,000,000 CNY cap and the award.
+            #expect(accepted.tranches.map(\.amountFen) == [28_500_000])
+            #expect(accepted.tranches.map(\.postSubsidy) == [true])
+            let more = await ReviewRoundTests.violation {
+                try await db.execute("INSERT INTO tranches (project_id, amount_fen, post_subsidy) VALUES (\(project), 1, true)")
+            }
+            #expect(more == "tranches_post_subsidy_share")
+            let paid = try await db.withTransaction {
+                try await ProjectStore.payTranche(projectID: project, trancheID: accepted.tranches[0].id, by: world.publisher, on: $0)
+            }
+            #expect(paid.paidFen == 28_500_000)
+        }
+    }
 }

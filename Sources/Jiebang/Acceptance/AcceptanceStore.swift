@@ -198,6 +198,7 @@ public enum AcceptanceStore {
                     SELECT p.id, c.title, a.summary FROM projects p JOIN challenges c ON c.id = p.challenge_id
                     JOIN acceptances a ON a.id = \(acceptanceID) WHERE p.id = \(projectID)
                     """)
+                try await schedulePostSubsidy(projectID: projectID, acceptanceID: acceptanceID, on: tx)
             case .rectify:
                 try await tx.execute(
                     """
@@ -212,6 +213,23 @@ public enum AcceptanceStore {
         try await AuditLog.append(
             actor: "system", action: "acceptance.conclude", entity: "project", entityID: String(projectID),
             after: ["acceptance": String(acceptanceID), "task": task.rawValue, "conclusion": conclusion.rawValue], on: tx)
+    }
+
+    /// 后补助: in a post_subsidy programme, schedules the one tranche of an accepted project: the
+    /// programme's share of the spend the acceptance verified (`FundingPolicy.cap`), within the award.
+    static func schedulePostSubsidy(projectID: Int, acceptanceID: Int, on tx: PostgresConnection) async throws {
+        let (mode, ratio, cap, award, spent) = try await tx.query(
+            """
+            SELECT g.funding_mode, g.funding_ratio_cap_bp, g.funding_absolute_cap_fen, p.award_fen, a.spent_fen
+            FROM projects p JOIN programmes g ON g.id = p.programme_id JOIN acceptances a ON a.id = \(acceptanceID)
+            WHERE p.id = \(projectID)
+            """
+        ).first!.decode((String, Int, Int64, Int64, Int64).self)
+        guard mode == FundingPolicy.Mode.postSubsidy.rawValue else { return }
+        let policy = FundingPolicy(ratioCapBasisPoints: ratio, absoluteCapFen: cap, mode: .postSubsidy)
+        let amount = min(policy.cap(totalInvestmentFen: spent), award)
+        guard amount > 0 else { return }
+        try await tx.execute("INSERT INTO tranches (project_id, amount_fen, post_subsidy) VALUES (\(projectID), \(amount), true)")
     }
 
     /// Fails the projects whose three months to rectify passed without a resubmission.

@@ -51,6 +51,8 @@ public struct Project: Codable, Sendable, Hashable {
         /// `scheduled`, `paid` or `cancelled`.
         public var status: String
         public var paidAt: Date?
+        /// 后补助: the share of the verified spend, scheduled when the acceptance passed.
+        public var postSubsidy: Bool
     }
 
     /// What the publisher sends to turn a final award into a project.

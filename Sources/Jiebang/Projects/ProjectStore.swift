@@ -13,7 +13,7 @@ public enum ProjectStore {
         try AccessPolicy.require(actor, [.provincialPublisher], to: "start projects")
         guard let row = try await tx.query(
             """
-            SELECT p.bureau_id, c.indicators, to_char(c.completion_deadline, 'YYYY-MM-DD'), b.requested_funding_fen,
+            SELECT p.bureau_id, c.indicators, to_char(c.completion_deadline, 'YYYY-MM-DD'), b.requested_funding_fen, p.funding_mode,
                    EXISTS (SELECT 1 FROM awards a JOIN award_notices n ON n.challenge_id = a.challenge_id
                            WHERE a.bid_id = b.id AND n.finalised_at IS NOT NULL),
                    EXISTS (SELECT 1 FROM projects WHERE bid_id = b.id)
@@ -21,8 +21,9 @@ public enum ProjectStore {
             WHERE b.id = \(input.bidID)
             """
         ).first else { throw DomainError.invalid("bidID", "there is no bid \(input.bidID)") }
-        let (bureau, indicators, challengeDeadline, requested, final, exists) = try row.decode(
-            (Int, [String], String, Int, Bool, Bool).self)
+        let (bureau, indicators, challengeDeadline, requested, fundingMode, final, exists) = try row.decode(
+            (Int, [String], String, Int, String, Bool, Bool).self)
+        let postSubsidy = fundingMode == FundingPolicy.Mode.postSubsidy.rawValue
         guard AccessPolicy.mayManageProgrammes(ofBureau: bureau, by: actor) else {
             throw DomainError.forbidden("only the programme's publisher starts its projects")
         }
@@ -61,7 +62,11 @@ public enum ProjectStore {
                 checker.add("milestones[\(index)].dueOn", "must be a date YYYY-MM-DD between 2000 and 2200")
             }
         }
-        if input.tranches.isEmpty || input.tranches.count > 50 {
+        if postSubsidy {
+            if !input.tranches.isEmpty {
+                checker.add("tranches", "must be empty: the programme pays 后补助, a share of the verified spend after acceptance")
+            }
+        } else if input.tranches.isEmpty || input.tranches.count > 50 {
             checker.add("tranches", "must list 1 to 50 tranches")
         }
         var total = 0
@@ -351,9 +356,9 @@ public enum ProjectStore {
             Project.Milestone(id: $0.0, position: $0.1, title: $0.2, dueOn: $0.3, deliverables: $0.4, status: $0.5)
         }
         let tranches = try await db.query(
-            "SELECT id, milestone_id, amount_fen, status, paid_at FROM tranches WHERE project_id = \(id) ORDER BY id"
-        ).decode((Int, Int?, Int, String, Date?).self).map {
-            Project.Tranche(id: $0.0, milestoneID: $0.1, amountFen: $0.2, status: $0.3, paidAt: $0.4)
+            "SELECT id, milestone_id, amount_fen, status, paid_at, post_subsidy FROM tranches WHERE project_id = \(id) ORDER BY id"
+        ).decode((Int, Int?, Int, String, Date?, Bool).self).map {
+            Project.Tranche(id: $0.0, milestoneID: $0.1, amountFen: $0.2, status: $0.3, paidAt: $0.4, postSubsidy: $0.5)
         }
         return Project(
             id: try row.decode(Int.self, at: 0), bidID: try row.decode(Int.self, at: 1), challengeID: try row.decode(Int.self, at: 2),
