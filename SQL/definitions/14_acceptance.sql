@@ -252,3 +252,25 @@ $$;
 
 CREATE OR REPLACE TRIGGER success_list_entries_check BEFORE INSERT OR UPDATE ON success_list_entries
     FOR EACH ROW EXECUTE FUNCTION success_list_entries_check();
+
+-- Evidence is added by the lead unit until the acceptance concludes, and is a record.
+CREATE OR REPLACE FUNCTION acceptance_evidence_check() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP <> 'INSERT' THEN
+        RAISE EXCEPTION 'acceptance evidence is a record: it does not change'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'acceptance_evidence_record', TABLE = 'acceptance_evidence';
+    END IF;
+    IF NOT EXISTS (
+        SELECT 1 FROM acceptances a JOIN projects p ON p.id = a.project_id JOIN users u ON u.unit_id = p.lead_unit_id
+        WHERE a.id = NEW.acceptance_id AND a.status IN ('requested', 'assigned', 'draw_failed') AND u.id = NEW.uploaded_by)
+    THEN
+        RAISE EXCEPTION 'evidence is added by the lead unit before the acceptance concludes'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'acceptance_evidence_open', TABLE = 'acceptance_evidence';
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+CREATE OR REPLACE TRIGGER acceptance_evidence_check BEFORE INSERT OR UPDATE OR DELETE ON acceptance_evidence
+    FOR EACH ROW EXECUTE FUNCTION acceptance_evidence_check();

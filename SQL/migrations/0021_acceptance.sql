@@ -141,3 +141,22 @@ CREATE TABLE success_list_entries (
 );
 
 CREATE INDEX success_list_entries_list ON success_list_entries (success_list_id);
+
+-- Evidence (佐证材料) of an acceptance request: PDFs with their SHA-256, as bids have them.
+CREATE TABLE acceptance_evidence (
+    id             bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    acceptance_id  bigint      NOT NULL REFERENCES acceptances (id),
+    filename       text        NOT NULL,
+    content_type   text        NOT NULL,
+    size_bytes     integer     NOT NULL,
+    sha256         text        NOT NULL,
+    data           bytea       NOT NULL,
+    uploaded_by    bigint      NOT NULL REFERENCES users (id),
+    uploaded_at    timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT acceptance_evidence_pdf CHECK (content_type = 'application/pdf' AND substring(data FROM 1 FOR 5) = '\x255044462d'::bytea),
+    CONSTRAINT acceptance_evidence_size CHECK (size_bytes = octet_length(data) AND size_bytes BETWEEN 1 AND 20971520),
+    CONSTRAINT acceptance_evidence_sha256 CHECK (sha256 ~ '^[0-9a-f]{64}$'),
+    CONSTRAINT acceptance_evidence_filename CHECK (char_length(filename) BETWEEN 1 AND 200 AND filename !~ '[/\\]')
+);
+
+CREATE INDEX acceptance_evidence_acceptance ON acceptance_evidence (acceptance_id);

@@ -106,7 +106,7 @@ extension TestClientProtocol {
             headers[.contentType] = "application/json"
             body = ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: json))
         } else if let raw {
-            headers[.contentType] = "application/json"
+            if headers[.contentType] == nil { headers[.contentType] = "application/json" }
             body = ByteBuffer(bytes: raw)
         }
         let response = try await execute(uri: uri, method: method, headers: headers, body: body)

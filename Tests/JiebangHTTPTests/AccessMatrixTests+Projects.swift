@@ -18,6 +18,8 @@ extension AccessMatrixTests {
         /// An acceptance with the fixture's expert as its one drawn expert, awaiting that verdict and the finances.
         var acceptance = 0
         var programme = 0
+        /// A PDF of `acceptance`.
+        var evidence = 0
     }
 
     /// A challenge with three winners, all bids of unit A in Lanzhou, their award final (written around
@@ -116,6 +118,14 @@ extension AccessMatrixTests {
                 SELECT \(setup.acceptance), id, '' FROM users WHERE login = 'expert'
                 """)
             try await tx.execute("UPDATE acceptances SET status = 'assigned', assigned_at = now() WHERE id = \(setup.acceptance)")
+            let pdf = Array("%PDF-1.4 检测报告".utf8)
+            setup.evidence = try await tx.query(
+                """
+                INSERT INTO acceptance_evidence (acceptance_id, filename, content_type, size_bytes, sha256, data, uploaded_by)
+                SELECT \(setup.acceptance), '检测报告.pdf', 'application/pdf', \(pdf.count), \(SHA256Hex.digest(of: pdf)), \(Data(pdf)), id
+                FROM users WHERE login = 'admina' RETURNING id
+                """
+            ).first!.decode(Int.self)
             try await tx.execute("UPDATE projects SET status = 'acceptance_requested' WHERE id = \(judged)")
             try await tx.execute("UPDATE projects SET status = 'under_acceptance' WHERE id = \(judged)")
         }
@@ -214,6 +224,17 @@ extension AccessMatrixTests {
             },
             AccessProbe(operation: "GET /v1/acceptances/{id}", allowed: ["publisher", "adminA", "memberA", "expert"]) { _, _ in
                 (.get, "/v1/acceptances/\(setup.acceptance)", nil, [:])
+            },
+            AccessProbe(operation: "GET /v1/acceptances/{id}/evidence", allowed: ["publisher", "adminA", "memberA", "expert"]) { _, _ in
+                (.get, "/v1/acceptances/\(setup.acceptance)/evidence", nil, [:])
+            },
+            AccessProbe(operation: "POST /v1/acceptances/{id}/evidence", allowed: ["adminA", "memberA"]) { _, _ in
+                (.post, "/v1/acceptances/\(setup.acceptance)/evidence?filename=a.pdf", Data("%PDF-1.4\n".utf8), [.contentType: "application/pdf"])
+            },
+            AccessProbe(
+                operation: "GET /v1/acceptances/{id}/evidence/{evidenceID}", allowed: ["publisher", "adminA", "memberA", "expert"]
+            ) { _, _ in
+                (.get, "/v1/acceptances/\(setup.acceptance)/evidence/\(setup.evidence)", nil, [:])
             },
             AccessProbe(operation: "GET /v1/expert/acceptances", allowed: ["expert"]) { _, _ in (.get, "/v1/expert/acceptances", nil, [:])
             },

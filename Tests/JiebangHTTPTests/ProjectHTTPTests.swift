@@ -175,4 +175,44 @@ struct ProjectHTTPTests {
             }
         }
     }
+
+    @Test("The lead adds PDF evidence to its acceptance; readers of the acceptance download it by its SHA-256; a non-PDF names the body; a concluded acceptance takes no more")
+    func evidence() async throws {
+        try await TestDatabase.withFreshDatabase { db in
+            let fixture = try await APIFixture.make(db)
+            let setup = try await AccessMatrixTests.setUpProjects(fixture, publisher: try await Self.publisher(fixture))
+            let path = "/v1/acceptances/\(setup.acceptance)/evidence"
+            try await fixture.application().test(.router) { client in
+                let pdf = Data("%PDF-1.7 第三方检测报告".utf8)
+                let added = try await client.call(
+                    .post, path + "?filename=%E6%A3%80%E6%B5%8B.pdf", as: "memberA", fixture: fixture, raw: pdf,
+                    headers: [.contentType: "application/pdf"])
+                #expect(added.status == .created)
+                #expect(added.object["sha256"] as? String == SHA256Hex.digest(of: Array(pdf)))
+                let notPDF = try await client.call(
+                    .post, path + "?filename=x.pdf", as: "adminA", fixture: fixture, raw: Data("hello".utf8),
+                    headers: [.contentType: "application/pdf"])
+                #expect(notPDF.status == .unprocessableContent)
+                #expect(notPDF.problemFields == ["body"])
+                let partner = try await client.call(
+                    .post, path + "?filename=x.pdf", as: "adminB", fixture: fixture, raw: pdf, headers: [.contentType: "application/pdf"])
+                #expect(partner.status == .forbidden)
+                let list = try await client.call(.get, path, as: "expert", fixture: fixture)
+                #expect((list.object["items"] as? [[String: Any]])?.count == 2)
+                let id = try #require(added.object["id"] as? Int)
+                let download = try await client.call(.get, path + "/\(id)", as: "publisher", fixture: fixture)
+                #expect(download.status == .ok)
+                #expect(download.headers[.eTag] == "\"\(SHA256Hex.digest(of: Array(pdf)))\"")
+                _ = try await client.call(
+                    .post, "/v1/acceptances/\(setup.acceptance)/verdict", as: "expert", fixture: fixture,
+                    json: ["indicatorsMet": [true, true], "dataTrue": true, "targetsKept": true, "conclusion": "pass"])
+                let concluded = try await client.call(
+                    .post, "/v1/acceptances/\(setup.acceptance)/finances", as: "publisher", fixture: fixture, json: ["passed": true])
+                #expect(concluded.object["conclusion"] as? String == "pass")
+                let late = try await client.call(
+                    .post, path + "?filename=late.pdf", as: "adminA", fixture: fixture, raw: pdf, headers: [.contentType: "application/pdf"])
+                #expect(late.status == .conflict)
+            }
+        }
+    }
 }

@@ -4,7 +4,7 @@ public import Postgres
 /// 申报材料: the PDFs of a bid, stored with their SHA-256 and read only by those who may read the bid.
 public enum BidAttachments {
     /// The largest attachment accepted: 20 MiB.
-    public static let maximumSize = 20 * 1024 * 1024
+    public static let maximumSize = PDFUpload.maximumSize
 
     /// An attachment's description (its bytes are downloaded separately).
     public struct Attachment: Codable, Sendable, Hashable {
@@ -27,20 +27,7 @@ public enum BidAttachments {
         guard bid.status.isEditable else {
             throw DomainError.conflict(field: "status", message: "a \(bid.status.rawValue) bid takes no new attachments")
         }
-        var checker = FieldChecker()
-        let name = filename.trimmingCharacters(in: .whitespacesAndNewlines)
-        if name.isEmpty || name.count > 200 || name.contains("/") || name.contains("\\") {
-            checker.add("filename", "must have 1 to 200 characters and no slashes")
-        }
-        if let contentType, !["application/pdf", "application/octet-stream"].contains(where: contentType.lowercased().hasPrefix) {
-            checker.add("Content-Type", "must be application/pdf (or application/octet-stream)")
-        }
-        if bytes.isEmpty || bytes.count > maximumSize {
-            checker.add("body", "must have 1 byte to \(maximumSize) bytes, not \(bytes.count)")
-        } else if !bytes.starts(with: Array("%PDF-".utf8)) {
-            checker.add("body", "is not a PDF file (it does not start with %PDF-)")
-        }
-        try checker.check()
+        let name = try PDFUpload.check(filename: filename, contentType: contentType, bytes: bytes)
         let digest = SHA256Hex.digest(of: bytes)
         return try await ConstraintCatalog.translating {
             let row = try await tx.query(

@@ -13,6 +13,9 @@ struct AcceptanceController {
         router.get("v1/acceptances/:id", use: show)
         router.post("v1/acceptances/:id/verdict", use: verdict)
         router.post("v1/acceptances/:id/finances", use: finances)
+        router.get("v1/acceptances/:id/evidence", use: evidence)
+        router.post("v1/acceptances/:id/evidence", use: addEvidence)
+        router.get("v1/acceptances/:id/evidence/:evidenceID", use: downloadEvidence)
         router.get("v1/expert/acceptances", use: assigned)
         router.post("v1/programmes/:id/success-list", use: publish)
         router.get("v1/board/successes", use: board)
@@ -29,6 +32,10 @@ struct AcceptanceController {
 
     struct SuccessList: Encodable {
         var items: [SuccessListStore.Entry]
+    }
+
+    struct EvidenceList: Encodable {
+        var items: [AcceptanceEvidence.File]
     }
 
     @Sendable func request(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -92,5 +99,37 @@ struct AcceptanceController {
         try query.check()
         let items = try await database.withConnection { try await SuccessListStore.published(programmeID: programme, on: $0) }
         return try JSONAnswer(SuccessList(items: items), context: context).response
+    }
+
+    @Sendable func evidence(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let actor = try context.requireActor()
+        let id = try context.id()
+        let items = try await database.withConnection { try await AcceptanceEvidence.list(acceptanceID: id, for: actor, on: $0) }
+        return try JSONAnswer(EvidenceList(items: items), context: context).response
+    }
+
+    @Sendable func addEvidence(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let actor = try context.requireActor()
+        try AccessPolicy.require(actor, [.unitAdmin, .unitMember], to: "add acceptance evidence")
+        let id = try context.id()
+        let filename = request.uri.queryParameters["filename"].map(String.init) ?? ""
+        var request = request
+        let body = try await PDFResponse.body(of: &request)
+        let bytes = Array(body.readableBytesView)
+        return try await Creation(database: database).respond(to: request, body: body, context: context) { tx in
+            let file = try await AcceptanceEvidence.add(
+                acceptanceID: id, filename: filename, contentType: request.headers[.contentType], bytes: bytes, by: actor, on: tx)
+            return try JSONAnswer(file, status: .created, location: "/v1/acceptances/\(id)/evidence/\(file.id)", context: context)
+        }
+    }
+
+    @Sendable func downloadEvidence(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let actor = try context.requireActor()
+        let id = try context.id()
+        let evidenceID = try context.id("evidenceID")
+        let (file, bytes) = try await database.withConnection {
+            try await AcceptanceEvidence.download(acceptanceID: id, evidenceID: evidenceID, for: actor, on: $0)
+        }
+        return PDFResponse.download(filename: file.filename, sha256: file.sha256, bytes: bytes)
     }
 }

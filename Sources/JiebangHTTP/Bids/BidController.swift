@@ -55,8 +55,6 @@ struct BidController {
     static let unitRoles: Set<Role> = [.unitMember, .unitAdmin]
 
     /// The characters left as they are in an RFC 5987 file name: ASCII letters, digits and `-._~`.
-    static let filenameCharacters = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~")
-
     @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> Response {
         let actor = try context.requireActor()
         try AccessPolicy.require(actor, Self.unitRoles, to: "draft a bid")
@@ -188,14 +186,7 @@ struct BidController {
         let id = try context.id()
         let filename = request.uri.queryParameters["filename"].map(String.init) ?? ""
         var request = request
-        let body: ByteBuffer
-        do {
-            body = try await request.collectBody(upTo: BidAttachments.maximumSize)
-        } catch let error as HTTPError where error.status == .contentTooLarge {
-            throw Problem(
-                status: .contentTooLarge, detail: "An attachment may have at most \(BidAttachments.maximumSize) bytes.",
-                errors: [.init(field: "body", message: "is larger than 20 MiB")])
-        }
+        let body = try await PDFResponse.body(of: &request)
         let bytes = Array(body.readableBytesView)
         return try await Creation(database: database).respond(to: request, body: body, context: context) { tx in
             let attachment = try await BidAttachments.add(
@@ -212,14 +203,7 @@ struct BidController {
         let (attachment, bytes) = try await database.withConnection {
             try await BidAttachments.download(bidID: id, attachmentID: attachmentID, for: actor, on: $0)
         }
-        let encoded = attachment.filename.addingPercentEncoding(withAllowedCharacters: Self.filenameCharacters) ?? "attachment.pdf"
-        return Response(
-            status: .ok,
-            headers: [
-                .contentType: "application/pdf", .contentDisposition: "attachment; filename*=UTF-8''\(encoded)",
-                .eTag: "\"\(attachment.sha256)\"", HTTPField.Name("Digest")!: "sha-256=\(attachment.sha256)",
-            ],
-            body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+        return PDFResponse.download(filename: attachment.filename, sha256: attachment.sha256, bytes: bytes)
     }
 
     @Sendable func setQuota(_ request: Request, context: AppRequestContext) async throws -> Response {
