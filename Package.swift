@@ -88,6 +88,8 @@ let package = Package(
                 .embedInCode("Notifications/Templates/progress_report.overdue.txt"),
                 .embedInCode("Notifications/Templates/acceptance.assigned.txt"),
                 .embedInCode("Notifications/Templates/acceptance.overdue.txt"),
+                .embedInCode("Notifications/Templates/milestone.due.txt"),
+                .embedInCode("Notifications/Templates/milestone.overdue.txt"),
             ],
             swiftSettings: swiftSettings,
             plugins: ["EmbedMigrations"]

@@ -13,7 +13,11 @@
 
 INSERT INTO notification_occasions (occasion, mandatory, description) VALUES
     ('acceptance.assigned', true, '专家被抽取为项目验收专家'),
-    ('acceptance.overdue', true, '项目已过完成时限，尚未申请验收');
+    ('acceptance.overdue', true, '项目已过完成时限，尚未申请验收'),
+    ('milestone.due', false, '里程碑将在7天内到期，尚未提交'),
+    ('milestone.overdue', true, '里程碑已到期，尚未提交');
+
+CREATE INDEX milestones_open_due ON milestones (due_on) WHERE status IN ('planned', 'rejected');
 
 -- When the lead must resubmit after 整改后通过 (three months after the notice); when a scan first found
 -- the project past its completion date without an acceptance request.

@@ -31,6 +31,8 @@ public struct NotificationTemplate: Sendable, Hashable {
             case .progressReportOverdue: PackageResources.progress_report_overdue_txt
             case .acceptanceAssigned: PackageResources.acceptance_assigned_txt
             case .acceptanceOverdue: PackageResources.acceptance_overdue_txt
+            case .milestoneDue: PackageResources.milestone_due_txt
+            case .milestoneOverdue: PackageResources.milestone_overdue_txt
             }
         return NotificationTemplate(text: String(decoding: bytes, as: UTF8.self))
     }

@@ -26,12 +26,17 @@ public enum Occasion: String, Sendable, Hashable, Codable, CaseIterable {
     case acceptanceAssigned = "acceptance.assigned"
     /// A project past its completion date without an acceptance request, to the lead unit's admins.
     case acceptanceOverdue = "acceptance.overdue"
+    /// Seven days before a milestone's due date while it is not submitted, to the lead unit's people.
+    case milestoneDue = "milestone.due"
+    /// After a milestone's due date while it is not submitted, to the same people.
+    case milestoneOverdue = "milestone.overdue"
 
     /// Whether users may not mute it.
     public var isMandatory: Bool {
         switch self {
-        case .applicationDeadlineWeek, .applicationDeadlineDay, .reviewDueThreeDays, .reviewDueOneDay, .progressReportDue: false
-        case .bidReturned, .bidInvited, .reviewAssigned, .reviewOverdue, .progressReportOverdue, .acceptanceAssigned, .acceptanceOverdue:
+        case .applicationDeadlineWeek, .applicationDeadlineDay, .reviewDueThreeDays, .reviewDueOneDay, .progressReportDue, .milestoneDue: false
+        case .bidReturned, .bidInvited, .reviewAssigned, .reviewOverdue, .progressReportOverdue, .acceptanceAssigned, .acceptanceOverdue,
+            .milestoneOverdue:
             true
         }
     }

@@ -21,6 +21,9 @@ public enum ReminderScan: String, Sendable, CaseIterable {
     /// Projects past their completion date (Asia/Shanghai) still executing without an acceptance request:
     /// flagged once (`projects.acceptance_overdue_at`) and their lead unit's admins told once.
     case acceptanceOverdue = "acceptance-overdue"
+    /// Milestones of executing projects not yet submitted: seven days before their due date and once
+    /// after it (the due date's end, Asia/Shanghai), to the lead unit's admins and members.
+    case milestones = "milestones"
 
     /// What a scan did.
     public struct Outcome: Sendable, Hashable, CustomStringConvertible {
@@ -52,6 +55,8 @@ public enum ReminderScan: String, Sendable, CaseIterable {
             "remind recommenders from 1 December of projects whose yearly progress report is missing, and once late after 10 December"
         case .acceptanceOverdue:
             "flag projects past their completion date without an acceptance request, and tell their lead unit's admins once"
+        case .milestones:
+            "remind lead units 7 days before a milestone is due while it is not submitted, and once when it is overdue"
         }
     }
 
@@ -62,6 +67,7 @@ public enum ReminderScan: String, Sendable, CaseIterable {
         case .reviewDeadlines: try await Self.reviewDeadlines(at: now, on: tx)
         case .progressReports: try await Self.progressReports(at: now, on: tx)
         case .acceptanceOverdue: try await Self.acceptanceOverdue(at: now, on: tx)
+        case .milestones: try await Self.milestones(at: now, on: tx)
         }
     }
 
@@ -250,6 +256,58 @@ public enum ReminderScan: String, Sendable, CaseIterable {
             messages.append(
                 NotificationStore.Message(
                     userID: userID, occasion: .acceptanceOverdue, subject: "project:\(projectID)", title: subject, body: body,
+                    link: "/v1/projects/\(projectID)"))
+        }
+        let created = try await NotificationStore.send(messages, on: tx)
+        return Outcome(created: created, alreadySent: sent + messages.count - created, muted: muted)
+    }
+
+    static func milestones(at now: Date, on tx: PostgresConnection) async throws -> Outcome {
+        // A milestone is due at the end of its due date in Asia/Shanghai.
+        let rows = try await tx.query(
+            """
+            WITH due AS MATERIALIZED (
+                SELECT m.id, m.position, m.title, p.id AS project, p.lead_unit_id,
+                       ((m.due_on + 1)::timestamp AT TIME ZONE 'Asia/Shanghai') AS deadline
+                FROM milestones m JOIN projects p ON p.id = m.project_id
+                WHERE m.status IN ('planned', 'rejected') AND p.status = 'executing'
+                  AND m.due_on <= (\(now)::timestamptz AT TIME ZONE 'Asia/Shanghai')::date + 7
+            )
+            SELECT u.id, d.id, d.position, d.title, d.project, d.deadline,
+                   CASE WHEN d.deadline <= \(now)::timestamptz THEN 'milestone.overdue' ELSE 'milestone.due' END AS occasion,
+                   EXISTS (SELECT 1 FROM notifications n
+                           WHERE n.user_id = u.id AND n.subject = 'milestone:' || d.id
+                             AND n.occasion = CASE WHEN d.deadline <= \(now)::timestamptz THEN 'milestone.overdue' ELSE 'milestone.due' END),
+                   EXISTS (SELECT 1 FROM notification_mutes m
+                           WHERE m.user_id = u.id
+                             AND m.occasion = CASE WHEN d.deadline <= \(now)::timestamptz THEN 'milestone.overdue' ELSE 'milestone.due' END)
+            FROM due d
+            JOIN users u ON u.unit_id = d.lead_unit_id AND u.role IN ('unit_admin', 'unit_member') AND u.disabled_at IS NULL
+            ORDER BY u.id, d.id
+            """)
+        var messages: [NotificationStore.Message] = []
+        var sent = 0
+        var muted = 0
+        for row in rows {
+            let (userID, milestoneID, position, title, projectID, deadline, occasionName, alreadySent, isMuted) =
+                try row.decode((Int, Int, Int, String, Int, Date, String, Bool, Bool).self)
+            if alreadySent {
+                sent += 1
+                continue
+            }
+            if isMuted {
+                muted += 1
+                continue
+            }
+            let occasion = Occasion(rawValue: occasionName) ?? .milestoneOverdue
+            let values = [
+                "milestone": title, "position": String(position), "deadline": Shanghai.text(deadline),
+                "when": Shanghai.relativeDay(from: now, to: deadline),
+            ]
+            let (subject, body) = try NotificationTemplate.of(occasion).render(values)
+            messages.append(
+                NotificationStore.Message(
+                    userID: userID, occasion: occasion, subject: "milestone:\(milestoneID)", title: subject, body: body,
                     link: "/v1/projects/\(projectID)"))
         }
         let created = try await NotificationStore.send(messages, on: tx)
