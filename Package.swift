@@ -90,6 +90,7 @@ let package = Package(
                 .embedInCode("Notifications/Templates/acceptance.overdue.txt"),
                 .embedInCode("Notifications/Templates/milestone.due.txt"),
                 .embedInCode("Notifications/Templates/milestone.overdue.txt"),
+                .embedInCode("Notifications/Templates/recommendation.due.txt"),
             ],
             swiftSettings: swiftSettings,
             plugins: ["EmbedMigrations"]

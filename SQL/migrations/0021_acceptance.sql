@@ -15,7 +15,13 @@ INSERT INTO notification_occasions (occasion, mandatory, description) VALUES
     ('acceptance.assigned', true, '专家被抽取为项目验收专家'),
     ('acceptance.overdue', true, '项目已过完成时限，尚未申请验收'),
     ('milestone.due', false, '里程碑将在7天内到期，尚未提交'),
-    ('milestone.overdue', true, '里程碑已到期，尚未提交');
+    ('milestone.overdue', true, '里程碑已到期，尚未提交'),
+    ('recommendation.due', false, '推荐截止前3天：本地区尚有待推荐的揭榜申请');
+
+-- The recommenders' window (组织推荐) of a programme, when the publisher sets one.
+ALTER TABLE programmes
+    ADD COLUMN recommendation_closes_at timestamptz,
+    ADD CONSTRAINT programmes_recommendation_after_application CHECK (recommendation_closes_at > application_closes_at);
 
 CREATE INDEX milestones_open_due ON milestones (due_on) WHERE status IN ('planned', 'rejected');
 

@@ -40,4 +40,34 @@ struct MilestoneReminderTests {
             #expect(try await scan("2028-01-03T09:00:00+08:00") == .init(created: 0, alreadySent: 0, muted: 0))
         }
     }
+
+    @Test("Three days before a programme's recommendation window closes, each recommender of a city with undecided bids is reminded once")
+    func recommendations() async throws {
+        try await TestDatabase.withFreshDatabase { db in
+            let world = try await BidWorld.make(db, leads: 2, partners: 2)
+            for index in 0..<2 {
+                let bid = try await world.consortium(lead: world.leads[index], partner: world.partners[index], challenge: world.challenges[0])
+                _ = try await db.withTransaction { try await BidStore.submit(id: bid, ifRevision: nil, by: world.leads[index].actor, on: $0) }
+            }
+            let closes = try await db.query(
+                "UPDATE programmes SET recommendation_closes_at = application_closes_at + interval '10 days' WHERE id = \(world.programme) RETURNING recommendation_closes_at"
+            ).first!.decode(Date.self)
+            func scan(_ moment: Date) async throws -> ReminderScan.Outcome {
+                try await db.withTransaction { try await ReminderScan.recommendations.run(at: moment, on: $0) }
+            }
+            #expect(try await scan(closes - 3 * 86_400 - 60) == .init(created: 0, alreadySent: 0, muted: 0))
+            #expect(try await scan(closes - 3 * 86_400) == .init(created: 1, alreadySent: 0, muted: 0))
+            #expect(try await scan(closes - 60) == .init(created: 0, alreadySent: 1, muted: 0))
+            #expect(try await scan(closes) == .init(created: 0, alreadySent: 0, muted: 0))
+            let told = try await db.query(
+                "SELECT u.login, n.body FROM notifications n JOIN users u ON u.id = n.user_id WHERE n.occasion = 'recommendation.due'"
+            ).decode((String, String).self)
+            #expect(told.map(\.0) == ["lanzhou"])
+            #expect(told.first?.1.contains("2项") == true)
+            let refused = await ReviewRoundTests.violation {
+                try await db.execute("UPDATE programmes SET recommendation_closes_at = application_closes_at WHERE id = \(world.programme)")
+            }
+            #expect(refused == "programmes_recommendation_after_application")
+        }
+    }
 }

@@ -120,6 +120,7 @@ public enum ConstraintCatalog {
         "project_changes_one_extension": (.conflict, "kind", "the deadline was already extended once"),
         "project_changes_one_pending": (.conflict, "kind", "a request of this kind is already pending"),
         "project_changes_extension_range": (.invalid, "newDeadline", "must be later than the deadline, by at most one year from the one first contracted"),
+        "programmes_recommendation_after_application": (.invalid, "recommendationClosesAt", "must be after applicationClosesAt"),
         "acceptances_attempt_once": (.conflict, "status", "the project was already submitted for acceptance"),
         "acceptances_one_open": (.conflict, "status", "the project's acceptance is already under way"),
         "acceptances_project_executing": (.conflict, "status", "acceptance is requested while the project executes"),

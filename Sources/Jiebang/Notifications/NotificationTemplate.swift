@@ -33,6 +33,7 @@ public struct NotificationTemplate: Sendable, Hashable {
             case .acceptanceOverdue: PackageResources.acceptance_overdue_txt
             case .milestoneDue: PackageResources.milestone_due_txt
             case .milestoneOverdue: PackageResources.milestone_overdue_txt
+            case .recommendationDue: PackageResources.recommendation_due_txt
             }
         return NotificationTemplate(text: String(decoding: bytes, as: UTF8.self))
     }

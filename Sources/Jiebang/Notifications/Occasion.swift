@@ -30,11 +30,14 @@ public enum Occasion: String, Sendable, Hashable, Codable, CaseIterable {
     case milestoneDue = "milestone.due"
     /// After a milestone's due date while it is not submitted, to the same people.
     case milestoneOverdue = "milestone.overdue"
+    /// From three days before a programme's recommendation window closes, to each municipal recommender
+    /// whose city has submitted bids not yet decided.
+    case recommendationDue = "recommendation.due"
 
     /// Whether users may not mute it.
     public var isMandatory: Bool {
         switch self {
-        case .applicationDeadlineWeek, .applicationDeadlineDay, .reviewDueThreeDays, .reviewDueOneDay, .progressReportDue, .milestoneDue: false
+        case .applicationDeadlineWeek, .applicationDeadlineDay, .reviewDueThreeDays, .reviewDueOneDay, .progressReportDue, .milestoneDue, .recommendationDue: false
         case .bidReturned, .bidInvited, .reviewAssigned, .reviewOverdue, .progressReportOverdue, .acceptanceAssigned, .acceptanceOverdue,
             .milestoneOverdue:
             true

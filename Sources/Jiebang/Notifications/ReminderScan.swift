@@ -24,6 +24,9 @@ public enum ReminderScan: String, Sendable, CaseIterable {
     /// Milestones of executing projects not yet submitted: seven days before their due date and once
     /// after it (the due date's end, Asia/Shanghai), to the lead unit's admins and members.
     case milestones = "milestones"
+    /// Recommendation windows (组织推荐): from three days before a programme's `recommendationClosesAt`,
+    /// to every municipal recommender of a city with submitted bids not yet decided.
+    case recommendations = "recommendations"
 
     /// What a scan did.
     public struct Outcome: Sendable, Hashable, CustomStringConvertible {
@@ -57,6 +60,8 @@ public enum ReminderScan: String, Sendable, CaseIterable {
             "flag projects past their completion date without an acceptance request, and tell their lead unit's admins once"
         case .milestones:
             "remind lead units 7 days before a milestone is due while it is not submitted, and once when it is overdue"
+        case .recommendations:
+            "remind recommenders 3 days before a programme's recommendation window closes while their city has undecided bids"
         }
     }
 
@@ -68,6 +73,7 @@ public enum ReminderScan: String, Sendable, CaseIterable {
         case .progressReports: try await Self.progressReports(at: now, on: tx)
         case .acceptanceOverdue: try await Self.acceptanceOverdue(at: now, on: tx)
         case .milestones: try await Self.milestones(at: now, on: tx)
+        case .recommendations: try await Self.recommendations(at: now, on: tx)
         }
     }
 
@@ -309,6 +315,51 @@ public enum ReminderScan: String, Sendable, CaseIterable {
                 NotificationStore.Message(
                     userID: userID, occasion: occasion, subject: "milestone:\(milestoneID)", title: subject, body: body,
                     link: "/v1/projects/\(projectID)"))
+        }
+        let created = try await NotificationStore.send(messages, on: tx)
+        return Outcome(created: created, alreadySent: sent + messages.count - created, muted: muted)
+    }
+
+    static func recommendations(at now: Date, on tx: PostgresConnection) async throws -> Outcome {
+        let rows = try await tx.query(
+            """
+            SELECT u.id, g.id, g.name, g.recommendation_closes_at, b.region_code, count(*),
+                   EXISTS (SELECT 1 FROM notifications n
+                           WHERE n.user_id = u.id AND n.occasion = 'recommendation.due'
+                             AND n.subject = 'recommendations:' || g.id || ':' || b.region_code),
+                   EXISTS (SELECT 1 FROM notification_mutes m WHERE m.user_id = u.id AND m.occasion = 'recommendation.due')
+            FROM programmes g
+            JOIN bids b ON b.programme_id = g.id AND b.status = 'submitted'
+            JOIN bureaus r ON r.region_code = b.region_code AND r.level = 'municipal'
+            JOIN users u ON u.bureau_id = r.id AND u.role = 'municipal_recommender' AND u.disabled_at IS NULL
+            WHERE g.recommendation_closes_at > \(now)::timestamptz
+              AND g.recommendation_closes_at <= \(now)::timestamptz + interval '3 days'
+            GROUP BY u.id, g.id, g.name, g.recommendation_closes_at, b.region_code
+            ORDER BY u.id, g.id
+            """)
+        var messages: [NotificationStore.Message] = []
+        var sent = 0
+        var muted = 0
+        for row in rows {
+            let (userID, programmeID, name, deadline, region, count, alreadySent, isMuted) =
+                try row.decode((Int, Int, String, Date, String, Int, Bool, Bool).self)
+            if alreadySent {
+                sent += 1
+                continue
+            }
+            if isMuted {
+                muted += 1
+                continue
+            }
+            let values = [
+                "programme": name, "count": String(count), "deadline": Shanghai.text(deadline),
+                "when": Shanghai.relativeDay(from: now, to: deadline),
+            ]
+            let (title, body) = try NotificationTemplate.of(.recommendationDue).render(values)
+            messages.append(
+                NotificationStore.Message(
+                    userID: userID, occasion: .recommendationDue, subject: "recommendations:\(programmeID):\(region)", title: title,
+                    body: body, link: "/v1/bids?status=submitted"))
         }
         let created = try await NotificationStore.send(messages, on: tx)
         return Outcome(created: created, alreadySent: sent + messages.count - created, muted: muted)

@@ -25,6 +25,8 @@ public enum ProgrammeStore {
         public var applicationClosesAt: Date
         /// The length of the publicity period (公示) in working days. Default 5.
         public var publicityWorkingDays: Int?
+        /// When the municipal recommenders' window closes (组织推荐), after the application deadline; none by default.
+        public var recommendationClosesAt: Date?
 
         public init(name: String, year: Int, applicationOpensAt: Date, applicationClosesAt: Date) {
             self.name = name
@@ -62,6 +64,9 @@ public enum ProgrammeStore {
             if applicationClosesAt <= applicationOpensAt {
                 checker.add("applicationClosesAt", "must be after applicationOpensAt")
             }
+            if let recommendationClosesAt, recommendationClosesAt <= applicationClosesAt {
+                checker.add("recommendationClosesAt", "must be after applicationClosesAt")
+            }
             try checker.check()
             return result
         }
@@ -85,6 +90,7 @@ public enum ProgrammeStore {
         public var applicationOpensAt: Date
         public var applicationClosesAt: Date
         public var publicityWorkingDays: Int
+        public var recommendationClosesAt: Date?
         public var createdAt: Date
         public var updatedAt: Date
 
@@ -106,11 +112,11 @@ public enum ProgrammeStore {
                 """
                 INSERT INTO programmes (name, year, bureau_id, funding_ratio_cap_bp, funding_absolute_cap_fen, funding_mode,
                     min_partners, max_consortium_size, one_live_bid_per_unit, winners_per_challenge, application_opens_at,
-                    application_closes_at, publicity_working_days)
+                    application_closes_at, publicity_working_days, recommendation_closes_at)
                 VALUES (\(input.name), \(input.year), \(actor.bureauID), \(input.fundingRatioCapBasisPoints),
                     \(input.fundingAbsoluteCapFen), \(input.fundingMode), \(input.minPartners), \(input.maxConsortiumSize),
                     \(input.oneLiveBidPerUnit), \(input.winnersPerChallenge), \(input.applicationOpensAt),
-                    \(input.applicationClosesAt), \(input.publicityWorkingDays))
+                    \(input.applicationClosesAt), \(input.publicityWorkingDays), \(input.recommendationClosesAt))
                 RETURNING id
                 """
             ).first!.decode(Int.self)
@@ -156,7 +162,8 @@ public enum ProgrammeStore {
                     min_partners = \(input.minPartners), max_consortium_size = \(input.maxConsortiumSize),
                     one_live_bid_per_unit = \(input.oneLiveBidPerUnit), winners_per_challenge = \(input.winnersPerChallenge),
                     application_opens_at = \(input.applicationOpensAt), application_closes_at = \(input.applicationClosesAt),
-                    publicity_working_days = \(input.publicityWorkingDays)
+                    publicity_working_days = \(input.publicityWorkingDays),
+                    recommendation_closes_at = \(input.recommendationClosesAt)
                 WHERE id = \(id) AND revision = \(revision)
                 """)
             let after = try await programme(id: id, on: tx)
@@ -171,7 +178,8 @@ public enum ProgrammeStore {
     static let select = """
         SELECT p.id, p.revision, p.name, p.year, p.bureau_id, b.name, p.funding_ratio_cap_bp, p.funding_absolute_cap_fen,
                p.funding_mode, p.min_partners, p.max_consortium_size, p.one_live_bid_per_unit, p.winners_per_challenge,
-               p.application_opens_at, p.application_closes_at, p.publicity_working_days, p.created_at, p.updated_at
+               p.application_opens_at, p.application_closes_at, p.publicity_working_days, p.created_at, p.updated_at,
+               p.recommendation_closes_at
         FROM programmes p JOIN bureaus b ON b.id = p.bureau_id
         """
 
@@ -185,7 +193,8 @@ public enum ProgrammeStore {
             maxConsortiumSize: try row.decode(Int?.self, at: 10), oneLiveBidPerUnit: try row.decode(Bool.self, at: 11),
             winnersPerChallenge: try row.decode(Int.self, at: 12), applicationOpensAt: try row.decode(Date.self, at: 13),
             applicationClosesAt: try row.decode(Date.self, at: 14), publicityWorkingDays: try row.decode(Int.self, at: 15),
-            createdAt: try row.decode(Date.self, at: 16), updatedAt: try row.decode(Date.self, at: 17))
+            recommendationClosesAt: try row.decode(Date?.self, at: 18), createdAt: try row.decode(Date.self, at: 16),
+            updatedAt: try row.decode(Date.self, at: 17))
     }
 
     static func snapshot(_ p: Programme) -> [String: String] {
@@ -196,6 +205,7 @@ public enum ProgrammeStore {
             "oneLiveBidPerUnit": "\(p.oneLiveBidPerUnit)", "winnersPerChallenge": "\(p.winnersPerChallenge)",
             "applicationOpensAt": "\(p.applicationOpensAt)", "applicationClosesAt": "\(p.applicationClosesAt)",
             "publicityWorkingDays": "\(p.publicityWorkingDays)",
+            "recommendationClosesAt": p.recommendationClosesAt.map { "\($0)" } ?? "",
         ]
     }
 }
