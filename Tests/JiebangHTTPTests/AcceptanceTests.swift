@@ -102,7 +102,7 @@ struct AcceptanceTests {
         }
     }
 
-    @Test("Too few eligible experts: the draw is recorded as failed with a message, and nothing is seated")
+    @Test("Too few eligible experts: the draw is recorded as failed with a message, and nothing is seated; the publisher has it drawn again once the pool grew")
     func tooFewExperts() async throws {
         try await TestDatabase.withFreshDatabase { db in
             let (world, project) = try await Self.project(db, experts: 2)
@@ -119,6 +119,30 @@ struct AcceptanceTests {
             #expect(try await db.query("SELECT count(*) FROM acceptance_panel").first!.decode(Int.self) == 0)
             let read = try await db.withConnection { try await AcceptanceStore.acceptance(id: acceptance.id, by: world.publisher, on: $0) }
             #expect(read.status == "draw_failed")
+            // More experts join the pool; the publisher has the panel drawn again.
+            try await db.withTransaction { tx in
+                for index in 0..<5 {
+                    let user = try await AccountStore.createUser(
+                        .init(login: "late\(index)", displayName: "增补专家\(index)", role: .expert), passwordHash: nil, by: "test", on: tx)
+                    try await tx.execute(
+                        """
+                        INSERT INTO experts (user_id, bureau_id, organisation, region_code)
+                        VALUES (\(user), \(world.bids.fixture.provinceBureau), \("增补研究院\(index)"), '620500')
+                        """)
+                }
+            }
+            let again = try await db.withTransaction { try await AcceptanceStore.redraw(acceptanceID: acceptance.id, by: world.publisher, on: $0) }
+            #expect(again.status == "requested")
+            #expect(try await db.query("SELECT count(*) FROM jobs WHERE kind = 'acceptance.assign'").first!.decode(Int.self) == 2)
+            let redrawn = try await db.withTransaction { try await AcceptanceDrawing.run(acceptanceID: acceptance.id, on: $0) }
+            guard case .assigned(let experts) = redrawn else {
+                Issue.record("the redraw did not assign: \(redrawn)")
+                return
+            }
+            #expect(experts.count == 5)
+            await #expect(throws: DomainError.self) {
+                _ = try await db.withTransaction { try await AcceptanceStore.redraw(acceptanceID: acceptance.id, by: world.publisher, on: $0) }
+            }
         }
     }
 

@@ -20,6 +20,8 @@ extension AccessMatrixTests {
         var programme = 0
         /// A PDF of `acceptance`.
         var evidence = 0
+        /// An acceptance whose draw failed.
+        var failedDraw = 0
     }
 
     /// A challenge with three winners, all bids of unit A in Lanzhou, their award final (written around
@@ -42,7 +44,7 @@ extension AccessMatrixTests {
                 programmeID: programmeID, input, by: publisher, on: tx
             ).id
             _ = try await ChallengeDrafting.publish(id: challenge, ifRevision: nil, by: publisher, on: tx)
-            for _ in 0..<5 {
+            for _ in 0..<6 {
                 let bid = try await tx.query(
                     """
                     INSERT INTO bids (programme_id, challenge_id, lead_unit_id, region_code, total_investment_fen, requested_funding_fen)
@@ -52,7 +54,7 @@ extension AccessMatrixTests {
                 bids.append(bid)
             }
             try await tx.execute("SET LOCAL session_replication_role = replica")
-            try await tx.execute("UPDATE challenges SET winners = 5 WHERE id = \(challenge)")
+            try await tx.execute("UPDATE challenges SET winners = 6 WHERE id = \(challenge)")
             try await tx.execute(
                 "UPDATE bids SET status = 'formal_passed', version = 1, submitted_at = now() WHERE challenge_id = \(challenge)"
             )
@@ -126,6 +128,16 @@ extension AccessMatrixTests {
                 FROM users WHERE login = 'admina' RETURNING id
                 """
             ).first!.decode(Int.self)
+            let stalled = try await project(bids[5])
+            setup.failedDraw = try await tx.query(
+                """
+                INSERT INTO acceptances (project_id, attempt, summary, spent_fen, seed, seed_sha256, requested_by)
+                SELECT \(stalled), 1, '中试线建成，各项指标均已达到任务书要求。', 90000000, 7, \(SHA256Hex.digest(of: Array("7".utf8))), id
+                FROM users WHERE login = 'admina' RETURNING id
+                """
+            ).first!.decode(Int.self)
+            try await tx.execute("UPDATE acceptances SET status = 'draw_failed', failure = '专家不足' WHERE id = \(setup.failedDraw)")
+            try await tx.execute("UPDATE projects SET status = 'acceptance_requested' WHERE id = \(stalled)")
             try await tx.execute("UPDATE projects SET status = 'acceptance_requested' WHERE id = \(judged)")
             try await tx.execute("UPDATE projects SET status = 'under_acceptance' WHERE id = \(judged)")
         }
@@ -235,6 +247,9 @@ extension AccessMatrixTests {
                 operation: "GET /v1/acceptances/{id}/evidence/{evidenceID}", allowed: ["publisher", "adminA", "memberA", "expert"]
             ) { _, _ in
                 (.get, "/v1/acceptances/\(setup.acceptance)/evidence/\(setup.evidence)", nil, [:])
+            },
+            AccessProbe(operation: "POST /v1/acceptances/{id}/draw", allowed: ["publisher"]) { _, _ in
+                (.post, "/v1/acceptances/\(setup.failedDraw)/draw", nil, [:])
             },
             AccessProbe(operation: "GET /v1/expert/acceptances", allowed: ["expert"]) { _, _ in (.get, "/v1/expert/acceptances", nil, [:])
             },

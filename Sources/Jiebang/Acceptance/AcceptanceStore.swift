@@ -86,6 +86,26 @@ public enum AcceptanceStore {
         return try await read(id: id, withPanel: false, on: tx)
     }
 
+    /// The publisher asks for the experts to be drawn again after a failed draw (for example once the
+    /// pool has grown): the same recorded seed, the pool as it is now, a new `acceptance.assign` job.
+    public static func redraw(acceptanceID: Int, by actor: Actor, on tx: PostgresConnection) async throws -> Acceptance {
+        let projectID = try await projectOf(acceptanceID: acceptanceID, on: tx)
+        try await ProjectStore.requirePublisher(of: projectID, actor, on: tx)
+        let status = try await tx.query("SELECT status FROM acceptances WHERE id = \(acceptanceID) FOR NO KEY UPDATE").first!.decode(
+            String.self)
+        guard status == "draw_failed" else {
+            throw DomainError.conflict(field: "status", message: "only a failed draw is drawn again (the acceptance is \(status))")
+        }
+        try await ConstraintCatalog.translating {
+            try await tx.execute("UPDATE acceptances SET status = 'requested', failure = NULL WHERE id = \(acceptanceID)")
+        }
+        try await AuditLog.append(
+            actor: actor.displayName, actorID: actor.userID, action: "acceptance.redraw", entity: "acceptance",
+            entityID: String(acceptanceID), on: tx)
+        try await AcceptanceJobs.client.enqueue(AcceptanceJobs.Assign(acceptance: acceptanceID), on: tx)
+        return try await read(id: acceptanceID, withPanel: true, on: tx)
+    }
+
     /// An acceptance expert's verdict; the acceptance concludes in the same transaction once it is complete.
     public static func giveVerdict(acceptanceID: Int, _ verdict: Acceptance.Verdict, by actor: Actor, on tx: PostgresConnection)
         async throws -> Acceptance

@@ -13,6 +13,7 @@ struct AcceptanceController {
         router.get("v1/acceptances/:id", use: show)
         router.post("v1/acceptances/:id/verdict", use: verdict)
         router.post("v1/acceptances/:id/finances", use: finances)
+        router.post("v1/acceptances/:id/draw", use: redraw)
         router.get("v1/acceptances/:id/evidence", use: evidence)
         router.post("v1/acceptances/:id/evidence", use: addEvidence)
         router.get("v1/acceptances/:id/evidence/:evidenceID", use: downloadEvidence)
@@ -77,6 +78,14 @@ struct AcceptanceController {
             try await AcceptanceStore.judgeFinances(acceptanceID: id, passed: finances.passed, note: finances.note ?? "", by: actor, on: $0)
         }
         return try JSONAnswer(acceptance, context: context).response
+    }
+
+    @Sendable func redraw(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let actor = try context.requireActor()
+        try AccessPolicy.require(actor, [.provincialPublisher], to: "draw acceptance experts again")
+        let id = try context.id()
+        let acceptance = try await database.withTransaction { try await AcceptanceStore.redraw(acceptanceID: id, by: actor, on: $0) }
+        return try JSONAnswer(acceptance, status: .accepted, context: context).response
     }
 
     @Sendable func assigned(_ request: Request, context: AppRequestContext) async throws -> Response {
