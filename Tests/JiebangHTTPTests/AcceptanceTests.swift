@@ -81,6 +81,10 @@ struct AcceptanceTests {
             #expect(experts.filter { Array(world.experts[2...4]).contains($0) }.count <= 1)
             let again = try await db.withTransaction { try await AcceptanceDrawing.run(acceptanceID: acceptance.id, on: $0) }
             #expect(again == .alreadyRun)
+            #expect(acceptance.seed == nil)
+            let revealed = try await db.withConnection { try await AcceptanceStore.acceptance(id: acceptance.id, by: world.publisher, on: $0) }
+            let seed = try #require(revealed.seed)
+            #expect(SHA256Hex.digest(of: Array(seed.utf8)) == acceptance.seedSha256)
             let status = try await db.query("SELECT status FROM projects WHERE id = \(project)").first!.decode(String.self)
             #expect(status == "under_acceptance")
             let told = try await db.query("SELECT count(*) FROM notifications WHERE occasion = 'acceptance.assigned'").first!.decode(

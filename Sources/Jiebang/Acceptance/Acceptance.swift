@@ -13,6 +13,8 @@ public struct Acceptance: Codable, Sendable, Hashable {
     public var panelSize: Int
     /// The SHA-256 of the draw's seed, recorded with the request before the draw ran.
     public var seedSha256: String
+    /// The seed, revealed once the draw has run (its SHA-256 was recorded before).
+    public var seed: String?
     public var results: [Result]
     /// Verdicts received so far.
     public var verdicts: Int

@@ -322,7 +322,7 @@ public enum AcceptanceStore {
         guard
             let row = try await db.query(
                 """
-                SELECT a.project_id, a.attempt, a.status, a.summary, a.spent_fen, a.panel_size, a.seed_sha256,
+                SELECT a.project_id, a.attempt, a.status, a.summary, a.spent_fen, a.panel_size, a.seed_sha256, a.seed::text,
                        (SELECT count(*) FROM acceptance_verdicts v WHERE v.acceptance_id = a.id),
                        a.financial_passed, a.financial_note, a.task_conclusion, a.conclusion, a.failure,
                        a.requested_at, a.assigned_at, a.concluded_at, p.rectify_by
@@ -331,10 +331,10 @@ public enum AcceptanceStore {
             ).first
         else { throw DomainError.notFound("there is no acceptance \(id)") }
         let (
-            project, attempt, status, summary, spent, panelSize, digest, verdicts, financial, note, task, conclusion, failure, requested,
+            project, attempt, status, summary, spent, panelSize, digest, seed, verdicts, financial, note, task, conclusion, failure, requested,
             assigned, concluded, rectifyBy
         ) = try row.decode(
-            (Int, Int, String, String, Int, Int, String, Int, Bool?, String, String?, String?, String?, Date, Date?, Date?, Date?).self)
+            (Int, Int, String, String, Int, Int, String, String, Int, Bool?, String, String?, String?, String?, Date, Date?, Date?, Date?).self)
         let results = try await db.query(
             "SELECT position, result::text, result_text FROM acceptance_results WHERE acceptance_id = \(id) ORDER BY position"
         ).decode((Int, String?, String).self).map {
@@ -358,7 +358,7 @@ public enum AcceptanceStore {
         }
         return Acceptance(
             id: id, projectID: project, attempt: attempt, status: status, summary: summary, spentFen: spent, panelSize: panelSize,
-            seedSha256: digest, results: results, verdicts: verdicts, panel: panel, financialPassed: financial, financialNote: note,
+            seedSha256: digest, seed: status == "requested" ? nil : seed, results: results, verdicts: verdicts, panel: panel, financialPassed: financial, financialNote: note,
             taskConclusion: task.flatMap(AcceptanceConclusion.init), conclusion: conclusion.flatMap(AcceptanceConclusion.init),
             failure: failure, requestedAt: requested, assignedAt: assigned, concludedAt: concluded,
             rectifyBy: status == "concluded" && conclusion == "rectify" ? rectifyBy : nil)
