@@ -261,7 +261,7 @@ struct WebhookTests {
             let fixture = try await APIFixture.make(db)
             try await fixture.application().test(.router) { client in
                 let long = "https://example.cn/" + String(repeating: "a", count: 2000)
-                for url in ["ftp://example.cn/hook", "http://", "example.cn/hook", "/hook", long, "http://user:pw@example.cn/", "http://exa mple.cn/"] {
+                for url in ["ftp://example.cn/hook", "http://", "example.cn/hook", "/hook", long, "http://user:pw@example.cn/", "http://exa mple.cn/", "HTTP://example.cn/"] {
                     let reply = try await client.call(.post, "/v1/webhooks", as: "adminA", fixture: fixture, json: ["url": url])
                     #expect(reply.status == .unprocessableContent, "\(url)")
                     #expect(reply.problemFields == ["url"], "\(url)")

@@ -51,7 +51,7 @@ public enum WebhookStore {
     /// The longest URL accepted.
     public static let maxURLLength = 2000
 
-    /// Checks an endpoint's URL: absolute, http or https, with a host and no user information, at most 2,000 characters.
+    /// Checks an endpoint's URL: absolute, `http://` or `https://` (lower case, as the database checks), with a host and no user information, at most 2,000 characters.
     /// - Throws: `DomainError.invalid` naming `url`.
     public static func check(_ input: Input) throws(DomainError) {
         let url = input.url
@@ -61,8 +61,8 @@ public enum WebhookStore {
         guard FieldChecker.controlCharacter(in: url, singleLine: true) == nil, !url.contains(" "),
             let components = URLComponents(string: url), let scheme = components.scheme?.lowercased()
         else { throw .invalid("url", "is not an absolute URL") }
-        guard scheme == "http" || scheme == "https", url.lowercased().hasPrefix(scheme + "://") else {
-            throw .invalid("url", "must start with http:// or https://")
+        guard scheme == "http" || scheme == "https", url.hasPrefix(scheme + "://") else {
+            throw .invalid("url", "must start with http:// or https:// (in lower case)")
         }
         guard let host = components.host, !host.isEmpty else { throw .invalid("url", "has no host") }
         guard components.user == nil, components.password == nil else {
