@@ -25,7 +25,7 @@ final class WebhookReceiver: Sendable {
 
     init() {}
 
-    /// The statuses to answer, one per request, then 204 for every further one.
+    /// The statuses to answer, one per request, then 204 for every further one (a 3xx points elsewhere).
     func answer(_ statuses: [Int]) { state.withLock { $0.answers = statuses } }
 
     /// While true, requests are received and recorded but not answered (until it is false again).
@@ -66,7 +66,9 @@ final class WebhookReceiver: Sendable {
             if hold {
                 while self.state.withLock({ $0.hold }) { try await Task.sleep(for: .milliseconds(50)) }
             }
-            return Response(status: .init(code: status))
+            var headers = HTTPFields()
+            if (300..<400).contains(status) { headers[.location] = "http://127.0.0.1:9/elsewhere" }
+            return Response(status: .init(code: status), headers: headers)
         }
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: Logger(label: "receiver"))
         return try await app.test(.live) { client in

@@ -124,7 +124,7 @@ struct WebhookTests {
         try await TestDatabase.withFreshDatabase { db in
             let fixture = try await APIFixture.make(db)
             let receiver = WebhookReceiver()
-            receiver.answer([500, 503])
+            receiver.answer([500, 307])
             try await receiver.run { url in
                 try await fixture.application().test(.router) { client in
                     let (endpoint, _) = try await Self.register(url, as: "adminA", fixture, client)
@@ -135,7 +135,8 @@ struct WebhookTests {
                             .first!.decode((String, Int, Int?, String?).self)
                     }
                     try await Self.withWorker(db) {
-                        for (attempt, status) in [(1, 500), (2, 503)] {
+                        // A redirect is a failed attempt, not followed.
+                        for (attempt, status) in [(1, 500), (2, 307)] {
                             let failed = try await eventually(timeout: .seconds(30)) {
                                 try await Self.count(db, "SELECT count(*) FROM jobs WHERE kind = 'webhook.deliver' AND state = 'retryable'") == 1
                             }
@@ -162,7 +163,7 @@ struct WebhookTests {
                         #expect(failed)
                     }
                     let received = receiver.received
-                    #expect(received.map(\.status) == [500, 503, 204, 500])
+                    #expect(received.map(\.status) == [500, 307, 204, 500])
                     #expect(Set(received.prefix(3).map(\.deliveryHeader)).count == 1)
                     let log = try await client.call(.get, "/v1/webhooks/\(endpoint)/deliveries", as: "adminA", fixture: fixture)
                     let items = try #require(log.object["items"] as? [[String: Any]])

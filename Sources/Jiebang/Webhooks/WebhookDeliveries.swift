@@ -124,7 +124,7 @@ public enum WebhookDeliveries {
         return encoder
     }()
 
-    /// POSTs `body` and returns the status, within `timeout`.
+    /// POSTs `body` and returns the status, within `timeout`; a redirect is not followed (its 3xx is the answer).
     private static func post(_ body: Data, to url: String, delivery: UUID, signature: String) async throws -> Int {
         guard let target = URL(string: url) else { throw AttemptFailed(description: "the URL does not parse") }
         var request = URLRequest(url: target, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: timeout)
@@ -153,6 +153,16 @@ public enum WebhookDeliveries {
         configuration.timeoutIntervalForResource = timeout
         configuration.httpCookieStorage = nil
         configuration.urlCache = nil
-        return URLSession(configuration: configuration)
+        return URLSession(configuration: configuration, delegate: NoRedirects(), delegateQueue: nil)
     }()
+
+    /// Answers a redirect as the delivery's result (a failed attempt) instead of following it to another URL.
+    private final class NoRedirects: NSObject, URLSessionTaskDelegate, Sendable {
+        func urlSession(
+            _ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
+            newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void
+        ) {
+            completionHandler(nil)
+        }
+    }
 }
