@@ -1,12 +1,54 @@
 import Foundation
+import HTTPTypes
+import HummingbirdTesting
 import Jiebang
 import JiebangTesting
 import Postgres
 import Testing
 
-/// A webhook delivery run by real `jiebang work` processes, the first killed mid-delivery.
+/// A webhook delivery run by real `jiebang work` processes, the first killed mid-delivery, and a receiver
+/// that does not answer in time.
 @Suite("Webhook deliveries run by real workers")
 struct WebhookWorkerTests {
+    @Test("A receiver that does not answer within 10 s fails the attempt as timed out; the next attempt delivers", .timeLimit(.minutes(2)))
+    func timeout() async throws {
+        try await TestDatabase.withFreshDatabase { db in
+            let fixture = try await APIFixture.make(db)
+            let receiver = WebhookReceiver()
+            receiver.hold(true)
+            try await receiver.run { url in
+                try await fixture.application().test(.router) { client in
+                    let (endpoint, _) = try await WebhookTests.register(url, as: "adminA", fixture, client)
+                    let admin = try await WebhookTests.userID("admina", db)
+                    try await WebhookTests.withWorker(db) {
+                        let started = ContinuousClock.now
+                        try await db.withTransaction { tx in
+                            try await NotificationStore.send(WebhookTests.notices([admin], subject: "bid:9"), on: tx)
+                        }
+                        let failed = try await eventually(timeout: .seconds(40), poll: .milliseconds(100)) {
+                            try await WebhookTests.count(db, "SELECT count(*) FROM webhook_deliveries WHERE attempts = 1") == 1
+                        }
+                        #expect(failed)
+                        #expect(ContinuousClock.now - started >= .seconds(9))
+                        let error = try await db.query("SELECT last_error FROM webhook_deliveries").first!.decode(String?.self)
+                        #expect(error == "timed out after 10 s")
+                        receiver.hold(false)
+                        try await db.execute(
+                            "UPDATE jobs SET state = 'available', run_at = now() WHERE kind = 'webhook.deliver' AND state = 'retryable'")
+                        #expect(try await eventually(timeout: .seconds(30)) {
+                            try await WebhookTests.count(db, "SELECT count(*) FROM webhook_deliveries WHERE status = 'delivered'") == 1
+                        })
+                    }
+                    let log = try await client.call(.get, "/v1/webhooks/\(endpoint)/deliveries", as: "adminA", fixture: fixture)
+                    let item = try #require((log.object["items"] as? [[String: Any]])?.first)
+                    #expect(item["attempts"] as? Int == 2)
+                    #expect(item["status"] as? String == "delivered")
+                    #expect(receiver.received.count == 2)
+                }
+            }
+        }
+    }
+
     @Test("A worker killed with SIGKILL while the receiver holds the request open: a second worker re-sends the same delivery id, and the log shows one success", .timeLimit(.minutes(3)))
     func killedWorkerResends() async throws {
         let server = try await TestDatabase.serverConnectionString()
