@@ -63,6 +63,11 @@ public enum ProductJobs {
         registry.registerTransactional(AcceptanceJobs.ExpireRectifications.self, retry: .fixed(.seconds(30))) { _, arguments, db in
             try await AcceptanceStore.expireRectifications(at: arguments.slot, on: db)
         }
+        registry.registerTransactional(
+            WebhookDeliveries.Deliver.self, retry: .exponential(base: .seconds(10), maxDelay: .seconds(3_600)), timeout: .seconds(30)
+        ) { _, arguments, db in
+            try await WebhookDeliveries.attempt(arguments.delivery, on: db)
+        }
         return registry
     }
 

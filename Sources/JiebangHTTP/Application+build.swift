@@ -103,6 +103,7 @@ func apiRouter(
     AwardController(database: database).addRoutes(to: api)
     ProjectController(database: database).addRoutes(to: api)
     AcceptanceController(database: database).addRoutes(to: api)
+    WebhookController(database: database).addRoutes(to: api)
     return router
 }
 

@@ -465,7 +465,7 @@ struct AccessMatrixTests {
                 (.post, "/v1/expert/assignments/\(setup.expertAssignment)/recusal", json(["reason": "曾与牵头单位合作"]), [:])
             },
         ] + expertProbes(fixture, setup) + scoringProbes(fixture, setup.scoring)
-            + projectProbes(fixture, setup.projects)
+            + projectProbes(fixture, setup.projects) + webhookProbes(fixture)
     }
 
     /// The expert pool: its publisher keeps it, the expert reads and declares for themself, no one else sees it.

@@ -200,5 +200,9 @@ public enum ConstraintCatalog {
         "award_objections_fixed": (.conflict, "resolution", "an objection changes only by its resolution, once"),
         "award_objections_text_length": (.invalid, "text", "must have 10 to 5000 characters"),
         "award_objections_resolution": (.invalid, "resolution", "must have 2 to 5000 characters"),
+        "webhook_endpoints_owner": (.invalid, "owner", "a webhook belongs to exactly one unit or one bureau"),
+        "webhook_endpoints_url": (.invalid, "url", "must be an absolute http or https URL with a host, at most 2000 characters"),
+        "webhook_deliveries_once": (.conflict, "delivery", "the endpoint already has this delivery"),
+        "webhook_deliveries_status": (.invalid, "status", "must be pending, delivered or failed"),
     ]
 }

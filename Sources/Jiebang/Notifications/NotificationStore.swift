@@ -34,14 +34,25 @@ public enum NotificationStore {
         public var title: String
         public var body: String
         public var link: String?
+
+        /// Creates a message.
+        public init(userID: Int, occasion: Occasion, subject: String, title: String, body: String, link: String?) {
+            self.userID = userID
+            self.occasion = occasion
+            self.subject = subject
+            self.title = title
+            self.body = body
+            self.link = link
+        }
     }
 
-    /// Writes `messages`, skipping any (user, occasion, subject) already sent and any the user muted.
+    /// Writes `messages`, skipping any (user, occasion, subject) already sent and any the user muted, and
+    /// the webhook deliveries of the notifications written (`WebhookDeliveries`).
     /// - Returns: how many were written.
     @discardableResult
     public static func send(_ messages: [Message], on tx: PostgresConnection) async throws -> Int {
         guard !messages.isEmpty else { return 0 }
-        return try await tx.execute(
+        let written = try await tx.query(
             """
             INSERT INTO notifications (user_id, occasion, subject, title, body, link)
             SELECT u, o, s, t, b, NULLIF(l, '')
@@ -49,7 +60,11 @@ public enum NotificationStore {
                         \(messages.map(\.subject))::text[], \(messages.map(\.title))::text[],
                         \(messages.map(\.body))::text[], \(messages.map { $0.link ?? "" })::text[]) AS m (u, o, s, t, b, l)
             ON CONFLICT (user_id, occasion, subject) DO NOTHING
-            """)
+            RETURNING id
+            """
+        ).decode(Int.self)
+        try await WebhookDeliveries.enqueue(forNotifications: written, on: tx)
+        return written.count
     }
 
     /// Tells every active user of a unit (its admins and members), rendering the occasion's template.
