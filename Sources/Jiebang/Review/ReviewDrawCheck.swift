@@ -6,8 +6,9 @@ import ReviewSolver
 public enum ReviewDrawCheck {
     /// What the check found.
     public enum Finding: Equatable, Sendable, CustomStringConvertible {
-        /// Seed, inputs, outcome and applied assignments all agree.
-        case reproduced(seats: Int, alternates: Int)
+        /// Seed, inputs and outcome agree, and for the applied draw the round's assignments too
+        /// (`applied` false: a preview or a superseded draw, not compared with the round).
+        case reproduced(seats: Int, alternates: Int, applied: Bool)
         /// The draw has not run yet: there is nothing to check.
         case pending
         /// The draw failed; the failure was recomputed identically.
@@ -31,8 +32,9 @@ public enum ReviewDrawCheck {
 
         public var description: String {
             switch self {
-            case .reproduced(let seats, let alternates):
-                "reproduced: the seed matches its SHA-256, the inputs their fingerprint, and the recomputed \(seats) seats and \(alternates) alternates are the ones recorded and applied"
+            case .reproduced(let seats, let alternates, let applied):
+                "reproduced: the seed matches its SHA-256, the inputs their fingerprint, and the recomputed \(seats) seats and \(alternates) alternates are the ones recorded"
+                    + (applied ? " and applied" : " (a preview or superseded draw: the round's assignments are not its)")
             case .pending: "the draw has not run yet"
             case .failureReproduced(let message): "the draw failed, and recomputing fails the same way: \(message)"
             case .seedDoesNotMatchDigest: "MISMATCH: the revealed seed does not match the SHA-256 recorded before the draw"
@@ -114,6 +116,6 @@ public enum ReviewDrawCheck {
             for pair in recomputed.alternates where applied.remove("alternate \(pair.expert) \(pair.bid)") == nil { missing += 1 }
             if missing > 0 || !applied.isEmpty { return .appliedDiffers(missing: missing, extra: applied.count) }
         }
-        return .reproduced(seats: recomputed.assignments.count, alternates: recomputed.alternates.count)
+        return .reproduced(seats: recomputed.assignments.count, alternates: recomputed.alternates.count, applied: status == "applied")
     }
 }
