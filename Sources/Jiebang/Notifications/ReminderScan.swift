@@ -47,6 +47,32 @@ public enum ReminderScan: String, Sendable, CaseIterable {
         public var description: String { "created \(created), already sent \(alreadySent), muted \(muted)" }
     }
 
+    /// The notifications a scan found due: those to write, and how many were already sent or muted.
+    struct Batch {
+        var messages: [NotificationStore.Message] = []
+        var sent = 0
+        var muted = 0
+
+        /// Whether a due notification is to be written; counts it as already sent or muted otherwise.
+        mutating func admits(alreadySent: Bool, muted isMuted: Bool) -> Bool {
+            if alreadySent {
+                sent += 1
+                return false
+            }
+            if isMuted {
+                muted += 1
+                return false
+            }
+            return true
+        }
+
+        /// Writes the messages (each once: a concurrent scan may have written some) and says what happened.
+        func send(on tx: PostgresConnection) async throws -> Outcome {
+            let created = try await NotificationStore.send(messages, on: tx)
+            return Outcome(created: created, alreadySent: sent + messages.count - created, muted: muted)
+        }
+    }
+
     /// What the scan is for, on one line.
     public var summary: String {
         switch self {
@@ -100,33 +126,23 @@ public enum ReminderScan: String, Sendable, CaseIterable {
             JOIN users u ON u.unit_id = b.lead_unit_id AND u.role IN ('unit_admin', 'unit_member') AND u.disabled_at IS NULL
             ORDER BY u.id, d.id
             """)
-        var messages: [NotificationStore.Message] = []
-        var sent = 0
-        var muted = 0
+        var batch = Batch()
         for row in rows {
             let (userID, challengeID, title, deadline, occasionName, alreadySent, isMuted) =
                 try row.decode((Int, Int, String, Date, String, Bool, Bool).self)
-            if alreadySent {
-                sent += 1
-                continue
-            }
-            if isMuted {
-                muted += 1
-                continue
-            }
+            guard batch.admits(alreadySent: alreadySent, muted: isMuted) else { continue }
             let occasion = Occasion(rawValue: occasionName) ?? .applicationDeadlineDay
             let values = [
                 "challenge": title, "deadline": Shanghai.text(deadline),
                 "days": String(Shanghai.days(from: now, to: deadline)), "when": Shanghai.relativeDay(from: now, to: deadline),
             ]
             let (subjectTitle, body) = try NotificationTemplate.of(occasion).render(values)
-            messages.append(
+            batch.messages.append(
                 NotificationStore.Message(
                     userID: userID, occasion: occasion, subject: "challenge:\(challengeID)", title: subjectTitle, body: body,
                     link: "/v1/board/challenges/\(challengeID)"))
         }
-        let created = try await NotificationStore.send(messages, on: tx)
-        return Outcome(created: created, alreadySent: sent + messages.count - created, muted: muted)
+        return try await batch.send(on: tx)
     }
 
     static func reviewDeadlines(at now: Date, on tx: PostgresConnection) async throws -> Outcome {
@@ -151,33 +167,23 @@ public enum ReminderScan: String, Sendable, CaseIterable {
             GROUP BY a.expert_id, d.id, d.name, d.scoring_deadline, d.occasion
             ORDER BY a.expert_id, d.id
             """)
-        var messages: [NotificationStore.Message] = []
-        var sent = 0
-        var muted = 0
+        var batch = Batch()
         for row in rows {
             let (expertID, roundID, name, deadline, occasionName, count, alreadySent, isMuted) =
                 try row.decode((Int, Int, String, Date, String, Int, Bool, Bool).self)
-            if alreadySent {
-                sent += 1
-                continue
-            }
-            if isMuted {
-                muted += 1
-                continue
-            }
+            guard batch.admits(alreadySent: alreadySent, muted: isMuted) else { continue }
             let occasion = Occasion(rawValue: occasionName) ?? .reviewOverdue
             let values = [
                 "round": name, "count": String(count), "deadline": Shanghai.text(deadline),
                 "when": Shanghai.relativeDay(from: now, to: deadline),
             ]
             let (title, body) = try NotificationTemplate.of(occasion).render(values)
-            messages.append(
+            batch.messages.append(
                 NotificationStore.Message(
                     userID: expertID, occasion: occasion, subject: "review_round:\(roundID)", title: title, body: body,
                     link: "/v1/expert/assignments"))
         }
-        let created = try await NotificationStore.send(messages, on: tx)
-        return Outcome(created: created, alreadySent: sent + messages.count - created, muted: muted)
+        return try await batch.send(on: tx)
     }
 
     static func progressReports(at now: Date, on tx: PostgresConnection) async throws -> Outcome {
@@ -201,28 +207,18 @@ public enum ReminderScan: String, Sendable, CaseIterable {
             GROUP BY u.id, p.region_code
             ORDER BY u.id, p.region_code
             """)
-        var messages: [NotificationStore.Message] = []
-        var sent = 0
-        var muted = 0
+        var batch = Batch()
         for row in rows {
             let (userID, region, count, alreadySent, isMuted) = try row.decode((Int, String, Int, Bool, Bool).self)
-            if alreadySent {
-                sent += 1
-                continue
-            }
-            if isMuted {
-                muted += 1
-                continue
-            }
+            guard batch.admits(alreadySent: alreadySent, muted: isMuted) else { continue }
             let values = ["year": String(year), "count": String(count), "deadline": Shanghai.text(deadline)]
             let (title, body) = try NotificationTemplate.of(occasion).render(values)
-            messages.append(
+            batch.messages.append(
                 NotificationStore.Message(
                     userID: userID, occasion: occasion, subject: "progress_reports:\(year):\(region)", title: title, body: body,
                     link: nil))
         }
-        let created = try await NotificationStore.send(messages, on: tx)
-        return Outcome(created: created, alreadySent: sent + messages.count - created, muted: muted)
+        return try await batch.send(on: tx)
     }
 
     static func acceptanceOverdue(at now: Date, on tx: PostgresConnection) async throws -> Outcome {
@@ -245,27 +241,17 @@ public enum ReminderScan: String, Sendable, CaseIterable {
             WHERE p.status = 'executing' AND p.completion_deadline < \(date)::date
             ORDER BY u.id, p.id
             """)
-        var messages: [NotificationStore.Message] = []
-        var sent = 0
-        var muted = 0
+        var batch = Batch()
         for row in rows {
             let (userID, projectID, title, deadline, alreadySent, isMuted) = try row.decode((Int, Int, String, String, Bool, Bool).self)
-            if alreadySent {
-                sent += 1
-                continue
-            }
-            if isMuted {
-                muted += 1
-                continue
-            }
+            guard batch.admits(alreadySent: alreadySent, muted: isMuted) else { continue }
             let (subject, body) = try NotificationTemplate.of(.acceptanceOverdue).render(["challenge": title, "deadline": deadline])
-            messages.append(
+            batch.messages.append(
                 NotificationStore.Message(
                     userID: userID, occasion: .acceptanceOverdue, subject: "project:\(projectID)", title: subject, body: body,
                     link: "/v1/projects/\(projectID)"))
         }
-        let created = try await NotificationStore.send(messages, on: tx)
-        return Outcome(created: created, alreadySent: sent + messages.count - created, muted: muted)
+        return try await batch.send(on: tx)
     }
 
     static func milestones(at now: Date, on tx: PostgresConnection) async throws -> Outcome {
@@ -291,33 +277,23 @@ public enum ReminderScan: String, Sendable, CaseIterable {
             JOIN users u ON u.unit_id = d.lead_unit_id AND u.role IN ('unit_admin', 'unit_member') AND u.disabled_at IS NULL
             ORDER BY u.id, d.id
             """)
-        var messages: [NotificationStore.Message] = []
-        var sent = 0
-        var muted = 0
+        var batch = Batch()
         for row in rows {
             let (userID, milestoneID, position, title, projectID, deadline, occasionName, alreadySent, isMuted) =
                 try row.decode((Int, Int, Int, String, Int, Date, String, Bool, Bool).self)
-            if alreadySent {
-                sent += 1
-                continue
-            }
-            if isMuted {
-                muted += 1
-                continue
-            }
+            guard batch.admits(alreadySent: alreadySent, muted: isMuted) else { continue }
             let occasion = Occasion(rawValue: occasionName) ?? .milestoneOverdue
             let values = [
                 "milestone": title, "position": String(position), "deadline": Shanghai.text(deadline),
                 "when": Shanghai.relativeDay(from: now, to: deadline),
             ]
             let (subject, body) = try NotificationTemplate.of(occasion).render(values)
-            messages.append(
+            batch.messages.append(
                 NotificationStore.Message(
                     userID: userID, occasion: occasion, subject: "milestone:\(milestoneID)", title: subject, body: body,
                     link: "/v1/projects/\(projectID)"))
         }
-        let created = try await NotificationStore.send(messages, on: tx)
-        return Outcome(created: created, alreadySent: sent + messages.count - created, muted: muted)
+        return try await batch.send(on: tx)
     }
 
     static func recommendations(at now: Date, on tx: PostgresConnection) async throws -> Outcome {
@@ -337,31 +313,21 @@ public enum ReminderScan: String, Sendable, CaseIterable {
             GROUP BY u.id, g.id, g.name, g.recommendation_closes_at, b.region_code
             ORDER BY u.id, g.id
             """)
-        var messages: [NotificationStore.Message] = []
-        var sent = 0
-        var muted = 0
+        var batch = Batch()
         for row in rows {
             let (userID, programmeID, name, deadline, region, count, alreadySent, isMuted) =
                 try row.decode((Int, Int, String, Date, String, Int, Bool, Bool).self)
-            if alreadySent {
-                sent += 1
-                continue
-            }
-            if isMuted {
-                muted += 1
-                continue
-            }
+            guard batch.admits(alreadySent: alreadySent, muted: isMuted) else { continue }
             let values = [
                 "programme": name, "count": String(count), "deadline": Shanghai.text(deadline),
                 "when": Shanghai.relativeDay(from: now, to: deadline),
             ]
             let (title, body) = try NotificationTemplate.of(.recommendationDue).render(values)
-            messages.append(
+            batch.messages.append(
                 NotificationStore.Message(
                     userID: userID, occasion: .recommendationDue, subject: "recommendations:\(programmeID):\(region)", title: title,
                     body: body, link: "/v1/bids?status=submitted"))
         }
-        let created = try await NotificationStore.send(messages, on: tx)
-        return Outcome(created: created, alreadySent: sent + messages.count - created, muted: muted)
+        return try await batch.send(on: tx)
     }
 }
