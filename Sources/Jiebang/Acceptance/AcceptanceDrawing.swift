@@ -6,7 +6,7 @@ import ReviewSolver
 /// programme's bureau, with the seed recorded at the request, and seats them atomically.
 ///
 /// The cap is q = 1/2 (no expert is on the panel with probability above one half, so who judges is
-/// hard to predict) when at least twice the panel size are eligible, else 1.
+/// hard to predict) when the pool allows it after conflicts and the organisation rule, else 1.
 public enum AcceptanceDrawing {
     /// What a run did.
     public enum Result: Equatable, Sendable {
@@ -39,11 +39,15 @@ public enum AcceptanceDrawing {
         var inputs = try await ReviewInstanceBuilder.inputs(
             bids: [.init(bid: bid, domain: domain, industryChain: chain, text: text)], bureauID: bureau, panelSize: panelSize,
             alternates: 0, q: "1/2", loadCap: 1, on: tx)
-        let eligible = inputs.experts.count - inputs.conflicts.count
-        if eligible < 2 * panelSize { inputs.q = "1" }
         let draw: Draw
         do {
-            draw = try inputs.instance().solveFractional().sample(seed: seed)
+            do {
+                draw = try inputs.instance().solveFractional().sample(seed: seed)
+            } catch {
+                // Too few experts (after conflicts and the one-per-organisation rule) for the cap of 1/2.
+                inputs.q = "1"
+                draw = try inputs.instance().solveFractional().sample(seed: seed)
+            }
         } catch {
             let message = ReviewDrawing.describe(error, inputs: inputs)
             try await tx.execute(
