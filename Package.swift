@@ -103,6 +103,7 @@ let package = Package(
                 .embedInCode("Notifications/Templates/milestone.due.txt"),
                 .embedInCode("Notifications/Templates/milestone.overdue.txt"),
                 .embedInCode("Notifications/Templates/recommendation.due.txt"),
+                .embedInCode("Email/email_footer.txt"),
             ],
             swiftSettings: swiftSettings,
             plugins: ["EmbedMigrations"]
@@ -124,7 +125,7 @@ let package = Package(
         ),
         .target(
             name: "Workers",
-            dependencies: ["Jiebang", "JobQueue", "Postgres"],
+            dependencies: ["Jiebang", "JobQueue", "Postgres", "SMTP"],
             path: "Workers",
             swiftSettings: swiftSettings
         ),
@@ -136,6 +137,7 @@ let package = Package(
                 "Jiebang",
                 "JobQueue",
                 "Postgres",
+                "SMTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -218,7 +220,7 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
-                "Workers", .product(name: "Crypto", package: "swift-crypto"),
+                "Workers", "SMTP", .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -1,6 +1,7 @@
 public import Foundation
 import Jiebang
 public import JobQueue
+public import SMTP
 
 /// The product's job handlers and periodic jobs, registered in one place for `serve` and `work`.
 ///
@@ -34,7 +35,12 @@ public enum ProductJobs {
     }
 
     /// Every handler, by kind, with its backoff; each kind's attempts are its `defaultOptions.maxAttempts`.
-    public static func registry() -> JobRegistry {
+    /// - Parameters:
+    ///   - smtp: the server e-mails go through (`SMTP_URL`); without one each e-mail is marked failed, not retried.
+    ///   - emailRetry: the backoff of `email.send` (default 30 s doubling to at most an hour: 10 attempts span about 3 hours).
+    public static func registry(
+        smtp: SMTPConfiguration? = nil, emailRetry: RetryPolicy = .exponential(base: .seconds(30), maxDelay: .seconds(3_600))
+    ) -> JobRegistry {
         var registry = JobRegistry()
         registry.registerTransactional(CloseExpiredChallenges.self, retry: .fixed(.seconds(10))) { _, _, db in
             _ = try await ChallengeStore.closeExpired(on: db)
@@ -67,6 +73,10 @@ public enum ProductJobs {
             WebhookDeliveries.Deliver.self, retry: .exponential(base: .seconds(10), maxDelay: .seconds(3_600)), timeout: .seconds(30)
         ) { _, arguments, db in
             try await WebhookDeliveries.attempt(arguments.delivery, on: db)
+        }
+        // The session's own timeout (30 s by default) ends an attempt before the job's.
+        registry.registerTransactional(EmailDeliveries.Send.self, retry: emailRetry, timeout: .seconds(120)) { _, arguments, db in
+            try await EmailDeliveries.attempt(arguments.message, smtp: smtp, on: db)
         }
         return registry
     }

@@ -56,6 +56,7 @@ struct ServeCommand: AsyncParsableCommand {
         let logger = settings.logger("jiebang")
         let address = try settings.http(hostname: hostname, port: port, defaultPort: 8080)
         let http = HTTPConfiguration(hostname: address.hostname, port: address.port)
+        let smtp = try settings.smtp()
 
         // A fixed-size pool, opened at start: a deadline rush finds every connection ready.
         try await settings.withDatabase(minimumConnections: pool, maximumConnections: pool) { client in
@@ -64,7 +65,7 @@ struct ServeCommand: AsyncParsableCommand {
                 (withWorkers ?? settings.usesEmbeddedDatabase)
                 ? buildWorkerServices(
                     configuration: WorkerConfiguration(), database: client, jobs: JobClient(),
-                    registry: ProductJobs.registry(), schedules: ProductJobs.schedules(), logger: settings.logger("jiebang.jobs"))
+                    registry: ProductJobs.registry(smtp: smtp), schedules: ProductJobs.schedules(), logger: settings.logger("jiebang.jobs"))
                 : []
             let app = buildApplication(
                 configuration: http, database: client, metrics: settings.metrics, services: workers, logger: logger)

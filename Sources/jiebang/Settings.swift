@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Postgres
 import Prometheus
+import SMTP
 import ServiceLifecycle
 import UnixSignals
 
@@ -29,6 +30,35 @@ struct Settings {
             throw CommandFailure("\(variable): \(text) is not a number of seconds from 0 to 86400")
         }
         return value == 0 ? .zero : .milliseconds(Int((value * 1000).rounded()))
+    }
+
+    /// The SMTP server e-mails go through: `SMTP_URL` (smtp://, smtp+starttls:// or smtps://, see
+    /// `SMTPConfiguration`) with `MAIL_FROM` (the sender, `address` or `Name <address>`), and optionally
+    /// `SMTP_HELO_NAME` (default localhost), `SMTP_CA_FILE` (PEM roots to trust instead of the system's) and
+    /// `SMTP_TIMEOUT` (seconds per session, default 30). Nil when `SMTP_URL` is unset: e-mails are then marked
+    /// failed ("no SMTP server is configured") instead of piling up.
+    /// - Throws: `CommandFailure` naming the variable at fault.
+    func smtp() throws -> SMTPConfiguration? {
+        guard let url = environment["SMTP_URL"], !url.isEmpty else { return nil }
+        guard let sender = environment["MAIL_FROM"], !sender.isEmpty else {
+            throw CommandFailure("MAIL_FROM: set the sender address (for example 揭榜挂帅平台 <noreply@example.gov.cn>) when SMTP_URL is set")
+        }
+        let timeout = try seconds("SMTP_TIMEOUT", default: .seconds(30)) ?? .seconds(30)
+        guard timeout > .zero else { throw CommandFailure("SMTP_TIMEOUT: must be more than 0 seconds") }
+        do {
+            var configuration = try SMTPConfiguration(
+                url: url, sender: sender, heloName: environment["SMTP_HELO_NAME"].flatMap { $0.isEmpty ? nil : $0 } ?? "localhost",
+                timeout: timeout)
+            if let file = environment["SMTP_CA_FILE"], !file.isEmpty {
+                guard FileManager.default.isReadableFile(atPath: file) else {
+                    throw CommandFailure("SMTP_CA_FILE: \(file) is not a readable file")
+                }
+                configuration.trustRootsFile = file
+            }
+            return configuration
+        } catch let error as SMTPConfiguration.Invalid {
+            throw CommandFailure("SMTP_URL / MAIL_FROM: \(error.description)")
+        }
     }
 
     /// How long a graceful shutdown may take before what still runs is cancelled

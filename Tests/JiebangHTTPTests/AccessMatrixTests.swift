@@ -307,6 +307,11 @@ struct AccessMatrixTests {
             AccessProbe(operation: "DELETE /v1/notifications/mutes/{occasion}", allowed: signedIn) { _, _ in
                 (.delete, "/v1/notifications/mutes/application_deadline.t7", nil, [:])
             },
+            AccessProbe(operation: "PUT /v1/me/email", allowed: signedIn) { _, serial in
+                (.put, "/v1/me/email", json(["email": "probe\(serial)@example.com"]), [:])
+            },
+            AccessProbe(operation: "DELETE /v1/me/email", allowed: signedIn) { _, _ in (.delete, "/v1/me/email", nil, [:]) },
+            get("GET /v1/email-messages", "/v1/email-messages?status=failed", ["admin"]),
             AccessProbe(operation: "POST /v1/sessions", allowed: everyone) { _, _ in
                 (.post, "/v1/sessions", json(["login": "expert", "password": "correct horse battery"]), [:])
             },

@@ -31,8 +31,10 @@ struct WebhookTests {
     }
 
     /// Runs a job worker with the product's handlers while `body` runs.
-    static func withWorker<Value: Sendable>(_ db: PostgresClient, _ body: () async throws -> Value) async throws -> Value {
-        let worker = JobWorker(client: db, registry: ProductJobs.registry(), logger: Logger(label: "test.worker"))
+    static func withWorker<Value: Sendable>(
+        _ db: PostgresClient, registry: JobRegistry = ProductJobs.registry(), _ body: () async throws -> Value
+    ) async throws -> Value {
+        let worker = JobWorker(client: db, registry: registry, logger: Logger(label: "test.worker"))
         let group = ServiceGroup(configuration: .init(services: [.init(service: worker)], logger: Logger(label: "test")))
         let running = Task { try await group.run() }
         do {

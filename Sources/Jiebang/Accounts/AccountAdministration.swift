@@ -1,5 +1,6 @@
 public import Foundation
 public import Postgres
+import SMTP
 
 /// Bureaus and users created through the API: by a system admin, or by a unit admin for their own unit.
 public enum AccountAdministration {
@@ -34,14 +35,20 @@ public enum AccountAdministration {
         public var role: Role
         public var unitID: Int?
         public var bureauID: Int?
+        /// Where e-mails of the user's notifications go (optional).
+        public var email: String?
 
-        public init(login: String, displayName: String, password: String, role: Role, unitID: Int? = nil, bureauID: Int? = nil) {
+        public init(
+            login: String, displayName: String, password: String, role: Role, unitID: Int? = nil, bureauID: Int? = nil,
+            email: String? = nil
+        ) {
             self.login = login
             self.displayName = displayName
             self.password = password
             self.role = role
             self.unitID = unitID
             self.bureauID = bureauID
+            self.email = email
         }
     }
 
@@ -53,6 +60,8 @@ public enum AccountAdministration {
         public var role: Role
         public var unitID: Int?
         public var bureauID: Int?
+        /// Where e-mails of the user's notifications go; absent when they get none.
+        public var email: String?
     }
 
     /// Registers a bureau (system admin only).
@@ -107,12 +116,13 @@ public enum AccountAdministration {
         checker.name("login", input.login, 3...254)
         checker.name("displayName", input.displayName, 1...100)
         if let problem = password.problem { checker.add("password", "the password \(problem)") }
+        if let email = input.email, let problem = MailAddress.problem(email) { checker.add("email", problem) }
         try checker.check()
         return try await ConstraintCatalog.translating {
             let id = try await AccountStore.createUser(
                 .init(
                     login: input.login, displayName: input.displayName.trimmingCharacters(in: .whitespacesAndNewlines),
-                    role: input.role, unitID: input.unitID, bureauID: input.bureauID),
+                    role: input.role, unitID: input.unitID, bureauID: input.bureauID, email: input.email),
                 passwordHash: password.hash, by: actor.displayName, on: tx)
             return try await user(id: id, on: tx)
         }
@@ -122,12 +132,26 @@ public enum AccountAdministration {
     public static func user(id: Int, on db: PostgresConnection) async throws -> User {
         guard
             let row = try await db.query(
-                "SELECT id, login, display_name, role::text, unit_id, bureau_id FROM users WHERE id = \(id)"
+                "SELECT id, login, display_name, role::text, unit_id, bureau_id, email FROM users WHERE id = \(id)"
             ).first
         else { throw DomainError.notFound("no user has id \(id)") }
-        let (userID, login, name, role, unitID, bureauID) = try row.decode((Int, String, String, String, Int?, Int?).self)
+        let (userID, login, name, role, unitID, bureauID, email) = try row.decode((Int, String, String, String, Int?, Int?, String?).self)
         return User(
             id: userID, login: login, displayName: name, role: Role(rawValue: role) ?? .unitMember, unitID: unitID,
-            bureauID: bureauID)
+            bureauID: bureauID, email: email)
+    }
+
+    /// Sets (or, with nil, clears) the actor's own e-mail address: from then on each new notification is
+    /// also e-mailed there (`EmailDeliveries`).
+    /// - Throws: `DomainError.invalid` naming `email`.
+    public static func setEmail(_ email: String?, by actor: Actor, on tx: PostgresConnection) async throws -> User {
+        if let email, let problem = MailAddress.problem(email) { throw DomainError.invalid("email", problem) }
+        try await ConstraintCatalog.translating {
+            try await tx.execute("UPDATE users SET email = \(email) WHERE id = \(actor.userID)")
+        }
+        try await AuditLog.append(
+            actor: actor.displayName, actorID: actor.userID, action: email == nil ? "user.email.clear" : "user.email.set",
+            entity: "user", entityID: "\(actor.userID)", after: ["email": email ?? ""], on: tx)
+        return try await user(id: actor.userID, on: tx)
     }
 }

@@ -10,13 +10,16 @@ public enum AccountStore {
         public var role: Role
         public var unitID: Int?
         public var bureauID: Int?
+        /// Where e-mails of the user's notifications go, if anywhere.
+        public var email: String?
 
-        public init(login: String, displayName: String, role: Role, unitID: Int? = nil, bureauID: Int? = nil) {
+        public init(login: String, displayName: String, role: Role, unitID: Int? = nil, bureauID: Int? = nil, email: String? = nil) {
             self.login = login
             self.displayName = displayName
             self.role = role
             self.unitID = unitID
             self.bureauID = bureauID
+            self.email = email
         }
     }
 
@@ -36,8 +39,9 @@ public enum AccountStore {
         do {
             let id = try await db.query(
                 """
-                INSERT INTO users (login, display_name, password_hash, role, unit_id, bureau_id)
-                VALUES (\(login), \(user.displayName), \(passwordHash), \(user.role.rawValue)::user_role, \(user.unitID), \(user.bureauID))
+                INSERT INTO users (login, display_name, password_hash, role, unit_id, bureau_id, email)
+                VALUES (\(login), \(user.displayName), \(passwordHash), \(user.role.rawValue)::user_role, \(user.unitID), \(user.bureauID),
+                        \(user.email))
                 RETURNING id
                 """
             ).first!.decode(Int.self)

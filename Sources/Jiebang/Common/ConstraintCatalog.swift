@@ -204,5 +204,10 @@ public enum ConstraintCatalog {
         "webhook_endpoints_url": (.invalid, "url", "must be an absolute http or https URL with a host, at most 2000 characters"),
         "webhook_deliveries_once": (.conflict, "delivery", "the endpoint already has this delivery"),
         "webhook_deliveries_status": (.invalid, "status", "must be pending, delivered or failed"),
+        "users_email_format": (
+            .invalid, "email", "must be an ASCII address such as name@example.com (a dot-atom at a domain), at most 254 characters"
+        ),
+        "email_messages_once": (.conflict, "notification", "the notification already has its e-mail"),
+        "email_messages_status": (.invalid, "status", "must be pending, sent or failed"),
     ]
 }

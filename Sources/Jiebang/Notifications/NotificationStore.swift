@@ -47,7 +47,7 @@ public enum NotificationStore {
     }
 
     /// Writes `messages`, skipping any (user, occasion, subject) already sent and any the user muted, and
-    /// the webhook deliveries of the notifications written (`WebhookDeliveries`).
+    /// the webhook deliveries and e-mails of the notifications written (`WebhookDeliveries`, `EmailDeliveries`).
     /// - Returns: how many were written.
     @discardableResult
     public static func send(_ messages: [Message], on tx: PostgresConnection) async throws -> Int {
@@ -64,6 +64,7 @@ public enum NotificationStore {
             """
         ).decode(Int.self)
         try await WebhookDeliveries.enqueue(forNotifications: written, on: tx)
+        try await EmailDeliveries.enqueue(forNotifications: written, on: tx)
         return written.count
     }
 

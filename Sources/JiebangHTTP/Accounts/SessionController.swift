@@ -12,6 +12,12 @@ struct SessionController {
         router.post("v1/sessions", use: signIn)
         router.delete("v1/sessions/current", use: signOut)
         router.get("v1/me", use: me)
+        router.put("v1/me/email", use: setEmail)
+        router.delete("v1/me/email", use: clearEmail)
+    }
+
+    struct EmailInput: Decodable {
+        var email: String
     }
 
     struct Credentials: Decodable {
@@ -50,6 +56,22 @@ struct SessionController {
     @Sendable func me(_ request: Request, context: AppRequestContext) async throws -> Response {
         let actor = try context.requireActor()
         let user = try await database.withConnection { try await AccountAdministration.user(id: actor.userID, on: $0) }
+        return try JSONAnswer(user, context: context).response
+    }
+
+    /// Sets the signed-in user's e-mail address; new notifications are e-mailed there too.
+    @Sendable func setEmail(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let actor = try context.requireActor()
+        var request = request
+        let (input, _) = try await request.decodeJSON(EmailInput.self, context: context)
+        let user = try await database.withTransaction { try await AccountAdministration.setEmail(input.email, by: actor, on: $0) }
+        return try JSONAnswer(user, context: context).response
+    }
+
+    /// Removes the signed-in user's e-mail address: notifications stay in the inbox only.
+    @Sendable func clearEmail(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let actor = try context.requireActor()
+        let user = try await database.withTransaction { try await AccountAdministration.setEmail(nil, by: actor, on: $0) }
         return try JSONAnswer(user, context: context).response
     }
 }

@@ -14,6 +14,21 @@ struct NotificationController {
         router.get("v1/notifications/mutes", use: mutes)
         router.put("v1/notifications/mutes/:occasion", use: mute)
         router.delete("v1/notifications/mutes/:occasion", use: unmute)
+        router.get("v1/email-messages", use: emailLog)
+    }
+
+    /// The e-mail log for operators (system admins): newest first, `?status=pending|sent|failed`, `?before=`.
+    @Sendable func emailLog(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let actor = try context.requireActor()
+        var query = QueryReader(request)
+        let before = query.positive("before")
+        let limit = query.limit(default: 100, maximum: 500)
+        let status = query.oneOf("status", { ["pending", "sent", "failed"].contains($0) ? $0 : nil }, expected: ["pending", "sent", "failed"])
+        try query.check()
+        let page = try await database.withConnection {
+            try await EmailDeliveries.log(status: status, before: before, limit: limit, by: actor, on: $0)
+        }
+        return try JSONAnswer(page, context: context).response
     }
 
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Response {
