@@ -191,6 +191,29 @@ struct ExpertPoolTests {
         }
     }
 
+    @Test("An expert table may give 电子邮箱: a new expert gets the address, a re-import with an empty cell keeps it, a bad one is reported by line")
+    func importsEmail() async throws {
+        try await TestDatabase.withFreshDatabase { db in
+            let world = try await Self.world(db)
+            let header = "姓名,登录名,工作单位,所在地区,电子邮箱"
+            let first = try await Self.importing(
+                [header, "王磊,wang.lei,兰州大学,兰州市,wang.lei@lzu.edu.cn", "李娜,li.na,金川集团,620300,"].joined(separator: "\n"),
+                bureau: world.province, on: db)
+            #expect(try first.get().created == 2)
+            let emails = try await db.query("SELECT login, email FROM users WHERE role = 'expert' ORDER BY login").decode((String, String?).self)
+            #expect(emails.map(\.1) == [nil, "wang.lei@lzu.edu.cn"])
+            _ = try await Self.importing([header, "王磊,wang.lei,兰州大学,兰州市,"].joined(separator: "\n"), bureau: world.province, on: db)
+            #expect(try await db.query("SELECT email FROM users WHERE login = 'wang.lei'").first!.decode(String?.self) == "wang.lei@lzu.edu.cn")
+            guard case .failure(let failure) = ExpertImport.parse([header, "赵敏,zhao.min,兰州大学,兰州市,赵敏@lzu"].joined(separator: "\n"))
+            else {
+                Issue.record("a bad address must be refused")
+                return
+            }
+            #expect(failure.errors.map(\.column) == ["电子邮箱"])
+            #expect(failure.errors.map(\.line) == [2])
+        }
+    }
+
     @Test("An import with one row the database refuses writes nothing at all")
     func allOrNothing() async throws {
         try await TestDatabase.withFreshDatabase { db in

@@ -1,14 +1,16 @@
 import Foundation
+import SMTP
 
 /// Turns an expert table (a CSV with Chinese headers) into validated rows, reporting every bad row with
 /// its line and column.
 ///
 /// Columns (any order; the first four are required and must have a value):
-/// 姓名, 登录名, 工作单位, 所在地区, 统一社会信用代码, 职称, 专业领域, 产业链, 关键词, 评审上限, 回避单位.
+/// 姓名, 登录名, 工作单位, 所在地区, 统一社会信用代码, 职称, 专业领域, 产业链, 关键词, 评审上限, 回避单位, 电子邮箱.
 /// 所在地区 is a 6-digit province or prefecture code, or the name of Gansu or one of its cities;
 /// 统一社会信用代码 links the registered unit the expert works for; 专业领域, 产业链, 关键词 and 回避单位
 /// (credit codes of the units the expert is tied to) list several values separated by ；; 、 or ，;
-/// 评审上限 is a whole number from 1 to 200 (default 10).
+/// 评审上限 is a whole number from 1 to 200 (default 10); 电子邮箱 is where the expert's notifications are
+/// also e-mailed (an empty cell leaves an existing expert's address as it is).
 public struct ExpertImport: Sendable {
     /// One valid row.
     public struct Row: Sendable, Hashable {
@@ -20,6 +22,8 @@ public struct ExpertImport: Sendable {
         public var profile: ExpertInput.Profile
         /// The credit codes of the units the expert is tied to.
         public var tieCodes: [CreditCode]
+        /// 电子邮箱, if given.
+        public var email: String?
     }
 
     /// What is wrong with one row.
@@ -78,12 +82,13 @@ public struct ExpertImport: Sendable {
     public static let columns: [(header: String, required: Bool)] = [
         ("姓名", true), ("登录名", true), ("工作单位", true), ("所在地区", true), ("统一社会信用代码", false), ("职称", false),
         ("专业领域", false), ("产业链", false), ("关键词", false), ("评审上限", false), ("回避单位", false),
+        ("电子邮箱", false),
     ]
 
     /// The column of each field the profile checks, by the field's API name.
     static let headerOfField: [String: String] = [
         "login": "登录名", "displayName": "姓名", "organisation": "工作单位", "regionCode": "所在地区", "title": "职称",
-        "domains": "专业领域", "industryChains": "产业链", "keywords": "关键词", "loadCap": "评审上限",
+        "domains": "专业领域", "industryChains": "产业链", "keywords": "关键词", "loadCap": "评审上限", "email": "电子邮箱",
     ]
 
     /// What separates the values of a list cell.
@@ -165,6 +170,8 @@ public struct ExpertImport: Sendable {
                     fail("回避单位", "\(text): \(error.description)")
                 }
             }
+            let email = value("电子邮箱")
+            if !email.isEmpty, let problem = MailAddress.problem(email) { fail("电子邮箱", problem) }
             var loadCap = ExpertInput.defaultLoadCap
             if !value("评审上限").isEmpty {
                 if let number = Int(value("评审上限")) {
@@ -191,7 +198,7 @@ public struct ExpertImport: Sendable {
                 rows.append(
                     Row(
                         line: record.line, login: login, displayName: value("姓名"), unitCode: unitCode, profile: profile,
-                        tieCodes: tieCodes))
+                        tieCodes: tieCodes, email: email.isEmpty ? nil : email))
             }
             errors += rowErrors
         }

@@ -1,4 +1,5 @@
 import Foundation
+import SMTP
 
 /// An expert as a publisher creates one: the account (login, name) and the profile.
 ///
@@ -30,12 +31,14 @@ public struct ExpertInput: Codable, Sendable, Hashable {
     /// A first password, so the expert can sign in; without one the account cannot sign in yet. It is
     /// checked and hashed before the transaction (``NewPassword``) and never stored as given.
     public var password: String?
+    /// Where e-mails of the expert's notifications (assignments, deadlines) go, if anywhere.
+    public var email: String?
 
     /// Creates an input.
     public init(
         login: String, displayName: String, organisation: String, unitID: Int? = nil, regionCode: String,
         title: String? = nil, domains: [String]? = nil, industryChains: [String]? = nil, keywords: [String]? = nil,
-        loadCap: Int? = nil, available: Bool? = nil, password: String? = nil
+        loadCap: Int? = nil, available: Bool? = nil, password: String? = nil, email: String? = nil
     ) {
         self.login = login
         self.displayName = displayName
@@ -49,6 +52,7 @@ public struct ExpertInput: Codable, Sendable, Hashable {
         self.loadCap = loadCap
         self.available = available
         self.password = password
+        self.email = email
     }
 
     /// The most domains a profile lists (`experts_domains`).
@@ -74,6 +78,7 @@ public struct ExpertInput: Codable, Sendable, Hashable {
         checker.name("displayName", displayName, 1...100)
         result.displayName = displayName.trimmingCharacters(in: .whitespacesAndNewlines)
         if let unitID, unitID <= 0 { checker.add("unitID", "must be a unit's id") }
+        if let email, let problem = MailAddress.problem(email) { checker.add("email", problem) }
         result.loadCap = loadCap ?? Self.defaultLoadCap
         result.available = available ?? true
         var profile = Profile(

@@ -71,7 +71,8 @@ extension ExpertStore {
             let profile = row.profile
             do {
                 if let user = existing[row.login], user.bureauID != nil {
-                    try await tx.execute("UPDATE users SET display_name = \(row.displayName) WHERE id = \(user.id)")
+                    try await tx.execute(
+                        "UPDATE users SET display_name = \(row.displayName), email = coalesce(\(row.email), email) WHERE id = \(user.id)")
                     try await tx.execute(
                         """
                         UPDATE experts SET unit_id = \(unitID), organisation = \(profile.organisation),
@@ -86,10 +87,11 @@ extension ExpertStore {
                     let id: Int
                     if let user = existing[row.login] {
                         id = user.id
-                        try await tx.execute("UPDATE users SET display_name = \(row.displayName) WHERE id = \(id)")
+                        try await tx.execute(
+                            "UPDATE users SET display_name = \(row.displayName), email = coalesce(\(row.email), email) WHERE id = \(id)")
                     } else {
                         id = try await AccountStore.createUser(
-                            .init(login: row.login, displayName: row.displayName, role: .expert), passwordHash: nil,
+                            .init(login: row.login, displayName: row.displayName, role: .expert, email: row.email), passwordHash: nil,
                             by: actor, on: tx)
                     }
                     try await tx.execute(

@@ -28,7 +28,8 @@ public enum ExpertStore {
         }
         return try await ConstraintCatalog.translating {
             let id = try await AccountStore.createUser(
-                .init(login: input.login, displayName: input.displayName, role: .expert), passwordHash: password?.hash,
+                .init(login: input.login, displayName: input.displayName, role: .expert, email: input.email),
+                passwordHash: password?.hash,
                 by: actor.displayName, on: tx)
             try await tx.execute(
                 """
