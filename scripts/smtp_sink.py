@@ -7,7 +7,9 @@ half a file. Recipients whose local part starts with "refuse" get a permanent
 certificate for localhost and 127.0.0.1 (cert.pem in the spool folder),
 requires STARTTLS and accepts AUTH PLAIN or LOGIN as jiebang / sink-password
 only over TLS. It prints "ready" once it listens and runs until it gets
-SIGTERM or its parent exits.
+SIGTERM or its parent exits. With --hold FILE, a message is spooled and then
+its answer waits while FILE exists (the sink prints "holding"), as when a
+server has a message but its answer is lost.
 """
 
 import argparse
@@ -25,8 +27,9 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 
 class Spool:
-    def __init__(self, folder):
+    def __init__(self, folder, hold):
         self.folder = folder
+        self.hold = hold
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         local = address.split("@", 1)[0].lower()
@@ -48,6 +51,12 @@ class Spool:
         with open(temporary, "w", encoding="utf-8") as handle:
             json.dump(record, handle, ensure_ascii=False)
         os.rename(temporary, os.path.join(self.folder, name + ".json"))
+        if self.hold and os.path.exists(self.hold):
+            # The message is spooled; its answer waits while the hold file exists (a test kills the client
+            # meanwhile, as when a server's answer is lost).
+            print("holding", flush=True)
+            while os.path.exists(self.hold):
+                await asyncio.sleep(0.05)
         return "250 2.0.0 queued as " + name
 
 
@@ -74,13 +83,14 @@ def main():
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--spool", required=True)
     parser.add_argument("--tls", action="store_true")
+    parser.add_argument("--hold", help="while this file exists, a received message is not answered")
     arguments = parser.parse_args()
     os.makedirs(arguments.spool, exist_ok=True)
     options = {}
     if arguments.tls:
         options = dict(tls_context=self_signed(arguments.spool), require_starttls=True,
                        authenticator=authenticate, auth_required=True, auth_require_tls=True)
-    controller = Controller(Spool(arguments.spool), hostname="127.0.0.1", port=arguments.port, **options)
+    controller = Controller(Spool(arguments.spool, arguments.hold), hostname="127.0.0.1", port=arguments.port, **options)
     controller.start()
     print("ready", flush=True)
     done = threading.Event()

@@ -94,6 +94,22 @@ struct CommandLineTests {
         }
     }
 
+    @Test("work refuses a bad SMTP configuration with one line naming the variable, before touching a database", arguments: [
+        ["SMTP_URL": "http://mail.example.com", "MAIL_FROM": "noreply@example.gov.cn"],
+        ["SMTP_URL": "smtp://user:secret@mail.example.com", "MAIL_FROM": "noreply@example.gov.cn"],
+        ["SMTP_URL": "smtps://mail.example.com"],
+        ["SMTP_URL": "smtps://mail.example.com", "MAIL_FROM": "not an address"],
+        ["SMTP_URL": "smtps://mail.example.com", "MAIL_FROM": "noreply@example.gov.cn", "SMTP_TIMEOUT": "0"],
+    ])
+    func badSMTPConfiguration(variables: [String: String]) throws {
+        let (status, output) = try Self.run(
+            ["work"], environment: variables.merging(["PATH": "/usr/bin:/bin", "DATABASE_URL": "host=/nonexistent dbname=x"]) { $1 })
+        #expect(status != 0)
+        #expect(output.split(separator: "\n").count == 1, "\(output)")
+        #expect(output.contains("SMTP_") || output.contains("MAIL_FROM"), "\(output)")
+        #expect(!output.contains("PostgreSQL"), "\(output)")
+    }
+
     @Test("migrate --status lists the embedded migrations against a real database")
     func migrateStatus() async throws {
         let server = try await TestDatabase.serverConnectionString()

@@ -55,13 +55,14 @@ public final class SMTPSink: Sendable {
     /// Starts a sink on `port` (a free one by default) and waits until it listens.
     /// - Parameter tls: require STARTTLS with a self-signed certificate for localhost (`certificate`) and
     ///   AUTH as `jiebang` / `sink-password`.
-    public init(port: Int? = nil, tls: Bool = false) async throws {
+    ///   - hold: while this file exists, a message is spooled and then waits for its answer (the sink prints `holding`).
+    public init(port: Int? = nil, tls: Bool = false, hold: URL? = nil) async throws {
         self.port = try port ?? FreePort.next()
         spool = FileManager.default.temporaryDirectory.appending(path: "smtp-sink-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: spool, withIntermediateDirectories: true)
         process = try ChildProcess(
             TestDatabase.packageRoot.appending(path: "scripts/smtp-sink"),
-            ["--port", "\(self.port)", "--spool", spool.path] + (tls ? ["--tls"] : []))
+            ["--port", "\(self.port)", "--spool", spool.path] + (tls ? ["--tls"] : []) + (hold.map { ["--hold", $0.path] } ?? []))
         let process = process
         let ready = await eventually(timeout: .seconds(120), poll: .milliseconds(50)) {
             process.output.contains("ready")
