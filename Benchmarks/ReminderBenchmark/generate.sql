@@ -37,8 +37,10 @@ SELECT 'enterprise', '提醒压测企业' || n, pg_temp.credit_code('91620100RM'
        '{private}', '王工', '0931-8000000', 'lead@example.cn'
 FROM bench_due;
 
-INSERT INTO users (login, display_name, role, unit_id)
-SELECT 'remind.lead' || d.n, '提醒压测' || d.n, 'unit_admin', u.id
+-- With :with_email = on every lead has an address, so each notification also writes its e-mail and its job.
+INSERT INTO users (login, display_name, role, unit_id, email)
+SELECT 'remind.lead' || d.n, '提醒压测' || d.n, 'unit_admin', u.id,
+       CASE WHEN :'with_email' = 'on' THEN 'remind.lead' || d.n || '@example.com' END
 FROM bench_due d JOIN units u ON u.credit_code = pg_temp.credit_code('91620100RM' || lpad(d.n::text, 7, '0'));
 
 WITH leads AS (
