@@ -46,7 +46,7 @@ public func buildApplication(
 ) -> some ApplicationProtocol {
     let tokenUses = TokenUseRecorder(database: database, logger: logger)
     let passwords = PasswordHashingPool(hasher: passwordHasher, configuration: passwordHashing)
-    let router = apiRouter(database: database, metrics: metrics, passwords: passwords, tokenUses: tokenUses)
+    let router = apiRouter(database: database, metrics: metrics, passwords: passwords, tokenUses: tokenUses, logger: logger)
     return Application(
         router: router,
         server: .http1(configuration: .init(idleTimeout: .init(configuration.idleTimeout))),
@@ -65,7 +65,7 @@ public func buildOperationsApplication(
     logger: Logger
 ) -> some ApplicationProtocol {
     Application(
-        router: operationsRouter(database: database, metrics: metrics),
+        router: operationsRouter(database: database, metrics: metrics, logger: logger),
         server: .http1(configuration: .init(idleTimeout: .init(configuration.idleTimeout))),
         configuration: ApplicationConfiguration(
             address: .hostname(configuration.hostname, port: configuration.port), serverName: "jiebang-worker"),
@@ -78,11 +78,12 @@ public func buildOperationsApplication(
 ///   - passwords: where passwords are hashed and checked; it must run as a service to stop its threads.
 ///   - tokenUses: where requests leave their tokens' due `last_used_at` stamps; it must run as a
 ///     service for them to be written.
+///   - logger: where an outage of the database is logged, once when it starts and once when it ends.
 func apiRouter(
     database: PostgresClient, metrics: PrometheusCollectorRegistry, passwords: PasswordHashingPool,
-    tokenUses: TokenUseRecorder
+    tokenUses: TokenUseRecorder, logger: Logger = Logger(label: "jiebang")
 ) -> Router<AppRequestContext> {
-    let router = operationsRouter(database: database, metrics: metrics)
+    let router = operationsRouter(database: database, metrics: metrics, logger: logger)
     OpenAPIController().addRoutes(to: router)
     let api = router.group()
         .add(middleware: RequestTextMiddleware())
@@ -107,12 +108,16 @@ func apiRouter(
     return router
 }
 
-/// The routes every process serves: health, readiness and metrics, behind problem+json errors.
-func operationsRouter(database: PostgresClient, metrics: PrometheusCollectorRegistry) -> Router<AppRequestContext> {
+/// The routes every process serves: health, readiness and metrics, behind problem+json errors (which
+/// answer 503 while the database is away, logging the outage once: `DatabaseAvailability`).
+func operationsRouter(
+    database: PostgresClient, metrics: PrometheusCollectorRegistry, logger: Logger = Logger(label: "jiebang")
+) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
-    router.add(middleware: ProblemMiddleware())
+    let availability = DatabaseAvailability(database: database, logger: logger)
+    router.add(middleware: ProblemMiddleware(availability: availability))
     router.add(middleware: MetricsMiddleware())
-    HealthController(database: database).addRoutes(to: router)
+    HealthController(database: database, availability: availability).addRoutes(to: router)
     MetricsController(registry: metrics).addRoutes(to: router)
     return router
 }

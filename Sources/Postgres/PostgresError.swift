@@ -89,12 +89,21 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible, CustomDeb
 
     /// Whether the database could not serve the statement now, through no fault of its input: a
     /// statement or lock timeout (57014, 55P03), an idle transaction ended (25P03), too many
-    /// connections or an admin shutdown (53300, 57P01-57P03), no free pooled connection, or a
-    /// connection that could not be opened or broke. A caller may try again later (HTTP 503).
+    /// connections (53300), no free pooled connection, or an outage (`isOutage`). A caller may try
+    /// again later (HTTP 503).
     public var isUnavailable: Bool {
-        if code == .acquireTimeout || code == .connectionFailed || code == .connectionLost { return true }
+        if code == .acquireTimeout || isOutage { return true }
         guard let state = sqlState?.code else { return false }
-        return ["57014", "55P03", "25P03", "53300", "57P01", "57P02", "57P03"].contains(state)
+        return ["57014", "55P03", "25P03", "53300"].contains(state)
+    }
+
+    /// Whether the database itself is away, not merely busy: a connection that could not be opened or
+    /// broke, an admin shutdown, a crash or a server that cannot accept connections yet (57P01-57P03), or
+    /// any connection exception (class 08).
+    public var isOutage: Bool {
+        if code == .connectionFailed || code == .connectionLost { return true }
+        guard let state = sqlState else { return false }
+        return ["57P01", "57P02", "57P03"].contains(state.code) || state.errorClass == "08"
     }
 }
 

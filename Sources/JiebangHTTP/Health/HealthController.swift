@@ -6,6 +6,8 @@ import Postgres
 /// `/healthz` (the process answers) and `/readyz` (it can reach the database).
 struct HealthController {
     let database: PostgresClient
+    /// Where an outage is reported (logged once) instead of logging every failed probe.
+    let availability: DatabaseAvailability
     /// How long `/readyz` waits for the database before answering 503.
     var readinessTimeout: Duration = .seconds(2)
 
@@ -33,8 +35,13 @@ struct HealthController {
             }
         } catch let problem as Problem {
             throw problem
+        } catch let error as PostgresError where error.isOutage {
+            availability.reportOutage(error)
+            throw Problem(status: .serviceUnavailable, detail: "The database cannot be reached.")
         } catch {
-            context.logger.warning("readiness check failed", metadata: ["error": "\(error)"])
+            if !availability.isUnreachable {
+                context.logger.warning("readiness check failed", metadata: ["error": "\(error)"])
+            }
             throw Problem(status: .serviceUnavailable, detail: "The database cannot be reached.")
         }
         return Response(

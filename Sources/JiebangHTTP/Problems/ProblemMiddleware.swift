@@ -8,7 +8,14 @@ import Postgres
 /// a database data exception (SQLSTATE class 22, a value the input checks missed) as a 400 logged
 /// at warning, anything else as a bare 500 whose cause goes to the log, never to the client.
 public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
-    public init() {}
+    /// Where an outage is reported, so it is logged once, not once per request.
+    let availability: DatabaseAvailability?
+
+    /// A middleware that logs every database failure with its request.
+    public init() { availability = nil }
+
+    /// A middleware that reports outages to `availability`.
+    init(availability: DatabaseAvailability) { self.availability = availability }
 
     public func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
@@ -30,9 +37,13 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as any HTTPResponseError {
             throw Problem(status: error.status)
         } catch let error as PostgresError where error.isUnavailable {
-            context.logger.warning(
-                "database unavailable",
-                metadata: ["error": "\(error)", "db.sqlstate": "\(error.sqlState?.code ?? error.code.description)"])
+            if let availability, error.isOutage {
+                availability.reportOutage(error)
+            } else if availability?.isUnreachable != true {
+                context.logger.warning(
+                    "database unavailable",
+                    metadata: ["error": "\(error)", "db.sqlstate": "\(error.sqlState?.code ?? error.code.description)"])
+            }
             throw RetryLaterProblem(detail: "The database is busy or unreachable; try again shortly.", retryAfter: .seconds(1))
         } catch let error as PostgresError where error.sqlState?.errorClass == "22" {
             // A data exception (22xxx) is a value from the request that the input layer should have
