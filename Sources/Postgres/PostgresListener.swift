@@ -1,5 +1,7 @@
 import CLibPQ
 import Foundation
+import Glibc
+import Synchronization
 
 /// The notifications arriving on one dedicated connection, as an `AsyncSequence`.
 ///
@@ -61,14 +63,11 @@ func quoteIdentifier(_ name: String) -> String {
 final class NotificationLoop: @unchecked Sendable {
     private let connection: PostgresConnection
     private let continuation: AsyncThrowingStream<PostgresNotification, any Error>.Continuation
-    private let wake: (read: Int32, write: Int32)
+    private let wake = WakePipe()
 
     init(connection: PostgresConnection, continuation: AsyncThrowingStream<PostgresNotification, any Error>.Continuation) {
         self.connection = connection
         self.continuation = continuation
-        var fds: [Int32] = [-1, -1]
-        _ = jiebang_pipe_cloexec(&fds)
-        self.wake = (fds[0], fds[1])
     }
 
     func start() {
@@ -81,22 +80,62 @@ final class NotificationLoop: @unchecked Sendable {
 
     /// Wakes the thread so that it closes the connection and exits.
     func stop() {
-        var byte: UInt8 = 1
-        _ = write(wake.write, &byte, 1)
+        wake.signal()
     }
 
     private func run() {
-        let outcome = connection.blockingWaitForNotifications(wake: wake.read) { notification in
+        let outcome = connection.blockingWaitForNotifications(wake: wake.readDescriptor) { notification in
             continuation.yield(notification)
         }
-        close(wake.read)
-        close(wake.write)
+        // Closed after the last use and before the stream ends: the stream's termination handler
+        // calls `stop()`, which then writes nothing.
+        wake.close()
         Task { await connection.close() }
         switch outcome {
         case .stopped: continuation.finish()
         case .failed(let error): continuation.finish(throwing: error)
         }
     }
+}
+
+/// A pipe that wakes a thread blocked in `poll`: signalled at most once, and never after it is closed, so
+/// a late signal cannot write into a file that has since been given the same descriptor number.
+final class WakePipe: Sendable {
+    private let descriptors: (read: Int32, write: Int32)
+    private let state = Mutex((closed: false, signalled: false))
+
+    init() {
+        var fds: [Int32] = [-1, -1]
+        _ = jiebang_pipe_cloexec(&fds)
+        descriptors = (fds[0], fds[1])
+    }
+
+    /// The end the waiting thread polls.
+    var readDescriptor: Int32 { descriptors.read }
+    /// The end `signal()` writes to (for tests).
+    var writeDescriptor: Int32 { descriptors.write }
+
+    /// Writes one byte, unless it was written already or the pipe is closed.
+    func signal() {
+        state.withLock { state in
+            guard !state.closed, !state.signalled else { return }
+            state.signalled = true
+            var byte: UInt8 = 1
+            _ = write(descriptors.write, &byte, 1)
+        }
+    }
+
+    /// Closes both ends, once.
+    func close() {
+        state.withLock { state in
+            guard !state.closed else { return }
+            state.closed = true
+            _ = Glibc.close(descriptors.read)
+            _ = Glibc.close(descriptors.write)
+        }
+    }
+
+    deinit { close() }
 }
 
 extension PostgresConnection {
