@@ -1,6 +1,7 @@
 import Foundation
 import JiebangTesting
 import JobQueue
+import Logging
 import Postgres
 import Testing
 
@@ -17,9 +18,10 @@ struct WorkerTests {
             let worker = JobWorker(client: db, registry: testRegistry(), configuration: testWorkerConfiguration(concurrency: 20))
             try await withRunning([worker]) {
                 // Alone this takes half a second; the generous deadline is for a full, parallel test run on 2 CPUs.
-                #expect(await eventually(timeout: .seconds(90)) {
-                    (try? await db.count("SELECT count(*) FROM jobs WHERE state = 'completed'")) == 300
-                })
+                #expect(
+                    await eventually(timeout: .seconds(90)) {
+                        (try? await db.count("SELECT count(*) FROM jobs WHERE state = 'completed'")) == 300
+                    })
             }
             let effects = try await db.count("SELECT count(*) FROM effects")
             let attempts = try await db.count("SELECT max(attempt) FROM jobs")
@@ -37,11 +39,47 @@ struct WorkerTests {
             let worker = JobWorker(client: db, registry: testRegistry(), configuration: configuration)
             try await withRunning([worker]) {
                 // Give the listener time to start, then enqueue; the poll interval is a minute.
-                #expect(await eventually {
-                    (try? await db.count("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'")) == 1
-                })
+                #expect(
+                    await eventually {
+                        (try? await db.count(
+                            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'")) == 1
+                    })
                 let job = try await JobClient().enqueue(RecordEffect(label: "now"), using: db)
                 #expect(await eventually(timeout: .seconds(5)) { (try? await db.jobState(job.id)) == .completed })
+            }
+        }
+    }
+
+    @Test(
+        "The workers of three queues in one process share one LISTEN connection, and each is woken by its own queue's notification",
+        .timeLimit(.minutes(1)))
+    func sharedListener() async throws {
+        try await TestDatabase.withFreshDatabase(maximumConnections: 12) { db in
+            try await createEffectsTable(db)
+            var configuration = WorkerConfiguration()
+            configuration.queues = ["mail": 2, "review": 2, "default": 2]
+            configuration.worker = testWorkerConfiguration()
+            // A minute between polls: only a notification can wake a worker within the test's seconds.
+            configuration.worker.pollInterval = .seconds(60)
+            configuration.maintenance.promoteInterval = .seconds(60)
+            let services = buildWorkerServices(
+                configuration: configuration, database: db, jobs: JobClient(), registry: testRegistry(), logger: Logger(label: "test"))
+            #expect(services.compactMap { $0 as? JobWakeups }.count == 1)
+            try await withRunning(services) {
+                let listening = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'"
+                #expect(await eventually { (try? await db.count(PostgresQuery(unsafeSQL: listening))) == 1 })
+                // Let every worker finish its first claim, so what follows can only be woken by NOTIFY.
+                try await Task.sleep(for: .milliseconds(300))
+                var ids: [Int] = []
+                for queue in ["mail", "review", "default"] {
+                    var options = RecordEffect.defaultOptions
+                    options.queue = queue
+                    ids.append(try await JobClient().enqueue(RecordEffect(label: queue), options: options, using: db).id)
+                }
+                for id in ids {
+                    #expect(await eventually(timeout: .seconds(10)) { (try? await db.jobState(id)) == .completed })
+                }
+                #expect(try await db.count(PostgresQuery(unsafeSQL: listening)) == 1)
             }
         }
     }
@@ -97,8 +135,9 @@ struct WorkerTests {
         }
     }
 
-    @Test("At shutdown a job still running after the drain timeout is handed back without spending its attempt",
-          .timeLimit(.minutes(1)))
+    @Test(
+        "At shutdown a job still running after the drain timeout is handed back without spending its attempt",
+        .timeLimit(.minutes(1)))
     func shutdownHandsBack() async throws {
         try await TestDatabase.withFreshDatabase { db in
             let job = try await JobClient().enqueue(Scripted(action: .sleep, sleepMilliseconds: 60_000), using: db)
@@ -145,7 +184,11 @@ struct MaintenanceTests {
             try await db.withConnection { conn in
                 let now = Date()
                 try await JobStore.complete(
-                    [.init(claim: JobClaim(jobID: finished.id, attempt: 1), transition: JobTransition.after(.succeeded, attempt: 1, maxAttempts: 25, now: now, policy: .default), now: now)],
+                    [
+                        .init(
+                            claim: JobClaim(jobID: finished.id, attempt: 1),
+                            transition: JobTransition.after(.succeeded, attempt: 1, maxAttempts: 25, now: now, policy: .default), now: now)
+                    ],
                     owner: "dead-worker", on: conn)
             }
             let maintenance = JobMaintenance(client: db, jobs: jobs)
@@ -155,7 +198,8 @@ struct MaintenanceTests {
             #expect(late == 1)
             #expect(try await db.jobState(crashed.id) == .retryable)
             #expect(try await db.jobState(finished.id) == .completed)
-            let message = try await db.query("SELECT errors -> 0 ->> 'message' FROM jobs WHERE id = \(crashed.id)").first!.decode(String.self)
+            let message = try await db.query("SELECT errors -> 0 ->> 'message' FROM jobs WHERE id = \(crashed.id)").first!.decode(
+                String.self)
             #expect(message.contains("lease"))
         }
     }

@@ -93,7 +93,10 @@ public enum ReminderScan: String, Sendable, CaseIterable {
 
     /// Runs the scan as of `now` in the caller's transaction.
     public func run(at now: Date, on tx: PostgresConnection) async throws -> Outcome {
-        switch self {
+        // The scans are short OLTP statements: JIT compilation (which a large table's cost estimates switch
+        // on) cost more than the scan itself at a million deadlines (Benchmarks/ReminderBenchmark).
+        try await tx.execute("SET LOCAL jit = off")
+        return switch self {
         case .applicationDeadlines: try await Self.applicationDeadlines(at: now, on: tx)
         case .reviewDeadlines: try await Self.reviewDeadlines(at: now, on: tx)
         case .progressReports: try await Self.progressReports(at: now, on: tx)

@@ -7,8 +7,9 @@ import Synchronization
 /// Runs the jobs of one queue: claims them in batches sized by free slots,
 /// runs each with its handler, and records outcomes in batches.
 ///
-/// It wakes on `NOTIFY` (see `JobClient`) and polls every `pollInterval` in
-/// case a notification was lost. While jobs run their leases are renewed; a
+/// It wakes on `NOTIFY` (see `JobClient`), through the process's shared `JobWakeups` when given one
+/// and on a LISTEN connection of its own otherwise, and polls every `pollInterval` in case a
+/// notification was lost. While jobs run their leases are renewed; a
 /// job cancelled by an operator or whose lease was lost is stopped. On
 /// graceful shutdown it stops claiming, lets running jobs finish for up to
 /// `drainTimeout`, then cancels the rest and hands them back at once
@@ -56,6 +57,8 @@ public final class JobWorker: Service, Sendable {
     let configuration: Configuration
     let logger: Logger
     let now: @Sendable () -> Date
+    /// The process's shared LISTEN connection, if any.
+    let wakeups: JobWakeups?
     private let state = Mutex(State())
     private let wake: (stream: AsyncStream<Void>, continuation: AsyncStream<Void>.Continuation)
     private let flush: (stream: AsyncStream<Void>, continuation: AsyncStream<Void>.Continuation)
@@ -67,10 +70,14 @@ public final class JobWorker: Service, Sendable {
     ///   - configuration: queue, concurrency, timings.
     ///   - logger: logs carry `job.id` and `job.kind`.
     ///   - now: the clock for backoff computations.
+    ///   - wakeups: the process's shared LISTEN connection (run as a service before the worker); nil
+    ///     listens on a connection of the worker's own.
     public init(
         client: PostgresClient, registry: JobRegistry, configuration: Configuration = Configuration(),
-        logger: Logger = Logger(label: "jiebang.jobs"), now: @escaping @Sendable () -> Date = { Date() }
+        logger: Logger = Logger(label: "jiebang.jobs"), now: @escaping @Sendable () -> Date = { Date() },
+        wakeups: JobWakeups? = nil
     ) {
+        self.wakeups = wakeups
         self.client = client
         self.registry = registry
         self.configuration = configuration
@@ -89,7 +96,11 @@ public final class JobWorker: Service, Sendable {
         logger[metadataKey: "job.queue"] = "\(configuration.queue)"
         logger.info("worker started", metadata: ["concurrency": "\(configuration.concurrency)"])
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.listenLoop() }
+            if let wakeups {
+                group.addTask { await self.relay(wakeups) }
+            } else {
+                group.addTask { await self.listenLoop() }
+            }
             group.addTask { await self.pollLoop() }
             group.addTask { await self.leaseLoop() }
             let flusher = Task { await self.flushLoop() }
@@ -348,6 +359,13 @@ public final class JobWorker: Service, Sendable {
                 logger.warning("listening for jobs failed; polling until it works again", metadata: ["error": "\(error)"])
                 try? await Task.sleep(for: configuration.pollInterval)
             }
+        }
+    }
+
+    /// Passes on the shared connection's wake-ups for this worker's queue until cancelled.
+    private func relay(_ wakeups: JobWakeups) async {
+        for await _ in wakeups.subscribe(queue: configuration.queue) {
+            wake.continuation.yield()
         }
     }
 

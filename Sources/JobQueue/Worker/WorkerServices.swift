@@ -15,7 +15,8 @@ public struct WorkerConfiguration: Sendable {
     public init() {}
 }
 
-/// Builds the services of the job system, in start order: maintenance, cron, then one worker per queue.
+/// Builds the services of the job system, in start order: maintenance, cron, the shared LISTEN
+/// connection (`JobWakeups`), then one worker per queue.
 ///
 /// Used by `jiebang work` and by `jiebang serve` when it runs workers in the same process.
 public func buildWorkerServices(
@@ -32,12 +33,14 @@ public func buildWorkerServices(
     if !schedules.isEmpty {
         services.append(CronScheduler(client: database, jobs: jobs, entries: schedules, logger: logger))
     }
+    let wakeups = JobWakeups(client: database, logger: logger)
+    services.append(wakeups)
     for (queue, concurrency) in configuration.queues.sorted(by: { $0.key < $1.key }) {
         var worker = configuration.worker
         worker.queue = queue
         worker.concurrency = concurrency
         worker.claimBatch = min(worker.claimBatch, concurrency)
-        services.append(JobWorker(client: database, registry: registry, configuration: worker, logger: logger))
+        services.append(JobWorker(client: database, registry: registry, configuration: worker, logger: logger, wakeups: wakeups))
     }
     return services
 }
