@@ -28,19 +28,7 @@ struct EmailTests {
     ) async throws -> Value {
         let services = buildWorkerServices(
             configuration: WorkerConfiguration(), database: db, jobs: JobClient(), registry: registry, logger: Logger(label: "test.worker"))
-        let group = ServiceGroup(
-            configuration: .init(services: services.map { .init(service: $0) }, logger: Logger(label: "test")))
-        let running = Task { try await group.run() }
-        do {
-            let value = try await body()
-            await group.triggerGracefulShutdown()
-            try await running.value
-            return value
-        } catch {
-            await group.triggerGracefulShutdown()
-            _ = try? await running.value
-            throw error
-        }
+        return try await WebhookTests.withServices(services, body)
     }
 
     static func setEmail(_ address: String, login: String, _ db: PostgresClient) async throws {

@@ -34,8 +34,12 @@ struct WebhookTests {
     static func withWorker<Value: Sendable>(
         _ db: PostgresClient, registry: JobRegistry = ProductJobs.registry(), _ body: () async throws -> Value
     ) async throws -> Value {
-        let worker = JobWorker(client: db, registry: registry, logger: Logger(label: "test.worker"))
-        let group = ServiceGroup(configuration: .init(services: [.init(service: worker)], logger: Logger(label: "test")))
+        try await withServices([JobWorker(client: db, registry: registry, logger: Logger(label: "test.worker"))], body)
+    }
+
+    /// Runs `services` in one group while `body` runs, then shuts them down gracefully.
+    static func withServices<Value: Sendable>(_ services: [any Service], _ body: () async throws -> Value) async throws -> Value {
+        let group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) }, logger: Logger(label: "test")))
         let running = Task { try await group.run() }
         do {
             let value = try await body()
@@ -50,14 +54,18 @@ struct WebhookTests {
     }
 
     /// Registers an endpoint through the API: its id and secret.
-    static func register(_ url: String, as person: String, _ fixture: APIFixture, _ client: some TestClientProtocol) async throws -> (Int, String) {
+    static func register(_ url: String, as person: String, _ fixture: APIFixture, _ client: some TestClientProtocol) async throws -> (
+        Int, String
+    ) {
         let created = try await client.call(.post, "/v1/webhooks", as: person, fixture: fixture, json: ["url": url])
         #expect(created.status == .created)
         let endpoint = try #require(created.object["endpoint"] as? [String: Any])
         return (try #require(endpoint["id"] as? Int), try #require(created.object["secret"] as? String))
     }
 
-    @Test("A notice to three users of a unit, sent twice, reaches the unit's endpoint once, signed; a bureau's endpoint gets its publisher's notice", .timeLimit(.minutes(2)))
+    @Test(
+        "A notice to three users of a unit, sent twice, reaches the unit's endpoint once, signed; a bureau's endpoint gets its publisher's notice",
+        .timeLimit(.minutes(2)))
     func oncePerEndpoint() async throws {
         try await TestDatabase.withFreshDatabase { db in
             let fixture = try await APIFixture.make(db)
@@ -78,7 +86,8 @@ struct WebhookTests {
                     for _ in 0..<2 {
                         try await db.withTransaction { tx in
                             try await NotificationStore.send(Self.notices(users, subject: "bid:1"), on: tx)
-                            try await NotificationStore.send(Self.notices([publisher], subject: "round:1", occasion: .reviewAssigned), on: tx)
+                            try await NotificationStore.send(
+                                Self.notices([publisher], subject: "round:1", occasion: .reviewAssigned), on: tx)
                         }
                     }
                     #expect(try await Self.count(db, "SELECT count(*) FROM notifications") == 4)
@@ -121,7 +130,9 @@ struct WebhookTests {
         }
     }
 
-    @Test("A receiver answering 500 makes the job retry with each attempt in the log, then delivered on a 2xx; the last failed attempt marks it failed", .timeLimit(.minutes(2)))
+    @Test(
+        "A receiver answering 500 makes the job retry with each attempt in the log, then delivered on a 2xx; the last failed attempt marks it failed",
+        .timeLimit(.minutes(2)))
     func retriesUntilDelivered() async throws {
         try await TestDatabase.withFreshDatabase { db in
             let fixture = try await APIFixture.make(db)
@@ -140,7 +151,8 @@ struct WebhookTests {
                         // A redirect is a failed attempt, not followed.
                         for (attempt, status) in [(1, 500), (2, 307)] {
                             let failed = try await eventually(timeout: .seconds(30)) {
-                                try await Self.count(db, "SELECT count(*) FROM jobs WHERE kind = 'webhook.deliver' AND state = 'retryable'") == 1
+                                try await Self.count(db, "SELECT count(*) FROM jobs WHERE kind = 'webhook.deliver' AND state = 'retryable'")
+                                    == 1
                             }
                             #expect(failed)
                             let (state, attempts, lastStatus, lastError) = try await delivery()
@@ -148,7 +160,8 @@ struct WebhookTests {
                             #expect(lastError == "HTTP \(status)")
                             // Time passes: the backoff is over.
                             try await db.execute(
-                                "UPDATE jobs SET state = 'available', run_at = now() WHERE kind = 'webhook.deliver' AND state = 'retryable'")
+                                "UPDATE jobs SET state = 'available', run_at = now() WHERE kind = 'webhook.deliver' AND state = 'retryable'"
+                            )
                         }
                         let delivered = try await eventually(timeout: .seconds(30)) { try await delivery().0 == "delivered" }
                         #expect(delivered)
@@ -227,24 +240,29 @@ struct WebhookTests {
                     let expires = (rotated.object["endpoint"] as? [String: Any])?["previousSecretExpiresAt"] as? String
                     let expiry = try #require(expires.flatMap { try? Date($0, strategy: .iso8601) })
                     #expect(abs(expiry.timeIntervalSinceNow - 86_400) < 120)
-                    #expect(try await client.call(.post, "/v1/webhooks/\(endpoint)/secret", as: "jinchang", fixture: fixture).status == .forbidden)
+                    #expect(
+                        try await client.call(.post, "/v1/webhooks/\(endpoint)/secret", as: "jinchang", fixture: fixture).status
+                            == .forbidden)
 
                     let recommender = try await Self.userID("lanzhou", db)
                     try await Self.withWorker(db) {
                         try await db.withTransaction { tx in
-                            try await NotificationStore.send(Self.notices([recommender], subject: "report:1", occasion: .progressReportDue), on: tx)
+                            try await NotificationStore.send(
+                                Self.notices([recommender], subject: "report:1", occasion: .progressReportDue), on: tx)
                         }
                         #expect(try await eventually(timeout: .seconds(30)) { receiver.received.count == 1 })
                         // A day later the previous secret no longer signs.
                         try await db.execute(
                             "UPDATE webhook_endpoints SET previous_secret_expires_at = now() - interval '1 second' WHERE id = \(endpoint)")
                         try await db.withTransaction { tx in
-                            try await NotificationStore.send(Self.notices([recommender], subject: "report:2", occasion: .progressReportDue), on: tx)
+                            try await NotificationStore.send(
+                                Self.notices([recommender], subject: "report:2", occasion: .progressReportDue), on: tx)
                         }
                         #expect(try await eventually(timeout: .seconds(30)) { receiver.received.count == 2 })
-                        #expect(try await eventually(timeout: .seconds(10)) {
-                            try await Self.count(db, "SELECT count(*) FROM webhook_deliveries WHERE status = 'delivered'") == 2
-                        })
+                        #expect(
+                            try await eventually(timeout: .seconds(10)) {
+                                try await Self.count(db, "SELECT count(*) FROM webhook_deliveries WHERE status = 'delivered'") == 2
+                            })
                     }
                     let received = receiver.received
                     #expect(received[0].signatures.count == 2)
@@ -264,29 +282,43 @@ struct WebhookTests {
             let fixture = try await APIFixture.make(db)
             try await fixture.application().test(.router) { client in
                 let long = "https://example.cn/" + String(repeating: "a", count: 2000)
-                for url in ["ftp://example.cn/hook", "http://", "example.cn/hook", "/hook", long, "http://user:pw@example.cn/", "http://exa mple.cn/", "HTTP://example.cn/"] {
+                for url in [
+                    "ftp://example.cn/hook", "http://", "example.cn/hook", "/hook", long, "http://user:pw@example.cn/",
+                    "http://exa mple.cn/", "HTTP://example.cn/",
+                ] {
                     let reply = try await client.call(.post, "/v1/webhooks", as: "adminA", fixture: fixture, json: ["url": url])
                     #expect(reply.status == .unprocessableContent, "\(url)")
                     #expect(reply.problemFields == ["url"], "\(url)")
                 }
                 for person in ["memberA", "expert", "admin"] {
-                    let reply = try await client.call(.post, "/v1/webhooks", as: person, fixture: fixture, json: ["url": "https://example.cn/hook"])
+                    let reply = try await client.call(
+                        .post, "/v1/webhooks", as: person, fixture: fixture, json: ["url": "https://example.cn/hook"])
                     #expect(reply.status == .forbidden)
                 }
                 let (endpoint, _) = try await Self.register("https://example.cn/hook", as: "adminA", fixture, client)
                 let creator = try await Self.userID("admina", db)
                 let secret = String(repeating: "ab", count: 32)
                 let refusals: [(String, PostgresQuery)] = [
-                    ("webhook_endpoints_owner",
-                     "INSERT INTO webhook_endpoints (unit_id, bureau_id, url, secret, created_by) VALUES (\(fixture.unitA), \(fixture.provinceBureau), 'https://example.cn/', \(secret), \(creator))"),
-                    ("webhook_endpoints_owner",
-                     "INSERT INTO webhook_endpoints (url, secret, created_by) VALUES ('https://example.cn/', \(secret), \(creator))"),
-                    ("webhook_endpoints_url",
-                     "INSERT INTO webhook_endpoints (unit_id, url, secret, created_by) VALUES (\(fixture.unitA), 'ftp://example.cn/', \(secret), \(creator))"),
-                    ("webhook_endpoints_url",
-                     "INSERT INTO webhook_endpoints (unit_id, url, secret, created_by) VALUES (\(fixture.unitA), 'http:///x', \(secret), \(creator))"),
-                    ("webhook_deliveries_status",
-                     "INSERT INTO webhook_deliveries (endpoint_id, occasion, subject, title, body, status) VALUES (\(endpoint), 'bid.returned', 's', 't', 'b', 'sent')"),
+                    (
+                        "webhook_endpoints_owner",
+                        "INSERT INTO webhook_endpoints (unit_id, bureau_id, url, secret, created_by) VALUES (\(fixture.unitA), \(fixture.provinceBureau), 'https://example.cn/', \(secret), \(creator))"
+                    ),
+                    (
+                        "webhook_endpoints_owner",
+                        "INSERT INTO webhook_endpoints (url, secret, created_by) VALUES ('https://example.cn/', \(secret), \(creator))"
+                    ),
+                    (
+                        "webhook_endpoints_url",
+                        "INSERT INTO webhook_endpoints (unit_id, url, secret, created_by) VALUES (\(fixture.unitA), 'ftp://example.cn/', \(secret), \(creator))"
+                    ),
+                    (
+                        "webhook_endpoints_url",
+                        "INSERT INTO webhook_endpoints (unit_id, url, secret, created_by) VALUES (\(fixture.unitA), 'http:///x', \(secret), \(creator))"
+                    ),
+                    (
+                        "webhook_deliveries_status",
+                        "INSERT INTO webhook_deliveries (endpoint_id, occasion, subject, title, body, status) VALUES (\(endpoint), 'bid.returned', 's', 't', 'b', 'sent')"
+                    ),
                 ]
                 for (constraint, statement) in refusals {
                     do {
@@ -297,10 +329,12 @@ struct WebhookTests {
                     }
                 }
                 try await db.execute(
-                    "INSERT INTO webhook_deliveries (endpoint_id, occasion, subject, title, body) VALUES (\(endpoint), 'bid.returned', 's', 't', 'b')")
+                    "INSERT INTO webhook_deliveries (endpoint_id, occasion, subject, title, body) VALUES (\(endpoint), 'bid.returned', 's', 't', 'b')"
+                )
                 do {
                     try await db.execute(
-                        "INSERT INTO webhook_deliveries (endpoint_id, occasion, subject, title, body) VALUES (\(endpoint), 'bid.returned', 's', 't', 'b')")
+                        "INSERT INTO webhook_deliveries (endpoint_id, occasion, subject, title, body) VALUES (\(endpoint), 'bid.returned', 's', 't', 'b')"
+                    )
                     Issue.record("webhook_deliveries_once did not refuse")
                 } catch let error as PostgresError {
                     #expect(error.constraint == "webhook_deliveries_once")
