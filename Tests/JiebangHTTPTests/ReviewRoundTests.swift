@@ -1,6 +1,7 @@
 import Foundation
 import Jiebang
 import JiebangTesting
+import JobQueue
 import Postgres
 import Testing
 
@@ -25,7 +26,8 @@ struct ReviewRoundTests {
             // Expert 0 works for bid 0's lead unit; expert 1 declared a tie to bid 1's partner; experts 12 and 13 share an organisation.
             try await db.execute("UPDATE experts SET unit_id = \(world.bids.leads[0].unitID) WHERE user_id = \(world.experts[0])")
             try await db.execute(
-                "INSERT INTO expert_ties (expert_id, unit_id, reason) VALUES (\(world.experts[1]), \(world.bids.partners[1].unitID), '曾任该单位顾问')")
+                "INSERT INTO expert_ties (expert_id, unit_id, reason) VALUES (\(world.experts[1]), \(world.bids.partners[1].unitID), '曾任该单位顾问')"
+            )
             try await db.execute("UPDATE experts SET organisation = '甘肃省科学院' WHERE user_id IN (\(world.experts[12]), \(world.experts[13]))")
             let round = try await world.round(panelSize: 3, alternates: 1, q: "1/2")
             let requested = try await db.withTransaction {
@@ -58,7 +60,9 @@ struct ReviewRoundTests {
             for expert in world.experts {
                 #expect(active.filter { $0.expert == expert }.count <= 3)
             }
-            let record = try await db.withConnection { try await ReviewRoundStore.draw(roundID: round, number: 1, by: world.publisher, on: $0) }
+            let record = try await db.withConnection {
+                try await ReviewRoundStore.draw(roundID: round, number: 1, by: world.publisher, on: $0)
+            }
             #expect(record.status == "applied")
             let seed = try #require(record.seed)
             #expect(SHA256Hex.digest(of: Array(seed.utf8)) == requested.seedSha256)
@@ -115,7 +119,8 @@ struct ReviewRoundTests {
 
             let outcome = try await db.query("SELECT outcome::text FROM review_draws WHERE round_id = \(round)").first!.decode(String.self)
             try await tamper(
-                "UPDATE review_draws SET outcome = jsonb_set(outcome, '{assignments,0,0}', to_jsonb(\(String(world.experts[7])))) WHERE round_id = \(round)")
+                "UPDATE review_draws SET outcome = jsonb_set(outcome, '{assignments,0,0}', to_jsonb(\(String(world.experts[7])))) WHERE round_id = \(round)"
+            )
             let changedOutcome = try await verify()
             #expect(changedOutcome == .outcomeDiffers || changedOutcome.isSound == false)
             try await tamper("UPDATE review_draws SET outcome = \(outcome)::jsonb WHERE round_id = \(round)")
@@ -124,7 +129,8 @@ struct ReviewRoundTests {
             let seated = try await db.query(
                 "SELECT id, expert_id FROM review_assignments WHERE round_id = \(round) ORDER BY id LIMIT 1"
             ).first!.decode((Int, Int).self)
-            let seatedExperts = Set(try await db.query("SELECT expert_id FROM review_assignments WHERE round_id = \(round)").decode(Int.self))
+            let seatedExperts = Set(
+                try await db.query("SELECT expert_id FROM review_assignments WHERE round_id = \(round)").decode(Int.self))
             let outsider = try #require(world.experts.first { !seatedExperts.contains($0) })
             try await tamper("UPDATE review_assignments SET expert_id = \(outsider) WHERE id = \(seated.0)")
             #expect(try await verify() == .appliedDiffers(missing: 1, extra: 1))
@@ -166,14 +172,16 @@ struct ReviewRoundTests {
             // The organisation rule: another expert of a seated expert's organisation.
             let stillSeated = try #require(active.first { $0.bid == bid && $0.role == "panel" && $0.expert != seatedOnBid.expert })
             try await db.execute(
-                "UPDATE experts SET organisation = (SELECT organisation FROM experts WHERE user_id = \(stillSeated.expert)) WHERE user_id = \(free[2])")
+                "UPDATE experts SET organisation = (SELECT organisation FROM experts WHERE user_id = \(stillSeated.expert)) WHERE user_id = \(free[2])"
+            )
             #expect(await insert(free[2], bid) == "review_assignments_one_per_organisation")
             // The load cap: an expert already on both bids' panels (cap 2) cannot take a third seat.
             try await db.execute("UPDATE experts SET load_cap = 1 WHERE user_id = \(free[3])")
             #expect(await insert(free[3], world.bidIDs[1], role: "alternate") == "review_assignments_alternates")
             #expect(await insert(free[3], bid) == nil)
             try await db.execute(
-                "UPDATE review_assignments SET status = 'recused', recusal_reason = '回避', recused_at = now() WHERE round_id = \(round) AND bid_id = \(world.bidIDs[1]) AND role = 'panel' AND expert_id = (SELECT min(expert_id) FROM review_assignments WHERE round_id = \(round) AND bid_id = \(world.bidIDs[1]))")
+                "UPDATE review_assignments SET status = 'recused', recusal_reason = '回避', recused_at = now() WHERE round_id = \(round) AND bid_id = \(world.bidIDs[1]) AND role = 'panel' AND expert_id = (SELECT min(expert_id) FROM review_assignments WHERE round_id = \(round) AND bid_id = \(world.bidIDs[1]))"
+            )
             #expect(await insert(free[3], world.bidIDs[1]) == "review_assignments_load_cap")
             // The organisation key is the expert's, whatever the writer claims.
             let key = try await db.query(
@@ -189,7 +197,8 @@ struct ReviewRoundTests {
             // A recusal is final.
             let reopen = await Self.violation {
                 try await db.execute(
-                    "UPDATE review_assignments SET status = 'active', recusal_reason = NULL, recused_at = NULL WHERE round_id = \(round) AND expert_id = \(seatedOnBid.expert) AND bid_id = \(bid)")
+                    "UPDATE review_assignments SET status = 'active', recusal_reason = NULL, recused_at = NULL WHERE round_id = \(round) AND expert_id = \(seatedOnBid.expert) AND bid_id = \(bid)"
+                )
             }
             #expect(reopen == "review_assignments_recusal_final")
         }
@@ -241,11 +250,56 @@ struct ReviewRoundTests {
             #expect(message.contains("bid \(world.bidIDs[0])"))
             #expect(message.contains("too few"))
             #expect(try await world.active(round).isEmpty)
-            let row = try await db.query("SELECT d.status, r.status FROM review_draws d JOIN review_rounds r ON r.id = d.round_id WHERE d.round_id = \(round)")
-                .first!.decode((String, String).self)
+            let row = try await db.query(
+                "SELECT d.status, r.status FROM review_draws d JOIN review_rounds r ON r.id = d.round_id WHERE d.round_id = \(round)"
+            )
+            .first!.decode((String, String).self)
             #expect(row == ("failed", "preparing"))
             let finding = try await db.withConnection { try await ReviewDrawCheck.verify(roundID: round, number: 1, on: $0) }
             #expect(finding.isSound)
+        }
+    }
+
+    @Test(
+        "A draw whose job an operator cancels (or whose attempts run out) is failed with the job's reason, and the round can be drawn again"
+    )
+    func abandonedDrawJobFailsTheDraw() async throws {
+        try await TestDatabase.withFreshDatabase { db in
+            let world = try await ReviewWorld.make(db, bids: 2, experts: 8)
+            let round = try await world.round(panelSize: 3, alternates: 0)
+            let first = try await db.withTransaction {
+                try await ReviewRoundStore.requestDraw(roundID: round, dryRun: false, by: world.publisher, on: $0)
+            }
+            let job = try await db.query("SELECT id FROM jobs WHERE kind = 'review.draw'").first!.decode(Int.self)
+            _ = try await db.withConnection { try await JobStore.cancel(id: job, on: $0) }
+            let row = try await db.query("SELECT status, failure FROM review_draws WHERE round_id = \(round) AND number = \(first.number)")
+                .first!.decode((String, String?).self)
+            #expect(row.0 == "failed")
+            #expect(row.1?.hasPrefix("the draw job was cancelled") == true)
+            let second = try await db.withTransaction {
+                try await ReviewRoundStore.requestDraw(roundID: round, dryRun: false, by: world.publisher, on: $0)
+            }
+            #expect(second.number == first.number + 1)
+            #expect(second.status == "pending")
+            // A job discarded after its last attempt fails its draw the same way.
+            try await db.execute(
+                """
+                UPDATE jobs SET state = 'running', attempt = max_attempts, attempted_at = now(), lease_owner = 'test',
+                    lease_expires_at = now() + interval '1 minute'
+                WHERE kind = 'review.draw' AND state = 'available'
+                """)
+            try await db.execute(
+                """
+                UPDATE jobs SET state = 'discarded', finished_at = now(), lease_owner = NULL, lease_expires_at = NULL,
+                    errors = errors || jsonb_build_object('attempt', attempt, 'at', now(), 'message', 'solver crashed')
+                WHERE kind = 'review.draw' AND state = 'running'
+                """)
+            let discarded = try await db.query(
+                "SELECT status, failure FROM review_draws WHERE round_id = \(round) AND number = \(second.number)"
+            )
+            .first!.decode((String, String?).self)
+            #expect(discarded.0 == "failed")
+            #expect(discarded.1 == "the draw job was discarded: solver crashed")
         }
     }
 
@@ -268,7 +322,9 @@ struct ReviewRoundTests {
             let alternate = try await seat(role: "alternate")
             let wrongExpert = world.expertActor(alternate.1)
             await #expect(throws: DomainError.self) {
-                try await db.withTransaction { try await ReviewRecusal.recuse(assignmentID: first.0, reason: "回避", by: wrongExpert, on: $0) }
+                try await db.withTransaction {
+                    try await ReviewRecusal.recuse(assignmentID: first.0, reason: "回避", by: wrongExpert, on: $0)
+                }
             }
             let me = world.expertActor(first.1)
             let mine = try await db.withConnection { try await ReviewRecusal.assignments(of: me, on: $0) }
@@ -334,7 +390,8 @@ struct ReviewRoundTests {
         }
     }
 
-    @Test("Experts with unsubmitted panel scores are reminded 3 days and 1 day before the scoring deadline and once when overdue, each once")
+    @Test(
+        "Experts with unsubmitted panel scores are reminded 3 days and 1 day before the scoring deadline and once when overdue, each once")
     func scoringDeadlineReminders() async throws {
         try await TestDatabase.withFreshDatabase { db in
             let world = try await ReviewWorld.make(db, bids: 2, experts: 8)
@@ -371,7 +428,8 @@ struct ReviewRoundTests {
             #expect(Set(told.map(\.1)) == due)
             #expect(told.filter { $0.0 == "review.overdue" }.count == due.count)
             let overdue = try await db.query(
-                "SELECT body FROM notifications WHERE occasion = 'review.overdue' LIMIT 1").first!.decode(String.self)
+                "SELECT body FROM notifications WHERE occasion = 'review.overdue' LIMIT 1"
+            ).first!.decode(String.self)
             #expect(overdue.contains("第一轮评审"))
         }
     }
