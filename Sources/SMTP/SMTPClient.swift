@@ -96,8 +96,8 @@ public enum SMTPClient {
             while true {
                 switch action {
                 case .send(let command):
-                    stage = command.hasPrefix("AUTH") ? "AUTH" : String(command.prefix { $0 != ":" && $0 != " " })
-                    if stage == "MAIL" || stage == "RCPT" { stage += command.hasPrefix("MAIL") ? " FROM" : " TO" }
+                    // The command's name without its argument (`RCPT TO`, `AUTH`), never a credential.
+                    stage = ["MAIL FROM", "RCPT TO", "AUTH"].first { command.hasPrefix($0) } ?? String(command.prefix { $0 != " " })
                     try await outbound.write(ByteBuffer(string: command + "\r\n"))
                     action = session.receive(try await reply())
                 case .startTLS:

@@ -49,9 +49,6 @@ public final class JobWakeups: Service, Sendable {
         return stream
     }
 
-    /// How many workers listen through the relay now.
-    var subscriberCount: Int { subscribers.withLock { $0.all.count } }
-
     public func run() async throws {
         await cancelWhenGracefulShutdown {
             await self.listen()
