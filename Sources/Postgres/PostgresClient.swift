@@ -48,7 +48,7 @@ public final class PostgresClient: Sendable, Service {
         self.logger = logger
         self.threads = PostgresThreadPool(
             maximumThreads: configuration.maximumConnections + 2, name: configuration.name)
-        self.loop = PostgresEventLoop(name: configuration.name)
+        self.loop = PostgresEventLoop(name: configuration.name, poller: configuration.poller)
         self.state = Mutex(State())
     }
 

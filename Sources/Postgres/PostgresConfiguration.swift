@@ -28,6 +28,9 @@ public struct PostgresConfiguration: Sendable {
     /// (`idle_in_transaction_session_timeout`, SQLSTATE 25P03), releasing its locks. Default 60
     /// seconds; nil leaves the server's setting.
     public var idleInTransactionTimeout: Duration? = .seconds(60)
+    /// How the client's event loop waits for its sockets. Default `PostgresPoller.standard`: epoll on
+    /// Linux, poll(2) elsewhere, unless `JIEBANG_POSTGRES_POLLER` names one.
+    public var poller: PostgresPoller = .standard
 
     /// Creates a configuration.
     public init(connectionString: String = "", minimumConnections: Int = 1, maximumConnections: Int = 10) {

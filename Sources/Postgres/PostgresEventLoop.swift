@@ -1,17 +1,18 @@
-import CLibPQ
 import Foundation
 
 /// One thread that drives the statements of every pooled connection of a
-/// client with libpq's non-blocking API, waiting on their sockets with epoll.
+/// client with libpq's non-blocking API, waiting on their sockets with the
+/// configured `PostgresPoller` (epoll on Linux, poll(2) elsewhere).
 ///
-/// Under load one `epoll_wait` returns many ready sockets, so a statement
+/// Under load one wait returns many ready sockets, so a statement
 /// costs a fraction of a thread wake-up instead of two: this, not the
 /// server, is what limits a thread-per-statement client on a small machine.
 /// Blocking calls (connecting, resetting, closing, scripts) stay on the
 /// client's thread pool; cancel requests on threads of their own.
 final class PostgresEventLoop: @unchecked Sendable {
-    private let epoll: Int32
-    private let wakeDescriptor: Int32
+    /// The poller this loop waits with.
+    let poller: PostgresPoller
+    private let readiness: any SocketReadiness
     private let lock = NSLock()
     private var submissions: [PostgresConnection] = []
     private var wakePending = false
@@ -19,13 +20,9 @@ final class PostgresEventLoop: @unchecked Sendable {
     /// Connections with a statement in flight, by socket (loop thread only).
     private var armed: [Int32: PostgresConnection] = [:]
 
-    init(name: String) {
-        epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
-        wakeDescriptor = eventfd(0, Int32(EFD_CLOEXEC | EFD_NONBLOCK))
-        var event = epoll_event()
-        event.events = EPOLLIN.rawValue
-        event.data.fd = wakeDescriptor
-        _ = epoll_ctl(epoll, EPOLL_CTL_ADD, wakeDescriptor, &event)
+    init(name: String, poller: PostgresPoller = .platformDefault) {
+        self.poller = poller
+        readiness = poller.makeReadiness()
         let thread = Thread { [self] in run() }
         thread.name = "\(name)-io"
         thread.start()
@@ -38,34 +35,22 @@ final class PostgresEventLoop: @unchecked Sendable {
             defer { wakePending = true }
             return !wakePending
         }
-        if wake { _ = eventfd_write(wakeDescriptor, 1) }
+        if wake { readiness.wake() }
     }
 
     /// Stops the thread once nothing is in flight.
     func shutdown() {
         lock.withLock { stopped = true }
-        _ = eventfd_write(wakeDescriptor, 1)
+        readiness.wake()
     }
 
     private func run() {
-        var events = [epoll_event](repeating: epoll_event(), count: 64)
         while true {
-            let ready = epoll_wait(epoll, &events, Int32(events.count), -1)
-            if ready < 0 && errno != EINTR { break }
-            for index in 0..<max(0, Int(ready)) {
-                let descriptor = events[index].data.fd
-                if descriptor == wakeDescriptor {
-                    var value: eventfd_t = 0
-                    _ = eventfd_read(wakeDescriptor, &value)
-                    continue
-                }
-                guard let connection = armed.removeValue(forKey: descriptor) else { continue }
-                let flags = events[index].events
-                let step = connection.loopEvent(
-                    readable: flags & (EPOLLIN.rawValue | EPOLLERR.rawValue | EPOLLHUP.rawValue) != 0,
-                    writable: flags & EPOLLOUT.rawValue != 0)
-                apply(step, connection)
+            let waited = readiness.wait { socket, readable, writable in
+                guard let connection = armed.removeValue(forKey: socket) else { return }
+                apply(connection.loopEvent(readable: readable, writable: writable), connection)
             }
+            if !waited { break }
             let (started, stop) = lock.withLock {
                 defer {
                     submissions.removeAll(keepingCapacity: true)
@@ -78,20 +63,14 @@ final class PostgresEventLoop: @unchecked Sendable {
             }
             if stop && armed.isEmpty { break }
         }
-        close(epoll)
-        close(wakeDescriptor)
+        readiness.close()
     }
 
     private func apply(_ step: PostgresConnection.LoopStep, _ connection: PostgresConnection) {
         guard case .wait(let socket, let writable) = step else { return }
-        var event = epoll_event()
-        event.events = EPOLLIN.rawValue | EPOLLONESHOT.rawValue | (writable ? EPOLLOUT.rawValue : 0)
-        event.data.fd = socket
-        if epoll_ctl(epoll, EPOLL_CTL_MOD, socket, &event) != 0 {
-            if epoll_ctl(epoll, EPOLL_CTL_ADD, socket, &event) != 0 {
-                apply(connection.loopFail("cannot wait on the connection's socket: errno \(errno)"), connection)
-                return
-            }
+        if let error = readiness.arm(socket, writable: writable) {
+            apply(connection.loopFail("cannot wait on the connection's socket: errno \(error)"), connection)
+            return
         }
         armed[socket] = connection
     }

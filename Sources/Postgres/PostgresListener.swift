@@ -1,6 +1,10 @@
 import CLibPQ
 import Foundation
+#if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Synchronization
 
 /// The notifications arriving on one dedicated connection, as an `AsyncSequence`.
@@ -130,8 +134,8 @@ final class WakePipe: Sendable {
         state.withLock { state in
             guard !state.closed else { return }
             state.closed = true
-            _ = Glibc.close(descriptors.read)
-            _ = Glibc.close(descriptors.write)
+            closeDescriptor(descriptors.read)
+            closeDescriptor(descriptors.write)
         }
     }
 

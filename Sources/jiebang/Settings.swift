@@ -136,6 +136,11 @@ struct Settings {
             "JIEBANG_DB_IDLE_IN_TRANSACTION_TIMEOUT", default: configuration.idleInTransactionTimeout)
         configuration.minimumConnections = min(minimumConnections, maximumConnections)
         configuration.maximumConnections = maximumConnections
+        do {
+            configuration.poller = try PostgresPoller.parse(environment[PostgresPoller.environmentVariable]) ?? .platformDefault
+        } catch {
+            throw CommandFailure("\(PostgresPoller.environmentVariable): \(error.description)")
+        }
         var use: PostgresClusterUse?
         if usesEmbeddedDatabase {
             let cluster = try cluster()

@@ -110,6 +110,16 @@ struct CommandLineTests {
         #expect(!output.contains("PostgreSQL"), "\(output)")
     }
 
+    @Test("A poller other than epoll or poll is a one-line error naming JIEBANG_POSTGRES_POLLER, before any connection")
+    func badPoller() throws {
+        let (status, output) = try Self.run(
+            ["migrate", "--status"],
+            environment: ["JIEBANG_POSTGRES_POLLER": "kqueue", "PATH": "/usr/bin:/bin", "DATABASE_URL": "host=/nonexistent dbname=x"])
+        #expect(status != 0)
+        #expect(output.split(separator: "\n").count == 1, "\(output)")
+        #expect(output.contains("JIEBANG_POSTGRES_POLLER: kqueue is not a poller (epoll or poll)"), "\(output)")
+    }
+
     @Test("migrate --status lists the embedded migrations against a real database")
     func migrateStatus() async throws {
         let server = try await TestDatabase.serverConnectionString()

@@ -82,9 +82,11 @@ public enum TestDatabase {
     }
 
     /// Runs `body` with a pool on a new database cloned from `template` (default: an empty one).
+    ///   - poller: how the pool's event loop waits; nil is the standard one (`JIEBANG_POSTGRES_POLLER` or the platform's).
     public static func withEmptyDatabase<Result: Sendable>(
         template: String = "template1",
         maximumConnections: Int = 8,
+        poller: PostgresPoller? = nil,
         _ body: (PostgresClient) async throws -> Result
     ) async throws -> Result {
         let server = try await TestDatabase.server.value
@@ -96,6 +98,7 @@ public enum TestDatabase {
         configuration.databaseName = String(name)
         // The whole suite runs at once on two CPUs: a test's own tasks may wait long for its small pool.
         configuration.acquireTimeout = .seconds(60)
+        if let poller { configuration.poller = poller }
         let client = PostgresClient(configuration: configuration)
         let result: Result
         do {
