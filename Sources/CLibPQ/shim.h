@@ -47,6 +47,19 @@ static inline int jiebang_spawn_close_from(posix_spawn_file_actions_t *actions, 
 }
 #endif
 
+/* How many decrypted bytes the connection's TLS layer holds that libpq has not read yet: a TLS
+   record larger than the room libpq gave one read leaves its rest there, and the socket is not
+   readable for it. SSL_pending is looked up in the process (libpq loaded libssl), so nothing
+   links against OpenSSL here; 0 without TLS. */
+#include <dlfcn.h>
+static inline int jiebang_tls_pending(PGconn *conn) {
+    void *ssl = PQsslStruct(conn, "OpenSSL");
+    if (ssl == NULL) return 0;
+    static int (*pending)(const void *) = NULL;
+    if (pending == NULL) pending = (int (*)(const void *))dlsym(RTLD_DEFAULT, "SSL_pending");
+    return pending == NULL ? 0 : pending(ssl);
+}
+
 /* Makes a descriptor non-blocking. */
 static inline int jiebang_set_nonblocking(int descriptor) {
     int flags = fcntl(descriptor, F_GETFL);

@@ -1,8 +1,9 @@
 import CLibPQ
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Readiness with POSIX `poll(2)`, woken by a pipe: what the event loop uses where epoll is
@@ -70,8 +71,8 @@ final class PollReadiness: SocketReadiness, @unchecked Sendable {
 /// close(2), named apart from the methods called `close`.
 func closeDescriptor(_ descriptor: Int32) {
     #if canImport(Glibc)
-    _ = Glibc.close(descriptor)
+        _ = Glibc.close(descriptor)
     #else
-    _ = Darwin.close(descriptor)
+        _ = Darwin.close(descriptor)
     #endif
 }

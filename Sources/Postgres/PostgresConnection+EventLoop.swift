@@ -128,26 +128,53 @@ extension PostgresConnection {
         if readable && PQconsumeInput(handle) == 0 {
             return loopFail(String(cString: PQerrorMessage(handle)))
         }
-        while PQisBusy(handle) == 0 {
-            guard let result = PQgetResult(handle) else {
-                return loopStatementEnded()
-            }
-            defer { PQclear(result) }
-            guard loopOperation?.outcome == nil else { continue }
-            do {
-                let rows = try makeRows(result, query: loopOperation?.query.sql)
-                if case .preparing = loopOperation?.stage {
-                    // The prepare's own result carries no rows; the execution's will.
-                    continue
+        reading: while true {
+            while PQisBusy(handle) == 0 {
+                guard let result = PQgetResult(handle) else {
+                    return loopStatementEnded()
                 }
-                loopOperation?.outcome = .success(rows)
-            } catch {
-                loopOperation?.outcome = .failure(error)
+                defer { PQclear(result) }
+                guard loopOperation?.outcome == nil else { continue }
+                do {
+                    let rows = try makeRows(result, query: loopOperation?.query.sql)
+                    if case .preparing = loopOperation?.stage {
+                        // The prepare's own result carries no rows; the execution's will.
+                        continue
+                    }
+                    loopOperation?.outcome = .success(rows)
+                } catch {
+                    loopOperation?.outcome = .failure(error)
+                }
+            }
+            switch readTLSBuffer() {
+            case .none: break reading
+            case .read: continue reading
+            case .failed: return loopFail(String(cString: PQerrorMessage(handle)))
             }
         }
         // A message larger than the socket's buffers goes out over many events: keep waiting for
         // writability until libpq's output queue is empty, not only for the first rearm.
         return loopFlush()
+    }
+
+    /// What `readTLSBuffer` found.
+    enum TLSBufferRead {
+        /// Nothing waits in the TLS layer: wait for the socket.
+        case none
+        /// Input was read: parse again.
+        case read
+        /// Reading failed; libpq's error message says why.
+        case failed
+    }
+
+    /// Reads what the connection's TLS layer holds decrypted, before the loop waits for the socket.
+    ///
+    /// A TLS record larger than the room libpq gave one read (PostgreSQL 17 and later send 16 KiB records
+    /// for large messages) leaves its rest inside OpenSSL. The socket then has nothing to report, so waiting
+    /// on it would wait for ever for data that is already here (the hang other drivers met).
+    func readTLSBuffer() -> TLSBufferRead {
+        guard jiebang_tls_pending(handle) > 0 else { return .none }
+        return PQconsumeInput(handle) == 1 ? .read : .failed
     }
 
     /// Fails the pending statement with a connection error.
@@ -268,26 +295,33 @@ extension PostgresConnection {
             return pipelineFail(String(cString: PQerrorMessage(handle)))
         }
         // The operation is changed in place: a copy per result would copy its arrays too.
-        while PQisBusy(handle) == 0, pipelineOperation != nil {
-            guard let result = PQgetResult(handle) else {
-                // The end of one command's results.
-                pipelineOperation?.cursor += 1
-                continue
-            }
-            defer { PQclear(result) }
-            let status = PQresultStatus(result)
-            if status == PGRES_PIPELINE_SYNC { return pipelineEnded() }
-            // A command skipped after an earlier failure: its statement is reported as not run.
-            guard status != PGRES_PIPELINE_ABORTED, let command = pipelineOperation?.current else { continue }
-            do {
-                let rows = try makeRows(result, query: pipelineOperation?.queries[command.statement].sql)
-                if let prepared = command.prepares {
-                    statements[prepared.key] = prepared.name
-                } else {
-                    pipelineOperation?.record(.success(rows), for: command.statement)
+        reading: while true {
+            while PQisBusy(handle) == 0, pipelineOperation != nil {
+                guard let result = PQgetResult(handle) else {
+                    // The end of one command's results.
+                    pipelineOperation?.cursor += 1
+                    continue
                 }
-            } catch {
-                pipelineOperation?.record(.failure(error), for: command.statement)
+                defer { PQclear(result) }
+                let status = PQresultStatus(result)
+                if status == PGRES_PIPELINE_SYNC { return pipelineEnded() }
+                // A command skipped after an earlier failure: its statement is reported as not run.
+                guard status != PGRES_PIPELINE_ABORTED, let command = pipelineOperation?.current else { continue }
+                do {
+                    let rows = try makeRows(result, query: pipelineOperation?.queries[command.statement].sql)
+                    if let prepared = command.prepares {
+                        statements[prepared.key] = prepared.name
+                    } else {
+                        pipelineOperation?.record(.success(rows), for: command.statement)
+                    }
+                } catch {
+                    pipelineOperation?.record(.failure(error), for: command.statement)
+                }
+            }
+            switch readTLSBuffer() {
+            case .none: break reading
+            case .read: continue reading
+            case .failed: return pipelineFail(String(cString: PQerrorMessage(handle)))
             }
         }
         return loopFlush()

@@ -458,7 +458,16 @@ public final class PostgresConnection: @unchecked Sendable {
                 return .failed(PostgresError(code: .connectionLost, message: "poll failed: errno \(errno)"))
             }
             if descriptors[1].revents != 0 { return .stopped }
-            if PQconsumeInput(handle) == 0 || PQstatus(handle) != CONNECTION_OK {
+            // Over TLS, also what the TLS layer already decrypted, which the socket no longer reports.
+            var consumed = PQconsumeInput(handle) == 1
+            draining: while consumed {
+                switch readTLSBuffer() {
+                case .none: break draining
+                case .read: continue
+                case .failed: consumed = false
+                }
+            }
+            if !consumed || PQstatus(handle) != CONNECTION_OK {
                 isBroken = true
                 return .failed(
                     PostgresError(code: .connectionLost, message: oneLine(String(cString: PQerrorMessage(handle)))))

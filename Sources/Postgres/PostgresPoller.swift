@@ -14,9 +14,9 @@ public enum PostgresPoller: String, Sendable, CaseIterable {
     /// epoll on Linux, poll elsewhere.
     public static var platformDefault: PostgresPoller {
         #if os(Linux)
-        .epoll
+            .epoll
         #else
-        .poll
+            .poll
         #endif
     }
 
@@ -34,7 +34,7 @@ public enum PostgresPoller: String, Sendable, CaseIterable {
             throw Invalid(description: "\(text) is not a poller (epoll or poll)")
         }
         #if !os(Linux)
-        if poller == .epoll { throw Invalid(description: "epoll exists on Linux only; use poll") }
+            if poller == .epoll { throw Invalid(description: "epoll exists on Linux only; use poll") }
         #endif
         return poller
     }

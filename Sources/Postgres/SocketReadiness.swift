@@ -24,9 +24,9 @@ extension PostgresPoller {
         switch self {
         case .epoll:
             #if os(Linux)
-            EpollReadiness()
+                EpollReadiness()
             #else
-            PollReadiness()
+                PollReadiness()
             #endif
         case .poll: PollReadiness()
         }

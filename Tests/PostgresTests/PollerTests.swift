@@ -11,7 +11,7 @@ struct PollerTests {
         let expected = named.isEmpty ? PostgresPoller.platformDefault : PostgresPoller(rawValue: named)
         #expect(PostgresPoller.standard == expected)
         #if os(Linux)
-        #expect(PostgresPoller.platformDefault == .epoll)
+            #expect(PostgresPoller.platformDefault == .epoll)
         #endif
     }
 
