@@ -14,35 +14,30 @@ public final class PostgresConnection: @unchecked Sendable {
     private var cancelHandle: OpaquePointer?
     private let threads: PostgresThreadPool
     private let loop: PostgresEventLoop
-    /// The statement handed to the event loop (loop thread while it runs).
-    var loopOperation: LoopOperation?
-    /// The pipeline handed to the event loop (loop thread while it runs).
-    var pipelineOperation: PipelineOperation?
+    /// The connection's state: what is in flight and what comes next (guarded by `execution`).
+    var machine: ConnectionStateMachine
+    /// The statements in flight and their caller (the thread running the operation).
+    var waiting: Waiting?
     /// Where `withTransaction` stands: its BEGIN waits to go out with the first statement.
     private var transaction = TransactionStage.none
-    private let execution = NSLock()
+    /// Guards `machine` and `cancelInFlight`.
+    let execution = NSLock()
     /// Lets one task at a time run statements: concurrent callers (`async let`) queue in order.
     private let gate = ConnectionGate()
-    private var generation: UInt64 = 0
-    private var running = false
-    private var cancelRequested = false
     private var cancelInFlight: DispatchSemaphore?
     private var closed = false
 
     /// A number identifying this connection in logs.
     public let id: Int
     /// Whether the connection is unusable and must not go back to the pool.
-    var isBroken = false
+    var isBroken: Bool { event { $0.isBroken } }
     /// Whether the connection sits inside a transaction block (or a failed one).
-    var inTransaction = false
+    var inTransaction: Bool { event { $0.inTransaction } }
     /// Set by the pool when the connection goes idle; the next statement first checks its health.
-    var needsHealthCheck = false
-    /// Prepared statements of this session, by SQL text and parameter types.
-    var statements: [StatementKey: String] = [:]
-    /// Names prepared statements uniquely for the life of the session.
-    var statementCounter = 0
-    /// How many statements to prepare and keep; 0 sends every query unnamed.
-    let statementCacheCapacity: Int
+    var needsHealthCheck: Bool {
+        get { event { $0.needsHealthCheck } }
+        set { event { $0.needsHealthCheck = newValue } }
+    }
 
     /// The server process serving this connection.
     public private(set) var backendPID: Int32 = 0
@@ -52,7 +47,7 @@ public final class PostgresConnection: @unchecked Sendable {
     ) {
         self.handle = handle
         self.loop = loop
-        self.statementCacheCapacity = statementCacheCapacity
+        self.machine = ConnectionStateMachine(statementCacheCapacity: statementCacheCapacity)
         self.id = id
         self.threads = threads
         self.cancelHandle = PQgetCancel(handle)
@@ -168,7 +163,7 @@ public final class PostgresConnection: @unchecked Sendable {
             return try await runOnLoop(query, checkingCancellation: true)
         case .pending(let begin):
             transaction = .open
-            return try await runPipeline([begin, query])[1]
+            return try await handToLoop([begin, query], pipelined: true, checkingCancellation: true)[1]
         case .committed:
             throw PostgresError(
                 code: .transaction, message: "the transaction was committed by commit(after:); no statement may follow it")
@@ -194,7 +189,7 @@ public final class PostgresConnection: @unchecked Sendable {
             throw PostgresError(code: .transaction, message: "commit(after:) runs in the body of withTransaction only")
         }
         transaction = .committed
-        let rows = try await runPipeline(statements)
+        let rows = try await handToLoop(statements, pipelined: true, checkingCancellation: true)
         if rows[rows.count - 1].commandTag == "ROLLBACK" {
             throw PostgresError(
                 code: .transaction, message: "the transaction was rolled back because a statement in it failed")
@@ -220,9 +215,19 @@ public final class PostgresConnection: @unchecked Sendable {
             transaction = .open
             _ = try await runOnLoop(begin, checkingCancellation: true)
         }
-        _ = try await perform(checkingCancellation: true) { () throws(PostgresError) -> Bool in
-            try self.blockingScript(sql)
-            return true
+        try Task.checkCancellation()
+        let generation = try event { $0.submitScript() }.get()
+        do {
+            try await withTaskCancellationHandler {
+                try await threads.run { () throws(PostgresError) in try self.blockingRunScript(sql) }
+            } onCancel: {
+                self.requestCancel(generation)
+            }
+            await waitForCancelRequest()
+        } catch let error as PostgresError {
+            await waitForCancelRequest()
+            if error.sqlState == .queryCanceled && Task.isCancelled { throw CancellationError() }
+            throw error
         }
     }
 
@@ -277,7 +282,7 @@ public final class PostgresConnection: @unchecked Sendable {
                 _ = try await self.runOnLoop("ROLLBACK", checkingCancellation: false)
             }
         } catch {
-            isBroken = true
+            event { $0.markBroken() }
         }
     }
 
@@ -285,6 +290,7 @@ public final class PostgresConnection: @unchecked Sendable {
     func close() async {
         guard !closed else { return }
         closed = true
+        event { $0.close() }
         threads.submit { self.blockingClose() }
     }
 
@@ -298,41 +304,30 @@ public final class PostgresConnection: @unchecked Sendable {
 
     // MARK: - Running one operation
 
-    /// Hands `query` to the event loop and waits for its rows. An idle connection the server
-    /// closed is reopened once (on the thread pool) and the statement sent again.
+    /// Hands `query` to the event loop and waits for its rows.
     private func runOnLoop(_ query: PostgresQuery, checkingCancellation: Bool) async throws -> PostgresRows {
-        try await handToLoop(checkingCancellation: checkingCancellation) { generation, continuation in
-            loopOperation = LoopOperation(
-                query: query, key: statementKey(for: query), generation: generation, continuation: continuation)
-        }
+        try await handToLoop([query], pipelined: false, checkingCancellation: checkingCancellation)[0]
     }
 
-    /// Hands `queries` to the event loop as one pipeline and waits for every statement's rows.
-    private func runPipeline(_ queries: [PostgresQuery]) async throws -> [PostgresRows] {
-        try await handToLoop(checkingCancellation: true) { generation, continuation in
-            pipelineOperation = PipelineOperation(queries: queries, generation: generation, continuation: continuation)
-        }
-    }
-
-    /// Installs an operation with `install`, wakes the event loop and waits for the outcome. An idle
-    /// connection the server closed is reopened once (on the thread pool) and the operation sent again.
-    private func handToLoop<Output>(
-        checkingCancellation: Bool,
-        _ install: (UInt64, UnsafeContinuation<Output, any Error>) -> Void
-    ) async throws -> Output {
+    /// Submits `queries` to the state machine, wakes the event loop and waits for every statement's rows.
+    /// An idle connection the server closed is reopened once (on the thread pool) and the operation sent again.
+    private func handToLoop(
+        _ queries: [PostgresQuery], pipelined: Bool, checkingCancellation: Bool
+    ) async throws -> [PostgresRows] {
         if checkingCancellation { try Task.checkCancellation() }
         guard !closed else { throw PostgresError(code: .clientClosed, message: "the connection is closed") }
+        let keys = queries.map { StatementKey(sql: $0.sql, types: $0.bindings.types) }
         var reset = false
         while true {
-            let operation = beginOperation()
+            let generation = try event { $0.submit(keys, pipelined: pipelined) }.get()
             do {
                 let output = try await withTaskCancellationHandler {
-                    try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Output, any Error>) in
-                        install(operation, continuation)
+                    try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<[PostgresRows], any Error>) in
+                        waiting = Waiting(queries: queries, continuation: continuation)
                         loop.submit(self)
                     }
                 } onCancel: {
-                    if checkingCancellation { self.requestCancel(operation) }
+                    if checkingCancellation { self.requestCancel(generation) }
                 }
                 await waitForCancelRequest()
                 return output
@@ -350,13 +345,6 @@ public final class PostgresConnection: @unchecked Sendable {
         }
     }
 
-    /// The cache key of `query`, or nil to send it unnamed (cache off or full).
-    func statementKey(for query: PostgresQuery) -> StatementKey? {
-        guard statementCacheCapacity > 0 else { return nil }
-        let key = StatementKey(sql: query.sql, types: query.bindings.types)
-        return statements[key] != nil || statements.count < statementCacheCapacity ? key : nil
-    }
-
     /// Waits until a cancel request sent for the last statement has landed, so that it cannot hit the next one.
     private func waitForCancelRequest() async {
         let pending = execution.withLock {
@@ -367,69 +355,12 @@ public final class PostgresConnection: @unchecked Sendable {
         _ = try? await threads.run { pending.wait() }
     }
 
-    /// Marks the statement finished, from the event loop (which must not block).
-    func finishRunningWithoutWaiting() {
-        execution.withLock { running = false }
-    }
-
-    private func perform<Result: Sendable>(
-        checkingCancellation: Bool,
-        _ body: @escaping @Sendable () throws(PostgresError) -> Result
-    ) async throws -> Result {
-        if checkingCancellation { try Task.checkCancellation() }
-        guard !closed else { throw PostgresError(code: .clientClosed, message: "the connection is closed") }
-        let operation = beginOperation()
-        do {
-            return try await withTaskCancellationHandler {
-                try await threads.run { () throws(PostgresError) -> Result in
-                    try self.startRunning(operation)
-                    defer { self.finishRunning() }
-                    return try body()
-                }
-            } onCancel: {
-                if checkingCancellation { self.requestCancel(operation) }
-            }
-        } catch let error as PostgresError where error.sqlState == .queryCanceled || error.code == .clientClosed {
-            if Task.isCancelled { throw CancellationError() }
-            throw error
-        }
-    }
-
-    private func beginOperation() -> UInt64 {
-        execution.withLock {
-            generation &+= 1
-            cancelRequested = false
-            return generation
-        }
-    }
-
-    func startRunning(_ operation: UInt64) throws(PostgresError) {
-        let cancelled = execution.withLock {
-            if cancelRequested && generation == operation { return true }
-            running = true
-            return false
-        }
-        if cancelled {
-            throw PostgresError(code: .server, message: "canceling statement due to user request", sqlState: .queryCanceled)
-        }
-    }
-
-    private func finishRunning() {
-        let pendingCancel = execution.withLock {
-            running = false
-            defer { cancelInFlight = nil }
-            return cancelInFlight
-        }
-        // A cancel request sent for this statement must land before the connection runs another one.
-        pendingCancel?.wait()
-    }
-
-    private func requestCancel(_ operation: UInt64) {
+    /// Asks the machine to cancel operation `generation`; when it runs on the server, sends the cancel request
+    /// on a thread of its own, which the next operation waits for (`waitForCancelRequest`).
+    private func requestCancel(_ generation: UInt64) {
         execution.lock()
         defer { execution.unlock() }
-        guard generation == operation, !cancelRequested else { return }
-        cancelRequested = true
-        guard running else { return }
+        guard case .sendCancel = machine.cancel(generation) else { return }
         let done = DispatchSemaphore(value: 0)
         cancelInFlight = done
         let thread = Thread { [self] in
@@ -468,7 +399,7 @@ public final class PostgresConnection: @unchecked Sendable {
                 }
             }
             if !consumed || PQstatus(handle) != CONNECTION_OK {
-                isBroken = true
+                event { $0.markBroken() }
                 return .failed(
                     PostgresError(code: .connectionLost, message: oneLine(String(cString: PQerrorMessage(handle)))))
             }
@@ -482,7 +413,6 @@ public final class PostgresConnection: @unchecked Sendable {
             }
         }
     }
-
 
     /// Calls `body` with libpq's parameter arrays (values, lengths, formats) pointing into `bindings`.
     func withParameterValues<Result>(
@@ -500,16 +430,32 @@ public final class PostgresConnection: @unchecked Sendable {
         }
     }
 
-    private func blockingScript(_ sql: String) throws(PostgresError) {
-        if needsHealthCheck {
-            needsHealthCheck = false
-            var descriptor = pollfd(fd: PQsocket(handle), events: Int16(POLLIN), revents: 0)
-            if poll(&descriptor, 1, 0) != 0 || PQstatus(handle) != CONNECTION_OK { try blockingReset() }
+    /// Runs the submitted script with libpq's blocking `PQexec` (pool threads only), after reopening an idle
+    /// connection the server closed, and reports its end to the machine.
+    private func blockingRunScript(_ sql: String) throws(PostgresError) {
+        let (action, checkHealth) = event { machine in
+            let checkHealth = machine.needsHealthCheck
+            return (machine.start(healthy: true), checkHealth)
         }
-        // PQexec returns the last statement's result; an error stops the script there.
-        let result = PQexec(handle, sql)
-        defer { PQclear(result) }
-        _ = try makeRows(result, query: nil)
+        guard case .runScript = action else {
+            if case .finish(.failure(let error)) = action { throw error }
+            return
+        }
+        var outcome: Result<Void, PostgresError>
+        do {
+            if checkHealth && !socketLooksOpen() { try blockingReset() }
+            // PQexec returns the last statement's result; an error stops the script there.
+            let result = PQexec(handle, sql)
+            defer { PQclear(result) }
+            _ = try makeRows(result, query: nil)
+            outcome = .success(())
+        } catch {
+            outcome = .failure(error)
+        }
+        let inTransaction = PQtransactionStatus(handle) != PQTRANS_IDLE
+        let connectionOK = PQstatus(handle) == CONNECTION_OK
+        let end = event { $0.scriptFinished(outcome, inTransaction: inTransaction, connectionOK: connectionOK) }
+        if case .finish(.failure(let error)) = end { throw error }
     }
 
     /// Reopens a connection that the server closed (restart, idle timeout, terminated backend).
@@ -519,10 +465,9 @@ public final class PostgresConnection: @unchecked Sendable {
             cancelHandle = nil
         }
         PQreset(handle)
-        statements = [:]
-        statementCounter = 0
-        guard PQstatus(handle) == CONNECTION_OK else {
-            isBroken = true
+        let succeeded = PQstatus(handle) == CONNECTION_OK
+        event { $0.didReset(succeeded: succeeded) }
+        guard succeeded else {
             throw PostgresError(code: .connectionFailed, message: oneLine(String(cString: PQerrorMessage(handle))))
         }
         PQsetnonblocking(handle, 1)
@@ -531,10 +476,6 @@ public final class PostgresConnection: @unchecked Sendable {
     }
 
     func makeRows(_ result: OpaquePointer?, query: String?) throws(PostgresError) -> PostgresRows {
-        defer {
-            inTransaction = PQtransactionStatus(handle) != PQTRANS_IDLE
-            if PQstatus(handle) != CONNECTION_OK { isBroken = true }
-        }
         guard let result else {
             throw connectionError(query: query)
         }

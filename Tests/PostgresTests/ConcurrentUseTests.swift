@@ -58,11 +58,15 @@ struct ConcurrentUseTests {
                 try await holder.execute("SELECT pg_advisory_lock(4242)")
                 try await db.withConnection { connection in
                     async let slow = connection.query("SELECT pg_advisory_lock(4242)::text")
-                    #expect(await eventually(timeout: .seconds(50)) {
-                        (try? await holder.query(
-                            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
-                        ).first?.decode(Int.self)) == 1
-                    })
+                    #expect(
+                        await eventually(timeout: .seconds(50)) {
+                            (try? await holder.query(
+                                """
+                                SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
+                                    AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                                """
+                            ).first?.decode(Int.self)) == 1
+                        })
                     let waiter = Task { try await connection.query("SELECT 2").first!.decode(Int.self) }
                     try await Task.sleep(for: .milliseconds(50))
                     waiter.cancel()
