@@ -116,6 +116,10 @@ struct ConnectionStateMachine {
     private(set) var inTransaction = false
     /// Set when the connection goes back to the pool idle: its next operation first checks its health.
     var needsHealthCheck = false
+    /// Set by `close` while an operation is in flight: the connection closes when it ends.
+    private var closing = false
+    /// Set when that operation ended: the owner frees the handle now (`takeDueClose`).
+    private var closeDue = false
 
     init(statementCacheCapacity: Int) {
         self.statementCacheCapacity = statementCacheCapacity
@@ -140,6 +144,7 @@ struct ConnectionStateMachine {
     }
 
     private mutating func submit(keys: [StatementKey?], pipelined: Bool, script: Bool) -> Result<UInt64, PostgresError> {
+        if closing { return .failure(PostgresError(code: .clientClosed, message: "the connection is closed")) }
         switch phase {
         case .closed: return .failure(PostgresError(code: .clientClosed, message: "the connection is closed"))
         case .broken: return .failure(PostgresError(code: .connectionLost, message: "the connection is broken"))
@@ -180,9 +185,23 @@ struct ConnectionStateMachine {
         if !succeeded { markBroken() }
     }
 
-    /// The connection is being closed; nothing may run on it afterwards.
-    mutating func close() {
-        phase = .closed
+    /// The connection is being closed; nothing may run on it afterwards. An operation in flight still
+    /// ends (its caller is resumed); the connection is closed when it does.
+    /// - Returns: whether the connection is closed now (nothing was in flight), so its handle may be freed.
+    @discardableResult
+    mutating func close() -> Bool {
+        if operation == nil {
+            phase = .closed
+            return true
+        }
+        closing = true
+        return false
+    }
+
+    /// Whether a close deferred by `close()` became due when the operation in flight ended; true once.
+    mutating func takeDueClose() -> Bool {
+        defer { closeDue = false }
+        return closeDue
     }
 
     /// Marks the connection unusable (a rollback failed, a reset failed).
@@ -197,6 +216,9 @@ struct ConnectionStateMachine {
     mutating func start(healthy: Bool) -> Action {
         guard phase == .queued, var operation else { return .none }
         needsHealthCheck = false
+        if closing {
+            return finish(.failure(PostgresError(code: .clientClosed, message: "the connection is closed")))
+        }
         if operation.cancelRequested {
             return finish(.failure(Self.cancelled))
         }
@@ -365,13 +387,25 @@ struct ConnectionStateMachine {
 
     private mutating func finish(_ outcome: Result<[PostgresRows], PostgresError>) -> Action {
         operation = nil
-        if phase != .closed && phase != .broken { phase = .idle }
+        if closing {
+            closing = false
+            closeDue = true
+            phase = .closed
+        } else if phase != .closed && phase != .broken {
+            phase = .idle
+        }
         return .finish(outcome)
     }
 
     private mutating func fail(_ error: PostgresError) -> Action {
         operation = nil
-        if phase != .closed { phase = .broken }
+        if closing {
+            closing = false
+            closeDue = true
+            phase = .closed
+        } else if phase != .closed {
+            phase = .broken
+        }
         return .finish(.failure(error))
     }
 

@@ -84,9 +84,11 @@ extension PostgresConnection {
                 action = readResults()
             case .finish(let outcome):
                 resume(with: outcome.mapError { $0 })
+                closeIfDone()
                 return .done
             case .reset:
                 resume(with: .failure(NeedsReset()))
+                closeIfDone()
                 return .done
             case .runScript, .sendCancel, .none:
                 return .done

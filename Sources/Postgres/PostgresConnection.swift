@@ -290,7 +290,13 @@ public final class PostgresConnection: @unchecked Sendable {
     func close() async {
         guard !closed else { return }
         closed = true
-        event { $0.close() }
+        // With an operation in flight, libpq's handle is freed when it ends (`closeIfDone`), not under it.
+        if event({ $0.close() }) { threads.submit { self.blockingClose() } }
+    }
+
+    /// Frees libpq's handle once the operation that was in flight when `close()` ran has ended.
+    func closeIfDone() {
+        guard event({ $0.takeDueClose() }) else { return }
         threads.submit { self.blockingClose() }
     }
 
@@ -455,6 +461,7 @@ public final class PostgresConnection: @unchecked Sendable {
         let inTransaction = PQtransactionStatus(handle) != PQTRANS_IDLE
         let connectionOK = PQstatus(handle) == CONNECTION_OK
         let end = event { $0.scriptFinished(outcome, inTransaction: inTransaction, connectionOK: connectionOK) }
+        closeIfDone()
         if case .finish(.failure(let error)) = end { throw error }
     }
 

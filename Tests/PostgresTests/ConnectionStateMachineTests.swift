@@ -537,6 +537,23 @@ struct ConnectionStateMachineTests {
 
             var closing = machine
             closing.close()
+            if running || phase == .queued {
+                // The operation in flight still ends and resumes its caller; then the connection is closed.
+                #expect(closing.phase == phase)
+                let dueEarly = closing.takeDueClose()
+                #expect(!dueEarly)
+                guard case .finish = closing.failed("closed", connectionOK: true) else {
+                    Issue.record("the operation in flight in \(phase) must still end")
+                    return
+                }
+                let due = closing.takeDueClose()
+                let dueAgain = closing.takeDueClose()
+                #expect(due, "the deferred close is due once the operation in \(phase) ended")
+                #expect(!dueAgain, "and only once")
+            } else {
+                let due = closing.takeDueClose()
+                #expect(!due, "closing with nothing in flight in \(phase) closes at once")
+            }
             #expect(closing.phase == .closed)
             guard case .failure(let error) = closing.submit([Self.select], pipelined: false) else {
                 Issue.record("a closed connection must refuse work")
