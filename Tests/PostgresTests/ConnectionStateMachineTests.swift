@@ -19,6 +19,17 @@ struct ConnectionStateMachineTests {
         PostgresError(code: .server, message: message, sqlState: state)
     }
 
+    /// Submits `keys`, starts them, and reports them sent and flushed: the machine then awaits results.
+    /// - Returns: the operation's generation.
+    @discardableResult
+    static func run(_ keys: [StatementKey], pipelined: Bool = false, on machine: inout Machine) throws -> UInt64 {
+        let generation = try machine.submit(keys, pipelined: pipelined).get()
+        _ = machine.start(healthy: true)
+        _ = machine.sent()
+        _ = machine.flushed(pending: false)
+        return generation
+    }
+
     /// A machine that ran `key` once, so its prepared name is cached.
     static func warmed(with key: StatementKey = select) -> Machine {
         var machine = Machine(statementCacheCapacity: 8)
@@ -126,10 +137,7 @@ struct ConnectionStateMachineTests {
     @Test("A cached statement ends with its command (no Sync), and its rows finish the operation")
     func cachedStatementFinishesAtCommandEnd() throws {
         var machine = Self.warmed()
-        _ = try machine.submit([Self.select], pipelined: false).get()
-        _ = machine.start(healthy: true)
-        _ = machine.sent()
-        _ = machine.flushed(pending: false)
+        try Self.run([Self.select], on: &machine)
         _ = machine.received(.outcome(.success(Self.rows("SELECT 1"))))
         guard case .finish(.success(let rows)) = machine.commandEnded(inTransaction: true, connectionOK: true) else {
             Issue.record("expected the rows")
@@ -144,10 +152,7 @@ struct ConnectionStateMachineTests {
     func stalePlanIsPreparedAgainOnce() throws {
         for state: SQLState in ["0A000", "26000"] {
             var machine = Self.warmed()
-            _ = try machine.submit([Self.select], pipelined: false).get()
-            _ = machine.start(healthy: true)
-            _ = machine.sent()
-            _ = machine.flushed(pending: false)
+            try Self.run([Self.select], on: &machine)
             _ = machine.received(.outcome(.failure(Self.serverError(state))))
             guard case .send(let commands, true) = machine.commandEnded(inTransaction: false, connectionOK: true) else {
                 Issue.record("expected the statement to be prepared again")
@@ -173,10 +178,7 @@ struct ConnectionStateMachineTests {
     @Test("Inside a transaction a stale plan is not retried: the transaction is failed already")
     func stalePlanInTransactionFails() throws {
         var machine = Self.warmed()
-        _ = try machine.submit([Self.select], pipelined: false).get()
-        _ = machine.start(healthy: true)
-        _ = machine.sent()
-        _ = machine.flushed(pending: false)
+        try Self.run([Self.select], on: &machine)
         _ = machine.received(.outcome(.failure(Self.serverError("0A000"))))
         guard case .finish(.failure(let error)) = machine.commandEnded(inTransaction: true, connectionOK: true) else {
             Issue.record("expected the failure")
@@ -223,10 +225,7 @@ struct ConnectionStateMachineTests {
     @Test("A pipeline whose statement got no result fails naming it; a lost connection at the Sync breaks the connection")
     func pipelineMissingResultAndLostConnection() throws {
         var machine = Self.warmed()
-        _ = try machine.submit([Self.select, Self.select], pipelined: true).get()
-        _ = machine.start(healthy: true)
-        _ = machine.sent()
-        _ = machine.flushed(pending: false)
+        try Self.run([Self.select, Self.select], pipelined: true, on: &machine)
         _ = machine.received(.outcome(.success(Self.rows())))
         _ = machine.commandEnded(inTransaction: false, connectionOK: true)
         guard case .finish(.failure(let error)) = machine.synced(inTransaction: false, connectionOK: true, exitedPipeline: true) else {
@@ -235,10 +234,7 @@ struct ConnectionStateMachineTests {
         }
         #expect(error.message.contains("statement 2 of the pipeline"))
 
-        _ = try machine.submit([Self.select, Self.select], pipelined: true).get()
-        _ = machine.start(healthy: true)
-        _ = machine.sent()
-        _ = machine.flushed(pending: false)
+        try Self.run([Self.select, Self.select], pipelined: true, on: &machine)
         guard case .finish(.failure(let lost)) = machine.synced(inTransaction: false, connectionOK: false, exitedPipeline: false) else {
             Issue.record("expected a failure")
             return
@@ -287,10 +283,7 @@ struct ConnectionStateMachineTests {
     @Test("The server's own error on a connection that dropped is kept (its SQLSTATE says why), and the connection breaks")
     func lostConnectionKeepsServerError() throws {
         var machine = Self.warmed()
-        _ = try machine.submit([Self.select], pipelined: false).get()
-        _ = machine.start(healthy: true)
-        _ = machine.sent()
-        _ = machine.flushed(pending: false)
+        try Self.run([Self.select], on: &machine)
         _ = machine.received(.outcome(.failure(Self.serverError(.adminShutdown, "terminating connection"))))
         guard case .finish(.failure(let error)) = machine.commandEnded(inTransaction: false, connectionOK: false) else {
             Issue.record("expected a failure")
@@ -319,10 +312,7 @@ struct ConnectionStateMachineTests {
     @Test("Cancelling a running operation sends one cancel request; its results are still read to the end, and a stale plan is not retried")
     func cancelWhileRunning() throws {
         var machine = Self.warmed()
-        let generation = try machine.submit([Self.select], pipelined: false).get()
-        _ = machine.start(healthy: true)
-        _ = machine.sent()
-        _ = machine.flushed(pending: false)
+        let generation = try Self.run([Self.select], on: &machine)
         guard case .sendCancel = machine.cancel(generation) else {
             Issue.record("expected a cancel request")
             return
