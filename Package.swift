@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
         .systemLibrary(
@@ -118,9 +119,19 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            resources: [.embedInCode("OpenAPI/openapi.yaml")],
+            resources: [
+                .embedInCode("OpenAPI/openapi.yaml"),
+                .embedInCode("Pages/Templates/layout.mustache"),
+                .embedInCode("Pages/Templates/board.mustache"),
+                .embedInCode("Pages/Templates/challenge.mustache"),
+                .embedInCode("Pages/Templates/programme.mustache"),
+                .embedInCode("Pages/Templates/programmes.mustache"),
+                .embedInCode("Pages/Templates/error.mustache"),
+                .embedInCode("Pages/Static/site.css"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(

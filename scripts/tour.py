@@ -648,14 +648,9 @@ def free_port():
         return probe.getsockname()[1]
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--bin", required=True, help="the jiebang executable")
-    arguments = parser.parse_args()
-    binary = os.path.abspath(arguments.bin)
-    started = time.monotonic()
-
-    data = tempfile.mkdtemp(prefix="jiebang-tour.")
+def private_environment(prefix):
+    """A fresh data folder, a free port and the environment for a private `jiebang` on them."""
+    data = tempfile.mkdtemp(prefix=prefix)
     # As root the cluster runs as the `postgres` OS user, who must reach the folder (else it would live in /var/tmp).
     os.chmod(data, 0o755)
     port = free_port()
@@ -663,6 +658,63 @@ def main():
            if k not in ("DATABASE_URL", "PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGSERVICE", "PGUSER")}
     env.update(JIEBANG_DATA_DIR=data, JIEBANG_PORT=str(port), JIEBANG_HOST="127.0.0.1",
                LOG_LEVEL=os.environ.get("LOG_LEVEL", "warning"))
+    return data, port, env
+
+
+def start_server(binary, base, env, log_path):
+    """Starts `jiebang serve` and waits until /readyz answers 200.
+
+    Returns the process and the cluster's folder (from `jiebang db status`)."""
+    log = open(log_path, "w")
+    server = subprocess.Popen([binary, "serve"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            with urllib.request.urlopen(base + "/readyz", timeout=2) as response:
+                if response.status == 200:
+                    break
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        if server.poll() is not None:
+            raise TourFailure(f"jiebang serve exited {server.returncode} before it was ready")
+        if time.monotonic() > deadline:
+            server.kill()
+            raise TourFailure("jiebang serve is not ready after 120 s")
+        time.sleep(0.2)
+    db_status = subprocess.run([binary, "db", "status"], env=env, capture_output=True, text=True).stdout
+    cluster_dir = next((line.split(" in ", 1)[1] for line in db_status.splitlines() if line.startswith("running in ")), None)
+    return server, cluster_dir
+
+
+def stop_server(binary, env, server, data, cluster_dir, log_path, failed, name="tour"):
+    """Stops the server and its cluster and removes their folders; after a failure prints the log's last lines."""
+    if server is not None and server.poll() is None:
+        server.terminate()
+        try:
+            server.wait(timeout=45)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+    if failed and os.path.exists(log_path):
+        with open(log_path, errors="replace") as handle:
+            lines = handle.readlines()[-30:]
+        if lines:
+            print(f"{name}: the last lines of the server's log:", file=sys.stderr)
+            sys.stderr.writelines("      " + line for line in lines)
+    subprocess.run([binary, "db", "stop"], env=env, capture_output=True)
+    shutil.rmtree(data, ignore_errors=True)
+    if cluster_dir and not cluster_dir.startswith(data) and os.path.basename(cluster_dir.rstrip("/")).startswith("jiebang-"):
+        shutil.rmtree(cluster_dir, ignore_errors=True)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bin", required=True, help="the jiebang executable")
+    arguments = parser.parse_args()
+    binary = os.path.abspath(arguments.bin)
+    started = time.monotonic()
+
+    data, port, env = private_environment("jiebang-tour.")
     tour = Tour(binary, f"http://127.0.0.1:{port}", env, data)
     server = None
     log_path = os.path.join(data, "serve.log")
@@ -680,24 +732,8 @@ def main():
                  shown=["seed-demo", "--accounts-password", "…"])
         print("[operator] starts the server with its job workers", flush=True)
         print("      $ jiebang serve", flush=True)
-        log = open(log_path, "w")
-        server = subprocess.Popen([binary, "serve"], env=env, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(tour.base + "/readyz", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
-            if server.poll() is not None:
-                raise TourFailure(f"jiebang serve exited {server.returncode} before it was ready")
-            if time.monotonic() > deadline:
-                raise TourFailure("jiebang serve is not ready after 120 s")
-            time.sleep(0.2)
+        server, cluster_dir = start_server(binary, tour.base, env, log_path)
         detail(f"GET /readyz → 200 after {time.monotonic() - started:.1f} s")
-        db_status = subprocess.run([binary, "db", "status"], env=env, capture_output=True, text=True).stdout
-        cluster_dir = next((line.split(" in ", 1)[1] for line in db_status.splitlines() if line.startswith("running in ")), None)
 
         for stage in STAGES:
             stage(tour)
@@ -718,23 +754,7 @@ def main():
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-        if server is not None and server.poll() is None:
-            server.terminate()
-            try:
-                server.wait(timeout=45)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
-        if status != 0 and os.path.exists(log_path):
-            with open(log_path, errors="replace") as handle:
-                lines = handle.readlines()[-30:]
-            if lines:
-                print("tour: the last lines of the server's log:", file=sys.stderr)
-                sys.stderr.writelines("      " + line for line in lines)
-        subprocess.run([binary, "db", "stop"], env=env, capture_output=True)
-        shutil.rmtree(data, ignore_errors=True)
-        if cluster_dir and not cluster_dir.startswith(data) and os.path.basename(cluster_dir.rstrip("/")).startswith("jiebang-"):
-            shutil.rmtree(cluster_dir, ignore_errors=True)
+        stop_server(binary, env, server, data, cluster_dir, log_path, failed=status != 0)
         note("stopped the server and its database; removed " + data)
     return status
 

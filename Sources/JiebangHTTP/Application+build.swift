@@ -35,6 +35,7 @@ public struct HTTPConfiguration: Sendable {
 ///   - passwordHasher: how passwords are hashed and checked (tests use a fast one).
 ///   - passwordHashing: the threads and queue that hash and check passwords (a service after the recorder).
 ///   - logger: the application's logger.
+///   - onServerRunning: called once the server listens, with its port.
 public func buildApplication(
     configuration: HTTPConfiguration,
     database: PostgresClient,
@@ -42,7 +43,8 @@ public func buildApplication(
     services: [any Service] = [],
     passwordHasher: PasswordHasher = PasswordHasher(),
     passwordHashing: PasswordHashingPool.Configuration = PasswordHashingPool.Configuration(),
-    logger: Logger
+    logger: Logger,
+    onServerRunning: @escaping @Sendable (_ port: Int?) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
     let tokenUses = TokenUseRecorder(database: database, logger: logger)
     let passwords = PasswordHashingPool(hasher: passwordHasher, configuration: passwordHashing)
@@ -53,6 +55,7 @@ public func buildApplication(
         configuration: ApplicationConfiguration(
             address: .hostname(configuration.hostname, port: configuration.port), serverName: "jiebang"),
         services: [database, tokenUses, passwords] + services,
+        onServerRunning: { await onServerRunning($0.localAddress?.port) },
         logger: logger)
 }
 
@@ -83,8 +86,9 @@ func apiRouter(
     database: PostgresClient, metrics: PrometheusCollectorRegistry, passwords: PasswordHashingPool,
     tokenUses: TokenUseRecorder, logger: Logger = Logger(label: "jiebang")
 ) -> Router<AppRequestContext> {
-    let router = operationsRouter(database: database, metrics: metrics, logger: logger)
+    let router = operationsRouter(database: database, metrics: metrics, logger: logger, pages: true)
     OpenAPIController().addRoutes(to: router)
+    PublicPageController(database: database).addRoutes(to: router.group().add(middleware: RequestTextMiddleware()))
     let api = router.group()
         .add(middleware: RequestTextMiddleware())
         .add(middleware: AuthenticationMiddleware(database: database, tokenUses: tokenUses))
@@ -110,10 +114,13 @@ func apiRouter(
 
 /// The routes every process serves: health, readiness and metrics, behind problem+json errors (which
 /// answer 503 while the database is away, logging the outage once: `DatabaseAvailability`).
+/// - Parameter pages: whether the router serves pages, whose failures become error pages in Chinese
+///   (`PageMiddleware`, outside the problem documents).
 func operationsRouter(
-    database: PostgresClient, metrics: PrometheusCollectorRegistry, logger: Logger = Logger(label: "jiebang")
+    database: PostgresClient, metrics: PrometheusCollectorRegistry, logger: Logger = Logger(label: "jiebang"), pages: Bool = false
 ) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
+    if pages { router.add(middleware: PageMiddleware()) }
     let availability = DatabaseAvailability(database: database, logger: logger)
     router.add(middleware: ProblemMiddleware(availability: availability))
     router.add(middleware: MetricsMiddleware())

@@ -68,7 +68,12 @@ struct ServeCommand: AsyncParsableCommand {
                     registry: ProductJobs.registry(smtp: smtp), schedules: ProductJobs.schedules(), logger: settings.logger("jiebang.jobs"))
                 : []
             let app = buildApplication(
-                configuration: http, database: client, metrics: settings.metrics, services: workers, logger: logger)
+                configuration: http, database: client, metrics: settings.metrics, services: workers, logger: logger
+            ) { port in
+                let base = "http://\(http.hostname):\(port ?? http.port)"
+                let line = "jiebang: serving \(base)/ (the public board; the API under \(base)/v1, its document at /openapi.yaml)\n"
+                FileHandle.standardError.write(Data(line.utf8))
+            }
             try await settings.runUntilSignalled(app, logger: logger)
         }
     }

@@ -27,8 +27,12 @@ struct AccessMatrixTests {
             let router = apiRouter(
                 database: db, metrics: PrometheusCollectorRegistry(), passwords: PasswordHashingPool(hasher: .fastForTests),
                 tokenUses: TokenUseRecorder(database: db))
-            let served = Set(router.routes.map { "\($0.method.rawValue) \($0.path.description)" })
+            let routes = router.routes.map { (page: PageMiddleware.isPagePath($0.path.description), name: "\($0.method.rawValue) \($0.path.description)") }
+            let served = Set(routes.filter { !$0.page }.map(\.name))
             #expect(served == OpenAPIDocument.operations)
+            // The pages (HTML for people) are not operations of the API.
+            let pages = Set(routes.filter(\.page).map(\.name))
+            #expect(pages == ["GET /", "GET /challenges/{id}", "GET /programmes", "GET /programmes/{id}", "GET /static/site.css"])
             #expect(OpenAPIDocument.operations.count > 20)
         }
     }

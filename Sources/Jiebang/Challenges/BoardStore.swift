@@ -20,6 +20,9 @@ public enum BoardStore {
         public var keyword: String?
         /// Continue after this (deadline, id), from the previous page's `next`.
         public var after: Cursor?
+        /// Go back: the page that ends just before this (deadline, id), from a page's `previous`.
+        /// Ignored when `after` is set.
+        public var before: Cursor?
         /// Page size. Default 20.
         public var limit: Int = 20
 
@@ -50,43 +53,125 @@ public enum BoardStore {
         public var version: Int
     }
 
+    /// A page of the board with the cursors around it.
+    public struct Page: Sendable, Hashable {
+        /// The page's challenges, soonest deadline first.
+        public var entries: [Entry]
+        /// The cursor of the following page (`Query.after`); nil on the last page.
+        public var next: Cursor?
+        /// The cursor of the page before (`Query.before`); nil on the first page.
+        public var previous: Cursor?
+
+        public init(entries: [Entry], next: Cursor?, previous: Cursor?) {
+            self.entries = entries
+            self.next = next
+            self.previous = previous
+        }
+    }
+
+    /// A programme that has challenges on the board.
+    public struct ProgrammeName: Sendable, Hashable {
+        public var id: Int
+        public var name: String
+    }
+
+    /// The values the board's filters can take: the programmes, domains and industry chains of its challenges.
+    public struct Facets: Sendable, Hashable {
+        public var programmes: [ProgrammeName]
+        public var domains: [String]
+        public var industryChains: [String]
+    }
+
+    /// One page of the board, soonest deadline first; `Query.before` pages backwards.
+    public static func page(_ query: Query, on db: PostgresConnection) async throws -> Page {
+        guard query.after == nil, let before = query.before else {
+            let (entries, next) = try await search(query, on: db)
+            return Page(entries: entries, next: next, previous: query.after != nil ? entries.first.map(cursor) : nil)
+        }
+        let limit = min(max(query.limit, 1), 100)
+        let rows = try await db.query(
+            statement(
+                query, limit: limit, cursor: "(application_deadline, id) < (\(before.deadline), \(before.id)::bigint)", descending: true))
+        var entries = try rows.map(entry)
+        let more = entries.count > limit
+        if more { entries.removeLast() }
+        entries.reverse()
+        return Page(entries: entries, next: entries.last.map(cursor), previous: more ? entries.first.map(cursor) : nil)
+    }
+
+    /// How many challenges match `query`'s filters and keyword (its cursors aside).
+    public static func count(_ query: Query, on db: PostgresConnection) async throws -> Int {
+        var whole = query
+        whole.after = nil
+        whole.before = nil
+        return try await db.query("SELECT count(*) FROM challenges WHERE \(fragment: conditions(whole))").first?.decode(Int.self) ?? 0
+    }
+
+    /// The programmes, domains and industry chains of the challenges on the board, each sorted.
+    public static func facets(on db: PostgresConnection) async throws -> Facets {
+        let programmes = try await db.query(
+            """
+            SELECT p.id, p.name FROM programmes p
+            WHERE EXISTS (SELECT 1 FROM challenges c WHERE c.programme_id = p.id AND c.status <> 'draft')
+            ORDER BY p.id DESC
+            """
+        ).map { row in
+            let (id, name) = try row.decode((Int, String).self)
+            return ProgrammeName(id: id, name: name)
+        }
+        let domains = try await db.query("SELECT DISTINCT domain FROM challenges WHERE status <> 'draft' ORDER BY 1").map {
+            try $0.decode(String.self)
+        }
+        let chains = try await db.query("SELECT DISTINCT industry_chain FROM challenges WHERE status <> 'draft' ORDER BY 1").map {
+            try $0.decode(String.self)
+        }
+        return Facets(programmes: programmes, domains: domains, industryChains: chains)
+    }
+
+    static func cursor(_ entry: Entry) -> Cursor { Cursor(deadline: entry.applicationDeadline, id: entry.id) }
+
+    static func entry(_ row: PostgresRow) throws -> Entry {
+        let (id, programme, title, category, domain, chain, status, deadline, ceiling, version) =
+            try row.decode((Int, Int, String, String, String, String, String, Date, Int64, Int).self)
+        return Entry(
+            id: id, programmeID: programme, title: title, category: category, domain: domain, industryChain: chain,
+            status: ChallengeStatus(rawValue: status) ?? .published, applicationDeadline: deadline,
+            fundingCeilingFen: ceiling, version: version)
+    }
+
     /// One page of the board, soonest deadline first.
     /// - Returns: the entries and the cursor of the next page (nil on the last page).
     public static func search(_ query: Query, on db: PostgresConnection) async throws -> (entries: [Entry], next: Cursor?) {
         let limit = min(max(query.limit, 1), 100)
         let rows = try await db.query(statement(query, limit: limit))
-        var entries = try rows.map { row in
-            let (id, programme, title, category, domain, chain, status, deadline, ceiling, version) =
-                try row.decode((Int, Int, String, String, String, String, String, Date, Int64, Int).self)
-            return Entry(
-                id: id, programmeID: programme, title: title, category: category, domain: domain, industryChain: chain,
-                status: ChallengeStatus(rawValue: status) ?? .published, applicationDeadline: deadline,
-                fundingCeilingFen: ceiling, version: version)
-        }
+        var entries = try rows.map(entry)
         var next: Cursor?
         if entries.count > limit {
             entries.removeLast()
-            next = entries.last.map { Cursor(deadline: $0.applicationDeadline, id: $0.id) }
+            next = entries.last.map(cursor)
         }
         return (entries, next)
     }
 
     /// The statement `search` runs for `query`, fetching `limit + 1` rows.
-    static func statement(_ query: Query, limit: Int) -> PostgresQuery {
+    static func statement(_ query: Query, limit: Int, cursor: PostgresQuery? = nil, descending: Bool = false) -> PostgresQuery {
         // Only the conditions asked for are written, so each combination is its own statement, which
         // PostgreSQL plans once per connection (a generic plan) with the right index: an optional
         // `($1 IS NULL OR …)` condition would be planned again at every execution, or keep the index
         // from being used. The page's ids are chosen first, carrying only the order's columns through
         // the sort, then its 20 rows are read whole.
+        var whereClause = conditions(query)
+        if let cursor { whereClause = "\(fragment: whereClause) AND \(fragment: cursor)" }
+        let order: PostgresQuery = descending ? "application_deadline DESC, id DESC" : "application_deadline, id"
         return """
             SELECT c.id, c.programme_id, c.title, c.category::text, c.domain, c.industry_chain, c.status::text,
                    c.application_deadline, c.funding_ceiling_fen, c.version
             FROM (SELECT id, application_deadline FROM challenges
-                  WHERE \(fragment: conditions(query))
-                  ORDER BY application_deadline, id
+                  WHERE \(fragment: whereClause)
+                  ORDER BY \(fragment: order)
                   LIMIT \(limit + 1)) AS page
             JOIN challenges AS c ON c.id = page.id
-            ORDER BY page.application_deadline, page.id
+            ORDER BY \(fragment: descending ? "page.application_deadline DESC, page.id DESC" : "page.application_deadline, page.id")
             """
     }
 

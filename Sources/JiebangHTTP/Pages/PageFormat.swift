@@ -1,0 +1,133 @@
+import Foundation
+import Jiebang
+
+/// How pages show values to people: times in Asia/Shanghai, money in 万元 with the exact figure,
+/// the domain's codes in Chinese, and search words marked in text.
+enum PageFormat {
+    /// A run of text, marked when it is a search hit. Templates print `text` escaped, inside `<mark>` when `hit`.
+    struct Segment: Sendable, Hashable {
+        var text: String
+        var hit: Bool
+    }
+
+    /// Money shown two ways: in 万元 with two decimals, and exactly in 元.
+    struct Money: Sendable, Hashable {
+        /// For example `500.00`.
+        var wan: String
+        /// For example `5,000,000.00`.
+        var yuan: String
+    }
+
+    /// The Gregorian calendar in Asia/Shanghai (UTC+8 all year).
+    static let calendar: Calendar = {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "Asia/Shanghai") ?? TimeZone(secondsFromGMT: 8 * 3600)!
+        return calendar
+    }()
+
+    /// `2027-01-15 17:00`, Beijing time.
+    static func dateTime(_ date: Date) -> String {
+        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)
+        return String(format: "%04d-%02d-%02d %02d:%02d", c.year ?? 0, c.month ?? 0, c.day ?? 0, c.hour ?? 0, c.minute ?? 0)
+    }
+
+    /// `2027-01-15`, the day in Beijing.
+    static func day(_ date: Date) -> String {
+        let c = calendar.dateComponents([.year, .month, .day], from: date)
+        return String(format: "%04d-%02d-%02d", c.year ?? 0, c.month ?? 0, c.day ?? 0)
+    }
+
+    /// Fen as 万元 (rounded half up to 0.01 万元, that is 100 元) and as exact 元 with thousands separators.
+    static func money(fen: Int64) -> Money {
+        let negative = fen < 0
+        let magnitude = fen.magnitude
+        let hundredthsOfWan = (magnitude + 5_000) / 10_000
+        let wan = "\(negative ? "-" : "")\(grouped(hundredthsOfWan / 100)).\(twoDigits(hundredthsOfWan % 100))"
+        let yuan = "\(negative ? "-" : "")\(grouped(magnitude / 100)).\(twoDigits(magnitude % 100))"
+        return Money(wan: wan, yuan: yuan)
+    }
+
+    private static func twoDigits(_ value: UInt64) -> String { value < 10 ? "0\(value)" : "\(value)" }
+
+    /// `1234567` as `1,234,567`.
+    static func grouped(_ value: UInt64) -> String {
+        let digits = Array(String(value))
+        var out = ""
+        for (index, digit) in digits.enumerated() {
+            if index > 0 && (digits.count - index) % 3 == 0 { out.append(",") }
+            out.append(digit)
+        }
+        return out
+    }
+
+    /// 任务类别 in Chinese.
+    static func category(_ code: String) -> String {
+        switch code {
+        case "core_basic": "核心基础"
+        case "key_product": "重点产品"
+        case "public_support": "公共支撑"
+        case "demonstration": "示范应用"
+        default: code
+        }
+    }
+
+    /// The board's categories, in the order a form lists them.
+    static let categories = ["core_basic", "key_product", "public_support", "demonstration"]
+
+    /// A challenge's status as the public reads it.
+    static func status(_ status: ChallengeStatus) -> String {
+        switch status {
+        case .draft: "草稿"
+        case .published: "征集中"
+        case .closed: "已截止"
+        }
+    }
+
+    /// The fields an amendment can change, named as the challenge's page names them.
+    static func amendedField(_ key: String) -> String {
+        switch key {
+        case "title": "榜单名称"
+        case "task": "攻关任务"
+        case "content": "攻关内容"
+        case "indicators": "考核指标"
+        case "category": "任务类别"
+        case "domain": "领域"
+        case "industryChain": "产业链"
+        case "applicationDeadline": "申报截止时间"
+        case "completionDeadline": "时限要求"
+        case "fundingCeilingFen": "支持资金上限"
+        case "winners": "揭榜单位数"
+        default: key
+        }
+    }
+
+    /// An amended field's new value as a person reads it (times in Beijing, money in 万元).
+    static func amendedValue(_ key: String, _ value: String) -> String {
+        switch key {
+        case "applicationDeadline":
+            if let date = try? Date.ISO8601FormatStyle().parse(value) { return dateTime(date) }
+            return value
+        case "fundingCeilingFen":
+            if let fen = Int64(value) { return "\(money(fen: fen).wan) 万元" }
+            return value
+        case "category": return category(value)
+        default: return value
+        }
+    }
+
+    /// `text` cut into runs, each occurrence of `keyword` (ignoring case) marked as a hit.
+    static func highlight(_ text: String, _ keyword: String?) -> [Segment] {
+        guard let keyword = keyword?.trimmingCharacters(in: .whitespacesAndNewlines), !keyword.isEmpty else {
+            return [Segment(text: text, hit: false)]
+        }
+        var segments: [Segment] = []
+        var rest = text[...]
+        while let range = rest.range(of: keyword, options: [.caseInsensitive]) {
+            if range.lowerBound > rest.startIndex { segments.append(Segment(text: String(rest[..<range.lowerBound]), hit: false)) }
+            segments.append(Segment(text: String(rest[range]), hit: true))
+            rest = rest[range.upperBound...]
+        }
+        if !rest.isEmpty || segments.isEmpty { segments.append(Segment(text: String(rest), hit: false)) }
+        return segments
+    }
+}

@@ -1,0 +1,45 @@
+import Foundation
+import Hummingbird
+import Mustache
+
+/// Renders the pages' Mustache templates, which the binary carries (`Pages/Templates`, embedded at build
+/// time), so it finds them whatever its working folder. Every value is HTML-escaped unless a template
+/// says otherwise, and none does.
+struct PageRenderer: Sendable {
+    let library: MustacheLibrary
+
+    /// The templates the package embeds, by name.
+    static let templates: [String: [UInt8]] = [
+        "layout": PackageResources.layout_mustache,
+        "board": PackageResources.board_mustache,
+        "challenge": PackageResources.challenge_mustache,
+        "programme": PackageResources.programme_mustache,
+        "programmes": PackageResources.programmes_mustache,
+        "error": PackageResources.error_mustache,
+    ]
+
+    /// The renderer of the embedded templates, parsed once.
+    static let shared: PageRenderer = {
+        var library = MustacheLibrary()
+        for (name, bytes) in templates {
+            do {
+                try library.register(String(decoding: bytes, as: UTF8.self), named: name)
+            } catch {
+                preconditionFailure("the page template \(name) does not parse: \(error)")
+            }
+        }
+        return PageRenderer(library: library)
+    }()
+
+    /// The page `template` shows for `view`.
+    func html(_ template: String, _ view: Any) -> String {
+        library.render(view, withTemplate: template) ?? ""
+    }
+
+    /// A response carrying the rendered page.
+    func response(_ template: String, _ view: Any, status: HTTPResponse.Status = .ok) -> Response {
+        Response(
+            status: status, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
+            body: .init(byteBuffer: ByteBuffer(string: html(template, view))))
+    }
+}

@@ -1,0 +1,373 @@
+#!/usr/bin/env python3
+"""Browser tests of jiebang's pages: Debian's chromium, driven by Selenium, against a real server and database.
+
+Run it with `scripts/browser-test`, which installs chromium, chromium-driver and Selenium and builds `jiebang`.
+It starts a private `jiebang serve` on an embedded PostgreSQL (as the tour does), loads the demo, drives one
+programme through its whole life with the tour's stages (so the lists of winning and successful units are
+real), publishes two dozen more challenges over the API (one amended, one titled with a script tag), and then
+uses the pages as a person would: browse, search 稀土, filter by domain, page forward and back, open a
+challenge and its amendment history, read a programme's lists. Each check failing ends the run with exit
+status 1. A screenshot of each page at 1280 and 375 px wide goes to the folder given by --screenshots.
+"""
+
+import argparse
+import base64
+import contextlib
+import datetime as dt
+import io
+import json
+import os
+import signal
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tour as tourlib  # noqa: E402  (the tour's server, people and stages)
+
+from selenium import webdriver  # noqa: E402
+from selenium.common.exceptions import NoAlertPresentException  # noqa: E402
+from selenium.webdriver.chrome.options import Options  # noqa: E402
+from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.common.keys import Keys  # noqa: E402
+from selenium.webdriver.support import expected_conditions  # noqa: E402
+from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
+
+WIDTHS = (1280, 375)
+TEST_DOMAIN = "浏览器测试领域"
+SCRIPT_TITLE = "<script>alert(1)</script>"
+checks = 0
+
+
+class BrowserFailure(Exception):
+    """A page that did not show what a person expects."""
+
+
+def check(condition, message):
+    global checks
+    checks += 1
+    if not condition:
+        raise BrowserFailure(message)
+    print(f"  ✓ {message}", flush=True)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# The data: the tour's programme, and a second programme of 24 challenges published over the API
+
+
+def populate(t):
+    """Runs the tour's stages quietly (their log is printed only if one fails), then publishes the test challenges."""
+    log = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(log):
+            for stage in tourlib.STAGES:
+                stage(t)
+    except Exception:
+        print(log.getvalue()[-6000:])
+        raise
+    print("the tour's programme is through its whole life (winners, 公示, projects, acceptance, success list)")
+    publisher = t.state["publisher"]
+    now = dt.datetime.now(dt.timezone.utc)
+    year = now.astimezone(tourlib.SHANGHAI).year + 1
+    with contextlib.redirect_stdout(log):
+        programme = t.call(publisher, "POST", "/v1/programmes", {
+            "name": f"{year}年浏览器测试专项", "year": year,
+            "applicationOpensAt": tourlib.iso(now - dt.timedelta(hours=1)),
+            "applicationClosesAt": tourlib.iso(now + dt.timedelta(days=90)),
+            "minPartners": 1, "winnersPerChallenge": 1, "publicityWorkingDays": 5,
+        }, expect=201)
+        created = []
+        for index in range(24):
+            title = SCRIPT_TITLE if index == 23 else (
+                f"稀土分离提纯测试榜单{index:02d}" if index % 8 == 0 else f"分页测试榜单{index:02d}")
+            body = {
+                "title": title, "task": f"测试用攻关任务{index:02d}", "content": "用于浏览器测试的攻关内容，说明研究目标与技术路线。",
+                "indicators": ["指标一：形成样机", "指标二：通过第三方检测"], "category": "core_basic",
+                "domain": TEST_DOMAIN, "industryChain": "装备制造",
+                "applicationDeadline": tourlib.iso(now + dt.timedelta(days=20 + index)),
+                "completionDeadline": f"{year + 2}-06-30", "fundingCeilingFen": 100_000_000 + index * 1_000_000, "winners": 1,
+            }
+            challenge = t.call(publisher, "POST", f"/v1/programmes/{programme['id']}/challenges", body, expect=201)
+            t.call(publisher, "POST", f"/v1/challenges/{challenge['id']}/publish", expect=200)
+            created.append((challenge["id"], body))
+        amended_id, amended = created[3]
+        changed = dict(amended, applicationDeadline=tourlib.iso(now + dt.timedelta(days=60)), fundingCeilingFen=180_000_000)
+        t.call(publisher, "POST", f"/v1/challenges/{amended_id}/amendments",
+               {"reason": "根据专家论证意见延长申报期并提高支持额度", "challenge": changed}, expect=201)
+    print(f"published 24 challenges in programme {programme['id']}, amended challenge {amended_id}")
+    return programme, created, amended_id
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# The browser
+
+
+class Browser:
+    def __init__(self, base, screenshots):
+        options = Options()
+        for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--lang=zh-CN",
+                         "--window-size=1280,900"):
+            options.add_argument(argument)
+        options.binary_location = "/usr/bin/chromium"
+        self.driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+        self.driver.set_page_load_timeout(30)
+        self.base = base
+        self.screenshots = screenshots
+
+    def open(self, path):
+        self.driver.get(self.base + path)
+
+    def navigate(self, action):
+        """Does `action` (a click, a key, back) and waits until the next page has loaded."""
+        old = self.driver.find_element(By.TAG_NAME, "html")
+        action()
+        WebDriverWait(self.driver, 30).until(expected_conditions.staleness_of(old))
+        WebDriverWait(self.driver, 30).until(lambda d: d.execute_script("return document.readyState") == "complete")
+
+    def click(self, selector):
+        self.navigate(self.driver.find_element(By.CSS_SELECTOR, selector).click)
+
+    def text(self, selector):
+        return self.driver.find_element(By.CSS_SELECTOR, selector).text
+
+    def titles(self):
+        return [e.text for e in self.driver.find_elements(By.CSS_SELECTOR, "ol.results li.challenge h2")]
+
+    def shot(self, name):
+        """Saves the whole page at each width (a phone's viewport at 375), and checks that it needs no horizontal
+        scrolling there."""
+        for width in WIDTHS:
+            self.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+                "width": width, "height": 900, "deviceScaleFactor": 1, "mobile": width < 600})
+            overflow = self.driver.execute_script(
+                "return document.documentElement.scrollWidth - document.documentElement.clientWidth")
+            check(overflow <= 0, f"{name} at {width} px needs no horizontal scrolling")
+            size = self.driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
+            image = self.driver.execute_cdp_cmd("Page.captureScreenshot", {
+                "format": "png", "captureBeyondViewport": True,
+                "clip": {"x": 0, "y": 0, "width": width, "height": min(size["height"], 8000), "scale": 1}})
+            with open(os.path.join(self.screenshots, f"{name}-{width}.png"), "wb") as handle:
+                handle.write(base64.b64decode(image["data"]))
+        self.driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+    def quit(self):
+        self.driver.quit()
+
+
+def fetch(url):
+    request = urllib.request.Request(url, headers={"Accept": "text/html"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.headers, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read().decode()
+
+
+def api_count(base, query):
+    """How many challenges /v1/board/challenges finds for `query`, following every page."""
+    total, after = 0, None
+    while True:
+        params = dict(query, limit="100", **({"after": after} if after else {}))
+        with urllib.request.urlopen(f"{base}/v1/board/challenges?{urllib.parse.urlencode(params)}", timeout=30) as response:
+            page = json.load(response)
+        total += len(page["items"])
+        after = page.get("next")
+        if not after:
+            return total
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# The checks, as a person uses the pages
+
+
+def browse_board(b, base):
+    print("the board")
+    b.open("/")
+    check(b.driver.title.startswith("榜单大厅"), "the board's title is 榜单大厅")
+    check(b.driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == "zh-CN", "the page says it is zh-CN")
+    total = api_count(base, {})
+    check(f"共 {total} 项榜单" in b.text("#result-count"), f"the board counts all {total} published challenges")
+    check(len(b.titles()) == 20, "the first page lists 20 challenges")
+    b.shot("board")
+    # The keyboard reaches the skip link first, and it moves focus to the content.
+    b.driver.find_element(By.TAG_NAME, "body").send_keys(Keys.TAB)
+    active = b.driver.switch_to.active_element
+    check(active.text == "跳到正文", "Tab first reaches the skip link")
+    for label in b.driver.find_elements(By.CSS_SELECTOR, "form.filters label"):
+        target = label.get_attribute("for")
+        check(b.driver.find_elements(By.ID, target), f"the label 「{label.text}」 names its field")
+
+
+def search(b, base):
+    print("search 稀土")
+    b.open("/")
+    field = b.driver.find_element(By.ID, "q")
+    field.send_keys("稀土")
+    b.navigate(lambda: field.send_keys(Keys.ENTER))
+    titles = b.titles()
+    expected = api_count(base, {"q": "稀土"})
+    check(f"共 {expected} 项榜单" in b.text("#result-count"), f"the count says {expected}, as the API finds")
+    check(len(titles) == expected, f"{expected} challenges are listed")
+    marks = b.driver.find_elements(By.CSS_SELECTOR, "ol.results mark")
+    check(marks and all(m.text == "稀土" for m in marks), "the hits are marked")
+    hits = [t for t in titles if "稀土" in t]
+    check(len(hits) >= 4, "the challenges with 稀土 in their title are listed")
+    check(b.driver.find_element(By.ID, "q").get_attribute("value") == "稀土", "the search field keeps the keyword")
+    check("q=%E7%A8%80%E5%9C%9F" in b.driver.current_url, "the keyword is in the address")
+    b.shot("search")
+
+
+def filter_and_page(b):
+    print(f"filter by domain {TEST_DOMAIN}, page forward and back")
+    b.open("/")
+    Select(b.driver.find_element(By.ID, "domain")).select_by_visible_text(TEST_DOMAIN)
+    b.click("form.filters button[type=submit]")
+    check("共 24 项榜单" in b.text("#result-count"), "24 challenges are in the test domain")
+    first = b.titles()
+    check(len(first) == 20, "the first page lists 20")
+    metas = b.driver.find_elements(By.CSS_SELECTOR, "ol.results .meta")
+    check(all(TEST_DOMAIN in m.text for m in metas), "every listed challenge is in the domain")
+    check(not b.driver.find_elements(By.CSS_SELECTOR, "a[rel=prev]"), "the first page has no previous link")
+    b.click("a[rel=next]")
+    second = b.titles()
+    check(len(second) == 4, "the second page lists the other 4")
+    check(not set(first) & set(second), "no challenge is on both pages")
+    check("domain=" in b.driver.current_url, "the filter stays in the address")
+    check(Select(b.driver.find_element(By.ID, "domain")).first_selected_option.text == TEST_DOMAIN,
+          "the form still shows the filter")
+    check(not b.driver.find_elements(By.CSS_SELECTOR, "a[rel=next]"), "the last page has no next link")
+    b.shot("board-page-2")
+    b.click("a[rel=prev]")
+    check(b.titles() == first, "the previous link shows the first page again")
+    b.navigate(b.driver.back)
+    check(b.titles() == second, "the browser's back button returns to the second page")
+
+
+def challenge_and_amendments(b, amended_id, amended):
+    print("a challenge and its amendment history")
+    b.open("/")
+    Select(b.driver.find_element(By.ID, "domain")).select_by_visible_text(TEST_DOMAIN)
+    b.click("form.filters button[type=submit]")
+    link = None
+    for _ in range(3):
+        found = [a for a in b.driver.find_elements(By.CSS_SELECTOR, "ol.results h2 a") if a.text == amended["title"]]
+        if found:
+            link = found[0]
+            break
+        b.click("a[rel=next]")
+    check(link is not None, f"the amended challenge 「{amended['title']}」 is on the board")
+    b.navigate(link.click)
+    check(b.driver.current_url.endswith(f"/challenges/{amended_id}"), "its link opens its page")
+    check(b.text("h1") == amended["title"], "the page's heading is its title")
+    history = b.text("#amendment-history")
+    check("第 2 版" in history, "the history shows version 2")
+    check("根据专家论证意见延长申报期并提高支持额度" in history, "the history gives the reason")
+    check("申报截止时间" in history and "支持资金上限" in history and "改为：180.00 万元" in history,
+          "the history names what changed, money in 万元")
+    facts = b.text("dl.facts")
+    check("180.00 万元" in facts and "1,800,000.00 元" in facts, "the ceiling shows in 万元 with the exact 元")
+    b.shot("challenge")
+
+
+def script_title(b, created):
+    print("a title with a script tag")
+    script_id = next(i for i, body in created if body["title"] == SCRIPT_TITLE)
+    b.open(f"/challenges/{script_id}")
+    check(b.text("h1") == SCRIPT_TITLE, "the title shows as text")
+    try:
+        b.driver.switch_to.alert
+        alerted = True
+    except NoAlertPresentException:
+        alerted = False
+    check(not alerted, "no script ran")
+    check(not b.driver.find_elements(By.CSS_SELECTOR, "main script"), "the page holds no script element")
+
+
+def programme_lists(b, t):
+    print("a programme's lists")
+    programme = t.state["programme"]
+    b.open("/programmes")
+    b.navigate(b.driver.find_element(By.LINK_TEXT, programme["name"]).click)
+    check(b.text("h1") == programme["name"], "the list of programmes links to the programme")
+    lead = t.state["lead_unit"]["name"]
+    check(lead in b.driver.find_element(By.XPATH, "//section[h2[@id='winners']]").text, "the winning unit is listed")
+    check(lead in b.driver.find_element(By.XPATH, "//section[h2[@id='successes']]").text, "the successful unit is listed")
+    b.shot("programme")
+
+
+def error_pages(b, base):
+    print("error pages and headers")
+    b.open("/challenges/999999")
+    check(b.text("h1") == "页面不存在", "an unknown challenge is a Chinese not-found page")
+    b.shot("not-found")
+    status, headers, body = fetch(base + "/challenges/999999")
+    check(status == 404 and headers.get("Content-Type", "").startswith("text/html"), "it answers 404 with HTML")
+    check("Traceback" not in body and "Error" not in body, "it shows no trace")
+    status, headers, _ = fetch(base + "/")
+    policy = headers.get("Content-Security-Policy", "")
+    check("script-src 'self'" in policy and "unsafe-inline" not in policy, "the CSP forbids inline script")
+    check("frame-ancestors 'none'" in policy, "no one may frame the pages")
+    check(headers.get("X-Content-Type-Options") == "nosniff", "nosniff is set")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bin", required=True)
+    parser.add_argument("--screenshots", required=True)
+    arguments = parser.parse_args()
+    binary = os.path.abspath(arguments.bin)
+    screenshots = os.path.abspath(arguments.screenshots)
+    os.makedirs(screenshots, exist_ok=True)
+    started = time.monotonic()
+    data, port, env = tourlib.private_environment("jiebang-browser.")
+    t = tourlib.Tour(binary, f"http://127.0.0.1:{port}", env, data)
+    log_path = os.path.join(data, "serve.log")
+    server, cluster_dir, browser = None, None, None
+
+    def terminate(signum, _frame):
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, terminate)
+    status = 1
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            t.cli(["seed-demo", "--accounts-password", t.password], "loads the demo")
+        server, cluster_dir = tourlib.start_server(binary, t.base, env, log_path)
+        print(f"browser-test: a private jiebang on {t.base}")
+        programme, created, amended_id = populate(t)
+        amended = next(body for i, body in created if i == amended_id)
+        browser = Browser(t.base, screenshots)
+        browse_board(browser, t.base)
+        search(browser, t.base)
+        filter_and_page(browser)
+        challenge_and_amendments(browser, amended_id, amended)
+        script_title(browser, created)
+        programme_lists(browser, t)
+        error_pages(browser, t.base)
+        print(f"browser-test: {checks} checks passed in {time.monotonic() - started:.0f} s; screenshots in {screenshots}")
+        status = 0
+    except (BrowserFailure, tourlib.TourFailure) as failure:
+        print(f"\nbrowser-test: FAILED: {failure}", file=sys.stderr, flush=True)
+        if browser is not None:
+            browser.driver.save_screenshot(os.path.join(screenshots, "failure.png"))
+            print(f"browser-test: the page at {browser.driver.current_url} is in {screenshots}/failure.png", file=sys.stderr)
+    except SystemExit as exit_:
+        status = exit_.code if isinstance(exit_.code, int) else 1
+    except Exception as error:
+        import traceback
+        traceback.print_exc()
+        print(f"\nbrowser-test: FAILED: {error!r}", file=sys.stderr, flush=True)
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        if browser is not None:
+            browser.quit()
+        tourlib.stop_server(binary, env, server, data, cluster_dir, log_path, failed=status != 0, name="browser-test")
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
