@@ -120,6 +120,7 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             resources: [
@@ -130,6 +131,9 @@ let package = Package(
                 .embedInCode("Pages/Templates/programme.mustache"),
                 .embedInCode("Pages/Templates/programmes.mustache"),
                 .embedInCode("Pages/Templates/error.mustache"),
+                .embedInCode("Pages/Templates/sign-in.mustache"),
+                .embedInCode("Pages/Templates/expert.mustache"),
+                .embedInCode("Pages/Templates/assignment.mustache"),
                 .embedInCode("Pages/Static/site.css"),
             ],
             swiftSettings: swiftSettings

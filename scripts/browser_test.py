@@ -5,8 +5,10 @@ Run it with `scripts/browser-test`, which installs chromium, chromium-driver and
 It starts a private `jiebang serve` on an embedded PostgreSQL (as the tour does), loads the demo, drives one
 programme through its whole life with the tour's stages (so the lists of winning and successful units are
 real), publishes two dozen more challenges over the API (one amended, one titled with a script tag), and then
-uses the pages as a person would: browse, search 稀土, filter by domain, page forward and back, open a
-challenge and its amendment history, read a programme's lists. Each check failing ends the run with exit
+uses the pages as a person would: an expert signs in and scores the tour's bid (a draft kept over a reload,
+then submitted and locked; another expert cannot open that seat), browse, search 稀土, filter by domain, page
+forward and back, open a challenge and its amendment history, read a programme's lists; a form without its
+CSRF token is refused. Each check failing ends the run with exit
 status 1. A screenshot of each page at 1280 and 375 px wide goes to the folder given by --screenshots.
 """
 
@@ -58,12 +60,16 @@ def check(condition, message):
 # The data: the tour's programme, and a second programme of 24 challenges published over the API
 
 
-def populate(t):
-    """Runs the tour's stages quietly (their log is printed only if one fails), then publishes the test challenges."""
+def populate(t, before_scoring):
+    """Runs the tour's stages quietly (their log is printed only if one fails), calling `before_scoring` once the
+    panel is drawn (the first expert scores on the page, the others over the API), then publishes the test
+    challenges."""
     log = io.StringIO()
     try:
-        with contextlib.redirect_stdout(log):
-            for stage in tourlib.STAGES:
+        for stage in tourlib.STAGES:
+            if stage is tourlib.stage_scoring:
+                before_scoring()
+            with contextlib.redirect_stdout(log):
                 stage(t)
     except Exception:
         print(log.getvalue()[-6000:])
@@ -298,6 +304,80 @@ def programme_lists(b, t):
     b.shot("programme")
 
 
+def sign_in(b, login, password):
+    b.open("/sign-in")
+    b.driver.find_element(By.ID, "login").send_keys(login)
+    b.driver.find_element(By.ID, "password").send_keys(password)
+    b.click("form.stack button[type=submit]")
+
+
+def sign_out(b):
+    b.click("form[action='/sign-out'] button")
+    check(b.driver.find_elements(By.LINK_TEXT, "登录"), "signing out leaves the sign-in link")
+
+
+def csrf_refused(b, t):
+    print("a form posted without its CSRF token")
+    b.open("/sign-in")
+    b.driver.execute_script("document.querySelector('input[name=csrf]').remove()")
+    b.driver.find_element(By.ID, "login").send_keys("demo.publisher")
+    b.driver.find_element(By.ID, "password").send_keys(t.password)
+    b.click("form.stack button[type=submit]")
+    check(b.text("h1") == "无权访问" and "表单已失效" in b.text("main"), "the sign-in form without its token is refused")
+    check(b.driver.find_elements(By.LINK_TEXT, "登录"), "and nobody is signed in")
+    b.open("/sign-in")
+    b.driver.find_element(By.ID, "login").send_keys("demo.publisher")
+    b.driver.find_element(By.ID, "password").send_keys("not-the-password")
+    b.click("form.stack button[type=submit]")
+    check("账号或密码不正确" in b.text("main"), "a wrong password is refused without saying which part is wrong")
+    b.shot("sign-in")
+
+
+def expert_scores(b, t):
+    """The first panel expert scores the tour's bid on the page; the second cannot open that seat."""
+    print("an expert scores on the page")
+    s = t.state
+    first, second = (s["experts"][expert_id] for expert_id in s["panel"][:2])
+    sign_in(b, first.login, t.password)
+    check(b.driver.current_url.endswith("/expert"), "an expert lands on the workspace after signing in")
+    check(first.label.replace("专家", "") in b.text("header.site"), "the header names who is signed in")
+    links = b.driver.find_elements(By.CSS_SELECTOR, "main table a[href^='/expert/assignments/']")
+    check(len(links) == 1, "the workspace lists the expert's one seat")
+    b.shot("expert-workspace")
+    b.navigate(links[0].click)
+    seat_url = b.driver.current_url
+    check(s["challenge"]["title"] in b.text("h1"), "the seat's page names the challenge")
+    check("技术路线" in b.text("#material").replace("\n", "") or "技术路线" in b.text("main"), "the bid's material is shown")
+    inputs = b.driver.find_elements(By.CSS_SELECTOR, "input[name^='score.']")
+    check(len(inputs) == 4, "the rubric's four criteria each have a score field")
+    marks = [88, 92, 85, 80]
+    for field, mark in zip(inputs, marks):
+        field.clear()
+        field.send_keys(str(mark))
+    comments = b.driver.find_elements(By.CSS_SELECTOR, "textarea[name^='comment.']")
+    for comment in comments:
+        comment.send_keys("良好")
+    b.click("button[name=action][value=save]")
+    check("草稿已保存" in b.text("main"), "saving a draft says so")
+    b.navigate(b.driver.refresh)
+    kept = [int(f.get_attribute("value")) for f in b.driver.find_elements(By.CSS_SELECTOR, "input[name^='score.']")]
+    check(kept == marks, "after a reload the draft's scores are there")
+    b.shot("score-sheet")
+    b.click("button[name=action][value=submit]")
+    check("评分已提交" in b.text("main"), "submitting says so")
+    fieldsets = b.driver.find_elements(By.CSS_SELECTOR, "fieldset.criterion")
+    check(fieldsets and all(f.get_attribute("disabled") is not None for f in fieldsets), "the submitted form is locked")
+    check(not b.driver.find_elements(By.CSS_SELECTOR, "button[name=action]"), "and has no buttons")
+    b.shot("score-locked")
+    sign_out(b)
+    sign_in(b, second.login, t.password)
+    b.driver.get(seat_url)
+    check(b.text("h1") == "页面不存在", "another expert opening that seat gets the not-found page")
+    sign_out(b)
+    b.driver.get(seat_url)
+    check(b.driver.current_url.split("?")[0].endswith("/sign-in"), "an anonymous visitor is sent to sign in")
+
+
 def error_pages(b, base):
     print("error pages and headers")
     b.open("/challenges/999999")
@@ -337,9 +417,10 @@ def main():
             t.cli(["seed-demo", "--accounts-password", t.password], "loads the demo")
         server, cluster_dir = tourlib.start_server(binary, t.base, env, log_path)
         print(f"browser-test: a private jiebang on {t.base}")
-        programme, created, amended_id = populate(t)
-        amended = next(body for i, body in created if i == amended_id)
         browser = Browser(t.base, screenshots)
+        programme, created, amended_id = populate(t, lambda: expert_scores(browser, t))
+        amended = next(body for i, body in created if i == amended_id)
+        csrf_refused(browser, t)
         browse_board(browser, t.base)
         search(browser, t.base)
         filter_and_page(browser)
@@ -360,6 +441,9 @@ def main():
         import traceback
         traceback.print_exc()
         print(f"\nbrowser-test: FAILED: {error!r}", file=sys.stderr, flush=True)
+        if browser is not None:
+            browser.driver.save_screenshot(os.path.join(screenshots, "failure.png"))
+            print(f"browser-test: the page at {browser.driver.current_url} is in {screenshots}/failure.png", file=sys.stderr)
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -422,6 +422,9 @@ def stage_scoring(t):
             expert, "GET", "/v1/expert/scores", what=f"{expert.label} opens their score sheets",
             show=lambda p: f"{len(p['items'])} sheet: bid {p['items'][0]['bidID']} of {p['items'][0]['leadUnitName']}")
         sheet = sheets["items"][0]
+        if sheet["status"] == "submitted":  # scored on the expert's page (scripts/browser_test.py does)
+            note(f"{expert.label} has already submitted on the page: weighted total {sheet['weightedTotal']}")
+            continue
         items = [{"criterion": c["key"], "score": score, "comment": f"{c['name']}：良好"}
                  for c, score in zip(rubric["criteria"], marks[index])]
         t.call(expert, "PUT", f"/v1/review-assignments/{sheet['assignmentID']}/score", {"items": items}, expect=200,

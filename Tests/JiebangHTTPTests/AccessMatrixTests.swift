@@ -32,7 +32,12 @@ struct AccessMatrixTests {
             #expect(served == OpenAPIDocument.operations)
             // The pages (HTML for people) are not operations of the API.
             let pages = Set(routes.filter(\.page).map(\.name))
-            #expect(pages == ["GET /", "GET /challenges/{id}", "GET /programmes", "GET /programmes/{id}", "GET /static/site.css"])
+            #expect(
+                pages == [
+                    "GET /", "GET /challenges/{id}", "GET /programmes", "GET /programmes/{id}", "GET /static/site.css", "GET /sign-in",
+                    "POST /sign-in", "POST /sign-out", "GET /expert", "GET /expert/assignments/{id}", "POST /expert/assignments/{id}/score",
+                    "POST /expert/assignments/{id}/recusal", "GET /expert/assignments/{id}/attachments/{attachmentID}",
+                ])
             #expect(OpenAPIDocument.operations.count > 20)
         }
     }

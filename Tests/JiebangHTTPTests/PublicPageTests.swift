@@ -67,6 +67,30 @@ struct PublicPageTests {
         }
     }
 
+    @Test("A domain published a moment ago is a filter choice at once, and the choices are read once while nothing changes")
+    func freshFacets() async throws {
+        try await TestDatabase.withFreshDatabase { db in
+            _ = try await db.withTransaction { try await DemoData.load(on: $0) }
+            let cache = BoardFacetCache(database: db)
+            let before = try await cache.current()
+            #expect(!before.domains.contains("新发布领域"))
+            try await db.withConnection { conn in
+                _ = try await BoardFixtures.challenge(conn, programme: 1, title: "新领域的榜单", content: "新领域的攻关内容", domain: "新发布领域")
+            }
+            #expect(try await cache.current().domains.contains("新发布领域"))
+            let app = buildApplication(configuration: HTTPConfiguration(), database: db, logger: Logger(label: "test"))
+            try await app.test(.router) { client in
+                let first = try await client.execute(uri: "/", method: .get) { String(buffer: $0.body) }
+                #expect(first.contains("<option value=\"新发布领域\">新发布领域</option>"))
+                try await db.withConnection { conn in
+                    _ = try await BoardFixtures.challenge(conn, programme: 1, title: "另一个榜单", content: "另一领域的攻关内容", domain: "又一领域")
+                }
+                let second = try await client.execute(uri: "/", method: .get) { String(buffer: $0.body) }
+                #expect(second.contains("<option value=\"又一领域\">又一领域</option>"))
+            }
+        }
+    }
+
     @Test("Paging forward and back keeps the filters and shows each challenge once")
     func paging() async throws {
         try await TestDatabase.withFreshDatabase { db in

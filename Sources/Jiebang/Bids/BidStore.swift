@@ -429,7 +429,16 @@ public enum BidStore {
             guard [.recommended, .formalPassed, .formalFailed].contains(bid.status) else { return false }
             let bureau = try await db.query("SELECT bureau_id FROM programmes WHERE id = \(bid.programmeID)").first?.decode(Int.self)
             return bureau == actor.bureauID
-        case .expert: return false
+        case .expert:
+            // An expert reads the bids of their own active panel seats, once the round has left preparation.
+            guard bid.status != .draft else { return false }
+            return try await db.query(
+                """
+                SELECT EXISTS (SELECT 1 FROM review_assignments a JOIN review_rounds r ON r.id = a.round_id
+                               WHERE a.bid_id = \(bid.id) AND a.expert_id = \(actor.userID) AND a.role = 'panel'
+                                 AND a.status = 'active' AND r.status <> 'preparing')
+                """
+            ).first?.decode(Bool.self) ?? false
         }
     }
 
@@ -499,7 +508,8 @@ public enum BidStore {
     static func clash(unitID: Int, name: String, otherBid: Int) -> DomainError {
         DomainError.conflict(
             field: "members",
-            message: "unit \(unitID) (\(name)) is already in live bid \(otherBid) of this programme; each unit may apply for one challenge only")
+            message:
+                "unit \(unitID) (\(name)) is already in live bid \(otherBid) of this programme; each unit may apply for one challenge only")
     }
 
     struct OpenChallenge {

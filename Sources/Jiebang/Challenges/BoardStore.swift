@@ -128,6 +128,12 @@ public enum BoardStore {
         return Facets(programmes: programmes, domains: domains, industryChains: chains)
     }
 
+    /// When a challenge last changed (its largest `updated_at`; nil with none): the facets stay the same
+    /// until it moves. One probe of the index `challenges_updated_at`.
+    public static func stamp(on db: PostgresConnection) async throws -> Date? {
+        try await db.query("SELECT max(updated_at) FROM challenges").first?.decode(Date?.self) ?? nil
+    }
+
     static func cursor(_ entry: Entry) -> Cursor { Cursor(deadline: entry.applicationDeadline, id: entry.id) }
 
     static func entry(_ row: PostgresRow) throws -> Entry {

@@ -3,26 +3,25 @@ import Jiebang
 import Postgres
 import Synchronization
 
-/// The board's filter choices (`BoardStore.facets`), read at most once per `lifetime`: they change only
-/// when a challenge is published in a new programme, domain or industry chain, and reading them scans
-/// every published challenge, which the board's time budget cannot pay on each request.
+/// The board's filter choices (`BoardStore.facets`), read again only when a challenge has changed since
+/// (`BoardStore.stamp`, one index probe): reading them scans every published challenge, which the board's
+/// time budget cannot pay on each request, while a stale list would hide a newly published domain.
 final class BoardFacetCache: Sendable {
     let database: PostgresClient
-    /// How long a reading is used. Default 30 seconds.
-    let lifetime: Duration
-    private let state = Mutex<(facets: BoardStore.Facets, readAt: ContinuousClock.Instant)?>(nil)
+    private let state = Mutex<(facets: BoardStore.Facets, stamp: Date?)?>(nil)
 
-    init(database: PostgresClient, lifetime: Duration = .seconds(30)) {
+    init(database: PostgresClient) {
         self.database = database
-        self.lifetime = lifetime
     }
 
-    /// The facets, read again when the last reading is older than `lifetime`.
+    /// The facets as of the latest change to any challenge.
     func current() async throws -> BoardStore.Facets {
-        let now = ContinuousClock.now
-        if let cached = state.withLock({ $0 }), now - cached.readAt < lifetime { return cached.facets }
-        let facets = try await database.withConnection { try await BoardStore.facets(on: $0) }
-        state.withLock { $0 = (facets, now) }
-        return facets
+        try await database.withConnection { db in
+            let stamp = try await BoardStore.stamp(on: db)
+            if let cached = state.withLock({ $0 }), cached.stamp == stamp { return cached.facets }
+            let facets = try await BoardStore.facets(on: db)
+            state.withLock { $0 = (facets, stamp) }
+            return facets
+        }
     }
 }

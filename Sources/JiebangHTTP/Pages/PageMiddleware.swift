@@ -1,3 +1,4 @@
+import Foundation
 import HTTPTypes
 import Hummingbird
 
@@ -29,7 +30,16 @@ struct PageMiddleware: RouterMiddleware {
     }()
 
     /// Path prefixes the pages own.
-    static let pagePrefixes = ["/challenges/", "/programmes", "/static/"]
+    static let pagePrefixes = ["/challenges/", "/programmes", "/static/", "/sign-in", "/sign-out", "/expert"]
+
+    /// The problem type of a page that needs a signed-in person; the page answers it with a redirect.
+    static let signInType = "urn:jiebang:page:sign-in-required"
+
+    /// The failure of a page that needs a signed-in person: this middleware answers it with a redirect to
+    /// the sign-in page, which comes back to `path` afterwards.
+    static func signInRequired(returningTo path: String) -> Problem {
+        Problem(status: .unauthorized, detail: path, type: signInType)
+    }
 
     /// Whether `request` asks for a page: a page's own path, or any path outside the API that a browser
     /// asks for (it accepts HTML), so a mistyped address gets a page too.
@@ -52,6 +62,9 @@ struct PageMiddleware: RouterMiddleware {
         } catch let problem as RetryLaterProblem {
             response = errorPage(problem.problem)
             response.headers[.retryAfter] = "\(problem.retryAfterSeconds)"
+        } catch let problem as Problem where problem.type == Self.signInType {
+            let next = (problem.detail ?? "/").addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "/"
+            response = .redirect(to: "/sign-in?next=\(next)", type: .found)
         } catch let problem as Problem {
             response = errorPage(problem)
         }
@@ -60,6 +73,7 @@ struct PageMiddleware: RouterMiddleware {
     }
 
     struct ErrorView: Sendable {
+        let session: PageSessionView?
         var heading: String
         var message: String
         var retry: Bool
@@ -67,7 +81,7 @@ struct PageMiddleware: RouterMiddleware {
 
     /// The page for `problem`: its status, a heading for it, and its detail when that is written in
     /// Chinese (page handlers write theirs so; the API's English details are replaced).
-    func errorPage(_ problem: Problem) -> Response {
+    func errorPage(_ problem: Problem, session: PageSessionView? = nil) -> Response {
         let status = problem.status
         let (heading, standard): (String, String) =
             switch status.code {
@@ -85,7 +99,8 @@ struct PageMiddleware: RouterMiddleware {
             text.unicodeScalars.contains { (0x4E00...0x9FFF).contains($0.value) } ? text : nil
         }
         return renderer.response(
-            "error", ErrorView(heading: heading, message: detail ?? standard, retry: status.code == 503 || status.code == 429),
+            "error",
+            ErrorView(session: session, heading: heading, message: detail ?? standard, retry: status.code == 503 || status.code == 429),
             status: status)
     }
 }

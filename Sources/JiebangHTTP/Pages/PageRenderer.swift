@@ -16,6 +16,9 @@ struct PageRenderer: Sendable {
         "programme": PackageResources.programme_mustache,
         "programmes": PackageResources.programmes_mustache,
         "error": PackageResources.error_mustache,
+        "sign-in": PackageResources.sign_in_mustache,
+        "expert": PackageResources.expert_mustache,
+        "assignment": PackageResources.assignment_mustache,
     ]
 
     /// The renderer of the embedded templates, parsed once.
@@ -34,6 +37,15 @@ struct PageRenderer: Sendable {
     /// The page `template` shows for `view`.
     func html(_ template: String, _ view: Any) -> String {
         library.render(view, withTemplate: template) ?? ""
+    }
+
+    /// A response carrying the rendered page, its layout showing who is signed in.
+    func response<View: SessionPageView>(
+        _ template: String, _ view: View, context: AppRequestContext, status: HTTPResponse.Status = .ok
+    ) -> Response {
+        var view = view
+        view.session = PageSessionView(context)
+        return response(template, view, status: status)
     }
 
     /// A response carrying the rendered page.

@@ -56,7 +56,8 @@ struct PublicPageController {
         var message: String
     }
 
-    struct BoardView: Sendable {
+    struct BoardView: SessionPageView, Sendable {
+        var session: PageSessionView? = nil
         var q: String
         var deadlineFrom: String
         var deadlineTo: String
@@ -144,7 +145,7 @@ struct PublicPageController {
                     deadline: PageFormat.dateTime(entry.applicationDeadline), ceiling: PageFormat.money(fen: entry.fundingCeilingFen))
             },
             previousURL: link("before", page.previous), nextURL: link("after", page.next))
-        return renderer.response("board", view, status: errors.isEmpty ? .ok : .badRequest)
+        return renderer.response("board", view, context: context, status: errors.isEmpty ? .ok : .badRequest)
     }
 
     // MARK: A challenge
@@ -174,7 +175,8 @@ struct PublicPageController {
         var inPublicity: Bool
     }
 
-    struct ChallengeView: Sendable {
+    struct ChallengeView: SessionPageView, Sendable {
+        var session: PageSessionView? = nil
         var id: Int
         var titleParts: [PageFormat.Segment]
         var title: String
@@ -226,7 +228,7 @@ struct PublicPageController {
             amendments: challenge.amendments.sorted { $0.version > $1.version }.map(Self.amendment),
             hasAmendments: !challenge.amendments.isEmpty,
             winners: winners.map { Self.winner($0, now: now) }, hasWinners: !winners.isEmpty)
-        return renderer.response("challenge", view)
+        return renderer.response("challenge", view, context: context)
     }
 
     static func amendment(_ amendment: ChallengeStore.Amendment) -> AmendmentView {
@@ -257,14 +259,15 @@ struct PublicPageController {
         var name: String
     }
 
-    struct ProgrammesView: Sendable {
+    struct ProgrammesView: SessionPageView, Sendable {
+        var session: PageSessionView? = nil
         var programmes: [ProgrammeLink]
     }
 
     @Sendable func programmes(_ request: Request, context: AppRequestContext) async throws -> Response {
         let facets = try await facets.current()
         return renderer.response(
-            "programmes", ProgrammesView(programmes: facets.programmes.map { ProgrammeLink(id: $0.id, name: $0.name) }))
+            "programmes", ProgrammesView(programmes: facets.programmes.map { ProgrammeLink(id: $0.id, name: $0.name) }), context: context)
     }
 
     struct ListedWinner: Sendable {
@@ -288,7 +291,8 @@ struct PublicPageController {
         var publishedAt: String
     }
 
-    struct ProgrammeView: Sendable {
+    struct ProgrammeView: SessionPageView, Sendable {
+        var session: PageSessionView? = nil
         var id: Int
         var name: String
         var year: Int
@@ -344,7 +348,7 @@ struct PublicPageController {
                     achievement: $0.achievement, publishedAt: PageFormat.day($0.publishedAt))
             },
             hasSuccesses: !successes.isEmpty)
-        return renderer.response("programme", view)
+        return renderer.response("programme", view, context: context)
     }
 
     // MARK: Helpers
