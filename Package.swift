@@ -113,6 +113,7 @@ let package = Package(
             name: "JiebangHTTP",
             dependencies: [
                 "Jiebang",
+                "JobQueue",
                 "StreamingJSON",
                 "Postgres",
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -134,6 +135,8 @@ let package = Package(
                 .embedInCode("Pages/Templates/sign-in.mustache"),
                 .embedInCode("Pages/Templates/expert.mustache"),
                 .embedInCode("Pages/Templates/assignment.mustache"),
+                .embedInCode("Pages/Templates/jobs.mustache"),
+                .embedInCode("Pages/Templates/job.mustache"),
                 .embedInCode("Pages/Static/site.css"),
             ],
             swiftSettings: swiftSettings

@@ -20,6 +20,9 @@ import io
 import json
 import os
 import signal
+import subprocess
+import threading
+import http.server
 import sys
 import time
 import urllib.error
@@ -60,15 +63,15 @@ def check(condition, message):
 # The data: the tour's programme, and a second programme of 24 challenges published over the API
 
 
-def populate(t, before_scoring):
-    """Runs the tour's stages quietly (their log is printed only if one fails), calling `before_scoring` once the
-    panel is drawn (the first expert scores on the page, the others over the API), then publishes the test
-    challenges."""
+def populate(t, before):
+    """Runs the tour's stages quietly (their log is printed only if one fails), calling `before[stage]` before a
+    stage (the first expert scores on the page once the panel is drawn, the others over the API), then publishes
+    the test challenges."""
     log = io.StringIO()
     try:
         for stage in tourlib.STAGES:
-            if stage is tourlib.stage_scoring:
-                before_scoring()
+            if stage in before:
+                before[stage]()
             with contextlib.redirect_stdout(log):
                 stage(t)
     except Exception:
@@ -378,6 +381,77 @@ def expert_scores(b, t):
     check(b.driver.current_url.split("?")[0].endswith("/sign-in"), "an anonymous visitor is sent to sign in")
 
 
+class WebhookReceiver:
+    """An endpoint for the partner unit's webhook: nothing listens on its port until `start`, so deliveries fail."""
+
+    def __init__(self):
+        self.port = tourlib.free_port()
+        self.url = f"http://127.0.0.1:{self.port}/hook"
+        self.received = 0
+        self.server = None
+
+    def start(self):
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                receiver.received += 1
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        if self.server is not None:
+            self.server.shutdown()
+
+
+def register_webhook(t, hook):
+    with contextlib.redirect_stdout(io.StringIO()):
+        t.call(t.state["partner"], "POST", "/v1/webhooks", {"url": hook.url}, expect=201)
+    print(f"the partner unit registered a webhook at {hook.url}, where nothing listens yet")
+
+
+def queue_dashboard(b, t, binary, env, hook):
+    """An administrator finds a failed delivery on the queue page, retries it once the endpoint is up, and sees it
+    complete."""
+    print("the queue dashboard")
+    login = "ops@example.cn"
+    subprocess.run([binary, "users", "create-admin", "--login", login, "--name", "运维值班员"],
+                   env=dict(env, JIEBANG_ADMIN_PASSWORD=t.password), check=True, capture_output=True)
+    sign_in(b, login, t.password)
+    check(b.driver.current_url.endswith("/admin/jobs"), "an administrator lands on the queue page")
+    kinds = [e.text for e in b.driver.find_elements(By.CSS_SELECTOR, "main table th[scope=row]")]
+    check("webhook.deliver" in kinds and "review.draw" in kinds, "the counts name the kinds the tour ran")
+    b.shot("jobs")
+    Select(b.driver.find_element(By.ID, "kind")).select_by_visible_text("webhook.deliver")
+    Select(b.driver.find_element(By.ID, "state")).select_by_visible_text("待重试")
+    b.click("form.filters button[type=submit]")
+    rows = b.driver.find_elements(By.CSS_SELECTOR, "#jobs tbody tr")
+    check(rows, "a failed webhook delivery waits to be retried")
+    check("refused" in rows[0].text.lower() or "connect" in rows[0].text.lower(), "its last error says why")
+    b.navigate(rows[0].find_element(By.TAG_NAME, "a").click)
+    check(b.text("#job-state") == "待重试", "the job's page shows it waiting to retry")
+    check(b.driver.find_elements(By.CSS_SELECTOR, "table td.error-text"), "and lists its errors")
+    check('"delivery"' in b.text("pre.code"), "its arguments are shown")
+    b.shot("job")
+    hook.start()
+    b.click("form[action$='/retry'] button")
+    check("已重新排入队列" in b.text("main"), "retrying says so")
+    deadline = time.monotonic() + 30
+    while b.text("#job-state") != "已完成" and time.monotonic() < deadline:
+        time.sleep(0.5)
+        b.navigate(b.driver.refresh)
+    check(b.text("#job-state") == "已完成", "the retried job completes")
+    check(hook.received >= 1, "and the endpoint received the delivery")
+    sign_out(b)
+
+
 def error_pages(b, base):
     print("error pages and headers")
     b.open("/challenges/999999")
@@ -405,7 +479,7 @@ def main():
     data, port, env = tourlib.private_environment("jiebang-browser.")
     t = tourlib.Tour(binary, f"http://127.0.0.1:{port}", env, data)
     log_path = os.path.join(data, "serve.log")
-    server, cluster_dir, browser = None, None, None
+    server, cluster_dir, browser, hook = None, None, None, None
 
     def terminate(signum, _frame):
         raise SystemExit(128 + signum)
@@ -418,9 +492,14 @@ def main():
         server, cluster_dir = tourlib.start_server(binary, t.base, env, log_path)
         print(f"browser-test: a private jiebang on {t.base}")
         browser = Browser(t.base, screenshots)
-        programme, created, amended_id = populate(t, lambda: expert_scores(browser, t))
+        hook = WebhookReceiver()
+        programme, created, amended_id = populate(t, {
+            tourlib.stage_bid: lambda: register_webhook(t, hook),
+            tourlib.stage_scoring: lambda: expert_scores(browser, t),
+        })
         amended = next(body for i, body in created if i == amended_id)
         csrf_refused(browser, t)
+        queue_dashboard(browser, t, binary, env, hook)
         browse_board(browser, t.base)
         search(browser, t.base)
         filter_and_page(browser)
@@ -447,6 +526,8 @@ def main():
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        if hook is not None:
+            hook.stop()
         if browser is not None:
             browser.quit()
         tourlib.stop_server(binary, env, server, data, cluster_dir, log_path, failed=status != 0, name="browser-test")

@@ -95,6 +95,7 @@ func apiRouter(
     PublicPageController(database: database).addRoutes(to: pages)
     SignInPageController(database: database, signIn: signIn).addRoutes(to: pages)
     ExpertPageController(database: database).addRoutes(to: pages)
+    QueuePageController(database: database).addRoutes(to: pages)
     let api = router.group()
         .add(middleware: RequestTextMiddleware())
         .add(middleware: AuthenticationMiddleware(database: database, tokenUses: tokenUses))

@@ -37,6 +37,7 @@ struct AccessMatrixTests {
                     "GET /", "GET /challenges/{id}", "GET /programmes", "GET /programmes/{id}", "GET /static/site.css", "GET /sign-in",
                     "POST /sign-in", "POST /sign-out", "GET /expert", "GET /expert/assignments/{id}", "POST /expert/assignments/{id}/score",
                     "POST /expert/assignments/{id}/recusal", "GET /expert/assignments/{id}/attachments/{attachmentID}",
+                    "GET /admin/jobs", "GET /admin/jobs/{id}", "POST /admin/jobs/{id}/retry", "POST /admin/jobs/{id}/cancel",
                 ])
             #expect(OpenAPIDocument.operations.count > 20)
         }

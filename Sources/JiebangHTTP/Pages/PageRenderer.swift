@@ -19,6 +19,8 @@ struct PageRenderer: Sendable {
         "sign-in": PackageResources.sign_in_mustache,
         "expert": PackageResources.expert_mustache,
         "assignment": PackageResources.assignment_mustache,
+        "jobs": PackageResources.jobs_mustache,
+        "job": PackageResources.job_mustache,
     ]
 
     /// The renderer of the embedded templates, parsed once.

@@ -6,6 +6,7 @@ struct PageSessionView: Sendable {
     var name: String
     var role: String
     var isExpert: Bool
+    var isAdmin: Bool
     var csrf: String
 
     /// The session of `context`, or nil when the request is anonymous.
@@ -14,6 +15,7 @@ struct PageSessionView: Sendable {
         name = actor.displayName
         role = Self.roleName(actor.role)
         isExpert = actor.role == .expert
+        isAdmin = actor.role == .systemAdmin
         csrf = PageSession.csrf(for: token)
     }
 

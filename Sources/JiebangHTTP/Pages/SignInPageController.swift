@@ -35,7 +35,11 @@ struct SignInPageController {
         if let next, next.hasPrefix("/"), !next.hasPrefix("//"), !next.contains("\\"), !next.contains("\n"), !next.contains("\r") {
             return next
         }
-        return role == .expert ? "/expert" : "/"
+        switch role {
+        case .expert: return "/expert"
+        case .systemAdmin: return "/admin/jobs"
+        default: return "/"
+        }
     }
 
     @Sendable func form(_ request: Request, context: AppRequestContext) async throws -> Response {

@@ -286,6 +286,24 @@ extension JobStore {
             counts: counts, oldestAvailableAge: (age ?? nil).map { max(0, $0) }, liveRows: table?.0 ?? 0, deadRows: table?.1 ?? 0)
     }
 
+    /// A cron schedule's record: the last slot enqueued, and when.
+    public struct CronSlot: Sendable, Hashable {
+        /// The schedule's name.
+        public var name: String
+        /// The last slot whose job was enqueued.
+        public var lastSlot: Date
+        /// When that slot was enqueued.
+        public var enqueuedAt: Date
+    }
+
+    /// Every cron schedule that has enqueued a slot, by name.
+    public static func cronSlots(on db: PostgresConnection) async throws -> [CronSlot] {
+        try await db.query("SELECT name, last_slot, updated_at FROM cron_schedules ORDER BY name").map { row in
+            let (name, slot, at) = try row.decode((String, Date, Date).self)
+            return CronSlot(name: name, lastSlot: slot, enqueuedAt: at)
+        }
+    }
+
     /// The state of job `id`, to explain a refused operation.
     /// - Throws: `JobQueueError.notFound` when no job has that id.
     private static func currentState(of id: Int, on db: PostgresConnection) async throws -> JobState {
