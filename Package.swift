@@ -137,6 +137,9 @@ let package = Package(
                 .embedInCode("Pages/Templates/assignment.mustache"),
                 .embedInCode("Pages/Templates/jobs.mustache"),
                 .embedInCode("Pages/Templates/job.mustache"),
+                .embedInCode("Pages/Templates/bureau.mustache"),
+                .embedInCode("Pages/Templates/dashboard.mustache"),
+                .embedInCode("Pages/Templates/chart.mustache"),
                 .embedInCode("Pages/Static/site.css"),
             ],
             swiftSettings: swiftSettings

@@ -452,6 +452,31 @@ def queue_dashboard(b, t, binary, env, hook):
     sign_out(b)
 
 
+def bureau_dashboard(b, t):
+    """The publisher's dashboard of the tour's programme shows the database's figures."""
+    print("the bureau's dashboard")
+    programme = t.state["programme"]
+    sign_in(b, "demo.publisher", t.password)
+    check(b.driver.current_url.endswith("/bureau"), "a publisher lands on the programme dashboards")
+    b.navigate(b.driver.find_element(By.LINK_TEXT, programme["name"]).click)
+    total = int(t.psql(f"SELECT count(*) FROM bids WHERE programme_id = {programme['id']}"))
+    check(b.text("#bid-total") == str(total), f"the dashboard counts the programme's {total} bids, as the database does")
+    by_status = dict(line.split("|") for line in t.psql(
+        f"SELECT status::text, count(*) FROM bids WHERE programme_id = {programme['id']} GROUP BY 1").splitlines())
+    shown = {e.get_attribute("textContent").split("：")[0]: int(e.get_attribute("textContent").split("：")[1])
+             for e in b.driver.find_elements(By.CSS_SELECTOR, "#by-status title")}
+    names = {"draft": "草稿", "submitted": "已提交", "returned": "退回修改", "recommended": "已推荐", "declined": "未获推荐",
+             "withdrawn": "已撤回", "formal_passed": "形式审查通过", "formal_failed": "形式审查未通过"}
+    check(all(shown[names[k]] == int(v) for k, v in by_status.items()) and sum(shown.values()) == total,
+          "the status chart's values are the database's")
+    seats = int(t.psql(
+        "SELECT count(*) FROM review_assignments a JOIN review_rounds r ON r.id = a.round_id "
+        f"WHERE r.programme_id = {programme['id']} AND a.role = 'panel' AND a.status = 'active' AND r.status <> 'preparing'"))
+    check(f"应评 {seats}" in b.text("#progress-text"), f"the review progress counts its {seats} panel seats")
+    b.shot("dashboard")
+    sign_out(b)
+
+
 def error_pages(b, base):
     print("error pages and headers")
     b.open("/challenges/999999")
@@ -500,6 +525,7 @@ def main():
         amended = next(body for i, body in created if i == amended_id)
         csrf_refused(browser, t)
         queue_dashboard(browser, t, binary, env, hook)
+        bureau_dashboard(browser, t)
         browse_board(browser, t.base)
         search(browser, t.base)
         filter_and_page(browser)

@@ -96,6 +96,7 @@ func apiRouter(
     SignInPageController(database: database, signIn: signIn).addRoutes(to: pages)
     ExpertPageController(database: database).addRoutes(to: pages)
     QueuePageController(database: database).addRoutes(to: pages)
+    BureauPageController(database: database).addRoutes(to: pages)
     let api = router.group()
         .add(middleware: RequestTextMiddleware())
         .add(middleware: AuthenticationMiddleware(database: database, tokenUses: tokenUses))

@@ -240,6 +240,16 @@ struct BidController {
                     errors: [.init(field: "region", message: "\(error)")])
             }
         }
+        return try await Self.summaryDownload(
+            programmeID: programmeID, region: region, format: format, for: actor, database: database, logger: context.logger)
+    }
+
+    /// The 汇总表 download of a programme (or of one region), in `format` (`csv` or `xlsx`), streamed page by
+    /// page; the API and the bureau's dashboard page both answer with it.
+    /// - Throws: the domain's refusal (who may export what) before the first byte.
+    static func summaryDownload(
+        programmeID: Int, region: String?, format: String, for actor: Actor, database: PostgresClient, logger: Logger
+    ) async throws -> Response {
         // Who may export what is settled before the first byte, so a refusal is still a problem document.
         let scope = try await database.withConnection {
             try await BidSummary.scope(programmeID: programmeID, region: region, for: actor, on: $0)
@@ -254,7 +264,6 @@ struct BidController {
         // (the database gone) throws out of the writer, and the server closes the connection before the
         // last chunk: the client sees a cut download, never a hang. The failure is logged, since no
         // middleware sees an error thrown after the response has begun.
-        let logger = context.logger
         return Response(
             status: .ok, headers: [.contentType: type, .contentDisposition: "attachment; filename=\"\(name)\""],
             body: ResponseBody { writer in

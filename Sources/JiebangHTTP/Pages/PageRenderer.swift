@@ -21,6 +21,9 @@ struct PageRenderer: Sendable {
         "assignment": PackageResources.assignment_mustache,
         "jobs": PackageResources.jobs_mustache,
         "job": PackageResources.job_mustache,
+        "bureau": PackageResources.bureau_mustache,
+        "dashboard": PackageResources.dashboard_mustache,
+        "chart": PackageResources.chart_mustache,
     ]
 
     /// The renderer of the embedded templates, parsed once.

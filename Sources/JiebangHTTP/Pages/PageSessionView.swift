@@ -7,6 +7,7 @@ struct PageSessionView: Sendable {
     var role: String
     var isExpert: Bool
     var isAdmin: Bool
+    var isPublisher: Bool
     var csrf: String
 
     /// The session of `context`, or nil when the request is anonymous.
@@ -16,6 +17,7 @@ struct PageSessionView: Sendable {
         role = Self.roleName(actor.role)
         isExpert = actor.role == .expert
         isAdmin = actor.role == .systemAdmin
+        isPublisher = actor.role == .provincialPublisher || actor.role == .systemAdmin
         csrf = PageSession.csrf(for: token)
     }
 

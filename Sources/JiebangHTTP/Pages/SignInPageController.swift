@@ -38,6 +38,7 @@ struct SignInPageController {
         switch role {
         case .expert: return "/expert"
         case .systemAdmin: return "/admin/jobs"
+        case .provincialPublisher: return "/bureau"
         default: return "/"
         }
     }
