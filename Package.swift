@@ -140,6 +140,7 @@ let package = Package(
                 .embedInCode("Pages/Templates/bureau.mustache"),
                 .embedInCode("Pages/Templates/dashboard.mustache"),
                 .embedInCode("Pages/Templates/chart.mustache"),
+                .embedInCode("Pages/Templates/municipal.mustache"),
                 .embedInCode("Pages/Static/site.css"),
             ],
             swiftSettings: swiftSettings

@@ -475,6 +475,15 @@ def bureau_dashboard(b, t):
     check(f"应评 {seats}" in b.text("#progress-text"), f"the review progress counts its {seats} panel seats")
     b.shot("dashboard")
     sign_out(b)
+    print("the municipal workspace")
+    sign_in(b, "demo.lanzhou", t.password)
+    check(b.driver.current_url.endswith("/municipal"), "a recommender lands on the recommendation workspace")
+    bid = t.state["bid"]
+    check(b.driver.find_elements(By.ID, f"bid-{bid['id']}"), "the region's bid from the tour is listed")
+    check("形式审查通过" in b.text(f"#bid-{bid['id']}"), "with its status after the formal check")
+    check("已用 1 项" in b.text(f"#quota-{programme['id']}"), "and the recommendation it used")
+    b.shot("municipal")
+    sign_out(b)
 
 
 def error_pages(b, base):

@@ -97,6 +97,7 @@ func apiRouter(
     ExpertPageController(database: database).addRoutes(to: pages)
     QueuePageController(database: database).addRoutes(to: pages)
     BureauPageController(database: database).addRoutes(to: pages)
+    MunicipalPageController(database: database).addRoutes(to: pages)
     let api = router.group()
         .add(middleware: RequestTextMiddleware())
         .add(middleware: AuthenticationMiddleware(database: database, tokenUses: tokenUses))

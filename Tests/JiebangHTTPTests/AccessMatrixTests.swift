@@ -38,7 +38,8 @@ struct AccessMatrixTests {
                     "POST /sign-in", "POST /sign-out", "GET /expert", "GET /expert/assignments/{id}", "POST /expert/assignments/{id}/score",
                     "POST /expert/assignments/{id}/recusal", "GET /expert/assignments/{id}/attachments/{attachmentID}",
                     "GET /admin/jobs", "GET /admin/jobs/{id}", "POST /admin/jobs/{id}/retry", "POST /admin/jobs/{id}/cancel",
-                    "GET /bureau", "GET /bureau/programmes/{id}", "GET /bureau/programmes/{id}/summary",
+                    "GET /bureau", "GET /bureau/programmes/{id}", "GET /bureau/programmes/{id}/summary", "GET /municipal",
+                    "POST /municipal/bids/{id}/decision", "GET /municipal/programmes/{id}/summary",
                 ])
             #expect(OpenAPIDocument.operations.count > 20)
         }

@@ -72,14 +72,9 @@ public enum BidReview {
                 throw DomainError.conflict(field: "decision", message: "the window has closed: the bid can no longer be returned")
             }
         }
-        if decision == .recommend, let quota = try await quota(programmeID: bid.programmeID, region: bid.regionCode, on: tx) {
-            let used = try await tx.query(
-                """
-                SELECT count(*) FROM bids WHERE programme_id = \(bid.programmeID) AND region_code = \(bid.regionCode)
-                  AND status IN ('recommended', 'formal_passed', 'formal_failed')
-                """
-            ).first!.decode(Int.self)
-            guard used < quota else {
+        if decision == .recommend {
+            let (quota, used) = try await quotaUsage(programmeID: bid.programmeID, region: bid.regionCode, on: tx)
+            if let quota, used >= quota {
                 throw DomainError.conflict(field: "decision", message: "your region's quota of \(quota) recommendations is used")
             }
         }
@@ -193,5 +188,17 @@ public enum BidReview {
         try await db.query(
             "SELECT quota FROM recommendation_quotas WHERE programme_id = \(programmeID) AND region_code = \(region)"
         ).first?.decode(Int.self)
+    }
+
+    /// A region's recommendation quota in a programme (nil: no quota) and the recommendations it has used
+    /// (bids recommended, or formally checked after that).
+    public static func quotaUsage(programmeID: Int, region: String, on db: PostgresConnection) async throws -> (quota: Int?, used: Int) {
+        let used = try await db.query(
+            """
+            SELECT count(*) FROM bids WHERE programme_id = \(programmeID) AND region_code = \(region)
+              AND status IN ('recommended', 'formal_passed', 'formal_failed')
+            """
+        ).first!.decode(Int.self)
+        return (try await quota(programmeID: programmeID, region: region, on: db), used)
     }
 }

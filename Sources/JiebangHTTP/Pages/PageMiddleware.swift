@@ -30,7 +30,9 @@ struct PageMiddleware: RouterMiddleware {
     }()
 
     /// Path prefixes the pages own.
-    static let pagePrefixes = ["/challenges/", "/programmes", "/static/", "/sign-in", "/sign-out", "/expert", "/admin/", "/bureau"]
+    static let pagePrefixes = [
+        "/challenges/", "/programmes", "/static/", "/sign-in", "/sign-out", "/expert", "/admin/", "/bureau", "/municipal",
+    ]
 
     /// The problem type of a page that needs a signed-in person; the page answers it with a redirect.
     static let signInType = "urn:jiebang:page:sign-in-required"

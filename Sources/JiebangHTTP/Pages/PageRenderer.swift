@@ -24,6 +24,7 @@ struct PageRenderer: Sendable {
         "bureau": PackageResources.bureau_mustache,
         "dashboard": PackageResources.dashboard_mustache,
         "chart": PackageResources.chart_mustache,
+        "municipal": PackageResources.municipal_mustache,
     ]
 
     /// The renderer of the embedded templates, parsed once.

@@ -8,6 +8,7 @@ struct PageSessionView: Sendable {
     var isExpert: Bool
     var isAdmin: Bool
     var isPublisher: Bool
+    var isRecommender: Bool
     var csrf: String
 
     /// The session of `context`, or nil when the request is anonymous.
@@ -18,6 +19,7 @@ struct PageSessionView: Sendable {
         isExpert = actor.role == .expert
         isAdmin = actor.role == .systemAdmin
         isPublisher = actor.role == .provincialPublisher || actor.role == .systemAdmin
+        isRecommender = actor.role == .municipalRecommender
         csrf = PageSession.csrf(for: token)
     }
 

@@ -39,6 +39,7 @@ struct SignInPageController {
         case .expert: return "/expert"
         case .systemAdmin: return "/admin/jobs"
         case .provincialPublisher: return "/bureau"
+        case .municipalRecommender: return "/municipal"
         default: return "/"
         }
     }
