@@ -111,6 +111,57 @@ struct ExpertPageTests {
         }
     }
 
+    @Test("Hostile forms and cookies get pages with 4xx, never a 5xx: bad encodings, NUL, huge bodies, odd next paths, forged cookies")
+    func hostileForms() async throws {
+        try await TestDatabase.withFreshDatabase { db in
+            let fixture = try await APIFixture.make(db)
+            try await fixture.application().test(.router) { client in
+                let token = PageSession.newFormToken()
+                let jar = "\(PageSession.formCookieName)=\(token)"
+                func post(_ body: String, type: String = "application/x-www-form-urlencoded", cookie: String? = nil) async throws
+                    -> HTTPResponse.Status
+                {
+                    var headers: HTTPFields = [.contentType: type]
+                    headers[.cookie] = cookie ?? jar
+                    return try await client.execute(uri: "/sign-in", method: .post, headers: headers, body: ByteBuffer(string: body)).status
+                }
+                #expect(try await post("csrf=\(token)&login=%zz&password=%") == .unprocessableContent)
+                #expect(try await post("csrf=\(token)&login=a%00b&password=x") == .unprocessableContent)
+                #expect(try await post("csrf=\(token)&login=" + String(repeating: "x", count: 300_000)) == .contentTooLarge)
+                #expect(try await post("{\"login\":\"expert\"}", type: "application/json") == .unsupportedMediaType)
+                #expect(
+                    try await post("csrf=\(token)&login=expert&password=x", cookie: "\(PageSession.formCookieName)=other") == .forbidden)
+                for next in ["/中文页面", "/a%0D%0ASet-Cookie:%20x=1", "https://evil.example/", "/\\evil", "%2F%2Fevil"] {
+                    let body = "csrf=\(token)&login=expert&password=correct+horse+battery&next=\(next)"
+                    var headers: HTTPFields = [.contentType: "application/x-www-form-urlencoded"]
+                    headers[.cookie] = jar
+                    let response = try await client.execute(
+                        uri: "/sign-in", method: .post, headers: headers, body: ByteBuffer(string: body))
+                    #expect(response.status == .seeOther, "\(next)")
+                    let location = response.headers[.location] ?? ""
+                    #expect(
+                        location.hasPrefix("/") && !location.hasPrefix("//") && !location.contains("\r") && !location.contains("\n"),
+                        "\(next)")
+                }
+                for cookie in [
+                    "\(PageSession.cookieName)=", "\(PageSession.cookieName)=%%%",
+                    "\(PageSession.cookieName)=jb_" + String(repeating: "A", count: 5000),
+                ] {
+                    let response = try await client.execute(uri: "/expert", method: .get, headers: [.cookie: cookie])
+                    #expect(
+                        response.status == .found || response.status.code == 431 || response.status == .badRequest, "\(cookie.prefix(40))")
+                }
+                for path in [
+                    "/expert/assignments/abc", "/expert/assignments/99999999999999999999", "/admin/jobs/-1", "/bureau/programmes/0",
+                ] {
+                    let response = try await client.execute(
+                        uri: path, method: .get, headers: [.cookie: "\(PageSession.cookieName)=\(fixture.tokens["admin"]!)"])
+                    #expect(response.status.code < 500, "\(path)")
+                }
+            }
+        }
+    }
+
     @Test("An expert scores on the page: a draft is kept, a bad value is refused with the form kept, a submitted sheet is locked")
     func scoring() async throws {
         try await TestDatabase.withFreshDatabase { db in

@@ -24,11 +24,7 @@ struct BureauPageController {
 
     /// The signed-in publisher (or system admin), or the answer that sends anyone else away.
     static func publisher(_ request: Request, _ context: AppRequestContext) throws -> Actor {
-        guard let actor = context.actor else { throw PageMiddleware.signInRequired(returningTo: request.uri.path) }
-        guard actor.role == .provincialPublisher || actor.role == .systemAdmin else {
-            throw Problem(status: .forbidden, detail: "专项看板仅供发榜单位查看。")
-        }
-        return actor
+        try PageAccess.require([.provincialPublisher, .systemAdmin], request, context, refusal: "专项看板仅供发榜单位查看。")
     }
 
     /// A bid status in Chinese.

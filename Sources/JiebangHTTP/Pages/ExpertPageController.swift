@@ -27,13 +27,7 @@ struct ExpertPageController {
     /// The signed-in expert, or the answer that sends anyone else away: a sign-in redirect for the
     /// anonymous, a 403 page for other roles.
     static func expert(_ request: Request, _ context: AppRequestContext) throws -> Actor {
-        guard let actor = context.actor else {
-            throw PageMiddleware.signInRequired(returningTo: request.uri.path)
-        }
-        guard actor.role == .expert else {
-            throw Problem(status: .forbidden, detail: "评审工作台仅供评审专家使用。")
-        }
-        return actor
+        try PageAccess.require([.expert], request, context, refusal: "评审工作台仅供评审专家使用。")
     }
 
     static func statusName(_ status: ScoreSheet.Status) -> String {

@@ -24,11 +24,7 @@ struct MunicipalPageController {
 
     /// The signed-in recommender, or the answer that sends anyone else away.
     static func recommender(_ request: Request, _ context: AppRequestContext) throws -> Actor {
-        guard let actor = context.actor else { throw PageMiddleware.signInRequired(returningTo: request.uri.path) }
-        guard actor.role == .municipalRecommender, actor.regionCode != nil else {
-            throw Problem(status: .forbidden, detail: "推荐工作台仅供市州工信部门使用。")
-        }
-        return actor
+        try PageAccess.require([.municipalRecommender], request, context, refusal: "推荐工作台仅供市州工信部门使用。")
     }
 
     struct BidRow: Sendable {

@@ -25,9 +25,7 @@ struct QueuePageController {
 
     /// The signed-in system administrator, or the answer that sends anyone else away.
     static func operator_(_ request: Request, _ context: AppRequestContext) throws -> Actor {
-        guard let actor = context.actor else { throw PageMiddleware.signInRequired(returningTo: request.uri.path) }
-        guard actor.role == .systemAdmin else { throw Problem(status: .forbidden, detail: "任务队列仅供系统管理员查看。") }
-        return actor
+        try PageAccess.require([.systemAdmin], request, context, refusal: "任务队列仅供系统管理员查看。")
     }
 
     /// A job state in Chinese.
@@ -48,11 +46,7 @@ struct QueuePageController {
 
     // MARK: The list
 
-    struct Option: Sendable {
-        var value: String
-        var label: String
-        var selected: Bool
-    }
+    typealias Option = PublicPageController.Option
 
     struct StateCount: Sendable {
         var state: String

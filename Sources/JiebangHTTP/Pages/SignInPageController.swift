@@ -30,10 +30,20 @@ struct SignInPageController {
         var error: String?
     }
 
+    /// The characters a local address keeps as they are; anything else (Chinese, spaces) is percent-encoded.
+    static let localPathCharacters: CharacterSet = {
+        var set = CharacterSet.urlPathAllowed
+        set.insert(charactersIn: "?&=")
+        return set
+    }()
+
     /// Where to go after signing in: a local path the form carried, else the person's workspace.
     static func destination(_ next: String?, role: Role) -> String {
-        if let next, next.hasPrefix("/"), !next.hasPrefix("//"), !next.contains("\\"), !next.contains("\n"), !next.contains("\r") {
-            return next
+        if let next, next.hasPrefix("/"), !next.hasPrefix("//"), !next.contains("\\"),
+            !next.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }),
+            let encoded = next.addingPercentEncoding(withAllowedCharacters: localPathCharacters)
+        {
+            return encoded
         }
         switch role {
         case .expert: return "/expert"
