@@ -59,6 +59,14 @@ public struct Rubric: Codable, Sendable, Hashable {
         return Rubric(programmeID: programmeID, criteria: criteria, locked: locked)
     }
 
+    /// The rubric a review round's sheets are scored against: its programme's.
+    /// - Throws: `DomainError.notFound` for an unknown round.
+    public static func load(roundID: Int, on db: PostgresConnection) async throws -> Rubric {
+        guard let programme = try await db.query("SELECT programme_id FROM review_rounds WHERE id = \(roundID)").first?.decode(Int.self)
+        else { throw DomainError.notFound("no review round has id \(roundID)") }
+        return try await load(programmeID: programme, on: db)
+    }
+
     /// Checks criteria as a rubric: 1 to 10, distinct keys, names, weights 1–100, 0 ≤ min < max ≤ 100.
     /// - Throws: `DomainError.invalid` naming every field at fault.
     public static func check(_ criteria: [Criterion]) throws(DomainError) {

@@ -128,22 +128,24 @@ struct ExpertPageController {
         var csrf: String
     }
 
+    /// The actor's seat `id` and the rubric it is scored against.
+    /// - Throws: a 404 problem unless it is the actor's active panel seat (another expert's is not revealed).
+    static func seat(_ id: Int, actor: Actor, on db: PostgresConnection) async throws -> (sheet: ScoreSheet, rubric: Rubric) {
+        do {
+            let sheet = try await ScoreSheet.load(assignmentID: id, by: actor, on: db)
+            return (sheet, try await Rubric.load(roundID: sheet.roundID, on: db))
+        } catch DomainError.notFound {
+            throw Problem(status: .notFound, detail: "没有编号为 \(id) 的评审任务。")
+        }
+    }
+
     /// The page of seat `id`, with `entered` values in place of the stored ones when a form is shown again.
     func assignmentPage(
         _ id: Int, actor: Actor, context: AppRequestContext, entered: PageForm? = nil, notice: String? = nil, error: String? = nil,
         status: HTTPResponse.Status = .ok
     ) async throws -> Response {
         let (sheet, rubric, bid, files) = try await database.withConnection { db in
-            let sheet: ScoreSheet
-            do {
-                sheet = try await ScoreSheet.load(assignmentID: id, by: actor, on: db)
-            } catch DomainError.notFound {
-                throw Problem(status: .notFound, detail: "没有编号为 \(id) 的评审任务。")
-            }
-            guard let challenge = try await ChallengeStore.publicChallenge(id: sheet.challengeID, on: db) else {
-                throw Problem(status: .notFound, detail: "没有编号为 \(id) 的评审任务。")
-            }
-            let rubric = try await Rubric.load(programmeID: challenge.programmeID, on: db)
+            let (sheet, rubric) = try await Self.seat(id, actor: actor, on: db)
             let bid = try await BidStore.bid(id: sheet.bidID, for: actor, on: db)
             let files = try await BidAttachments.list(bidID: sheet.bidID, for: actor, on: db)
             return (sheet, rubric, bid, files)
@@ -197,18 +199,7 @@ struct ExpertPageController {
         let form = try await PageForm.read(request)
         try form.requireCSRF(context.token.map(PageSession.csrf))
         let submitting = form["action"] == "submit"
-        let rubric = try await database.withConnection { db -> Rubric in
-            let sheet: ScoreSheet
-            do {
-                sheet = try await ScoreSheet.load(assignmentID: id, by: actor, on: db)
-            } catch DomainError.notFound {
-                throw Problem(status: .notFound, detail: "没有编号为 \(id) 的评审任务。")
-            }
-            guard let challenge = try await ChallengeStore.publicChallenge(id: sheet.challengeID, on: db) else {
-                throw Problem(status: .notFound, detail: "没有编号为 \(id) 的评审任务。")
-            }
-            return try await Rubric.load(programmeID: challenge.programmeID, on: db)
-        }
+        let rubric = try await database.withConnection { try await Self.seat(id, actor: actor, on: $0).rubric }
         var items: [ScoreSheet.Item] = []
         var problems: [String] = []
         for criterion in rubric.criteria {
