@@ -141,6 +141,9 @@ let package = Package(
                 .embedInCode("Pages/Templates/dashboard.mustache"),
                 .embedInCode("Pages/Templates/chart.mustache"),
                 .embedInCode("Pages/Templates/municipal.mustache"),
+                .embedInCode("Pages/Templates/unit.mustache"),
+                .embedInCode("Pages/Templates/bid.mustache"),
+                .embedInCode("Pages/Templates/inbox.mustache"),
                 .embedInCode("Pages/Static/site.css"),
             ],
             swiftSettings: swiftSettings

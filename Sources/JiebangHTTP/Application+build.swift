@@ -98,6 +98,8 @@ func apiRouter(
     QueuePageController(database: database).addRoutes(to: pages)
     BureauPageController(database: database).addRoutes(to: pages)
     MunicipalPageController(database: database).addRoutes(to: pages)
+    UnitPageController(database: database).addRoutes(to: pages)
+    InboxPageController(database: database).addRoutes(to: pages)
     let api = router.group()
         .add(middleware: RequestTextMiddleware())
         .add(middleware: AuthenticationMiddleware(database: database, tokenUses: tokenUses))

@@ -3,11 +3,12 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Jiebang
-@testable import JiebangHTTP
 import JiebangTesting
 import Postgres
 import Prometheus
 import Testing
+
+@testable import JiebangHTTP
 
 /// One operation of the API, how to call it as anyone, and who may.
 struct AccessProbe: Sendable {
@@ -27,7 +28,9 @@ struct AccessMatrixTests {
             let router = apiRouter(
                 database: db, metrics: PrometheusCollectorRegistry(), passwords: PasswordHashingPool(hasher: .fastForTests),
                 tokenUses: TokenUseRecorder(database: db))
-            let routes = router.routes.map { (page: PageMiddleware.isPagePath($0.path.description), name: "\($0.method.rawValue) \($0.path.description)") }
+            let routes = router.routes.map {
+                (page: PageMiddleware.isPagePath($0.path.description), name: "\($0.method.rawValue) \($0.path.description)")
+            }
             let served = Set(routes.filter { !$0.page }.map(\.name))
             #expect(served == OpenAPIDocument.operations)
             // The pages (HTML for people) are not operations of the API.
@@ -39,7 +42,10 @@ struct AccessMatrixTests {
                     "POST /expert/assignments/{id}/recusal", "GET /expert/assignments/{id}/attachments/{attachmentID}",
                     "GET /admin/jobs", "GET /admin/jobs/{id}", "POST /admin/jobs/{id}/retry", "POST /admin/jobs/{id}/cancel",
                     "GET /bureau", "GET /bureau/programmes/{id}", "GET /bureau/programmes/{id}/summary", "GET /municipal",
-                    "POST /municipal/bids/{id}/decision", "GET /municipal/programmes/{id}/summary",
+                    "POST /municipal/bids/{id}/decision", "GET /municipal/programmes/{id}/summary", "GET /unit", "POST /unit/bids",
+                    "GET /unit/bids/{id}", "POST /unit/bids/{id}/content", "POST /unit/bids/{id}/members", "POST /unit/bids/{id}/response",
+                    "POST /unit/bids/{id}/attachments", "GET /unit/bids/{id}/attachments/{attachmentID}", "POST /unit/bids/{id}/submit",
+                    "POST /unit/bids/{id}/withdraw", "GET /inbox", "POST /inbox/{id}/read",
                 ])
             #expect(OpenAPIDocument.operations.count > 20)
         }
@@ -162,10 +168,17 @@ struct AccessMatrixTests {
     /// experts (the fixture's among them), and a round whose first draw is applied.
     static func setUpReview(_ fixture: APIFixture, publisher: Actor, _ setup: inout Setup) async throws {
         let db = fixture.db
-        let adminA = try await db.withConnection { try await AccountStore.authenticate(AccessToken(value: fixture.tokens["adminA"]!), on: $0)! }
-        let adminB = try await db.withConnection { try await AccountStore.authenticate(AccessToken(value: fixture.tokens["adminB"]!), on: $0)! }
-        let lanzhou = try await db.withConnection { try await AccountStore.authenticate(AccessToken(value: fixture.tokens["lanzhou"]!), on: $0)! }
-        let input = try JSONDecoder.api.decode(ChallengeDrafting.Input.self, from: JSONSerialization.data(withJSONObject: Bodies.challenge()))
+        let adminA = try await db.withConnection {
+            try await AccountStore.authenticate(AccessToken(value: fixture.tokens["adminA"]!), on: $0)!
+        }
+        let adminB = try await db.withConnection {
+            try await AccountStore.authenticate(AccessToken(value: fixture.tokens["adminB"]!), on: $0)!
+        }
+        let lanzhou = try await db.withConnection {
+            try await AccountStore.authenticate(AccessToken(value: fixture.tokens["lanzhou"]!), on: $0)!
+        }
+        let input = try JSONDecoder.api.decode(
+            ChallengeDrafting.Input.self, from: JSONSerialization.data(withJSONObject: Bodies.challenge()))
         let bureau = fixture.provinceBureau
         let ids = try await db.withTransaction { tx -> (Int, Int, Int, Int) in
             let now = Date()
@@ -196,8 +209,9 @@ struct AccessMatrixTests {
                     """)
             }
             let round = try await ReviewRoundStore.create(
-                .init(programmeID: programme, name: "第一轮评审", challengeIDs: [challenge], panelSize: 3, alternates: 1,
-                      scoringDeadline: now + 30 * 86_400),
+                .init(
+                    programmeID: programme, name: "第一轮评审", challengeIDs: [challenge], panelSize: 3, alternates: 1,
+                    scoringDeadline: now + 30 * 86_400),
                 by: publisher, on: tx
             ).id
             _ = try await ReviewRoundStore.requestDraw(roundID: round, dryRun: false, by: publisher, on: tx)
@@ -212,10 +226,17 @@ struct AccessMatrixTests {
 
     static func setUpBids(_ fixture: APIFixture, publisher: Actor, _ setup: inout Setup) async throws {
         let db = fixture.db
-        let adminA = try await db.withConnection { try await AccountStore.authenticate(AccessToken(value: fixture.tokens["adminA"]!), on: $0)! }
-        let adminB = try await db.withConnection { try await AccountStore.authenticate(AccessToken(value: fixture.tokens["adminB"]!), on: $0)! }
-        let lanzhou = try await db.withConnection { try await AccountStore.authenticate(AccessToken(value: fixture.tokens["lanzhou"]!), on: $0)! }
-        let input = try JSONDecoder.api.decode(ChallengeDrafting.Input.self, from: JSONSerialization.data(withJSONObject: Bodies.challenge()))
+        let adminA = try await db.withConnection {
+            try await AccountStore.authenticate(AccessToken(value: fixture.tokens["adminA"]!), on: $0)!
+        }
+        let adminB = try await db.withConnection {
+            try await AccountStore.authenticate(AccessToken(value: fixture.tokens["adminB"]!), on: $0)!
+        }
+        let lanzhou = try await db.withConnection {
+            try await AccountStore.authenticate(AccessToken(value: fixture.tokens["lanzhou"]!), on: $0)!
+        }
+        let input = try JSONDecoder.api.decode(
+            ChallengeDrafting.Input.self, from: JSONSerialization.data(withJSONObject: Bodies.challenge()))
         try await db.withTransaction { tx in
             var challenges: [Int] = []
             for index in 0..<6 {
@@ -366,8 +387,10 @@ struct AccessMatrixTests {
                 (.post, "/v1/programmes", json(Bodies.programme(name: "批次\(serial)")), [:])
             },
             AccessProbe(operation: "PUT /v1/programmes/{id}", allowed: ["publisher"]) { _, serial in
-                (.put, "/v1/programmes/\(setup.openProgramme)", json(Bodies.programme(name: "批次更名\(serial)")),
-                 try await revision("programmes", setup.openProgramme))
+                (
+                    .put, "/v1/programmes/\(setup.openProgramme)", json(Bodies.programme(name: "批次更名\(serial)")),
+                    try await revision("programmes", setup.openProgramme)
+                )
             },
             AccessProbe(operation: "POST /v1/programmes/{id}/challenges", allowed: ["publisher"]) { _, _ in
                 (.post, "/v1/programmes/\(setup.programme)/challenges", json(Bodies.challenge()), [:])
@@ -533,11 +556,13 @@ struct AccessMatrixTests {
         ]
     }
 
-    static var bidContent: [String: Any] {[
-        "technicalRoute": "采用晶界扩散技术路线", "rdFoundation": "省级工程技术研究中心", "indicatorAnswers": ["54 MGOe", "21 kOe"],
-        "totalInvestmentFen": 1_000_000_000, "selfFundingFen": 500_000_000, "requestedFundingFen": 100_000_000,
-        "team": [["name": "王强", "title": "正高级工程师", "unit": "兰州稀土", "role": "负责人"]], "completionCommitment": true,
-    ]}
+    static var bidContent: [String: Any] {
+        [
+            "technicalRoute": "采用晶界扩散技术路线", "rdFoundation": "省级工程技术研究中心", "indicatorAnswers": ["54 MGOe", "21 kOe"],
+            "totalInvestmentFen": 1_000_000_000, "selfFundingFen": 500_000_000, "requestedFundingFen": 100_000_000,
+            "team": [["name": "王强", "title": "正高级工程师", "unit": "兰州稀土", "role": "负责人"]], "completionCommitment": true,
+        ]
+    }
 }
 
 extension JSONDecoder {
@@ -573,10 +598,12 @@ extension AccessMatrixTests {
 
     static func setUpScoring(_ fixture: APIFixture, publisher: Actor) async throws -> ScoringSetup {
         var setup = ScoringSetup()
-        let input = try JSONDecoder.api.decode(ChallengeDrafting.Input.self, from: JSONSerialization.data(withJSONObject: Bodies.challenge()))
+        let input = try JSONDecoder.api.decode(
+            ChallengeDrafting.Input.self, from: JSONSerialization.data(withJSONObject: Bodies.challenge()))
         try await fixture.db.withTransaction { tx in
             let now = Date()
-            var programme = ProgrammeStore.Input(name: "2028年揭榜挂帅", year: 2028, applicationOpensAt: now, applicationClosesAt: now + 200 * 86_400)
+            var programme = ProgrammeStore.Input(
+                name: "2028年揭榜挂帅", year: 2028, applicationOpensAt: now, applicationClosesAt: now + 200 * 86_400)
             programme.oneLiveBidPerUnit = false
             setup.programme = try await ProgrammeStore.create(programme, by: publisher, on: tx).id
             var challenges: [Int] = []
@@ -593,10 +620,12 @@ extension AccessMatrixTests {
                     """
                 ).first!.decode(Int.self)
                 try await tx.execute(
-                    "INSERT INTO bid_members (bid_id, unit_id, programme_id, role, status, exclusive) VALUES (\(bid), \(fixture.unitA), \(setup.programme), 'lead', 'accepted', false)")
+                    "INSERT INTO bid_members (bid_id, unit_id, programme_id, role, status, exclusive) VALUES (\(bid), \(fixture.unitA), \(setup.programme), 'lead', 'accepted', false)"
+                )
                 try await tx.execute("UPDATE bids SET status = 'recommended', version = 1, submitted_at = now() WHERE id = \(bid)")
                 try await tx.execute(
-                    "INSERT INTO bid_formal_checks (bid_id, item, passed) SELECT \(bid), item, true FROM unnest(\(BidReview.formalCheckItems.map(\.code))) AS item")
+                    "INSERT INTO bid_formal_checks (bid_id, item, passed) SELECT \(bid), item, true FROM unnest(\(BidReview.formalCheckItems.map(\.code))) AS item"
+                )
                 try await tx.execute("UPDATE bids SET status = 'formal_passed' WHERE id = \(bid)")
                 return bid
             }
@@ -616,7 +645,8 @@ extension AccessMatrixTests {
             }
             let expert = try await tx.query("SELECT id FROM users WHERE login = 'expert'").first!.decode(Int.self)
             try await tx.execute(
-                "INSERT INTO experts (user_id, bureau_id, organisation, region_code) VALUES (\(expert), \(fixture.provinceBureau), '兰州大学', '620000') ON CONFLICT (user_id) DO NOTHING")
+                "INSERT INTO experts (user_id, bureau_id, organisation, region_code) VALUES (\(expert), \(fixture.provinceBureau), '兰州大学', '620000') ON CONFLICT (user_id) DO NOTHING"
+            )
             let scored = [try await passedBid(challenges[0]), try await passedBid(challenges[1])]
             let open = try await round("开放评分轮次", deadline: now + 86_400, challenges: [challenges[0], challenges[1]])
             var seats: [Int] = []
@@ -632,7 +662,8 @@ extension AccessMatrixTests {
             (setup.seat, setup.seatToSubmit) = (seats[0], seats[1])
             setup.roundToClose = try await round("待结束轮次", deadline: now - 1, challenges: [])
             setup.closedRound = try await round("已结束轮次", deadline: now - 1, challenges: Array(challenges[2...5]))
-            try await tx.execute("UPDATE review_rounds SET status = 'assigned' WHERE id IN (\(open), \(setup.roundToClose), \(setup.closedRound))")
+            try await tx.execute(
+                "UPDATE review_rounds SET status = 'assigned' WHERE id IN (\(open), \(setup.roundToClose), \(setup.closedRound))")
             try await tx.execute(
                 """
                 INSERT INTO review_scores (assignment_id, round_id, programme_id) VALUES (\(setup.seatToSubmit), \(open), \(setup.programme))
@@ -650,7 +681,8 @@ extension AccessMatrixTests {
             setup.objectChallenge = challenges[5]
             for challenge in challenges[3...5] {
                 let bid = try await passedBid(challenge)
-                try await tx.execute("INSERT INTO awards (challenge_id, bid_id, round_id) VALUES (\(challenge), \(bid), \(setup.closedRound))")
+                try await tx.execute(
+                    "INSERT INTO awards (challenge_id, bid_id, round_id) VALUES (\(challenge), \(bid), \(setup.closedRound))")
             }
             for challenge in challenges[4...5] {
                 try await tx.execute(
@@ -663,7 +695,8 @@ extension AccessMatrixTests {
         try await fixture.db.withTransaction { tx in
             try await tx.execute("SET LOCAL session_replication_role = replica")
             try await tx.execute(
-                "UPDATE award_notices SET objections_close_at = now() - interval '1 second' WHERE challenge_id = \(setup.finaliseChallenge)")
+                "UPDATE award_notices SET objections_close_at = now() - interval '1 second' WHERE challenge_id = \(setup.finaliseChallenge)"
+            )
         }
         return setup
     }
@@ -673,7 +706,9 @@ extension AccessMatrixTests {
         let signedIn = Set(APIFixture.people)
         let everyone = signedIn.union(["anonymous"])
         @Sendable func json(_ object: Any) -> Data { try! JSONSerialization.data(withJSONObject: object) }
-        func call(_ method: HTTPRequest.Method, _ operation: String, _ uri: String, _ allowed: Set<String>, body: Data? = nil) -> AccessProbe {
+        func call(_ method: HTTPRequest.Method, _ operation: String, _ uri: String, _ allowed: Set<String>, body: Data? = nil)
+            -> AccessProbe
+        {
             AccessProbe(operation: operation, allowed: allowed) { _, _ in (method, uri, body, [:]) }
         }
         let rubric: [String: Any] = [
@@ -690,11 +725,15 @@ extension AccessMatrixTests {
             call(
                 .put, "PUT /v1/review-assignments/{id}/score", "/v1/review-assignments/\(setup.seat)/score", ["expert"],
                 body: json(["items": [["criterion": "innovation", "score": 75, "comment": "创新性较强"]]])),
-            call(.post, "POST /v1/review-assignments/{id}/score/submit", "/v1/review-assignments/\(setup.seatToSubmit)/score/submit", ["expert"]),
+            call(
+                .post, "POST /v1/review-assignments/{id}/score/submit", "/v1/review-assignments/\(setup.seatToSubmit)/score/submit",
+                ["expert"]),
             call(.post, "POST /v1/review-rounds/{id}/close", "/v1/review-rounds/\(setup.roundToClose)/close", ["publisher"]),
             call(.get, "GET /v1/review-rounds/{id}/ranking", "/v1/review-rounds/\(setup.closedRound)/ranking", ["publisher"]),
             call(.get, "GET /v1/challenges/{id}/winners", "/v1/challenges/\(setup.pickChallenge)/winners", ["publisher"]),
-            call(.put, "PUT /v1/challenges/{id}/winners/{bidId}", "/v1/challenges/\(setup.pickChallenge)/winners/\(setup.pickBid)", ["publisher"]),
+            call(
+                .put, "PUT /v1/challenges/{id}/winners/{bidId}", "/v1/challenges/\(setup.pickChallenge)/winners/\(setup.pickBid)",
+                ["publisher"]),
             AccessProbe(operation: "DELETE /v1/challenges/{id}/winners/{bidId}", allowed: ["publisher"]) { person, _ in
                 if person == "publisher" {
                     try await db.execute(
@@ -706,8 +745,12 @@ extension AccessMatrixTests {
                 }
                 return (.delete, "/v1/challenges/\(setup.pickChallenge)/winners/\(setup.pickBid)", nil, [:])
             },
-            call(.post, "POST /v1/challenges/{id}/winners/publish", "/v1/challenges/\(setup.publishChallenge)/winners/publish", ["publisher"]),
-            call(.post, "POST /v1/challenges/{id}/winners/finalise", "/v1/challenges/\(setup.finaliseChallenge)/winners/finalise", ["publisher"]),
+            call(
+                .post, "POST /v1/challenges/{id}/winners/publish", "/v1/challenges/\(setup.publishChallenge)/winners/publish", ["publisher"]
+            ),
+            call(
+                .post, "POST /v1/challenges/{id}/winners/finalise", "/v1/challenges/\(setup.finaliseChallenge)/winners/finalise",
+                ["publisher"]),
             call(
                 .post, "POST /v1/challenges/{id}/objections", "/v1/challenges/\(setup.objectChallenge)/objections", signedIn,
                 body: json(["text": "对公示的揭榜单位名单提出异议，请核查。"])),

@@ -206,6 +206,7 @@ struct ExpertPageTests {
                     form: [("csrf", csrf), ("action", "save"), ("score.innovation", "101"), ("comment.innovation", "超出范围")])
                 #expect(bad.status == .unprocessableContent)
                 #expect(bad.html.contains("未能保存"))
+                #expect(bad.html.contains("的分数：须在 0 至 100 之间，现为 101"), "the rule is said in Chinese, naming the criterion")
                 #expect(bad.html.contains(">超出范围</textarea>"))
                 let notNumber = try await Self.page(
                     client, .post, "/expert/assignments/\(seat)/score", token: expert0,
@@ -270,6 +271,7 @@ struct ExpertPageTests {
                     client, .post, "/expert/assignments/\(seat)/recusal", token: expert0, form: [("csrf", csrf), ("reason", "x")])
                 #expect(short.status == .unprocessableContent)
                 #expect(short.html.contains("未能申请回避"))
+                #expect(short.html.contains("理由：须为 2 至 1000 字，现有 1 字"))
                 let done = try await Self.page(
                     client, .post, "/expert/assignments/\(seat)/recusal", token: expert0,
                     form: [("csrf", csrf), ("reason", "本人曾参与牵头单位的项目")])

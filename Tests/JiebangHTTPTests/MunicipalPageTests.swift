@@ -66,6 +66,7 @@ struct MunicipalPageTests {
                     form: [("csrf", csrf), ("decision", "recommend"), ("opinion", "同意推荐")])
                 #expect(overQuota.status == .conflict)
                 #expect(overQuota.html.contains("未能处理"))
+                #expect(overQuota.html.contains("推荐意见：本地区的 1 项推荐名额已用完"))
                 #expect(overQuota.html.contains("推荐名额：1 项，已用 <strong>1</strong> 项，剩余 <strong>0 项</strong>"))
                 #expect(try await status(bids[1]) == "submitted")
 

@@ -289,23 +289,10 @@ public enum BidStore {
                     budgetShareFen: try row.decode(Int64.self, at: 28), contribution: try row.decode(String.self, at: 29))
             )
         }
-        var issues: [FieldIssue] = []
-        do {
-            try content.checkSubmission(indicatorCount: indicatorCount, policy: policy, challengeCeilingFen: ceilingFen)
-        } catch {
-            if case .invalid(let found) = error { issues += found }
-        }
         let counting = members.filter { $0.status == "accepted" }
-        let partners = counting.filter { $0.role == "partner" }.count
-        if partners < minPartners {
-            issues.append(
-                FieldIssue(
-                    field: "members",
-                    message: "the consortium needs at least \(minPartners) accepted partner(s); it has \(partners)"))
-        }
-        if let maxSize, 1 + partners > maxSize {
-            issues.append(FieldIssue(field: "members", message: "the consortium may have at most \(maxSize) units; it has \(1 + partners)"))
-        }
+        let issues = submissionIssues(
+            content: content, indicatorCount: indicatorCount, policy: policy, ceilingFen: ceilingFen,
+            acceptedPartners: counting.filter { $0.role == "partner" }.count, minPartners: minPartners, maxSize: maxSize)
         guard issues.isEmpty else { throw DomainError.invalid(issues) }
         let record = SubmittedRecord(
             bidID: id, version: version + 1, challengeID: challengeID, leadUnitID: leadUnitID, content: content,

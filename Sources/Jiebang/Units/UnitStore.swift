@@ -111,7 +111,7 @@ public enum UnitStore {
         _ input: Input, admin: (FirstAdmin, NewPassword)?, by actor: Actor?, on tx: PostgresConnection
     ) async throws -> Unit {
         let input = try input.checked()
-        if case let (admin, password)? = admin {
+        if case (let admin, let password)? = admin {
             var checker = FieldChecker()
             checker.name("admin.login", admin.login, 3...254)
             checker.name("admin.displayName", admin.displayName, 1...100)
@@ -132,7 +132,7 @@ public enum UnitStore {
             try await AuditLog.append(
                 actor: label, actorID: actor?.userID, action: "unit.register", entity: "unit", entityID: "\(unit.id)",
                 after: ["name": unit.name, "creditCode": unit.creditCode], on: tx)
-            if case let (admin, password)? = admin {
+            if case (let admin, let password)? = admin {
                 do {
                     _ = try await AccountStore.createUser(
                         .init(login: admin.login, displayName: admin.displayName, role: .unitAdmin, unitID: unit.id),
@@ -143,6 +143,12 @@ public enum UnitStore {
             }
             return unit
         }
+    }
+
+    /// The id and name of the unit registered under `code`, if one is. Lead units look up the partners they
+    /// invite by the code printed on the partner's business licence.
+    public static func unit(creditCode code: CreditCode, on db: PostgresConnection) async throws -> (id: Int, name: String)? {
+        try await db.query("SELECT id, name FROM units WHERE credit_code = \(code.value)").first?.decode((Int, String).self)
     }
 
     /// A unit, if the actor may see its private data.

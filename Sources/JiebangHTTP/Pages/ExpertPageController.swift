@@ -215,6 +215,14 @@ struct ExpertPageController {
             }
             items.append(ScoreSheet.Item(criterion: criterion.key, score: value, comment: comment))
         }
+        // The domain names an item by its place in `items`; the page names it by its criterion.
+        let criteria = Dictionary(rubric.criteria.map { ($0.key, $0.name) }, uniquingKeysWith: { first, _ in first })
+        var names: [String: String] = [:]
+        for (index, item) in items.enumerated() {
+            let name = criteria[item.criterion] ?? item.criterion
+            names["items[\(index)].score"] = "「\(name)」的分数"
+            names["items[\(index)].comment"] = "「\(name)」的评语"
+        }
         if !problems.isEmpty {
             return try await assignmentPage(
                 id, actor: actor, context: context, entered: form, error: problems.joined(separator: "；") + "。",
@@ -228,7 +236,8 @@ struct ExpertPageController {
         } catch let error as DomainError {
             let status: HTTPResponse.Status = Problem(error).status
             return try await assignmentPage(
-                id, actor: actor, context: context, entered: form, error: "未能\(submitting ? "提交" : "保存")：\(error)",
+                id, actor: actor, context: context, entered: form,
+                error: "未能\(submitting ? "提交" : "保存")：\(PageMessages.line(error, fields: names))",
                 status: status == .notFound ? .notFound : status)
         }
         return .redirect(to: "/expert/assignments/\(id)?done=\(submitting ? "submitted" : "saved")", type: .normal)
@@ -246,7 +255,7 @@ struct ExpertPageController {
             throw Problem(status: .notFound, detail: "没有编号为 \(id) 的评审任务。")
         } catch let error as DomainError {
             return try await assignmentPage(
-                id, actor: actor, context: context, error: "未能申请回避：\(error)", status: Problem(error).status)
+                id, actor: actor, context: context, error: "未能申请回避：\(PageMessages.line(error))", status: Problem(error).status)
         }
         return .redirect(to: "/expert?done=recused", type: .normal)
     }

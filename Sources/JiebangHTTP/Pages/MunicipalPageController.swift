@@ -118,7 +118,7 @@ struct MunicipalPageController {
         } catch DomainError.forbidden {
             throw Problem(status: .notFound, detail: "没有编号为 \(id) 的申报书。")
         } catch let error as DomainError {
-            return try await page(actor, context: context, error: "申报书 \(id) 未能处理：\(error)", status: Problem(error).status)
+            return try await page(actor, context: context, error: "申报书 \(id) 未能处理：\(PageMessages.line(error))", status: Problem(error).status)
         }
         return .redirect(to: "/municipal?done=\(decision.rawValue)", type: .normal)
     }

@@ -47,6 +47,33 @@ enum PageFormat {
         return Money(wan: wan, yuan: yuan)
     }
 
+    /// Fen as a form's 万元 figure, without trailing zeros: `30000000000` as `300000`, `125000` as `0.125`.
+    static func wanInput(fen: Int64) -> String {
+        let magnitude = fen.magnitude
+        var fraction = String(magnitude % 1_000_000)
+        fraction = String(repeating: "0", count: 6 - fraction.count) + fraction
+        while fraction.hasSuffix("0") { fraction.removeLast() }
+        return "\(fen < 0 ? "-" : "")\(magnitude / 1_000_000)\(fraction.isEmpty ? "" : "." + fraction)"
+    }
+
+    /// A form's 万元 figure as fen: digits with at most six decimals (a fen is 0.000001 万元), thousands
+    /// separators and spaces ignored; nil for anything else, a negative figure or one past `Int64`.
+    static func fen(wan text: String) -> Int64? {
+        let cleaned = text.filter { $0 != "," && $0 != "，" && !$0.isWhitespace }
+        let parts = cleaned.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+        guard let whole = parts.first, !whole.isEmpty, whole.count <= 13, whole.allSatisfy(\.isASCII), whole.allSatisfy(\.isNumber)
+        else { return nil }
+        var fraction = parts.count > 1 ? String(parts[1]) : ""
+        guard fraction.count <= 6, fraction.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+        if parts.count > 1, fraction.isEmpty { return nil }
+        fraction += String(repeating: "0", count: 6 - fraction.count)
+        guard let units = Int64(whole), let part = Int64(fraction) else { return nil }
+        let (scaled, overflow) = units.multipliedReportingOverflow(by: 1_000_000)
+        guard !overflow else { return nil }
+        let (sum, overflowAgain) = scaled.addingReportingOverflow(part)
+        return overflowAgain ? nil : sum
+    }
+
     private static func twoDigits(_ value: UInt64) -> String { value < 10 ? "0\(value)" : "\(value)" }
 
     /// `1234567` as `1,234,567`.

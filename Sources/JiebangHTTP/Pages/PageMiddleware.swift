@@ -32,6 +32,7 @@ struct PageMiddleware: RouterMiddleware {
     /// Path prefixes the pages own.
     static let pagePrefixes = [
         "/challenges/", "/programmes", "/static/", "/sign-in", "/sign-out", "/expert", "/admin/", "/bureau", "/municipal",
+        "/unit", "/inbox",
     ]
 
     /// The problem type of a page that needs a signed-in person; the page answers it with a redirect.

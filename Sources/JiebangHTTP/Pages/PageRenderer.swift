@@ -11,6 +11,9 @@ struct PageRenderer: Sendable {
     /// The templates the package embeds, by name.
     static let templates: [String: [UInt8]] = [
         "layout": PackageResources.layout_mustache,
+        "unit": PackageResources.unit_mustache,
+        "bid": PackageResources.bid_mustache,
+        "inbox": PackageResources.inbox_mustache,
         "board": PackageResources.board_mustache,
         "challenge": PackageResources.challenge_mustache,
         "programme": PackageResources.programme_mustache,

@@ -9,6 +9,7 @@ struct PageSessionView: Sendable {
     var isAdmin: Bool
     var isPublisher: Bool
     var isRecommender: Bool
+    var isUnit: Bool
     var csrf: String
 
     /// The session of `context`, or nil when the request is anonymous.
@@ -20,6 +21,7 @@ struct PageSessionView: Sendable {
         isAdmin = actor.role == .systemAdmin
         isPublisher = actor.role == .provincialPublisher || actor.role == .systemAdmin
         isRecommender = actor.role == .municipalRecommender
+        isUnit = actor.role == .unitAdmin || actor.role == .unitMember
         csrf = PageSession.csrf(for: token)
     }
 

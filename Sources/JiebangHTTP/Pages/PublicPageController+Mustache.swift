@@ -97,6 +97,7 @@ extension PageSessionView: MustacheParent {
         case "isAdmin": isAdmin
         case "isPublisher": isPublisher
         case "isRecommender": isRecommender
+        case "isUnit": isUnit
         case "csrf": csrf
         default: nil
         }

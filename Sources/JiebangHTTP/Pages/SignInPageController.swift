@@ -50,7 +50,7 @@ struct SignInPageController {
         case .systemAdmin: return "/admin/jobs"
         case .provincialPublisher: return "/bureau"
         case .municipalRecommender: return "/municipal"
-        default: return "/"
+        case .unitAdmin, .unitMember: return "/unit"
         }
     }
 
