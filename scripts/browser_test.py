@@ -8,7 +8,9 @@ real), publishes two dozen more challenges over the API (one amended, one titled
 uses the pages as a person would: an expert signs in and scores the tour's bid (a draft kept over a reload,
 then submitted and locked; another expert cannot open that seat), browse, search 稀土, filter by domain, page
 forward and back, open a challenge and its amendment history, read a programme's lists; a form without its
-CSRF token is refused. Each check failing ends the run with exit
+CSRF token is refused. A consortium bids in two sessions at once: the lead drafts, sees the blocking rules in
+Chinese and invites; the partner's admin finds the invitation in its inbox and accepts with its part; the lead
+uploads a PDF, submits, checks the receipt against the database and withdraws. Each check failing ends the run with exit
 status 1. A screenshot of each page at 1280 and 375 px wide goes to the folder given by --screenshots.
 """
 
@@ -33,12 +35,12 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tour as tourlib  # noqa: E402  (the tour's server, people and stages)
 
 from selenium import webdriver  # noqa: E402
-from selenium.common.exceptions import NoAlertPresentException  # noqa: E402
+from selenium.common.exceptions import (  # noqa: E402
+    NoAlertPresentException, StaleElementReferenceException, WebDriverException)
 from selenium.webdriver.chrome.options import Options  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
-from selenium.webdriver.support import expected_conditions  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
 WIDTHS = (1280, 375)
@@ -133,7 +135,21 @@ class Browser:
         """Does `action` (a click, a key, back) and waits until the next page has loaded."""
         old = self.driver.find_element(By.TAG_NAME, "html")
         action()
-        WebDriverWait(self.driver, 30).until(expected_conditions.staleness_of(old))
+
+        def replaced(_driver):
+            # The old page's root is gone once the next page replaced it. Chromium says so as a stale element,
+            # or, when the document went away mid-call, as "does not belong to the document".
+            try:
+                old.is_enabled()
+                return False
+            except StaleElementReferenceException:
+                return True
+            except WebDriverException as error:
+                if "does not belong to the document" in str(error):
+                    return True
+                raise
+
+        WebDriverWait(self.driver, 30).until(replaced)
         WebDriverWait(self.driver, 30).until(lambda d: d.execute_script("return document.readyState") == "complete")
 
     def click(self, selector):
@@ -381,6 +397,97 @@ def expert_scores(b, t):
     check(b.driver.current_url.split("?")[0].endswith("/sign-in"), "an anonymous visitor is sent to sign in")
 
 
+def unit_workspace(b, t, created, screenshots):
+    """A consortium on the pages, each unit in its own browser session: the lead drafts a bid from a challenge's
+    page and sees what blocks submission in Chinese, invites the partner by its credit code; the partner's admin
+    finds the invitation in its inbox and accepts with its part; the lead fills the bid in, uploads a PDF,
+    submits, checks the receipt against the database, and withdraws."""
+    print("a consortium bids on the pages (two sessions)")
+    s = t.state
+    challenge_id, body = created[5]
+    second = Browser(t.base, screenshots)
+    try:
+        sign_in(b, "demo.unit", t.password)
+        check(b.driver.current_url.endswith("/unit"), "a unit's admin lands on the unit workspace")
+        b.open(f"/challenges/{challenge_id}")
+        b.click("#draft-bid button")
+        check("申报草稿已建立" in b.text("main"), "drafting from the challenge's page opens the new bid")
+        bid_id = int(b.driver.current_url.split("?")[0].rsplit("/", 1)[1])
+        blockers = b.text("#blockers")
+        check("技术路线：必须填写" in blockers, "before anything is written, the page says the technical route is missing")
+        check("联合体至少需要 1 家已接受邀请的合作单位" in blockers, "and that the consortium needs an accepted partner")
+        check("must" not in blockers, "in Chinese, not the API's English")
+        check(not b.driver.find_elements(By.ID, "submit-form"), "and offers no submit button")
+        b.driver.find_element(By.ID, "creditCode").send_keys(s["partner_unit"]["creditCode"])
+        b.click("#invite-form button")
+        check("邀请已发出" in b.text("main") and "待答复" in b.text("#members"), "the partner is invited and has not answered")
+
+        sign_in(second, "jc.magnet.admin", t.password)
+        check(second.driver.current_url.endswith("/unit"), "the partner's admin, in a session of its own, lands on its workspace")
+        check(f"申报 {bid_id}" in second.text("#invitation-list"), "which lists the invitation")
+        unread = int(second.text("#unread-count"))
+        check(unread >= 1, "and counts its unread messages")
+        second.click("#inbox-link")
+        check(second.text("#inbox-unread") == f"未读 {unread} 条", "the inbox shows the same unread count")
+        item = second.driver.find_element(By.XPATH, f"//ul[@class='inbox']/li[.//a[@href='/unit/bids/{bid_id}']]")
+        check("未读" in item.text, "the invitation is unread")
+        second.shot("inbox")
+        second.navigate(item.find_element(By.CSS_SELECTOR, "form button").click)
+        check(second.text("#inbox-unread") == f"未读 {unread - 1} 条", "marking it read lowers the count by one")
+        second.navigate(second.driver.find_element(By.CSS_SELECTOR, f"a[href='/unit/bids/{bid_id}']").click)
+        second.driver.find_element(By.ID, "partRole").send_keys("样机检测与标准研制")
+        second.driver.find_element(By.ID, "tasks").send_keys("负责样机第三方检测与测试方法标准研制")
+        second.driver.find_element(By.ID, "budget").send_keys("20")
+        second.driver.find_element(By.ID, "contribution").send_keys("CNAS 认可实验室")
+        second.click("button[name=decision][value=accept]")
+        check("已接受邀请" in second.text("main"), "the partner's admin accepts with its part")
+        check(not second.driver.find_elements(By.ID, "content-form"), "and cannot edit the lead's content")
+        second.shot("bid-partner")
+
+        b.navigate(b.driver.refresh)
+        check("已接受" in b.text("#members") and "20.00 万元" in b.text("#members"), "the lead sees the partner's answer and its budget")
+        answers = b.driver.find_elements(By.CSS_SELECTOR, "textarea[name^='answer.']")
+        check(len(answers) == len(body["indicators"]), "one answer field per indicator of the challenge")
+        b.driver.find_element(By.ID, "technicalRoute").send_keys("采用模块化设计与数字孪生联合调试的技术路线，完成样机研制与第三方检测。")
+        b.driver.find_element(By.ID, "rdFoundation").send_keys("拥有省级工程技术研究中心与中试车间，具备整机装配与测试条件。")
+        for field, answer in zip(answers, ["形成样机两台", "通过省级检测机构第三方检测"]):
+            field.send_keys(answer)
+        b.driver.find_element(By.ID, "total").send_keys("1000")
+        b.driver.find_element(By.ID, "selfFunding").send_keys("900")
+        b.driver.find_element(By.ID, "requested").send_keys("100")
+        b.driver.find_element(By.ID, "team").send_keys("王强，正高级工程师，兰州稀土新材料科技有限公司，项目负责人")
+        b.driver.find_element(By.ID, "commitment").click()
+        b.click("#content-form button[type=submit]")
+        check("申报内容已保存" in b.text("main"), "the content is saved")
+        pdf = os.path.join(t.data, "申报书.pdf")
+        with open(pdf, "wb") as handle:
+            handle.write(b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n")
+        b.driver.find_element(By.ID, "file").send_keys(pdf)
+        b.click("#upload-form button")
+        check("附件已上传" in b.text("main") and "申报书.pdf" in b.text("#files"), "the PDF is uploaded")
+        stored = t.psql(f"SELECT filename || '|' || sha256 FROM bid_attachments WHERE bid_id = {bid_id}").split("|")
+        check(stored[0] == "申报书.pdf" and stored[1] in b.text("#files"), "with the database's name and SHA-256")
+        check(not b.driver.find_elements(By.ID, "blockers"), "nothing blocks submission any more")
+        b.shot("bid")
+        b.click("#submit-form button")
+        check("申报已提交" in b.text("main"), "submitting says so")
+        digest = t.psql(f"SELECT sha256 FROM bid_submissions WHERE bid_id = {bid_id} AND version = 1")
+        check(b.text(".receipt-version") == "1" and b.text(".receipt-sha256") == digest,
+              "the receipt shows version 1 and the SHA-256 the database kept")
+        check(b.text("#bid-status") == "已提交", "the bid is submitted")
+        b.shot("bid-receipt")
+        b.driver.find_element(By.ID, "confirm").click()
+        b.click("#withdraw-form button")
+        check("申报已撤回" in b.text("main"), "withdrawing leads back to the workspace")
+        check(t.psql(f"SELECT status FROM bids WHERE id = {bid_id}") == "withdrawn", "and the database says withdrawn")
+        check("已撤回" in b.text(f"#bid-{bid_id}"), "the workspace lists it as withdrawn")
+        b.shot("unit")
+        sign_out(b)
+        sign_out(second)
+    finally:
+        second.quit()
+
+
 class WebhookReceiver:
     """An endpoint for the partner unit's webhook: nothing listens on its port until `start`, so deliveries fail."""
 
@@ -532,6 +639,7 @@ def main():
             tourlib.stage_scoring: lambda: expert_scores(browser, t),
         })
         amended = next(body for i, body in created if i == amended_id)
+        unit_workspace(browser, t, created, screenshots)
         csrf_refused(browser, t)
         queue_dashboard(browser, t, binary, env, hook)
         bureau_dashboard(browser, t)

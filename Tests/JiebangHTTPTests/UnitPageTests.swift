@@ -199,8 +199,8 @@ struct UnitPageTests {
                 let receipt = try await ExpertPageTests.page(client, .get, "/unit/bids/\(bid)?done=submitted", token: lead.token)
                 #expect(receipt.html.contains("<td class=\"receipt-version\">1</td>"))
                 #expect(receipt.html.contains("<code>\(digest)</code>"))
-                #expect(receipt.html.contains("已提交的申报不能修改") == false)
                 #expect(!receipt.html.contains("id=\"content-form\""), "a submitted bid is no longer edited")
+                #expect(!receipt.html.contains("id=\"submit-form\""), "nor submitted again unchanged")
 
                 let unconfirmed = try await ExpertPageTests.page(
                     client, .post, "/unit/bids/\(bid)/withdraw", token: lead.token, form: [("csrf", leadCSRF)])

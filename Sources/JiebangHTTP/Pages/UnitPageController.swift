@@ -126,10 +126,9 @@ struct UnitPageController {
         var unitName: String
         var role: String
         var status: String
-        var partRole: String
-        var tasks: String
+        /// The partner's role and tasks, `角色：任务`.
+        var part: String
         var budget: PageFormat.Money
-        var contribution: String
     }
 
     struct AnswerField: Sendable {
@@ -317,7 +316,8 @@ struct UnitPageController {
             members: bid.members.map {
                 MemberRow(
                     unitName: $0.unitName, role: $0.role == "lead" ? "牵头单位" : "合作单位", status: Self.memberStatus($0.status),
-                    partRole: $0.partRole, tasks: $0.tasks, budget: PageFormat.money(fen: $0.budgetShareFen), contribution: $0.contribution)
+                    part: [$0.partRole, $0.tasks].filter { !$0.isEmpty }.joined(separator: "："),
+                    budget: PageFormat.money(fen: $0.budgetShareFen))
             },
             files: files.map {
                 FileRow(
@@ -325,7 +325,8 @@ struct UnitPageController {
                     size: "\(max(1, ($0.sizeBytes + 1023) / 1024)) KiB", sha256: $0.sha256, uploadedAt: PageFormat.dateTime($0.uploadedAt))
             },
             hasFiles: !files.isEmpty, blockers: blockers.map { PageMessages.chinese($0) }, hasBlockers: !blockers.isEmpty,
-            maySubmit: isLead && blockers.isEmpty, showSubmission: isLead && bid.status != .withdrawn,
+            // A submitted bid is not edited (unless returned), so submitting it again would only repeat the version.
+            maySubmit: isLead && blockers.isEmpty && bid.status != .submitted, showSubmission: isLead && bid.status.isEditable,
             receipts: receipts.reversed().map {
                 ReceiptRow(version: $0.version, submittedAt: PageFormat.dateTime($0.submittedAt), sha256: $0.sha256)
             },
