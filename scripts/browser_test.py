@@ -399,9 +399,10 @@ def expert_scores(b, t):
 
 def unit_workspace(b, t, created, screenshots):
     """A consortium on the pages, each unit in its own browser session: the lead drafts a bid from a challenge's
-    page and sees what blocks submission in Chinese, invites the partner by its credit code; the partner's admin
-    finds the invitation in its inbox and accepts with its part; the lead fills the bid in, uploads a PDF,
-    submits, checks the receipt against the database, and withdraws."""
+    page, sees what blocks submission in Chinese, fills the bid in until only the consortium's rule is left and
+    invites the partner by its credit code; the partner's admin finds the invitation in its inbox and accepts
+    with its part; the rule is gone for the lead, who uploads a PDF, submits, checks the receipt against the
+    database, and withdraws."""
     print("a consortium bids on the pages (two sessions)")
     s = t.state
     challenge_id, body = created[5]
@@ -418,9 +419,27 @@ def unit_workspace(b, t, created, screenshots):
         check("联合体至少需要 1 家已接受邀请的合作单位" in blockers, "and that the consortium needs an accepted partner")
         check("must" not in blockers, "in Chinese, not the API's English")
         check(not b.driver.find_elements(By.ID, "submit-form"), "and offers no submit button")
+
+        answers = b.driver.find_elements(By.CSS_SELECTOR, "textarea[name^='answer.']")
+        check(len(answers) == len(body["indicators"]), "one answer field per indicator of the challenge")
+        b.driver.find_element(By.ID, "technicalRoute").send_keys("采用模块化设计与数字孪生联合调试的技术路线，完成样机研制与第三方检测。")
+        b.driver.find_element(By.ID, "rdFoundation").send_keys("拥有省级工程技术研究中心与中试车间，具备整机装配与测试条件。")
+        for field, answer in zip(answers, ["形成样机两台", "通过省级检测机构第三方检测"]):
+            field.send_keys(answer)
+        b.driver.find_element(By.ID, "total").send_keys("1000")
+        b.driver.find_element(By.ID, "selfFunding").send_keys("900")
+        b.driver.find_element(By.ID, "requested").send_keys("100")
+        b.driver.find_element(By.ID, "team").send_keys("王强，正高级工程师，兰州稀土新材料科技有限公司，项目负责人")
+        b.driver.find_element(By.ID, "commitment").click()
+        b.click("#content-form button[type=submit]")
+        check("申报内容已保存" in b.text("main"), "the content is saved")
+        blockers = b.text("#blockers")
+        check("技术路线" not in blockers and "完成承诺" not in blockers, "the content's rules no longer block")
+        check("联合体至少需要 1 家已接受邀请的合作单位" in blockers, "the consortium's rule still does")
         b.driver.find_element(By.ID, "creditCode").send_keys(s["partner_unit"]["creditCode"])
         b.click("#invite-form button")
         check("邀请已发出" in b.text("main") and "待答复" in b.text("#members"), "the partner is invited and has not answered")
+        check("联合体至少需要 1 家已接受邀请的合作单位" in b.text("#blockers"), "an invitation not yet accepted still blocks")
 
         sign_in(second, "jc.magnet.admin", t.password)
         check(second.driver.current_url.endswith("/unit"), "the partner's admin, in a session of its own, lands on its workspace")
@@ -446,19 +465,7 @@ def unit_workspace(b, t, created, screenshots):
 
         b.navigate(b.driver.refresh)
         check("已接受" in b.text("#members") and "20.00 万元" in b.text("#members"), "the lead sees the partner's answer and its budget")
-        answers = b.driver.find_elements(By.CSS_SELECTOR, "textarea[name^='answer.']")
-        check(len(answers) == len(body["indicators"]), "one answer field per indicator of the challenge")
-        b.driver.find_element(By.ID, "technicalRoute").send_keys("采用模块化设计与数字孪生联合调试的技术路线，完成样机研制与第三方检测。")
-        b.driver.find_element(By.ID, "rdFoundation").send_keys("拥有省级工程技术研究中心与中试车间，具备整机装配与测试条件。")
-        for field, answer in zip(answers, ["形成样机两台", "通过省级检测机构第三方检测"]):
-            field.send_keys(answer)
-        b.driver.find_element(By.ID, "total").send_keys("1000")
-        b.driver.find_element(By.ID, "selfFunding").send_keys("900")
-        b.driver.find_element(By.ID, "requested").send_keys("100")
-        b.driver.find_element(By.ID, "team").send_keys("王强，正高级工程师，兰州稀土新材料科技有限公司，项目负责人")
-        b.driver.find_element(By.ID, "commitment").click()
-        b.click("#content-form button[type=submit]")
-        check("申报内容已保存" in b.text("main"), "the content is saved")
+        check(not b.driver.find_elements(By.ID, "blockers"), "and nothing blocks submission any more")
         pdf = os.path.join(t.data, "申报书.pdf")
         with open(pdf, "wb") as handle:
             handle.write(b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n")
@@ -467,7 +474,6 @@ def unit_workspace(b, t, created, screenshots):
         check("附件已上传" in b.text("main") and "申报书.pdf" in b.text("#files"), "the PDF is uploaded")
         stored = t.psql(f"SELECT filename || '|' || sha256 FROM bid_attachments WHERE bid_id = {bid_id}").split("|")
         check(stored[0] == "申报书.pdf" and stored[1] in b.text("#files"), "with the database's name and SHA-256")
-        check(not b.driver.find_elements(By.ID, "blockers"), "nothing blocks submission any more")
         b.shot("bid")
         b.click("#submit-form button")
         check("申报已提交" in b.text("main"), "submitting says so")

@@ -1,5 +1,6 @@
 public import Hummingbird
 public import Jiebang
+public import JobQueue
 public import Logging
 public import Postgres
 public import Prometheus
@@ -34,6 +35,8 @@ public struct HTTPConfiguration: Sendable {
 ///   - services: further services (workers) to run with the server.
 ///   - passwordHasher: how passwords are hashed and checked (tests use a fast one).
 ///   - passwordHashing: the threads and queue that hash and check passwords (a service after the recorder).
+///   - cronSchedules: the product's cron schedules, whose next slots the queue page shows (whichever process
+///     enqueues them).
 ///   - logger: the application's logger.
 ///   - onServerRunning: called once the server listens, with its port.
 public func buildApplication(
@@ -43,12 +46,14 @@ public func buildApplication(
     services: [any Service] = [],
     passwordHasher: PasswordHasher = PasswordHasher(),
     passwordHashing: PasswordHashingPool.Configuration = PasswordHashingPool.Configuration(),
+    cronSchedules: [CronSchedule] = [],
     logger: Logger,
     onServerRunning: @escaping @Sendable (_ port: Int?) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
     let tokenUses = TokenUseRecorder(database: database, logger: logger)
     let passwords = PasswordHashingPool(hasher: passwordHasher, configuration: passwordHashing)
-    let router = apiRouter(database: database, metrics: metrics, passwords: passwords, tokenUses: tokenUses, logger: logger)
+    let router = apiRouter(
+        database: database, metrics: metrics, passwords: passwords, tokenUses: tokenUses, cronSchedules: cronSchedules, logger: logger)
     return Application(
         router: router,
         server: .http1(configuration: .init(idleTimeout: .init(configuration.idleTimeout))),
@@ -84,7 +89,7 @@ public func buildOperationsApplication(
 ///   - logger: where an outage of the database is logged, once when it starts and once when it ends.
 func apiRouter(
     database: PostgresClient, metrics: PrometheusCollectorRegistry, passwords: PasswordHashingPool,
-    tokenUses: TokenUseRecorder, logger: Logger = Logger(label: "jiebang")
+    tokenUses: TokenUseRecorder, cronSchedules: [CronSchedule] = [], logger: Logger = Logger(label: "jiebang")
 ) -> Router<AppRequestContext> {
     let router = operationsRouter(database: database, metrics: metrics, logger: logger, pages: true)
     OpenAPIController().addRoutes(to: router)
@@ -95,7 +100,7 @@ func apiRouter(
     PublicPageController(database: database).addRoutes(to: pages)
     SignInPageController(database: database, signIn: signIn).addRoutes(to: pages)
     ExpertPageController(database: database).addRoutes(to: pages)
-    QueuePageController(database: database).addRoutes(to: pages)
+    QueuePageController(database: database, schedules: cronSchedules).addRoutes(to: pages)
     BureauPageController(database: database).addRoutes(to: pages)
     MunicipalPageController(database: database).addRoutes(to: pages)
     UnitPageController(database: database).addRoutes(to: pages)

@@ -68,7 +68,8 @@ struct ServeCommand: AsyncParsableCommand {
                     registry: ProductJobs.registry(smtp: smtp), schedules: ProductJobs.schedules(), logger: settings.logger("jiebang.jobs"))
                 : []
             let app = buildApplication(
-                configuration: http, database: client, metrics: settings.metrics, services: workers, logger: logger
+                configuration: http, database: client, metrics: settings.metrics, services: workers,
+                cronSchedules: ProductJobs.schedules().map(\.schedule), logger: logger
             ) { port in
                 let base = "http://\(http.hostname):\(port ?? http.port)"
                 let line = "jiebang: serving \(base)/ (the public board; the API under \(base)/v1, its document at /openapi.yaml)\n"

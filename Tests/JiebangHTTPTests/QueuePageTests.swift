@@ -76,4 +76,52 @@ struct QueuePageTests {
             }
         }
     }
+
+    @Test("The dashboard draws the last hour's completions and start latency with their figures, and each schedule's last and next slot")
+    func sparklinesAndSchedules() async throws {
+        try await TestDatabase.withFreshDatabase { db in
+            let fixture = try await APIFixture.make(db)
+            let admin = try #require(fixture.tokens["admin"])
+            try await db.withConnection { conn in
+                for index in 0..<5 {
+                    let job = try await JobStore.insert(.init(kind: "test.done", arguments: "{}", options: JobOptions()), on: conn)
+                    // Three finished two minutes ago after waiting 4 s; two in the current minute after waiting 1 s.
+                    let ago = index < 3 ? 120 : 0
+                    let wait = index < 3 ? 4 : 1
+                    try await conn.execute(
+                        """
+                        UPDATE jobs SET state = 'completed', attempt = 1,
+                               run_at = now() - make_interval(secs => \(ago + wait)::int),
+                               attempted_at = now() - make_interval(secs => \(ago)::int), finished_at = now() - make_interval(secs => \(ago)::int)
+                        WHERE id = \(job.id)
+                        """)
+                }
+                try await conn.execute(
+                    "INSERT INTO cron_schedules (name, last_slot) VALUES ('reminders.test', '2026-12-01T02:00:00Z')")
+            }
+            let minutes = try await db.withConnection { try await JobStore.activity(minutes: 60, on: $0) }
+            #expect(minutes.count == 60)
+            #expect(minutes.last?.minutesAgo == 0 && minutes.last?.completed == 2)
+            #expect(minutes[57].completed == 3 && minutes[57].started == 3)
+            #expect(abs(minutes[57].meanWaitSeconds - 4) < 0.5)
+            let hourly = try CronExpression("0 * * * *")
+            let application = buildApplication(
+                configuration: HTTPConfiguration(), database: db, passwordHasher: .fastForTests,
+                cronSchedules: [
+                    CronSchedule(name: "reminders.test", expression: hourly), CronSchedule(name: "never.run", expression: hourly),
+                ],
+                logger: Logger(label: "test"))
+            try await application.test(.router) { client in
+                let page = try await ExpertPageTests.page(client, .get, "/admin/jobs", token: admin)
+                #expect(page.status == .ok)
+                #expect(page.html.contains("最近 60 分钟完成 5 个，最多 3 个/分钟，本分钟 2 个"))
+                #expect(page.html.contains("5 次执行从到期到开始平均等待 2.80 秒，最慢的一分钟平均 4.00 秒"))
+                #expect(page.html.contains("<polyline"))
+                let next = try #require(CronSchedule(name: "x", expression: hourly).nextSlot(after: Date()))
+                #expect(page.html.contains("<td>reminders.test</td><td><code>0 * * * *</code></td><td><time>2026-12-01 10:00</time></td>"))
+                #expect(page.html.contains("<time class=\"next-slot\">\(PageFormat.dateTime(next))</time>"))
+                #expect(page.html.contains("<td>never.run</td><td><code>0 * * * *</code></td><td><time>尚未排入</time></td>"))
+            }
+        }
+    }
 }

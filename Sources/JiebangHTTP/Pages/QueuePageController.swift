@@ -10,9 +10,12 @@ import Postgres
 struct QueuePageController {
     let database: PostgresClient
     let renderer: PageRenderer
+    /// The product's cron schedules, for their next slots (the database keeps only the last one enqueued).
+    let schedules: [CronSchedule]
 
-    init(database: PostgresClient, renderer: PageRenderer = .shared) {
+    init(database: PostgresClient, schedules: [CronSchedule] = [], renderer: PageRenderer = .shared) {
         self.database = database
+        self.schedules = schedules
         self.renderer = renderer
     }
 
@@ -73,8 +76,28 @@ struct QueuePageController {
 
     struct CronView: Sendable {
         var name: String
+        var expression: String
         var lastSlot: String
         var enqueuedAt: String
+        var nextSlot: String
+    }
+
+    /// A line of one value per minute, drawn in SVG with its figures written beside it (readable without colour).
+    struct Sparkline: Sendable {
+        static let width = 300.0
+        static let height = 48.0
+
+        var points: String
+        var summary: String
+
+        init(_ values: [Double], summary: String) {
+            let top = max(values.max() ?? 0, 1e-9)
+            let step = values.count > 1 ? Self.width / Double(values.count - 1) : 0
+            points = values.enumerated().map { index, value in
+                String(format: "%.1f,%.1f", Double(index) * step, Self.height - 2 - value / top * (Self.height - 4))
+            }.joined(separator: " ")
+            self.summary = summary
+        }
     }
 
     struct ListView: SessionPageView, Sendable {
@@ -92,6 +115,28 @@ struct QueuePageController {
         var nextURL: String?
         var cron: [CronView]
         var hasCron: Bool
+        var throughput: Sparkline
+        var latencyLine: Sparkline
+    }
+
+    /// The two sparklines of the last hour: completions per minute, and the mean enqueue-to-start wait.
+    static func sparklines(_ minutes: [JobStore.ActivityMinute]) -> (throughput: Sparkline, latency: Sparkline) {
+        let completed = minutes.map { Double($0.completed) }
+        let total = minutes.reduce(0) { $0 + $1.completed }
+        let started = minutes.filter { $0.started > 0 }
+        let attempts = started.reduce(0) { $0 + $1.started }
+        let meanWait = attempts == 0 ? 0 : started.reduce(0.0) { $0 + $1.meanWaitSeconds * Double($1.started) } / Double(attempts)
+        let worst = started.map(\.meanWaitSeconds).max() ?? 0
+        return (
+            Sparkline(
+                completed,
+                summary: "最近 \(minutes.count) 分钟完成 \(total) 个，最多 \(Int(completed.max() ?? 0)) 个/分钟，本分钟 \(minutes.last?.completed ?? 0) 个"),
+            Sparkline(
+                minutes.map(\.meanWaitSeconds),
+                summary: attempts == 0
+                    ? "最近 \(minutes.count) 分钟没有任务开始执行"
+                    : String(format: "%d 次执行从到期到开始平均等待 %.2f 秒，最慢的一分钟平均 %.2f 秒", attempts, meanWait, worst))
+        )
     }
 
     static let pageSize = 50
@@ -102,13 +147,31 @@ struct QueuePageController {
         let state = parameters["state"].flatMap { JobState(rawValue: String($0)) }
         let kind = parameters["kind"].map(String.init).flatMap { $0.isEmpty || $0.count > 200 ? nil : $0 }
         let after = parameters["after"].flatMap { Int($0) }.flatMap { $0 > 0 ? $0 : nil }
-        let (statistics, jobs, cron) = try await database.withConnection { db in
+        let (statistics, jobs, cron, activity) = try await database.withConnection { db in
             (
                 try await JobStore.statistics(on: db),
                 try await JobStore.list(state: state, kind: kind, queue: nil, afterID: after, limit: Self.pageSize, on: db),
-                try await JobStore.cronSlots(on: db)
+                try await JobStore.cronSlots(on: db),
+                try await JobStore.activity(minutes: 60, on: db)
             )
         }
+        let (throughput, latencyLine) = Self.sparklines(activity)
+        let now = Date()
+        let slots = Dictionary(cron.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        let known = Set(schedules.map(\.name))
+        let cronRows =
+            schedules.map { schedule in
+                CronView(
+                    name: schedule.name, expression: schedule.expression.description,
+                    lastSlot: slots[schedule.name].map { PageFormat.dateTime($0.lastSlot) } ?? "尚未排入",
+                    enqueuedAt: slots[schedule.name].map { PageFormat.dateTime($0.enqueuedAt) } ?? "",
+                    nextSlot: schedule.nextSlot(after: now).map(PageFormat.dateTime) ?? "不再触发")
+            }
+            + cron.filter { !known.contains($0.name) }.map {
+                CronView(
+                    name: $0.name, expression: "", lastSlot: PageFormat.dateTime($0.lastSlot),
+                    enqueuedAt: PageFormat.dateTime($0.enqueuedAt), nextSlot: "本程序未定义")
+            }
         let states = JobState.allCases
         let kinds = Array(Set(statistics.counts.map(\.kind))).sorted()
         var kept: [(String, String)] = []
@@ -141,10 +204,7 @@ struct QueuePageController {
             hasJobs: !jobs.isEmpty,
             nextURL: jobs.count == Self.pageSize
                 ? jobs.last.map { PublicPageController.url("/admin/jobs", kept + [("after", "\($0.id)")]) } : nil,
-            cron: cron.map {
-                CronView(name: $0.name, lastSlot: PageFormat.dateTime($0.lastSlot), enqueuedAt: PageFormat.dateTime($0.enqueuedAt))
-            },
-            hasCron: !cron.isEmpty)
+            cron: cronRows, hasCron: !cronRows.isEmpty, throughput: throughput, latencyLine: latencyLine)
         return renderer.response("jobs", view, context: context)
     }
 

@@ -304,6 +304,51 @@ extension JobStore {
         }
     }
 
+    /// One minute of the queue's recent work.
+    public struct ActivityMinute: Sendable, Hashable {
+        /// How many whole minutes before now the minute began: 0 is the current minute.
+        public var minutesAgo: Int
+        /// Jobs that completed in it.
+        public var completed: Int
+        /// Attempts that started in it.
+        public var started: Int
+        /// The mean wait of those attempts from when they were due to when they started, in seconds (0 when none
+        /// started): the enqueue-to-start latency.
+        public var meanWaitSeconds: Double
+    }
+
+    /// The queue's last `minutes` minutes, oldest first: completions and attempts started per minute, and how long
+    /// the attempts waited after they were due. A job's latest attempt counts (an earlier one's start is not kept).
+    ///
+    /// It scans the recently finished jobs by their index and the table for recent attempts; meant for the
+    /// operators' page, not for frequent polling.
+    public static func activity(minutes: Int = 60, on db: PostgresConnection) async throws -> [ActivityMinute] {
+        let minutes = min(max(minutes, 1), 24 * 60)
+        let rows = try await db.query(
+            """
+            WITH span AS (SELECT generate_series(0, \(minutes - 1)) AS m),
+            done AS (
+                SELECT floor(extract(epoch FROM now() - finished_at) / 60)::int AS m, count(*) AS n
+                FROM jobs
+                WHERE state = 'completed' AND finished_at > now() - make_interval(mins => \(minutes)::int)
+                GROUP BY 1
+            ), began AS (
+                SELECT floor(extract(epoch FROM now() - attempted_at) / 60)::int AS m, count(*) AS n,
+                       avg(greatest(extract(epoch FROM attempted_at - run_at), 0))::float8 AS wait
+                FROM jobs
+                WHERE attempted_at > now() - make_interval(mins => \(minutes)::int)
+                GROUP BY 1
+            )
+            SELECT span.m, coalesce(done.n, 0)::int8, coalesce(began.n, 0)::int8, coalesce(began.wait, 0)::float8
+            FROM span LEFT JOIN done USING (m) LEFT JOIN began USING (m)
+            ORDER BY span.m DESC
+            """)
+        return try rows.map { row in
+            let (ago, completed, started, wait) = try row.decode((Int, Int, Int, Double).self)
+            return ActivityMinute(minutesAgo: ago, completed: completed, started: started, meanWaitSeconds: wait)
+        }
+    }
+
     /// The state of job `id`, to explain a refused operation.
     /// - Throws: `JobQueueError.notFound` when no job has that id.
     private static func currentState(of id: Int, on db: PostgresConnection) async throws -> JobState {
