@@ -33,6 +33,11 @@ let package = Package(
             pkgConfig: "libpq",
             providers: [.apt(["libpq-dev"])]
         ),
+        .systemLibrary(
+            name: "CXLSXWriter",
+            pkgConfig: "xlsxwriter",
+            providers: [.apt(["libxlsxwriter-dev"])]
+        ),
         .target(
             name: "StreamingJSON",
             swiftSettings: swiftSettings
@@ -80,6 +85,7 @@ let package = Package(
             name: "Jiebang",
             dependencies: [
                 "Postgres",
+                "CXLSXWriter",
                 "JobQueue",
                 "ReviewSolver",
                 "SMTP",

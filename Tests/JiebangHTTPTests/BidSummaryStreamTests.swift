@@ -1,8 +1,9 @@
 import Foundation
-import Jiebang
 import JiebangTesting
 import Postgres
 import Testing
+
+@testable import Jiebang
 
 @Suite("The bid summary streams: pages from the database, written as the client takes them")
 struct BidSummaryStreamTests {
@@ -26,41 +27,69 @@ struct BidSummaryStreamTests {
                 var ids: [Int] = []
                 for try await page in BidSummary.Pages(programmeID: table.world.programme, region: nil, pageSize: size, database: db) {
                     #expect(page.count <= size)
-                    ids += page.map { Int($0[0])! }
+                    ids += page.map(\.bidID)
                 }
                 #expect(ids == expected, "page size \(size)")
             }
             var jinchang: [Int] = []
             for try await page in BidSummary.Pages(programmeID: table.world.programme, region: "620300", pageSize: 4, database: db) {
-                jinchang += page.map { Int($0[0])! }
+                jinchang += page.map(\.bidID)
             }
             #expect(jinchang == expected.filter { $0 % 3 == 0 })
         }
     }
 
-    @Test("An XLSX written in pieces is a valid ZIP whose sheet holds every row, as Python's zipfile reads it")
-    func xlsxInPieces() throws {
-        let rows = (0..<25).map { index in ["\(index)", "标题<\(index)>", "单位&\(index)"] }
-        var stream = BidSummary.xlsxStream()
-        var pieces = stream.head()
-        for start in stride(from: 0, to: rows.count, by: 10) { pieces += stream.rows(Array(rows[start..<min(start + 10, rows.count)])) }
-        pieces += stream.tail()
+    @Test(
+        "The workbook has a sheet per challenge with a bold frozen header, widths that fit the Chinese, money as numbers in 万元, as Python reads its XML"
+    )
+    func workbookLayout() throws {
         let file = FileManager.default.temporaryDirectory.appending(path: "summary-\(UUID().uuidString).xlsx")
-        try Data(pieces).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
+        let long = String(repeating: "稀土永磁材料晶界扩散", count: 5)
+        let workbook = try SummaryWorkbook(path: file.path, challenges: [(7, "高性能稀土永磁材料关键制备技术"), (9, long + "[第二]")])
+        let titles = [7: "高性能稀土永磁材料关键制备技术", 9: long, 11: "晚到的榜单"]
+        func row(_ id: Int, _ challenge: Int, lead: String) -> BidSummary.Row {
+            BidSummary.Row(
+                bidID: id, challengeID: challenge, challengeTitle: titles[challenge] ?? "", leadUnitName: lead,
+                creditCode: "91620100MA0000001X", regionCode: "620100", partners: "金昌参与单位&<1>", totalInvestmentFen: 1_234_567_800,
+                selfFundingFen: 1_000_000_000, requestedFundingFen: 123_456_700, status: "submitted", version: 2,
+                submittedAt: Date(timeIntervalSince1970: 1_796_000_000))
+        }
+        try workbook.add([row(1, 7, lead: "兰州牵头企业"), row(2, 9, lead: "白银有色集团股份有限公司稀土分公司"), row(3, 7, lead: "天水")])
+        try workbook.add([row(4, 11, lead: "晚到的榜单")])
+        try workbook.close()
         let script = """
-            import sys, zipfile
+            import sys, zipfile, re
             z = zipfile.ZipFile(sys.argv[1])
             assert z.testzip() is None
-            print(len(z.namelist()))
-            print(z.read('xl/worksheets/sheet1.xml').decode())
+            book = z.read('xl/workbook.xml').decode()
+            print('SHEETS', re.findall(r'<sheet name="([^"]*)"', book))
+            styles = z.read('xl/styles.xml').decode()
+            print('BOLD', '<b/>' in styles, 'NUMFMT', '#,##0.00' in styles)
+            for n in (1, 2, 3):
+                sheet = z.read(f'xl/worksheets/sheet{n}.xml').decode()
+                print('PANE', n, re.search(r'<pane [^>]*/>', sheet).group(0))
+                print('ROWS', n, len(re.findall(r'<row ', sheet)))
+                print('COLS', n, re.findall(r'<col min="(\\d+)" max="\\d+" width="([0-9.]+)"', sheet)[:3])
+                print('MONEY', n, re.findall(r'<c r="G2"[^>]*><v>([^<]*)</v>', sheet))
+                print('TEXT', n, re.findall(r'<c r="F2"[^>]*t="inlineStr"><is><t>([^<]*)</t>', sheet))
             """
         let (status, output) = try CommandLineTests.run(["-c", script, file.path], environment: [:], executable: "/usr/bin/python3")
         #expect(status == 0, "\(output)")
-        #expect(output.hasPrefix("5\n"))
-        #expect(output.contains(#"<row r="1"><c r="A1" t="inlineStr"><is><t xml:space="preserve">申请编号</t>"#))
-        #expect(output.contains(#"<c r="B26" t="inlineStr"><is><t xml:space="preserve">标题&lt;24&gt;</t></is></c>"#))
-        #expect(output.contains("单位&amp;0"))
+        let second = String("2 \(long) 第二 ".prefix(31)).trimmingCharacters(in: .whitespaces)
+        #expect(output.contains("SHEETS ['1 高性能稀土永磁材料关键制备技术', '\(second)', '3 晚到的榜单']"), "\(output)")
+        #expect(output.contains("3 晚到的榜单"), "a late challenge gets a sheet after the others")
+        #expect(output.contains("BOLD True NUMFMT True"), "\(output)")
+        #expect(output.contains(#"PANE 1 <pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>"#), "\(output)")
+        #expect(output.contains("ROWS 1 3"), "the header and the challenge's two bids")
+        #expect(output.contains("ROWS 2 2") && output.contains("ROWS 3 2"), "\(output)")
+        #expect(output.contains("MONEY 1 ['1234.5678']"), "money is a number in 万元: \(output)")
+        #expect(output.contains("TEXT 1 ['金昌参与单位&amp;&lt;1&gt;']"), "\(output)")
+        let widths = output.split(separator: "\n").first { $0.hasPrefix("COLS 2") } ?? ""
+        // A long title is capped at 60 widths; the lead's name (17 Chinese characters) gets its 34 and a margin.
+        #expect(widths.contains("('2', '60.7") && widths.contains("('3', '36.7"), "\(widths)")
+        #expect(SummaryWorkbook.width("白银有色集团股份有限公司稀土分公司") == 34)
+        #expect(SummaryWorkbook.sheetName(number: 4, challengeID: 11, title: "a/b:c*d?e[f]g\\h", used: []) == "4 a b c d e f g h")
     }
 
     @Test("Exporting 20,000 bids through jiebang serve grows its peak memory far less than the table's size, and every row arrives")
@@ -74,7 +103,8 @@ struct BidSummaryStreamTests {
             let server = try await RunningServer.start(on: db)
             defer { server.process.send(SIGKILL) }
             // A first small download warms the server (its pools, caches and first allocations).
-            let warm = try await server.send("GET", "/v1/programmes/\(table.world.programme)/bids/summary?region=620300", token: table.token)
+            let warm = try await server.send(
+                "GET", "/v1/programmes/\(table.world.programme)/bids/summary?region=620300", token: table.token)
             #expect(warm.status == 200)
             let before = try ProcessMemory.peak(of: server.process.pid)
             let started = clock.now
@@ -135,11 +165,20 @@ struct BidSummaryStreamTests {
         }
     }
 
-    @Test("A failure mid-stream (a table or the database gone between two pages) cuts the download short: the connection ends, it never hangs", arguments: Failure.allCases)
+    @Test(
+        "A failure mid-stream (a table or the database gone between two pages) cuts the download short: the connection ends, it never hangs",
+        arguments: Failure.allCases)
     func failureEndsTheResponse(_ failure: Failure) async throws {
         try await TestDatabase.withFreshDatabase { db in
-            // 5,000 rows: about 860 KB of CSV, far more than the socket buffers and the channel's high water mark.
+            // 5,000 rows of about 1.4 KB (the units' names at their longest): about 7 MB of CSV, more than the socket
+            // buffers can take (the server's send buffer grows to 4 MiB on Linux's defaults) and than the
+            // channel's high water mark, so pages are still to come when the failure strikes.
             let table = try await SummaryTable.make(db, bids: 5_000)
+            try await db.execute(
+                """
+                UPDATE units SET name = repeat('长', 200)
+                WHERE id IN (\(table.world.leads[0].unitID), \(table.world.partners[0].unitID))
+                """)
             let server = try await RunningServer.start(on: db)
             defer { server.process.send(SIGKILL) }
             let reader = try SlowReader(port: server.port, path: table.path(), token: table.token, timeout: 60)

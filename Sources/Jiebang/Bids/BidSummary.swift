@@ -35,6 +35,42 @@ public enum BidSummary {
         }
     }
 
+    /// One bid's row of the table.
+    public struct Row: Sendable, Hashable {
+        public var bidID: Int
+        public var challengeID: Int
+        public var challengeTitle: String
+        public var leadUnitName: String
+        public var creditCode: String
+        public var regionCode: String
+        /// The accepted partners' names, joined with 「；」.
+        public var partners: String
+        public var totalInvestmentFen: Int64
+        public var selfFundingFen: Int64
+        public var requestedFundingFen: Int64
+        /// The bid's status code, for example `submitted`.
+        public var status: String
+        public var version: Int
+        public var submittedAt: Date?
+    }
+
+    /// The challenges with rows in the table (a programme's, or one city's in it), in their order: the sheets
+    /// of the workbook.
+    public static func challenges(programmeID: Int, region: String?, on db: PostgresConnection) async throws -> [(id: Int, title: String)] {
+        try await db.query(
+            """
+            SELECT c.id, c.title FROM challenges c
+            WHERE c.programme_id = \(programmeID)
+              AND EXISTS (SELECT 1 FROM bids b WHERE b.challenge_id = c.id AND b.status NOT IN ('draft', 'withdrawn')
+                            AND (\(region)::text IS NULL OR b.region_code = \(region)))
+            ORDER BY c.id
+            """
+        ).map { row in
+            let (id, title) = try row.decode((Int, String).self)
+            return (id, title)
+        }
+    }
+
     /// Where a page of the table ends: its last row's region and bid, the table's order.
     public struct Position: Sendable, Hashable {
         /// The region code of the last row read.
@@ -50,13 +86,11 @@ public enum BidSummary {
     /// - Returns: the rows and the position of the last one (nil when the page is empty).
     public static func page(
         programmeID: Int, region: String?, after position: Position?, limit: Int = pageSize, on db: PostgresConnection
-    ) async throws -> (rows: [[String]], last: Position?) {
-        let formatter = ISO8601DateFormatter()
-        formatter.timeZone = TimeZone(identifier: "Asia/Shanghai")
+    ) async throws -> (rows: [Row], last: Position?) {
         var last: Position?
         let rows = try await db.query(
             """
-            SELECT b.id, c.title, u.name, u.credit_code, u.region_code,
+            SELECT b.id, c.title, u.name, u.credit_code, u.region_code, b.challenge_id,
                    coalesce((SELECT string_agg(pu.name, '；' ORDER BY pu.name) FROM bid_members m JOIN units pu ON pu.id = m.unit_id
                              WHERE m.bid_id = b.id AND m.role = 'partner' AND m.status = 'accepted'), ''),
                    b.total_investment_fen, b.self_funding_fen, b.requested_funding_fen, b.status::text, b.version, b.submitted_at,
@@ -70,16 +104,27 @@ public enum BidSummary {
             """
         ).map { row in
             let id = try row.decode(Int.self, at: 0)
-            last = Position(regionCode: try row.decode(String.self, at: 12), bidID: id)
-            return [
-                "\(id)", try row.decode(String.self, at: 1), try row.decode(String.self, at: 2),
-                try row.decode(String.self, at: 3), try row.decode(String.self, at: 4), try row.decode(String.self, at: 5),
-                yuan(try row.decode(Int64.self, at: 6)), yuan(try row.decode(Int64.self, at: 7)),
-                yuan(try row.decode(Int64.self, at: 8)), statusName(try row.decode(String.self, at: 9)),
-                "\(try row.decode(Int.self, at: 10))", try row.decode(Date?.self, at: 11).map(formatter.string(from:)) ?? "",
-            ]
+            last = Position(regionCode: try row.decode(String.self, at: 13), bidID: id)
+            return Row(
+                bidID: id, challengeID: try row.decode(Int.self, at: 5), challengeTitle: try row.decode(String.self, at: 1),
+                leadUnitName: try row.decode(String.self, at: 2), creditCode: try row.decode(String.self, at: 3),
+                regionCode: try row.decode(String.self, at: 4), partners: try row.decode(String.self, at: 6),
+                totalInvestmentFen: try row.decode(Int64.self, at: 7), selfFundingFen: try row.decode(Int64.self, at: 8),
+                requestedFundingFen: try row.decode(Int64.self, at: 9), status: try row.decode(String.self, at: 10),
+                version: try row.decode(Int.self, at: 11), submittedAt: try row.decode(Date?.self, at: 12))
         }
         return (rows, last)
+    }
+
+    /// A row as the CSV's fields: money in exact 元, the status in Chinese, the time in ISO 8601 at +08:00.
+    public static func csvFields(_ row: Row) -> [String] {
+        let formatter = ISO8601DateFormatter()
+        formatter.timeZone = TimeZone(identifier: "Asia/Shanghai")
+        return [
+            "\(row.bidID)", row.challengeTitle, row.leadUnitName, row.creditCode, row.regionCode, row.partners,
+            yuan(row.totalInvestmentFen), yuan(row.selfFundingFen), yuan(row.requestedFundingFen), statusName(row.status),
+            "\(row.version)", row.submittedAt.map(formatter.string(from:)) ?? "",
+        ]
     }
 
     /// The table's rows, page after page, each page read with a statement of its own on a connection taken
@@ -87,7 +132,7 @@ public enum BidSummary {
     /// connection and no transaction. A failure (the database gone) ends the sequence with its error.
     public struct Pages: AsyncSequence, Sendable {
         /// A page of rows.
-        public typealias Element = [[String]]
+        public typealias Element = [Row]
         let programmeID: Int
         let region: String?
         let pageSize: Int
@@ -108,7 +153,7 @@ public enum BidSummary {
             var finished = false
 
             /// The next page, or nil after the last.
-            public mutating func next() async throws -> [[String]]? {
+            public mutating func next() async throws -> [Row]? {
                 guard !finished else { return nil }
                 let (pages, position) = (pages, position)
                 let (rows, last) = try await pages.database.withConnection {
@@ -127,11 +172,16 @@ public enum BidSummary {
 
     /// The CSV's first bytes: a byte order mark (so that Excel shows the Chinese) and the header line.
     public static var csvHead: [UInt8] {
-        [0xEF, 0xBB, 0xBF] + Array(csvLines([headers]).utf8)
+        [0xEF, 0xBB, 0xBF] + Array(csvLines(fields: [headers]).utf8)
     }
 
     /// Rows as CSV lines, each ended by CRLF.
-    public static func csvLines(_ rows: [[String]]) -> String {
+    public static func csvLines(_ rows: [Row]) -> String {
+        csvLines(fields: rows.map(csvFields))
+    }
+
+    /// Lines of fields as CSV, each ended by CRLF.
+    static func csvLines(fields rows: [[String]]) -> String {
         var text = ""
         for row in rows {
             text += row.map(quote).joined(separator: ",") + "\r\n"
@@ -140,24 +190,14 @@ public enum BidSummary {
     }
 
     /// CSV in UTF-8 with a byte order mark, so that Excel shows the Chinese.
-    public static func csv(_ rows: [[String]]) -> [UInt8] {
+    public static func csv(_ rows: [Row]) -> [UInt8] {
         csvHead + Array(csvLines(rows).utf8)
     }
 
-    /// An XLSX workbook with one sheet, 汇总表.
-    public static func xlsx(_ rows: [[String]]) -> [UInt8] {
-        XLSXWriter.workbook(sheetName: "汇总表", rows: [headers] + rows)
-    }
-
-    /// The workbook of `xlsx(_:)` in pieces: its `head()` already holds the header row; then the rows
-    /// of each page, then its `tail()`.
-    public static func xlsxStream() -> XLSXStream {
-        XLSXStream(sheetName: "汇总表", firstRows: [headers])
-    }
-
     static func quote(_ field: String) -> String {
-        guard field.contains(where: { ",\"\r\n".contains($0) }) || field.hasPrefix("=") || field.hasPrefix("+")
-            || field.hasPrefix("-") || field.hasPrefix("@")
+        guard
+            field.contains(where: { ",\"\r\n".contains($0) }) || field.hasPrefix("=") || field.hasPrefix("+")
+                || field.hasPrefix("-") || field.hasPrefix("@")
         else { return field }
         let safe = ["=", "+", "-", "@"].contains(where: field.hasPrefix) ? "'" + field : field
         return "\"" + safe.replacingOccurrences(of: "\"", with: "\"\"") + "\""

@@ -244,9 +244,20 @@ struct BidController {
             programmeID: programmeID, region: region, format: format, for: actor, database: database, logger: context.logger)
     }
 
-    /// The 汇总表 download of a programme (or of one region), in `format` (`csv` or `xlsx`), streamed page by
-    /// page; the API and the bureau's dashboard page both answer with it.
-    /// - Throws: the domain's refusal (who may export what) before the first byte.
+    /// The 汇总表 download of a programme (or of one region), in `format` (`csv` or `xlsx`); the API and the
+    /// bureau's and city's pages all answer with it.
+    ///
+    /// The CSV streams page by page: a page is read when the client has taken the one before (the writer
+    /// waits while the socket is full), so memory stays at a page whatever the table's size. A failure mid-way
+    /// (the database gone) throws out of the writer, and the server closes the connection before the last
+    /// chunk: the client sees a cut download, never a hang. The failure is logged, since no middleware sees an
+    /// error thrown after the response has begun.
+    ///
+    /// The workbook is written first, page by page, into a temporary file by libxlsxwriter (`SummaryWorkbook`,
+    /// constant memory), then sent from it with its length; the file is unlinked as soon as it is open, so
+    /// nothing is left behind whatever happens to the client.
+    /// - Throws: the domain's refusal (who may export what) before the first byte; for the workbook, any
+    ///   failure while it is written.
     static func summaryDownload(
         programmeID: Int, region: String?, format: String, for actor: Actor, database: PostgresClient, logger: Logger
     ) async throws -> Response {
@@ -256,19 +267,18 @@ struct BidController {
         }
         let pages = BidSummary.Pages(programmeID: programmeID, region: scope, database: database)
         let name = "summary-\(programmeID)\(region.map { "-\($0)" } ?? "").\(format)"
-        let type =
-            format == "csv"
-            ? "text/csv; charset=utf-8" : "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        // Both formats stream: a page is read when the client has taken the one before (the writer waits
-        // while the socket is full), so memory stays at a page whatever the table's size. A failure mid-way
-        // (the database gone) throws out of the writer, and the server closes the connection before the
-        // last chunk: the client sees a cut download, never a hang. The failure is logged, since no
-        // middleware sees an error thrown after the response has begun.
+        if format == "xlsx" {
+            return try await workbookDownload(programmeID: programmeID, region: scope, pages: pages, name: name, database: database)
+        }
         return Response(
-            status: .ok, headers: [.contentType: type, .contentDisposition: "attachment; filename=\"\(name)\""],
+            status: .ok, headers: [.contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"\(name)\""],
             body: ResponseBody { writer in
                 do {
-                    try await Self.writeSummary(format: format, pages: pages, to: &writer)
+                    try await writer.write(ByteBuffer(bytes: BidSummary.csvHead))
+                    for try await page in pages {
+                        try await writer.write(ByteBuffer(string: BidSummary.csvLines(page)))
+                    }
+                    try await writer.finish(nil)
                 } catch {
                     logger.warning(
                         "summary download cut short",
@@ -278,21 +288,33 @@ struct BidController {
             })
     }
 
-    /// Writes the summary's bytes page by page and finishes the body.
-    static func writeSummary(format: String, pages: BidSummary.Pages, to writer: inout any ResponseBodyWriter) async throws {
-        if format == "csv" {
-            try await writer.write(ByteBuffer(bytes: BidSummary.csvHead))
-            for try await page in pages {
-                try await writer.write(ByteBuffer(string: BidSummary.csvLines(page)))
-            }
-        } else {
-            var workbook = BidSummary.xlsxStream()
-            try await writer.write(ByteBuffer(bytes: workbook.head()))
-            for try await page in pages {
-                try await writer.write(ByteBuffer(bytes: workbook.rows(page)))
-            }
-            try await writer.write(ByteBuffer(bytes: workbook.tail()))
+    /// The workbook written into a temporary file, then answered from it in 64 KiB chunks.
+    static func workbookDownload(
+        programmeID: Int, region: String?, pages: BidSummary.Pages, name: String, database: PostgresClient
+    ) async throws -> Response {
+        let path = FileManager.default.temporaryDirectory.appending(path: "jiebang-summary-\(UUID().uuidString).xlsx").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let challenges = try await database.withConnection {
+            try await BidSummary.challenges(programmeID: programmeID, region: region, on: $0)
         }
-        try await writer.finish(nil)
+        let workbook = try SummaryWorkbook(path: path, challenges: challenges)
+        for try await page in pages { try workbook.add(page) }
+        try workbook.close()
+        let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
+        let size = try handle.seekToEnd()
+        try handle.seek(toOffset: 0)
+        return Response(
+            status: .ok,
+            headers: [
+                .contentType: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                .contentDisposition: "attachment; filename=\"\(name)\"", .contentLength: "\(size)",
+            ],
+            body: ResponseBody { writer in
+                defer { try? handle.close() }
+                while let chunk = try handle.read(upToCount: 64 * 1024), !chunk.isEmpty {
+                    try await writer.write(ByteBuffer(bytes: chunk))
+                }
+                try await writer.finish(nil)
+            })
     }
 }

@@ -14,6 +14,15 @@ final class BoardFacetCache: Sendable {
         self.database = database
     }
 
+    /// The facets as of `stamp`, a change already read (`BoardStore.countedPage` reads it with the page): read
+    /// again only when it moved.
+    func current(stamp: Date?) async throws -> BoardStore.Facets {
+        if let cached = state.withLock({ $0 }), cached.stamp == stamp { return cached.facets }
+        let facets = try await database.withConnection { try await BoardStore.facets(on: $0) }
+        state.withLock { $0 = (facets, stamp) }
+        return facets
+    }
+
     /// The facets as of the latest change to any challenge.
     func current() async throws -> BoardStore.Facets {
         try await database.withConnection { db in

@@ -109,13 +109,18 @@ struct PublicPageController {
                 errors.append(FieldProblem(label: "翻页位置", message: "不是有效的翻页位置"))
             }
         }
-        let facets = try await facets.current()
+        // The page, its count and the board's last change in one round trip; the filter choices then come
+        // from the cache unless a challenge changed.
+        let (page, total, facets): (BoardStore.Page, Int, BoardStore.Facets)
+        if errors.isEmpty {
+            let counted = try await database.withConnection { try await BoardStore.countedPage(query, on: $0) }
+            (page, total) = (counted.page, counted.total)
+            facets = try await self.facets.current(stamp: counted.stamp)
+        } else {
+            (page, total) = (BoardStore.Page(entries: [], next: nil, previous: nil), 0)
+            facets = try await self.facets.current()
+        }
         let names = Dictionary(facets.programmes.map { ($0.id, $0.name) }, uniquingKeysWith: { first, _ in first })
-        let (page, total) =
-            errors.isEmpty
-            ? try await database.withConnection { db in
-                (try await BoardStore.page(query, on: db), try await BoardStore.count(query, on: db))
-            } : (BoardStore.Page(entries: [], next: nil, previous: nil), 0)
         let keyword = query.keyword?.trimmingCharacters(in: .whitespacesAndNewlines)
         let kept = given.filter { $0.key != "after" && $0.key != "before" }
         func link(_ name: String, _ cursor: BoardStore.Cursor?) -> String? {
