@@ -270,6 +270,23 @@ struct PublicPageTests {
         }
     }
 
+    @Test(
+        "Beijing time computed from the seconds is the time zone database's, across leap years and centuries; older dates ask the database")
+    func beijingTime() {
+        var generator = SystemRandomNumberGenerator()
+        // 1988 (daylight saving then), the first second of 1992, 2000-02-29, 2100, a leap day at midnight in Beijing.
+        let edges: [Double] = [0, -1, 584_000_000, 694_195_199, 694_195_200, 951_782_400, 4_107_542_399, 1_709_164_800 - 8 * 3600]
+        for seconds in edges + (0..<2_000).map({ _ in Double(Int64.random(in: 694_195_200...10_000_000_000, using: &generator)) }) {
+            let date = Date(timeIntervalSince1970: seconds)
+            let c = PageFormat.calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)
+            let expected = String(
+                format: "%04d-%02d-%02d %02d:%02d", c.year ?? 0, c.month ?? 0, c.day ?? 0, c.hour ?? 0, c.minute ?? 0)
+            #expect(PageFormat.dateTime(date) == expected, "\(seconds)")
+        }
+        #expect(PageHTML.escape(#"<a href="x">'&'</a>"#) == "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;")
+        #expect(PageHTML.escape("稀土永磁") == "稀土永磁")
+    }
+
     @Test("Money is shown in 万元 rounded to two places with the exact 元 beside it; times in Beijing")
     func formats() {
         #expect(PageFormat.money(fen: 500_000_000) == .init(wan: "500.00", yuan: "5,000,000.00"))

@@ -25,10 +25,42 @@ enum PageFormat {
         return calendar
     }()
 
-    /// `2027-01-15 17:00`, Beijing time.
+    /// `2027-01-15 17:00`, Beijing time (UTC+8 all year since 1992), computed from the
+    /// seconds since 1970 (the civil-from-days algorithm) rather than through `Calendar` and `String(format:)`,
+    /// which were a twentieth of the board page's time.
     static func dateTime(_ date: Date) -> String {
-        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)
-        return String(format: "%04d-%02d-%02d %02d:%02d", c.year ?? 0, c.month ?? 0, c.day ?? 0, c.hour ?? 0, c.minute ?? 0)
+        // China kept daylight saving time until 1991 (and local mean time before 1901): the time zone
+        // database answers for those years.
+        guard date.timeIntervalSince1970 >= 694_195_200 else {
+            let c = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)
+            return String(format: "%04d-%02d-%02d %02d:%02d", c.year ?? 0, c.month ?? 0, c.day ?? 0, c.hour ?? 0, c.minute ?? 0)
+        }
+        let seconds = Int(date.timeIntervalSince1970.rounded(.down)) + 8 * 3600
+        let (days, secondOfDay) = seconds.quotientAndRemainder(dividingBy: 86_400)
+        let (day, second) = secondOfDay < 0 ? (days - 1, secondOfDay + 86_400) : (days, secondOfDay)
+        let (year, month, dayOfMonth) = civil(fromDays: day)
+        return "\(four(year))-\(two(month))-\(two(dayOfMonth)) \(two(second / 3600)):\(two(second % 3600 / 60))"
+    }
+
+    /// The proleptic Gregorian (year, month, day) of a count of days since 1970-01-01 (Howard Hinnant's
+    /// `civil_from_days`).
+    static func civil(fromDays days: Int) -> (year: Int, month: Int, day: Int) {
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let monthIndex = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
+        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    }
+
+    private static func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
+
+    private static func four(_ value: Int) -> String {
+        let text = "\(value)"
+        return text.count >= 4 ? text : String(repeating: "0", count: 4 - text.count) + text
     }
 
     /// `2027-01-15`, the day in Beijing.

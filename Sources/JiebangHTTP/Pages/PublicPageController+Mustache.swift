@@ -11,11 +11,11 @@ extension PublicPageController.BoardView: MustacheParent {
         case "q": q
         case "deadlineFrom": deadlineFrom
         case "deadlineTo": deadlineTo
-        case "programmes": programmes
-        case "domains": domains
-        case "industryChains": industryChains
-        case "categories": categories
-        case "statuses": statuses
+        case "programmeOptions": programmeOptions
+        case "domainOptions": domainOptions
+        case "chainOptions": chainOptions
+        case "categoryOptions": categoryOptions
+        case "statusOptions": statusOptions
         case "errors": errors
         case "hasErrors": hasErrors
         case "total": total
@@ -33,7 +33,7 @@ extension PublicPageController.BoardEntry: MustacheParent {
         switch name {
         case "id": id
         case "link": link
-        case "titleParts": titleParts
+        case "titleHTML": titleHTML
         case "programmeName": programmeName
         case "category": category
         case "domain": domain
@@ -41,7 +41,8 @@ extension PublicPageController.BoardEntry: MustacheParent {
         case "status": status
         case "open": open
         case "deadline": deadline
-        case "ceiling": ceiling
+        case "ceilingWan": ceilingWan
+        case "ceilingYuan": ceilingYuan
         default: nil
         }
     }

@@ -40,7 +40,8 @@ struct PublicPageController {
     struct BoardEntry: Sendable {
         var id: Int
         var link: String
-        var titleParts: [PageFormat.Segment]
+        /// The title as HTML, the search hits marked (`PageHTML.marked`).
+        var titleHTML: String
         var programmeName: String
         var category: String
         var domain: String
@@ -48,7 +49,8 @@ struct PublicPageController {
         var status: String
         var open: Bool
         var deadline: String
-        var ceiling: PageFormat.Money
+        var ceilingWan: String
+        var ceilingYuan: String
     }
 
     struct FieldProblem: Sendable {
@@ -61,11 +63,12 @@ struct PublicPageController {
         var q: String
         var deadlineFrom: String
         var deadlineTo: String
-        var programmes: [Option]
-        var domains: [Option]
-        var industryChains: [Option]
-        var categories: [Option]
-        var statuses: [Option]
+        /// The selects' options as HTML (`PageHTML.options`).
+        var programmeOptions: String
+        var domainOptions: String
+        var chainOptions: String
+        var categoryOptions: String
+        var statusOptions: String
         var errors: [FieldProblem]
         var hasErrors: Bool
         var total: Int
@@ -129,25 +132,29 @@ struct PublicPageController {
         }
         let view = BoardView(
             q: value("q"), deadlineFrom: value("deadlineFrom"), deadlineTo: value("deadlineTo"),
-            programmes: facets.programmes.map { Option(value: "\($0.id)", label: $0.name, selected: value("programme") == "\($0.id)") },
-            domains: facets.domains.map { Option(value: $0, label: $0, selected: value("domain") == $0) },
-            industryChains: facets.industryChains.map { Option(value: $0, label: $0, selected: value("industryChain") == $0) },
-            categories: PageFormat.categories.map {
-                Option(value: $0, label: PageFormat.category($0), selected: value("category") == $0)
-            },
-            statuses: [ChallengeStatus.published, .closed].map {
-                Option(value: $0.rawValue, label: PageFormat.status($0), selected: value("status") == $0.rawValue)
-            },
+            programmeOptions: PageHTML.options(
+                facets.programmes.map { Option(value: "\($0.id)", label: $0.name, selected: value("programme") == "\($0.id)") }),
+            domainOptions: PageHTML.options(facets.domains.map { Option(value: $0, label: $0, selected: value("domain") == $0) }),
+            chainOptions: PageHTML.options(
+                facets.industryChains.map { Option(value: $0, label: $0, selected: value("industryChain") == $0) }),
+            categoryOptions: PageHTML.options(
+                PageFormat.categories.map { Option(value: $0, label: PageFormat.category($0), selected: value("category") == $0) }),
+            statusOptions: PageHTML.options(
+                [ChallengeStatus.published, .closed].map {
+                    Option(value: $0.rawValue, label: PageFormat.status($0), selected: value("status") == $0.rawValue)
+                }),
             errors: errors, hasErrors: !errors.isEmpty, total: total, hasKeyword: !(keyword ?? "").isEmpty,
             entries: page.entries.map { entry in
                 BoardEntry(
                     id: entry.id,
                     link: keyword.map { Self.url("/challenges/\(entry.id)", [("q", $0)]) } ?? "/challenges/\(entry.id)",
-                    titleParts: PageFormat.highlight(entry.title, keyword),
+                    titleHTML: PageHTML.marked(PageFormat.highlight(entry.title, keyword)),
                     programmeName: names[entry.programmeID] ?? "专项 \(entry.programmeID)",
                     category: PageFormat.category(entry.category), domain: entry.domain, industryChain: entry.industryChain,
                     status: PageFormat.status(entry.status), open: entry.status == .published,
-                    deadline: PageFormat.dateTime(entry.applicationDeadline), ceiling: PageFormat.money(fen: entry.fundingCeilingFen))
+                    deadline: PageFormat.dateTime(entry.applicationDeadline),
+                    ceilingWan: PageFormat.money(fen: entry.fundingCeilingFen).wan,
+                    ceilingYuan: PageFormat.money(fen: entry.fundingCeilingFen).yuan)
             },
             previousURL: link("before", page.previous), nextURL: link("after", page.next))
         return renderer.response("board", view, context: context, status: errors.isEmpty ? .ok : .badRequest)
