@@ -134,6 +134,7 @@ let package = Package(
                 .embedInCode("OpenAPI/openapi.yaml"),
                 .embedInCode("Pages/Templates/layout.mustache"),
                 .embedInCode("Pages/Templates/board.mustache"),
+                .embedInCode("Pages/Templates/board-entry.mustache"),
                 .embedInCode("Pages/Templates/challenge.mustache"),
                 .embedInCode("Pages/Templates/programme.mustache"),
                 .embedInCode("Pages/Templates/programmes.mustache"),

@@ -49,6 +49,42 @@ SCRIPT_TITLE = "<script>alert(1)</script>"
 checks = 0
 
 
+# The text of the page whose contrast with its background is below WCAG 2's AA level: 4.5:1, or 3:1 for large
+# text (24 px, or 18.66 px bold). The background is the first opaque one among the element and its ancestors.
+CONTRAST_SCRIPT = """
+function channel(v) { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); }
+function luminance(rgb) { return 0.2126 * channel(rgb[0]) + 0.7152 * channel(rgb[1]) + 0.0722 * channel(rgb[2]); }
+function parse(text) {
+  const m = text.match(/rgba?\\(([^)]+)\\)/);
+  if (!m) return null;
+  const p = m[1].split(',').map(x => parseFloat(x));
+  return {rgb: p.slice(0, 3), alpha: p.length > 3 ? p[3] : 1};
+}
+function background(el) {
+  for (; el; el = el.parentElement) {
+    const c = parse(getComputedStyle(el).backgroundColor);
+    if (c && c.alpha > 0) return c.rgb;
+  }
+  return [255, 255, 255];
+}
+const low = [];
+for (const el of document.querySelectorAll('body *')) {
+  if (el.closest('svg') || el.getClientRects().length === 0) continue;
+  if (!Array.from(el.childNodes).some(n => n.nodeType === 3 && n.textContent.trim())) continue;
+  const style = getComputedStyle(el);
+  if (style.visibility === 'hidden') continue;
+  const fg = parse(style.color);
+  if (!fg) continue;
+  const a = luminance(fg.rgb), b = luminance(background(el));
+  const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+  const size = parseFloat(style.fontSize), bold = parseInt(style.fontWeight) >= 700;
+  const needed = size >= 24 || (size >= 18.66 && bold) ? 3 : 4.5;
+  if (ratio < needed) low.push(el.tagName + ' ' + ratio.toFixed(2) + ' ' + el.textContent.trim().slice(0, 30));
+}
+return low;
+"""
+
+
 class BrowserFailure(Exception):
     """A page that did not show what a person expects."""
 
@@ -163,7 +199,9 @@ class Browser:
 
     def shot(self, name):
         """Saves the whole page at each width (a phone's viewport at 375), and checks that it needs no horizontal
-        scrolling there."""
+        scrolling there, and that its text has the contrast WCAG asks (4.5:1, 3:1 for large text)."""
+        low = self.driver.execute_script(CONTRAST_SCRIPT)
+        check(not low, f"{name}: every text has a contrast of at least 4.5:1 (3:1 when large)" + (f": {low[:5]}" if low else ""))
         for width in WIDTHS:
             self.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
                 "width": width, "height": 900, "deviceScaleFactor": 1, "mobile": width < 600})
@@ -612,6 +650,13 @@ def error_pages(b, base):
     check("script-src 'self'" in policy and "unsafe-inline" not in policy, "the CSP forbids inline script")
     check("frame-ancestors 'none'" in policy, "no one may frame the pages")
     check(headers.get("X-Content-Type-Options") == "nosniff", "nosniff is set")
+    b.open("/")
+    # Set through the DOM: the CSP forbids inline style attributes.
+    b.driver.execute_script(
+        "const p = document.createElement('p'); p.textContent = '浅灰色的说明文字'; p.style.color = '#aaa';"
+        " document.querySelector('main').appendChild(p);")
+    low = b.driver.execute_script(CONTRAST_SCRIPT)
+    check(len(low) == 1 and "浅灰色" in low[0], "the contrast check finds pale grey text on white (2.3:1)")
 
 
 def main():

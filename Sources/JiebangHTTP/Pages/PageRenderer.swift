@@ -15,6 +15,7 @@ struct PageRenderer: Sendable {
         "bid": PackageResources.bid_mustache,
         "inbox": PackageResources.inbox_mustache,
         "board": PackageResources.board_mustache,
+        "board-entry": PackageResources.board_entry_mustache,
         "challenge": PackageResources.challenge_mustache,
         "programme": PackageResources.programme_mustache,
         "programmes": PackageResources.programmes_mustache,

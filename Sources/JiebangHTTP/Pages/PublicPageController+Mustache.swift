@@ -20,7 +20,8 @@ extension PublicPageController.BoardView: MustacheParent {
         case "hasErrors": hasErrors
         case "total": total
         case "hasKeyword": hasKeyword
-        case "entries": entries
+        case "entriesHTML": entriesHTML
+        case "hasEntries": hasEntries
         case "previousURL": previousURL
         case "nextURL": nextURL
         default: nil

@@ -9,11 +9,13 @@ import Postgres
 struct PublicPageController {
     let database: PostgresClient
     let facets: BoardFacetCache
+    let entries: BoardEntryCache
     let renderer: PageRenderer
 
     init(database: PostgresClient, renderer: PageRenderer = .shared) {
         self.database = database
         self.facets = BoardFacetCache(database: database)
+        self.entries = BoardEntryCache(renderer: renderer)
         self.renderer = renderer
     }
 
@@ -37,7 +39,7 @@ struct PublicPageController {
         var selected: Bool
     }
 
-    struct BoardEntry: Sendable {
+    struct BoardEntry: Sendable, Hashable {
         var id: Int
         var link: String
         /// The title as HTML, the search hits marked (`PageHTML.marked`).
@@ -73,7 +75,9 @@ struct PublicPageController {
         var hasErrors: Bool
         var total: Int
         var hasKeyword: Bool
-        var entries: [BoardEntry]
+        /// The result rows' HTML (`BoardEntryCache`).
+        var entriesHTML: String
+        var hasEntries: Bool
         var previousURL: String?
         var nextURL: String?
     }
@@ -130,6 +134,18 @@ struct PublicPageController {
             guard let cursor, let encoded = BoardQueryParser.encode(cursor) else { return nil }
             return Self.url("/", kept.map { (String($0.key), String($0.value)) } + [(name, encoded)])
         }
+        let rows = page.entries.map { entry in
+            BoardEntry(
+                id: entry.id,
+                link: keyword.map { Self.url("/challenges/\(entry.id)", [("q", $0)]) } ?? "/challenges/\(entry.id)",
+                titleHTML: PageHTML.marked(PageFormat.highlight(entry.title, keyword)),
+                programmeName: names[entry.programmeID] ?? "专项 \(entry.programmeID)",
+                category: PageFormat.category(entry.category), domain: entry.domain, industryChain: entry.industryChain,
+                status: PageFormat.status(entry.status), open: entry.status == .published,
+                deadline: PageFormat.dateTime(entry.applicationDeadline),
+                ceilingWan: PageFormat.money(fen: entry.fundingCeilingFen).wan,
+                ceilingYuan: PageFormat.money(fen: entry.fundingCeilingFen).yuan)
+        }
         let view = BoardView(
             q: value("q"), deadlineFrom: value("deadlineFrom"), deadlineTo: value("deadlineTo"),
             programmeOptions: PageHTML.options(
@@ -144,18 +160,7 @@ struct PublicPageController {
                     Option(value: $0.rawValue, label: PageFormat.status($0), selected: value("status") == $0.rawValue)
                 }),
             errors: errors, hasErrors: !errors.isEmpty, total: total, hasKeyword: !(keyword ?? "").isEmpty,
-            entries: page.entries.map { entry in
-                BoardEntry(
-                    id: entry.id,
-                    link: keyword.map { Self.url("/challenges/\(entry.id)", [("q", $0)]) } ?? "/challenges/\(entry.id)",
-                    titleHTML: PageHTML.marked(PageFormat.highlight(entry.title, keyword)),
-                    programmeName: names[entry.programmeID] ?? "专项 \(entry.programmeID)",
-                    category: PageFormat.category(entry.category), domain: entry.domain, industryChain: entry.industryChain,
-                    status: PageFormat.status(entry.status), open: entry.status == .published,
-                    deadline: PageFormat.dateTime(entry.applicationDeadline),
-                    ceilingWan: PageFormat.money(fen: entry.fundingCeilingFen).wan,
-                    ceilingYuan: PageFormat.money(fen: entry.fundingCeilingFen).yuan)
-            },
+            entriesHTML: entries.html(rows), hasEntries: !rows.isEmpty,
             previousURL: link("before", page.previous), nextURL: link("after", page.next))
         return renderer.response("board", view, context: context, status: errors.isEmpty ? .ok : .badRequest)
     }
