@@ -7,7 +7,7 @@ import Postgres
 struct JobsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "jobs", abstract: "Inspect, retry and cancel background jobs.",
-        subcommands: [List.self, Show.self, Retry.self, Cancel.self, Stats.self])
+        subcommands: [List.self, Show.self, Retry.self, Cancel.self, Discard.self, Stats.self])
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List jobs, newest first.")
@@ -133,6 +133,22 @@ struct JobsCommand: AsyncParsableCommand {
             case .requested:
                 print("Job \(id) is running; its worker will stop it at its next lease renewal.")
             }
+        }
+    }
+
+    struct Discard: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Give up a waiting (available, scheduled or retryable) job: it is discarded and not run again.")
+        @OptionGroup var database: DatabaseOptions
+
+        @Argument(help: "The job's id.")
+        var id: Int
+
+        func run() async throws {
+            try await JobsCommand.withConnection(database) { db in
+                try await JobStore.discard(id: id, on: db)
+            }
+            print("Job \(id) is discarded.")
         }
     }
 

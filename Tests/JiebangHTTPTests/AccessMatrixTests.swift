@@ -41,6 +41,7 @@ struct AccessMatrixTests {
                     "POST /sign-in", "POST /sign-out", "GET /expert", "GET /expert/assignments/{id}", "POST /expert/assignments/{id}/score",
                     "POST /expert/assignments/{id}/recusal", "GET /expert/assignments/{id}/attachments/{attachmentID}",
                     "GET /admin/jobs", "GET /admin/jobs/{id}", "POST /admin/jobs/{id}/retry", "POST /admin/jobs/{id}/cancel",
+                    "POST /admin/jobs/{id}/discard",
                     "GET /bureau", "GET /bureau/programmes/{id}", "GET /bureau/programmes/{id}/summary", "GET /municipal",
                     "POST /municipal/bids/{id}/decision", "GET /municipal/programmes/{id}/summary", "GET /unit", "POST /unit/bids",
                     "GET /unit/bids/{id}", "POST /unit/bids/{id}/content", "POST /unit/bids/{id}/members", "POST /unit/bids/{id}/response",

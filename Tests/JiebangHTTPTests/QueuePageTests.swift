@@ -57,6 +57,19 @@ struct QueuePageTests {
                 let twice = try await ExpertPageTests.page(client, .post, "/admin/jobs/\(id)/retry", token: admin, form: [("csrf", csrf)])
                 #expect(twice.status == .conflict)
                 #expect(twice.html.contains("未能重试"))
+                let waiting = try await ExpertPageTests.page(client, .get, "/admin/jobs/\(id)", token: admin)
+                #expect(waiting.html.contains(">放弃</button>"))
+                let discarded = try await ExpertPageTests.page(
+                    client, .post, "/admin/jobs/\(id)/discard", token: admin, form: [("csrf", csrf)])
+                #expect(discarded.headers[.location] == "/admin/jobs/\(id)?done=discarded")
+                let gaveUp = try await db.withConnection { conn in
+                    try await conn.query("SELECT state::text FROM jobs WHERE id = \(id)").first?.decode(String.self)
+                }
+                #expect(gaveUp == "discarded")
+                let again = try await ExpertPageTests.page(client, .post, "/admin/jobs/\(id)/discard", token: admin, form: [("csrf", csrf)])
+                #expect(again.status == .conflict)
+                #expect(again.html.contains("未能放弃"))
+                _ = try await ExpertPageTests.page(client, .post, "/admin/jobs/\(id)/retry", token: admin, form: [("csrf", csrf)])
                 let cancelled = try await ExpertPageTests.page(
                     client, .post, "/admin/jobs/\(id)/cancel", token: admin, form: [("csrf", csrf)])
                 #expect(cancelled.headers[.location] == "/admin/jobs/\(id)?done=cancelled")

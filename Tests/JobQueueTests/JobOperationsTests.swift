@@ -211,6 +211,41 @@ struct JobOperationsTests {
         }
     }
 
+    @Test("Discarding a waiting job gives it up for good, recorded; a running or finished job is refused; retry brings it back")
+    func discardWaiting() async throws {
+        try await TestDatabase.withFreshDatabase { db in
+            let id = try await enqueue(db, options: JobOptions(runAt: Date().addingTimeInterval(3600)))
+            try await db.withConnection { try await JobStore.discard(id: id, on: $0) }
+            let detail = try #require(try await db.withConnection { try await JobStore.detail(id: id, on: $0) })
+            #expect(detail.state == .discarded)
+            #expect(detail.finishedAt != nil)
+            #expect(detail.errors.map(\.message) == ["discarded by an operator"])
+            _ = try await db.withConnection {
+                try await JobStore.promoteDue(limit: 10, asOf: Date().addingTimeInterval(7200), on: $0)
+            }
+            #expect(try await db.jobState(id) == .discarded, "maintenance does not bring it back")
+            await #expect(throws: JobQueueError.self) { try await db.withConnection { try await JobStore.discard(id: id, on: $0) } }
+
+            let running = try await enqueue(db)
+            _ = try await claimAll(db)
+            do {
+                try await db.withConnection { try await JobStore.discard(id: running, on: $0) }
+                Issue.record("a running job was discarded")
+            } catch let error as JobQueueError {
+                #expect(error.code == .invalidState && error.message.contains("cancel it"))
+            }
+            #expect(try await db.jobState(running) == .running)
+            do {
+                try await db.withConnection { try await JobStore.discard(id: 999_999, on: $0) }
+                Issue.record("an unknown job was discarded")
+            } catch let error as JobQueueError {
+                #expect(error.code == .notFound)
+            }
+            try await db.withConnection { _ = try await JobStore.retry(id: id, on: $0) }
+            #expect(try await db.jobState(id) == .available)
+        }
+    }
+
     @Test("Cancelling a running job asks its worker to stop it and leaves it running")
     func cancelRunning() async throws {
         try await TestDatabase.withFreshDatabase { db in

@@ -24,6 +24,7 @@ struct QueuePageController {
         router.get("admin/jobs/:id", use: show)
         router.post("admin/jobs/:id/retry", use: retry)
         router.post("admin/jobs/:id/cancel", use: cancel)
+        router.post("admin/jobs/:id/discard", use: discard)
     }
 
     /// The signed-in system administrator, or the answer that sends anyone else away.
@@ -45,6 +46,7 @@ struct QueuePageController {
     }
 
     static let retriable: Set<JobState> = [.discarded, .cancelled, .retryable, .scheduled, .completed]
+    static let discardable: Set<JobState> = [.available, .scheduled, .retryable]
     static let cancellable: Set<JobState> = [.available, .scheduled, .retryable, .running]
 
     // MARK: The list
@@ -237,6 +239,7 @@ struct QueuePageController {
         var hasErrors: Bool
         var canRetry: Bool
         var canCancel: Bool
+        var canDiscard: Bool
         var csrf: String
         var notice: String?
         var error: String?
@@ -260,6 +263,7 @@ struct QueuePageController {
             },
             hasErrors: !job.errors.isEmpty, canRetry: Self.retriable.contains(job.state),
             canCancel: Self.cancellable.contains(job.state) && !job.cancelRequested,
+            canDiscard: Self.discardable.contains(job.state),
             csrf: context.token.map(PageSession.csrf) ?? "", notice: notice, error: error)
         return renderer.response("job", view, context: context, status: status)
     }
@@ -280,6 +284,7 @@ struct QueuePageController {
             switch request.uri.queryParameters["done"] {
             case "retried": "任务已重新排入队列，将立即执行。"
             case "cancelled": "任务已取消。"
+            case "discarded": "任务已放弃，不会再执行（除非重试）。"
             case "requested": "已请求停止：执行它的进程将在下次续租时停止它。"
             default: nil
             }
@@ -315,5 +320,20 @@ struct QueuePageController {
             return try await jobPage(id, context: context, error: "未能取消：\(error.message)", status: .conflict)
         }
         return .redirect(to: "/admin/jobs/\(id)?done=\(result == .requested ? "requested" : "cancelled")", type: .normal)
+    }
+
+    @Sendable func discard(_ request: Request, context: AppRequestContext) async throws -> Response {
+        _ = try Self.operator_(request, context)
+        let id = try PublicPageController.pathID(context)
+        let form = try await PageForm.read(request)
+        try form.requireCSRF(context.token.map(PageSession.csrf))
+        do {
+            try await database.withConnection { try await JobStore.discard(id: id, on: $0) }
+        } catch let error as JobQueueError where error.code == .notFound {
+            throw Problem(status: .notFound, detail: "没有编号为 \(id) 的任务。")
+        } catch let error as JobQueueError {
+            return try await jobPage(id, context: context, error: "未能放弃：\(error.message)", status: .conflict)
+        }
+        return .redirect(to: "/admin/jobs/\(id)?done=discarded", type: .normal)
     }
 }

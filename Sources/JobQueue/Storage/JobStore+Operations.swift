@@ -243,6 +243,26 @@ extension JobStore {
         return try jobState(try row.decode(String.self), of: id) == .running ? .requested : .cancelled
     }
 
+    /// Gives up a waiting job (available, scheduled or retryable): it becomes discarded, as a job that used
+    /// all its attempts does, with the error "discarded by an operator", and no worker runs it again unless it
+    /// is retried. A running job is not discarded: cancel it.
+    /// - Throws: `JobQueueError` `.notFound` for an unknown id; `.invalidState` for a running or finished job.
+    public static func discard(id: Int, on db: PostgresConnection) async throws {
+        let rows = try await db.query(
+            """
+            UPDATE jobs SET state = 'discarded', finished_at = now(),
+                errors = errors || jsonb_build_array(jsonb_build_object(
+                    'attempt', attempt, 'at', now(), 'message', 'discarded by an operator'))
+            WHERE id = \(id) AND state IN ('available', 'scheduled', 'retryable')
+            RETURNING id
+            """)
+        guard rows.first == nil else { return }
+        let state = try await currentState(of: id, on: db)
+        if state == .running { throw JobQueueError(.invalidState, "job \(id) is running; cancel it to stop it") }
+        if state.isFinal { throw JobQueueError(.invalidState, "job \(id) is already \(state)") }
+        throw JobQueueError(.invalidState, "job \(id) changed state while being discarded (now \(state)); try again")
+    }
+
     /// A summary of the queue for operators.
     public struct Statistics: Sendable {
         /// The number of jobs of each kind in each state (only pairs that have jobs), by kind then state.
