@@ -297,6 +297,67 @@ struct UnitPageTests {
         }
     }
 
+    @Test("Hostile requests to the unit's pages get 4xx pages, never a 5xx, and write nothing")
+    func hostileRequests() async throws {
+        try await TestDatabase.withFreshDatabase { db in
+            let world = try await BidWorld.make(db, leads: 1, partners: 1)
+            let bid = try await world.consortium(lead: world.leads[0], partner: world.partners[0], challenge: world.challenges[0])
+            let lead = world.leads[0]
+            let csrf = ExpertPageTests.csrf(lead.token)
+            let before = try await db.withConnection {
+                try await $0.query("SELECT revision FROM bids WHERE id = \(bid)").first!.decode(Int.self)
+            }
+            try await world.fixture.application().test(.router) { client in
+                let cookie = "\(PageSession.cookieName)=\(lead.token)"
+                func send(_ method: HTTPRequest.Method, _ uri: String, type: String?, _ body: [UInt8]) async throws -> HTTPResponse.Status {
+                    var headers: HTTPFields = [.cookie: cookie]
+                    if let type { headers[.contentType] = type }
+                    return try await client.execute(uri: uri, method: method, headers: headers, body: ByteBuffer(bytes: body)).status
+                }
+                let form = "application/x-www-form-urlencoded"
+                let cases: [(HTTPRequest.Method, String, String?, [UInt8])] = [
+                    (.post, "/unit/bids", form, Array("csrf=\(csrf)&challengeID=abc".utf8)),
+                    (.post, "/unit/bids", form, Array("csrf=\(csrf)&challengeID=99999999999999999999".utf8)),
+                    (.post, "/unit/bids", form, Array("csrf=\(csrf)&challengeID=999999".utf8)),
+                    (.post, "/unit/bids/\(bid)/content", form, Array("csrf=\(csrf)&revision=\(before)&total=1e400&team=%FF%FE".utf8)),
+                    (.post, "/unit/bids/\(bid)/content", form, Array("csrf=\(csrf)&revision=\(before)&technicalRoute=a%00b".utf8)),
+                    (.post, "/unit/bids/\(bid)/content", form, Array("csrf=\(csrf)&revision=x".utf8)),
+                    (
+                        .post, "/unit/bids/\(bid)/content", form,
+                        Array("csrf=\(csrf)&revision=\(before)&answer.0=\(String(repeating: "长", count: 3000))".utf8)
+                    ),
+                    (.post, "/unit/bids/\(bid)/members", form, Array("csrf=\(csrf)&creditCode=%E2%80%AE91620".utf8)),
+                    (.post, "/unit/bids/\(bid)/response", form, Array("csrf=\(csrf)&decision=accept&budget=-5".utf8)),
+                    (.post, "/unit/bids/\(bid)/submit", "text/plain", Array("csrf=\(csrf)".utf8)),
+                    (.post, "/unit/bids/\(bid)/attachments", "multipart/form-data", Array("x".utf8)),
+                    (
+                        .post, "/unit/bids/\(bid)/attachments", "multipart/form-data; boundary=\(String(repeating: "b", count: 200))",
+                        Array("x".utf8)
+                    ),
+                    (.post, "/unit/bids/\(bid)/attachments", "multipart/form-data; boundary=b", Array("--b\r\n\r\n--b--".utf8)),
+                    (
+                        .post, "/unit/bids/\(bid)/attachments", "multipart/form-data; boundary=b",
+                        [UInt8](repeating: 0x41, count: PageUpload.maximumSize + 10)
+                    ),
+                    (.get, "/unit/bids/abc", nil, []), (.get, "/unit/bids/\(bid)/attachments/abc", nil, []),
+                    (.get, "/unit/bids/-1", nil, []), (.post, "/inbox/abc/read", form, Array("csrf=\(csrf)".utf8)),
+                    (.get, "/inbox?before=-5", nil, []), (.get, "/inbox?before=99999999999999999999999", nil, []),
+                ]
+                for (method, uri, type, body) in cases {
+                    let status = try await send(method, uri, type: type, body)
+                    #expect(status.code >= 200 && status.code < 500, "\(method) \(uri) \(type ?? "") → \(status)")
+                }
+                let (revision, attachments) = try await db.withConnection { db in
+                    (
+                        try await db.query("SELECT revision FROM bids WHERE id = \(bid)").first!.decode(Int.self),
+                        try await db.query("SELECT count(*) FROM bid_attachments").first!.decode(Int.self)
+                    )
+                }
+                #expect(revision == before && attachments == 0, "nothing was half-written")
+            }
+        }
+    }
+
     @Test("A multipart body is cut at its boundaries, and a malformed one is refused whole")
     func multipartParsing() throws {
         let body = Array(

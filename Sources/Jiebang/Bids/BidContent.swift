@@ -64,10 +64,11 @@ public struct BidContent: Codable, Sendable, Hashable {
         checker.length("technicalRoute", technicalRoute, 10...20_000)
         checker.length("rdFoundation", rdFoundation, 10...20_000)
         if indicatorAnswers.count != indicatorCount {
-            checker.add("indicatorAnswers", "must answer each of the challenge's \(indicatorCount) indicators, not \(indicatorAnswers.count)")
+            checker.add(
+                "indicatorAnswers", "must answer each of the challenge's \(indicatorCount) indicators, not \(indicatorAnswers.count)")
         }
-        for (index, answer) in indicatorAnswers.enumerated() {
-            checker.length("indicatorAnswers[\(index)]", answer, 1...2000)
+        for (index, answer) in indicatorAnswers.enumerated() where FieldChecker.trimmedLength(answer) == 0 {
+            checker.add("indicatorAnswers[\(index)]", "is required")
         }
         if totalInvestmentFen <= 0 { checker.add("totalInvestmentFen", "must be positive") }
         if team.isEmpty { checker.add("team", "must name at least one person") }
@@ -90,6 +91,9 @@ public struct BidContent: Codable, Sendable, Hashable {
         checker.maxLength("technicalRoute", technicalRoute, 20_000)
         checker.maxLength("rdFoundation", rdFoundation, 20_000)
         if indicatorAnswers.count > 50 { checker.add("indicatorAnswers", "must have at most 50 answers") }
+        for (index, answer) in indicatorAnswers.enumerated() {
+            checker.maxLength("indicatorAnswers[\(index)]", answer, 2000)
+        }
         if totalInvestmentFen < 0 { checker.add("totalInvestmentFen", "must not be negative") }
         if selfFundingFen < 0 { checker.add("selfFundingFen", "must not be negative") }
         if requestedFundingFen < 0 { checker.add("requestedFundingFen", "must not be negative") }
