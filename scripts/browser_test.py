@@ -200,6 +200,10 @@ class Browser:
     def shot(self, name):
         """Saves the whole page at each width (a phone's viewport at 375), and checks that it needs no horizontal
         scrolling there, and that its text has the contrast WCAG asks (4.5:1, 3:1 for large text)."""
+        levels = self.driver.execute_script(
+            "return Array.from(document.querySelectorAll('h1, h2, h3, h4, h5, h6')).map(h => Number(h.tagName[1]));")
+        ordered = levels[:1] == [1] and levels.count(1) == 1 and all(b - a <= 1 for a, b in zip(levels, levels[1:]))
+        check(ordered, f"{name}: one h1 first, and no heading skips a level" + ("" if ordered else f": {levels}"))
         low = self.driver.execute_script(CONTRAST_SCRIPT)
         check(not low, f"{name}: every text has a contrast of at least 4.5:1 (3:1 when large)" + (f": {low[:5]}" if low else ""))
         for width in WIDTHS:
