@@ -92,6 +92,18 @@ struct BidSummaryStreamTests {
         #expect(SummaryWorkbook.sheetName(number: 4, challengeID: 11, title: "a/b:c*d?e[f]g\\h", used: []) == "4 a b c d e f g h")
     }
 
+    @Test("A CSV field that starts like a formula (=, +, -, @, tab, carriage return) is neutralised, and a line break is quoted")
+    func csvNeutralises() {
+        #expect(BidSummary.quote("=HYPERLINK(\"http://x\")") == "\"'=HYPERLINK(\"\"http://x\"\")\"")
+        for prefix in ["+", "-", "@", "\t", "\r"] {
+            #expect(BidSummary.quote(prefix + "SUM(A1)") == "\"'\(prefix)SUM(A1)\"", "\(prefix.debugDescription)")
+        }
+        #expect(BidSummary.quote("甲\n乙") == "\"甲\n乙\"", "a lone line feed is quoted")
+        #expect(BidSummary.quote("甲\r\n乙") == "\"甲\r\n乙\"")
+        #expect(BidSummary.quote("兰州,金昌") == "\"兰州,金昌\"")
+        #expect(BidSummary.quote("稀土永磁") == "稀土永磁")
+    }
+
     @Test("Exporting 20,000 bids through jiebang serve grows its peak memory far less than the table's size, and every row arrives")
     func streamsWithinMemory() async throws {
         let count = Self.exportedBids

@@ -194,12 +194,14 @@ public enum BidSummary {
         csvHead + Array(csvLines(rows).utf8)
     }
 
+    /// A CSV field: quoted when it holds a comma, a quote or a line break; and, when it starts as a formula
+    /// would (`=`, `+`, `-`, `@`, a tab or a carriage return), quoted with a leading `'` so that no spreadsheet
+    /// runs it. Scalars are compared, since Swift reads "\r\n" as one character.
     static func quote(_ field: String) -> String {
-        guard
-            field.contains(where: { ",\"\r\n".contains($0) }) || field.hasPrefix("=") || field.hasPrefix("+")
-                || field.hasPrefix("-") || field.hasPrefix("@")
-        else { return field }
-        let safe = ["=", "+", "-", "@"].contains(where: field.hasPrefix) ? "'" + field : field
+        let formula = field.unicodeScalars.first.map { "=+-@\t\r".unicodeScalars.contains($0) } ?? false
+        let special = field.unicodeScalars.contains { $0 == "," || $0 == "\"" || $0 == "\r" || $0 == "\n" }
+        guard formula || special else { return field }
+        let safe = formula ? "'" + field : field
         return "\"" + safe.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 
