@@ -136,6 +136,7 @@ func operationsRouter(
     database: PostgresClient, metrics: PrometheusCollectorRegistry, logger: Logger = Logger(label: "jiebang"), pages: Bool = false
 ) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
+    router.add(middleware: SecurityHeadersMiddleware())
     if pages { router.add(middleware: PageMiddleware()) }
     let availability = DatabaseAvailability(database: database, logger: logger)
     router.add(middleware: ProblemMiddleware(availability: availability))

@@ -287,6 +287,26 @@ struct PublicPageTests {
         #expect(PageHTML.escape("稀土永磁") == "稀土永磁")
     }
 
+    @Test("Every answer, the API's and its errors included, carries nosniff and a policy that loads and frames nothing; pages keep theirs")
+    func securityHeaders() async throws {
+        try await TestDatabase.withFreshDatabase { db in
+            let fixture = try await APIFixture.make(db)
+            try await fixture.application().test(.router) { client in
+                for uri in ["/healthz", "/v1/board/challenges", "/v1/no-such-thing", "/v1/me", "/openapi.yaml"] {
+                    let response = try await client.execute(uri: uri, method: .get)
+                    #expect(response.headers[HTTPField.Name("X-Content-Type-Options")!] == "nosniff", "\(uri)")
+                    #expect(
+                        response.headers[HTTPField.Name("Content-Security-Policy")!] == "default-src 'none'; frame-ancestors 'none'",
+                        "\(uri)")
+                    #expect(response.headers[HTTPField.Name("X-Frame-Options")!] == "DENY", "\(uri)")
+                }
+                let page = try await client.execute(uri: "/", method: .get)
+                #expect(page.headers[HTTPField.Name("Content-Security-Policy")!]?.contains("script-src 'self'") == true)
+                #expect(page.headers[values: HTTPField.Name("Content-Security-Policy")!].count == 1, "one policy, the page's")
+            }
+        }
+    }
+
     @Test("Money is shown in 万元 rounded to two places with the exact 元 beside it; times in Beijing")
     func formats() {
         #expect(PageFormat.money(fen: 500_000_000) == .init(wan: "500.00", yuan: "5,000,000.00"))
