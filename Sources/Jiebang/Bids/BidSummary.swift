@@ -117,10 +117,8 @@ public enum BidSummary {
     }
 
     /// A row as the CSV's fields: money in exact 元, the status in Chinese, the time in ISO 8601 at +08:00.
-    public static func csvFields(_ row: Row) -> [String] {
-        let formatter = ISO8601DateFormatter()
-        formatter.timeZone = TimeZone(identifier: "Asia/Shanghai")
-        return [
+    public static func csvFields(_ row: Row, formatter: ISO8601DateFormatter = shanghaiFormatter()) -> [String] {
+        [
             "\(row.bidID)", row.challengeTitle, row.leadUnitName, row.creditCode, row.regionCode, row.partners,
             yuan(row.totalInvestmentFen), yuan(row.selfFundingFen), yuan(row.requestedFundingFen), statusName(row.status),
             "\(row.version)", row.submittedAt.map(formatter.string(from:)) ?? "",
@@ -177,7 +175,15 @@ public enum BidSummary {
 
     /// Rows as CSV lines, each ended by CRLF.
     public static func csvLines(_ rows: [Row]) -> String {
-        csvLines(fields: rows.map(csvFields))
+        let formatter = shanghaiFormatter()
+        return csvLines(fields: rows.map { csvFields($0, formatter: formatter) })
+    }
+
+    /// An ISO 8601 formatter at +08:00; made once per page, not per row.
+    public static func shanghaiFormatter() -> ISO8601DateFormatter {
+        let formatter = ISO8601DateFormatter()
+        formatter.timeZone = TimeZone(identifier: "Asia/Shanghai")
+        return formatter
     }
 
     /// Lines of fields as CSV, each ended by CRLF.

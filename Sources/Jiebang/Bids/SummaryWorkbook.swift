@@ -163,11 +163,16 @@ public final class SummaryWorkbook {
     /// Fen as 万元 (a 万元 is a million fen).
     static func wan(_ fen: Int64) -> Double { Double(fen) / 1_000_000 }
 
-    /// `2026-12-05 06:40`, Beijing time.
-    static func beijing(_ date: Date) -> String {
+    /// The Gregorian calendar in Asia/Shanghai, made once.
+    static let shanghai: Calendar = {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "Asia/Shanghai") ?? TimeZone(secondsFromGMT: 8 * 3600)!
-        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)
+        return calendar
+    }()
+
+    /// `2026-12-05 06:40`, Beijing time.
+    static func beijing(_ date: Date) -> String {
+        let c = shanghai.dateComponents([.year, .month, .day, .hour, .minute], from: date)
         return String(format: "%04d-%02d-%02d %02d:%02d", c.year ?? 0, c.month ?? 0, c.day ?? 0, c.hour ?? 0, c.minute ?? 0)
     }
 
