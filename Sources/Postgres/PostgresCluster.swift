@@ -7,7 +7,9 @@ public import Logging
 /// socket folder is reachable only by the server's OS user and root), and keeps
 /// its data between runs. Started as root, the server runs as the `postgres`
 /// OS user, since PostgreSQL refuses to run as root; if that user cannot reach
-/// the chosen folder, the cluster lives in `/var/tmp/jiebang-<hash>` instead.
+/// the chosen folder, the cluster lives in `/var/tmp/jiebang-<hash>` instead. Such fallback folders
+/// (and `/tmp/jiebang-socket-<hash>` for a socket path too long) are made exclusively with mode 0700,
+/// and one that is a link, belongs to another user or is writable by others is refused (``PrivateFolder``).
 public struct PostgresCluster: Sendable {
     /// Where and how the cluster runs.
     public struct Configuration: Sendable {
@@ -64,7 +66,7 @@ public struct PostgresCluster: Sendable {
             logger.notice(
                 "the postgres OS user cannot reach the data folder; using another",
                 metadata: ["requested": "\(requested.path)", "used": "\(fallback.path)"])
-            try FileManager.default.createDirectory(at: fallback, withIntermediateDirectories: true)
+            try PrivateFolder.ensure(fallback.path)
             self.directory = fallback
         } else {
             self.directory = requested
@@ -80,6 +82,12 @@ public struct PostgresCluster: Sendable {
         // A unix socket path is limited to 107 bytes.
         if preferred.path.utf8.count + 20 < 107 { return preferred }
         return URL(fileURLWithPath: "/tmp/jiebang-socket-\(stableHash(directory.path))")
+    }
+
+    /// Whether `folder` is one of the fallback folders with predictable names in a shared place.
+    private func isSharedFallback(_ folder: URL) -> Bool {
+        let path = folder.standardizedFileURL.path
+        return path.hasPrefix("/tmp/jiebang-socket-") || path.hasPrefix("/var/tmp/jiebang-")
     }
 
     /// The server's log file.
@@ -184,7 +192,11 @@ public struct PostgresCluster: Sendable {
 
     private func prepareFolders() throws {
         for folder in [directory, dataDirectory, socketDirectory] {
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            if isSharedFallback(folder) {
+                try PrivateFolder.ensure(folder.path)
+            } else {
+                try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            }
         }
         try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: dataDirectory.path)
         try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: socketDirectory.path)
