@@ -21,7 +21,7 @@ struct SeedDemoCommand: AsyncParsableCommand {
         let password = accountsPassword ?? ProcessInfo.processInfo.environment["JIEBANG_DEMO_PASSWORD"]
         if let password {
             do {
-                try PasswordHasher().validate(password)
+                try PasswordHasher().validate(password, personal: DemoData.accounts.map { $0.login })
             } catch {
                 throw ValidationError("--accounts-password: the password \(error)")
             }

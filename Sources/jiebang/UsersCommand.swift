@@ -26,7 +26,7 @@ struct UsersCommand: AsyncParsableCommand {
             let hasher = PasswordHasher()
             let password = try Self.readPassword(environment: settings.environment)
             do {
-                try hasher.validate(password)
+                try hasher.validate(password, personal: [login, name])
             } catch {
                 throw CommandFailure("password: \(error)")
             }

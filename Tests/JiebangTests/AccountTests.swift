@@ -17,7 +17,26 @@ struct AccountTests {
         #expect(hasher.verify("稀土永磁-2025", against: first))
         #expect(!hasher.verify("稀土永磁-2026", against: first))
         #expect(!hasher.verify("稀土永磁-2025", against: "scrypt$10$8$1$bad"))
-        #expect(throws: PasswordHasher.Problem.tooShort(minimum: 10)) { try hasher.validate("short") }
+        #expect(throws: PasswordHasher.Problem.tooShort(minimum: 12)) { try hasher.validate("eleven-char") }
+        try hasher.validate("twelve-chars")
+    }
+
+    @Test("A password that is or contains the user's login, name, phone or e-mail is refused, whatever its case")
+    func personalDetailsRefused() throws {
+        let personal: [String?] = ["Wang.Qiang", "王强", "wq@example.cn", "0931-8912345", nil, "x"]
+        for password in ["wang.qiang", "my WANG.QIANG password", "王强的密码很长很长很长", "wq@example.cn-2025", "wq@example.cn",
+                         "prefix-09318912345-suffix"] {
+            #expect(throws: PasswordHasher.Problem.containsPersonalDetail) {
+                try hasher.validate(password + "-padding-long", personal: personal)
+            }
+        }
+        // A one-letter detail, or none at all, refuses nothing; an unrelated long password passes.
+        try hasher.validate("a strong unrelated phrase", personal: personal)
+        try hasher.validate("a strong unrelated phrase")
+        // The e-mail's local part alone is a detail too.
+        #expect(throws: PasswordHasher.Problem.containsPersonalDetail) {
+            try hasher.validate("correct WQiang horse", personal: ["wqiang@example.cn"])
+        }
     }
 
     /// Makes a unit, a provincial and a municipal bureau; returns their ids.

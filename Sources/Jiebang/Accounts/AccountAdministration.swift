@@ -98,7 +98,7 @@ public enum AccountAdministration {
 
     /// Creates a user. A system admin creates anyone; a unit admin invites members and admins of their own unit.
     /// - Parameters:
-    ///   - password: `input.password`, checked and hashed before the transaction (``NewPassword/prepare(_:on:)``).
+    ///   - password: `input.password`, checked and hashed before the transaction (``NewPassword/prepare(_:personal:on:)``).
     /// - Throws: `DomainError` or `AccountError` naming the field at fault.
     public static func createUser(
         _ input: UserInput, password: NewPassword, by actor: Actor, on tx: PostgresConnection

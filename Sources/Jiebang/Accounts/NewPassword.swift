@@ -6,11 +6,12 @@ public struct NewPassword: Sendable, Hashable {
     /// The hash, when the policy accepts the password.
     public let hash: String?
 
-    /// Checks `password` against the policy and, if it passes, hashes it on `pool`.
+    /// Checks `password` against the policy (``PasswordHasher/validate(_:personal:)``, with the user's
+    /// login, name, phone and e-mail as `personal`) and, if it passes, hashes it on `pool`.
     /// - Throws: `PasswordHashingPool.Busy` when too many hashes wait already.
-    public static func prepare(_ password: String, on pool: PasswordHashingPool) async throws -> NewPassword {
+    public static func prepare(_ password: String, personal: [String?], on pool: PasswordHashingPool) async throws -> NewPassword {
         do {
-            try pool.hasher.validate(password)
+            try pool.hasher.validate(password, personal: personal)
         } catch {
             return NewPassword(problem: error, hash: nil)
         }
@@ -19,9 +20,9 @@ public struct NewPassword: Sendable, Hashable {
 
     /// Checks `password` against the policy and, if it passes, hashes it on the calling thread (for
     /// command-line tools and tests, never a request).
-    public static func prepare(_ password: String, with hasher: PasswordHasher) throws -> NewPassword {
+    public static func prepare(_ password: String, personal: [String?], with hasher: PasswordHasher) throws -> NewPassword {
         do {
-            try hasher.validate(password)
+            try hasher.validate(password, personal: personal)
         } catch {
             return NewPassword(problem: error, hash: nil)
         }

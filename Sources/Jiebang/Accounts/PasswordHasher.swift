@@ -13,8 +13,8 @@ public struct PasswordHasher: Sendable {
     public var blockSize: Int = 8
     /// scrypt's parallelism p. Default 1.
     public var parallelism: Int = 1
-    /// The shortest password accepted. Default 10 characters.
-    public var minimumLength: Int = 10
+    /// The shortest password accepted. Default 12 characters.
+    public var minimumLength: Int = 12
 
     /// The defaults.
     public init() {}
@@ -30,19 +30,44 @@ public struct PasswordHasher: Sendable {
     public enum Problem: Error, Sendable, Hashable, CustomStringConvertible {
         case tooShort(minimum: Int)
         case tooLong
+        /// The password is or contains the user's login, name, phone or e-mail address.
+        case containsPersonalDetail
 
         public var description: String {
             switch self {
             case .tooShort(let minimum): "must be at least \(minimum) characters"
             case .tooLong: "must be at most 200 characters"
+            case .containsPersonalDetail: "must not be or contain your login, name, phone number or e-mail address"
             }
         }
     }
 
-    /// Checks the password policy.
-    public func validate(_ password: String) throws(Problem) {
+    /// Checks the password policy: its length, and that it neither is nor contains any of `personal`
+    /// (the user's login, name, phone, e-mail), compared without regard to case and ignoring details
+    /// of one character (or two ASCII characters), which would refuse too much.
+    public func validate(_ password: String, personal: [String?] = []) throws(Problem) {
         guard password.count >= minimumLength else { throw .tooShort(minimum: minimumLength) }
         guard password.count <= 200 else { throw .tooLong }
+        let folded = password.lowercased()
+        for detail in Self.personalFragments(personal) where folded.contains(detail) {
+            throw .containsPersonalDetail
+        }
+    }
+
+    /// The fragments of personal details a password may not contain: each detail itself, an e-mail's
+    /// local part, a phone's digits; lower-cased and trimmed.
+    static func personalFragments(_ personal: [String?]) -> [String] {
+        var fragments: [String] = []
+        for case let detail? in personal {
+            let trimmed = detail.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+            fragments.append(trimmed)
+            if let at = trimmed.firstIndex(of: "@") { fragments.append(String(trimmed[..<at])) }
+            let digits = trimmed.filter(\.isASCII).filter(\.isNumber)
+            if digits.count >= 7 { fragments.append(digits) }
+        }
+        return fragments.filter { fragment in
+            fragment.count >= 3 || (fragment.count == 2 && fragment.contains { !$0.isASCII })
+        }
     }
 
     /// Hashes `password` with a new random salt.

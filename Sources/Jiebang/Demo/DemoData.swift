@@ -146,7 +146,7 @@ public enum DemoData {
     /// Creates the demo's people with one password, unless they exist. Load the programme first.
     /// - Returns: the logins created.
     public static func loadAccounts(password: String, hasher: PasswordHasher, on tx: PostgresConnection) async throws -> [String] {
-        try hasher.validate(password)
+        try hasher.validate(password, personal: accounts.map { $0.login })
         let hash = try hasher.hash(password)
         let province = try await tx.query("SELECT id FROM bureaus WHERE name = '甘肃省工业和信息化厅'").first?.decode(Int.self)
         let lanzhou = try await tx.query("SELECT id FROM bureaus WHERE name = '兰州市工业和信息化局'").first?.decode(Int.self)

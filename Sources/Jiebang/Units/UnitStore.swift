@@ -105,7 +105,7 @@ public enum UnitStore {
     /// Registers a unit, with its first unit admin if one is given, and appends audit rows.
     /// - Parameters:
     ///   - admin: the first admin and their password, checked and hashed before the transaction
-    ///     (``NewPassword/prepare(_:on:)``).
+    ///     (``NewPassword/prepare(_:personal:on:)``).
     /// - Throws: `DomainError` (invalid fields, a credit code already registered).
     public static func register(
         _ input: Input, admin: (FirstAdmin, NewPassword)?, by actor: Actor?, on tx: PostgresConnection

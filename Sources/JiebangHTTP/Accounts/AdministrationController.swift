@@ -26,7 +26,8 @@ struct AdministrationController {
         let actor = try context.requireActor()
         var request = request
         let (input, body) = try await request.decodeJSON(AccountAdministration.UserInput.self, context: context)
-        let password = try await NewPassword.prepare(input.password, on: passwords)
+        let password = try await NewPassword.prepare(
+            input.password, personal: [input.login, input.displayName, input.email], on: passwords)
         return try await Creation(database: database).respond(to: request, body: body, context: context) { tx in
             let user = try await AccountAdministration.createUser(input, password: password, by: actor, on: tx)
             return try JSONAnswer(user, status: .created, location: "/v1/users/\(user.id)", context: context)

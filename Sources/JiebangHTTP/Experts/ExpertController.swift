@@ -66,7 +66,9 @@ struct ExpertController {
         var request = request
         let (input, body) = try await request.decodeJSON(ExpertInput.self, context: context)
         var password: NewPassword?
-        if let given = input.password { password = try await NewPassword.prepare(given, on: passwords) }
+        if let given = input.password {
+            password = try await NewPassword.prepare(given, personal: [input.login, input.displayName, input.email], on: passwords)
+        }
         return try await Creation(database: database).respond(to: request, body: body, context: context) { [password] tx in
             let expert = try await ExpertStore.create(input, password: password, by: actor, on: tx)
             return try JSONAnswer(

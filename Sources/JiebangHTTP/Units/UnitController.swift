@@ -26,7 +26,7 @@ struct UnitController {
         let (registration, body) = try await request.decodeJSON(Registration.self, context: context)
         var admin: (UnitStore.FirstAdmin, NewPassword)?
         if let first = registration.admin {
-            admin = (first, try await NewPassword.prepare(first.password, on: passwords))
+            admin = (first, try await NewPassword.prepare(first.password, personal: [first.login, first.displayName], on: passwords))
         }
         return try await Creation(database: database).respond(to: request, body: body, context: context) { [admin] tx in
             let unit = try await UnitStore.register(registration.unit, admin: admin, by: context.actor, on: tx)
