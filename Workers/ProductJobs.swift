@@ -15,7 +15,8 @@ public enum ProductJobs {
         public var slot: Date
     }
 
-    /// Deletes idempotency keys older than a day (daily at 03:30); 3 attempts.
+    /// Deletes idempotency keys older than a day, and sign-in throttle rows idle for a day and no longer
+    /// blocking (daily at 03:30); 3 attempts.
     public struct PruneIdempotencyKeys: JobArguments {
         public static let kind = "idempotency_keys.prune"  // never rename
         public static var defaultOptions: JobOptions { JobOptions(maxAttempts: 3) }
@@ -47,6 +48,7 @@ public enum ProductJobs {
         }
         registry.registerTransactional(PruneIdempotencyKeys.self, retry: .fixed(.seconds(60))) { _, _, db in
             _ = try await IdempotencyStore.prune(olderThan: .seconds(86_400), on: db)
+            _ = try await SignInThrottleStore.prune(idleFor: .seconds(86_400), on: db)
         }
         registry.registerTransactional(RunReminderScan.self, retry: .fixed(.seconds(30))) { _, arguments, db in
             guard let scan = ReminderScan(rawValue: arguments.scan) else {

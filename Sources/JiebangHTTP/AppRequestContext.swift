@@ -11,8 +11,13 @@ public struct AppRequestContext: RequestContext {
     /// The bearer token the actor was authenticated with (signing out revokes it).
     public var token: AccessToken?
 
+    /// The client's IP address as the socket saw it (nil in tests without a socket). Sign-in is
+    /// throttled per address; behind a reverse proxy every client shares the proxy's.
+    public var clientAddress: String?
+
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
+        self.clientAddress = source.channel.remoteAddress?.ipAddress
     }
 
     /// Compact JSON with ISO 8601 dates, keys in declaration order, written as the values encode.

@@ -12,6 +12,8 @@ public enum AccountError: Error, Sendable, Hashable, CustomStringConvertible {
     case invalidCredentials
     /// The password breaks the policy.
     case weakPassword(PasswordHasher.Problem)
+    /// Too many sign-in attempts for this login or from this address: wait this long.
+    case throttled(retryAfter: Duration)
 
     /// The request field the error is about.
     public var field: String {
@@ -21,6 +23,7 @@ public enum AccountError: Error, Sendable, Hashable, CustomStringConvertible {
         case .unknownOrganisation: "unitID"
         case .invalidCredentials: "password"
         case .weakPassword: "password"
+        case .throttled: "login"
         }
     }
 
@@ -33,7 +36,14 @@ public enum AccountError: Error, Sendable, Hashable, CustomStringConvertible {
         case .unknownOrganisation: "the unit or bureau does not exist"
         case .invalidCredentials: "the login or the password is wrong"
         case .weakPassword(let problem): "the password \(problem)"
+        case .throttled(let wait):
+            "too many sign-in attempts for this login or from this address; try again in \(AccountError.wholeSeconds(wait)) s"
         }
+    }
+
+    /// A wait in whole seconds, rounded up, at least 1.
+    public static func wholeSeconds(_ wait: Duration) -> Int {
+        max(1, Int(wait.components.seconds) + (wait.components.attoseconds > 0 ? 1 : 0))
     }
 
     private static func scope(of role: Role) -> String {

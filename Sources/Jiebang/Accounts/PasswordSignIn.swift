@@ -3,7 +3,8 @@ public import Postgres
 
 /// Signing in with a login and password, without holding a database connection while the password is checked.
 ///
-/// One short statement reads the account's hash and the connection goes back to the pool; the password
+/// One short transaction counts the attempt (``SignInThrottle``) and reads the account's hash, and the
+/// connection goes back to the pool; the password
 /// is checked on the ``PasswordHashingPool`` (against a dummy hash of the same cost when the login is
 /// unknown, disabled or has no password, so every attempt costs exactly one scrypt run and takes as
 /// long); then the token is issued in its own short transaction.
@@ -24,6 +25,9 @@ public struct PasswordSignIn: Sendable {
     public let passwords: PasswordHashingPool
     /// How long a session token lives. Default 12 hours.
     public var lifetime: Duration = .seconds(12 * 3600)
+    /// Whether attempts are counted per login and per address (``SignInThrottle``). Off only for tests
+    /// that measure signing in itself. Default true.
+    public var throttled = true
 
     /// Creates the sign-in.
     public init(database: PostgresClient, passwords: PasswordHashingPool) {
@@ -32,14 +36,30 @@ public struct PasswordSignIn: Sendable {
     }
 
     /// Checks `login` and `password` and issues a session token.
+    ///
+    /// The attempt is counted first, per login (whether or not the account exists, so the answer and
+    /// its time say nothing about that) and per client `address`; while either is blocked the attempt
+    /// is refused without checking the password. A success takes its attempt back.
+    /// - Parameters:
+    ///   - address: the client's address, or nil when unknown (then only the login is counted).
     /// - Throws: `AccountError.invalidCredentials` for an unknown login, a wrong password or a disabled
-    ///   user; `PasswordHashingPool.Busy` when too many checks wait already.
-    public func signIn(login: String, password: String) async throws -> Session {
-        let account = try await database.withConnection { try await AccountStore.passwordHash(login: login, on: $0) }
+    ///   user; `AccountError.throttled` while the login or the address must wait;
+    ///   `PasswordHashingPool.Busy` when too many checks wait already.
+    public func signIn(login: String, password: String, address: String? = nil) async throws -> Session {
+        let loginKey = SignInThrottleStore.Key.login(login)
+        let addressKey = address.map(SignInThrottleStore.Key.address)
+        let throttled = throttled
+        let account = try await database.withTransaction { tx in
+            if throttled, let wait = try await SignInThrottleStore.attempt([loginKey] + (addressKey.map { [$0] } ?? []), on: tx) {
+                throw AccountError.throttled(retryAfter: wait)
+            }
+            return try await AccountStore.passwordHash(login: login, on: tx)
+        }
         guard try await passwords.verify(password, against: account?.hash), let account else {
             throw AccountError.invalidCredentials
         }
         return try await database.withTransaction { tx in
+            if throttled { try await SignInThrottleStore.succeeded(login: loginKey, address: addressKey, on: tx) }
             let (token, expiresAt) = try await AccountStore.issueToken(
                 userID: account.userID, kind: "session", label: nil, lifetime: lifetime, on: tx)
             // The user may have been disabled while the password was checked.

@@ -31,12 +31,14 @@ struct SessionController {
         var user: AccountAdministration.User
     }
 
-    /// Checks a login and password and answers 201 with a bearer token (shown once); 503 with
+    /// Checks a login and password and answers 201 with a bearer token (shown once); 429 with
+    /// `Retry-After` while the login or the address must wait (``SignInThrottle``); 503 with
     /// `Retry-After` when too many sign-ins wait for the password check.
     @Sendable func signIn(_ request: Request, context: AppRequestContext) async throws -> Response {
         var request = request
         let (credentials, _) = try await request.decodeJSON(Credentials.self, context: context)
-        let session = try await signIn.signIn(login: credentials.login, password: credentials.password)
+        let session = try await signIn.signIn(
+            login: credentials.login, password: credentials.password, address: context.clientAddress)
         return try JSONAnswer(
             SessionView(token: session.token.value, expiresAt: session.expiresAt, user: session.user), status: .created,
             context: context

@@ -85,9 +85,15 @@ struct SignInPageController {
         }
         let session: PasswordSignIn.Session
         do {
-            session = try await signIn.signIn(login: login, password: password)
+            session = try await signIn.signIn(login: login, password: password, address: context.clientAddress)
         } catch AccountError.invalidCredentials {
             return page(request, context: context, login: login, next: next, error: "账号或密码不正确。", status: .unauthorized)
+        } catch AccountError.throttled(let wait) {
+            let seconds = AccountError.wholeSeconds(wait)
+            var response = page(
+                request, context: context, login: login, next: next, error: "尝试次数过多，请 \(seconds) 秒后再试。", status: .tooManyRequests)
+            response.headers[.retryAfter] = "\(seconds)"
+            return response
         }
         var response = Response.redirect(to: Self.destination(next, role: session.user.role), type: .normal)
         response.setCookie(PageSession.cookie(session.token, expiresAt: session.expiresAt, request: request))

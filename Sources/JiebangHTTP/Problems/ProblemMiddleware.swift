@@ -28,6 +28,9 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             throw problem
         } catch let error as DomainError {
             throw Problem(error)
+        } catch AccountError.throttled(let wait) {
+            throw RetryLaterProblem(
+                status: .tooManyRequests, detail: AccountError.throttled(retryAfter: wait).description, retryAfter: wait)
         } catch let error as AccountError {
             throw Problem(error)
         } catch let busy as PasswordHashingPool.Busy {

@@ -1,16 +1,16 @@
 public import Hummingbird
 
-/// A 503 problem document with a `Retry-After` header (whole seconds): the server is short of capacity
-/// for a moment, and says when to try again.
+/// A problem document with a `Retry-After` header (whole seconds): 503 when the server is short of
+/// capacity for a moment, 429 when the caller must slow down; either says when to try again.
 public struct RetryLaterProblem: HTTPResponseError, Sendable {
     /// The problem document sent.
     public var problem: Problem
     /// Seconds to wait before trying again (at least 1).
     public var retryAfterSeconds: Int
 
-    /// Creates the problem.
-    public init(detail: String, retryAfter: Duration) {
-        problem = Problem(status: .serviceUnavailable, detail: detail)
+    /// Creates the problem (503 unless `status` says otherwise).
+    public init(status: HTTPResponse.Status = .serviceUnavailable, detail: String, retryAfter: Duration) {
+        problem = Problem(status: status, detail: detail)
         retryAfterSeconds = max(1, Int(retryAfter.components.seconds) + (retryAfter.components.attoseconds > 0 ? 1 : 0))
     }
 

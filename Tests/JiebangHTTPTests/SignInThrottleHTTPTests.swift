@@ -1,0 +1,102 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Jiebang
+import JiebangHTTP
+import JiebangTesting
+import Logging
+import Postgres
+import Testing
+
+@Suite("Sign-in throttling")
+struct SignInThrottleHTTPTests {
+    static func credentials(_ login: String, _ password: String) -> [String: Any] {
+        ["login": login, "password": password]
+    }
+
+    @Test("An existing and an unknown login get the same answers: five 401s, then 429 with Retry-After and no password check")
+    func sameAnswerWhetherOrNotTheAccountExists() async throws {
+        try await TestDatabase.withFreshDatabase { db in
+            let fixture = try await APIFixture.make(db)
+            try await fixture.application().test(.router) { client in
+                var transcripts: [[String]] = []
+                for login in ["publisher", "no.such.person"] {
+                    var transcript: [String] = []
+                    for _ in 0..<7 {
+                        let reply = try await client.call(.post, "/v1/sessions", json: Self.credentials(login, "not the password!"))
+                        transcript.append("\(reply.status.code) \(reply.headers[.retryAfter] ?? "-") \(reply.object["detail"] ?? "")")
+                        if reply.status == .tooManyRequests {
+                            #expect(reply.headers[.contentType]?.hasPrefix("application/problem+json") == true)
+                            #expect(reply.problemFields == [])
+                        }
+                    }
+                    transcripts.append(transcript)
+                }
+                #expect(transcripts[0] == transcripts[1])
+                let statuses = transcripts[0].map { $0.prefix(3) }
+                #expect(statuses == ["401", "401", "401", "401", "401", "429", "429"], "\(transcripts[0])")
+                #expect(transcripts[0][5].hasPrefix("429 1 too many sign-in attempts"))
+                // Even the right password waits while the login is blocked.
+                let blocked = try await client.call(.post, "/v1/sessions", json: Self.credentials("publisher", "correct horse battery"))
+                #expect(blocked.status == .tooManyRequests)
+                // After the wait the right password signs in, and the count starts again.
+                try await Task.sleep(for: .milliseconds(1_100))
+                let signedIn = try await client.call(.post, "/v1/sessions", json: Self.credentials("publisher", "correct horse battery"))
+                #expect(signedIn.status == .created)
+                for _ in 0..<4 {
+                    let reply = try await client.call(.post, "/v1/sessions", json: Self.credentials("publisher", "not the password!"))
+                    #expect(reply.status == .unauthorized)
+                }
+                let stored = try await db.query("SELECT count(*) FROM sign_in_throttle WHERE key LIKE 'login:%'").first!.decode(Int.self)
+                #expect(stored == 2)
+                let typed = try await db.query("SELECT count(*) FROM sign_in_throttle WHERE key LIKE '%no.such%'").first!.decode(Int.self)
+                #expect(typed == 0, "the login's text is not stored")
+            }
+        }
+    }
+
+    @Test("Twenty wrong passwords for one login at once: the attempts queue on the row, so at most six are checked")
+    func concurrentAttemptsCannotSlipPast() async throws {
+        try await TestDatabase.withFreshDatabase { db in
+            let fixture = try await APIFixture.make(db)
+            try await fixture.application().test(.router) { client in
+                let statuses = try await withThrowingTaskGroup(of: UInt16.self) { group in
+                    for _ in 0..<20 {
+                        group.addTask {
+                            UInt16(try await client.call(.post, "/v1/sessions", json: Self.credentials("expert", "not the password!")).status.code)
+                        }
+                    }
+                    return try await group.reduce(into: [UInt16]()) { $0.append($1) }
+                }
+                #expect(statuses.allSatisfy { $0 == 401 || $0 == 429 }, "\(statuses)")
+                // Five pass at once; a sixth only if the machine took over a second for the first five.
+                #expect((5...6).contains(statuses.filter { $0 == 401 }.count), "\(statuses)")
+            }
+        }
+    }
+
+    @Test("One address trying many logins is throttled after fifty in a row, over a real socket")
+    func perAddress() async throws {
+        try await TestDatabase.withFreshDatabase { db in
+            let fixture = try await APIFixture.make(db)
+            var configuration = HTTPConfiguration(port: 0)
+            configuration.idleTimeout = .seconds(30)
+            let app = buildApplication(
+                configuration: configuration, database: fixture.db, passwordHasher: .fastForTests, logger: Logger(label: "test"))
+            try await app.test(.live) { client in
+                var statuses: [UInt16] = []
+                for index in 0..<52 {
+                    let reply = try await client.call(.post, "/v1/sessions", json: Self.credentials("guess\(index)", "not the password!"))
+                    statuses.append(UInt16(reply.status.code))
+                }
+                #expect(statuses.prefix(50).allSatisfy { $0 == 401 }, "\(statuses)")
+                #expect(statuses.suffix(2) == [429, 429], "\(statuses)")
+                let address = try await db.query(
+                    "SELECT key, attempts FROM sign_in_throttle WHERE key LIKE 'address:%'"
+                ).first!.decode((String, Int).self)
+                #expect(address == ("address:127.0.0.1", 50))
+            }
+        }
+    }
+}
