@@ -1,6 +1,6 @@
+public import Crypto
 public import Foundation
 public import Postgres
-import Crypto
 
 /// Idempotency keys of creating requests: a request sent twice with the same key creates once.
 ///
@@ -13,15 +13,54 @@ public enum IdempotencyStore {
         /// The key is new: go ahead, then `record` the response in the same transaction.
         case fresh
         /// The key was used for the same request: answer with its stored response.
-        case replay(status: Int, body: Data)
+        case replay(Stored)
     }
 
-    /// A fingerprint of a request (method, path and body), to tell a retry from a reused key.
-    public static func fingerprint(method: String, path: String, body: some Sequence<UInt8>) -> Data {
-        var hasher = SHA256()
-        hasher.update(data: Array("\(method) \(path)\n".utf8))
-        hasher.update(data: Array(body))
-        return Data(hasher.finalize())
+    /// The stored answer of a request: what a replay sends again.
+    public struct Stored: Sendable, Hashable {
+        /// The HTTP status.
+        public var status: Int
+        /// The JSON body.
+        public var body: Data
+        /// The Location header, if the answer had one.
+        public var location: String?
+        /// The revision sent as the ETag, if the answer had one.
+        public var revision: Int?
+
+        /// Creates a stored answer.
+        public init(status: Int, body: Data, location: String? = nil, revision: Int? = nil) {
+            self.status = status
+            self.body = body
+            self.location = location
+            self.revision = revision
+        }
+    }
+
+    /// A fingerprint of a request (method, path and body), to tell a retry from a reused key: an
+    /// HMAC-SHA-256 under the server's secret (``secret(on:)``), so a stored fingerprint of a body that
+    /// carries a password cannot be checked against guesses without the secret.
+    public static func fingerprint(method: String, path: String, body: some Sequence<UInt8>, secret: SymmetricKey) -> Data {
+        var mac = HMAC<SHA256>(key: secret)
+        mac.update(data: Array("\(method) \(path)\n".utf8))
+        mac.update(data: Array(body))
+        return Data(mac.finalize())
+    }
+
+    /// The server's fingerprint secret (32 random bytes in `server_secrets`), made by the first caller
+    /// that finds none; every instance on the database reads the same one.
+    public static func secret(on db: PostgresConnection) async throws -> SymmetricKey {
+        let candidate = SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }
+        let value = try await db.query(
+            """
+            WITH made AS (
+                INSERT INTO server_secrets (name, value) VALUES ('idempotency', \(candidate))
+                ON CONFLICT (name) DO NOTHING RETURNING value
+            )
+            SELECT value FROM made UNION ALL SELECT value FROM server_secrets WHERE name = 'idempotency'
+            LIMIT 1
+            """
+        ).first!.decode(Data.self)
+        return SymmetricKey(data: value)
     }
 
     /// Claims `key` within `scope` (the actor) in the caller's transaction.
@@ -38,26 +77,31 @@ public enum IdempotencyStore {
         if inserted == 1 { return .fresh }
         guard
             let row = try await tx.query(
-                "SELECT request_hash, response_status, response_body FROM idempotency_keys WHERE scope = \(scope) AND key = \(key)"
+                """
+                SELECT request_hash, response_status, response_body, response_location, response_revision
+                FROM idempotency_keys WHERE scope = \(scope) AND key = \(key)
+                """
             ).first
         else {
             throw DomainError.conflict(field: "Idempotency-Key", message: "a request with this key is still in progress")
         }
-        let (hash, status, body) = try row.decode((Data, Int?, Data?).self)
+        let (hash, status, body, location, revision) = try row.decode((Data, Int?, Data?, String?, Int?).self)
         guard hash == fingerprint else {
             throw DomainError.conflict(field: "Idempotency-Key", message: "was already used for a different request")
         }
         guard let status, let body else {
             throw DomainError.conflict(field: "Idempotency-Key", message: "a request with this key is still in progress")
         }
-        return .replay(status: status, body: body)
+        return .replay(Stored(status: status, body: body, location: location, revision: revision))
     }
 
     /// Stores the response of a fresh key, in the transaction that created.
-    public static func record(scope: String, key: String, status: Int, body: Data, on tx: PostgresConnection) async throws {
+    public static func record(scope: String, key: String, answer: Stored, on tx: PostgresConnection) async throws {
         try await tx.execute(
             """
-            UPDATE idempotency_keys SET response_status = \(status), response_body = \(body)
+            UPDATE idempotency_keys
+            SET response_status = \(answer.status), response_body = \(answer.body), response_location = \(answer.location),
+                response_revision = \(answer.revision)
             WHERE scope = \(scope) AND key = \(key)
             """)
     }

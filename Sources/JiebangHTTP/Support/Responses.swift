@@ -1,9 +1,11 @@
+import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
 import Jiebang
 import Postgres
 import StreamingJSON
+import Synchronization
 
 /// A JSON answer built inside a transaction and sent after it commits.
 struct JSONAnswer: Sendable {
@@ -26,10 +28,17 @@ struct JSONAnswer: Sendable {
         self.location = location
     }
 
-    init(replaying status: Int, body: Data) {
-        self.status = HTTPResponse.Status(code: status)
-        self.body = body
+    init(replaying stored: IdempotencyStore.Stored) {
+        self.status = HTTPResponse.Status(code: stored.status)
+        self.body = stored.body
+        self.location = stored.location
+        self.revision = stored.revision
         self.replayed = true
+    }
+
+    /// What an Idempotency-Key stores of this answer, for a replay.
+    var stored: IdempotencyStore.Stored {
+        IdempotencyStore.Stored(status: Int(status.code), body: body, location: location, revision: revision)
     }
 
     /// The HTTP response.
@@ -55,25 +64,42 @@ struct Creation {
         _ create: (PostgresConnection) async throws -> JSONAnswer
     ) async throws -> Response {
         let key = request.headers[Self.header]
-        let scope = context.actor.map { "user:\($0.userID)" } ?? "anonymous"
-        let fingerprint = IdempotencyStore.fingerprint(
-            method: request.method.rawValue, path: request.uri.path, body: body.readableBytesView)
+        // An anonymous caller's keys are its own: scoped by its address, never shared with other callers.
+        let scope = context.actor.map { "user:\($0.userID)" } ?? "anonymous:\(context.clientAddress ?? "unknown")"
+        let secret = key == nil ? nil : try await FingerprintSecret.shared.key(for: database)
         let answer = try await database.withTransaction { tx in
-            if let key {
-                if case .replay(let status, let body) = try await IdempotencyStore.claim(
+            if let key, let secret {
+                let fingerprint = IdempotencyStore.fingerprint(
+                    method: request.method.rawValue, path: request.uri.path, body: body.readableBytesView, secret: secret)
+                if case .replay(let stored) = try await IdempotencyStore.claim(
                     scope: scope, key: key, fingerprint: fingerprint, on: tx)
                 {
-                    return JSONAnswer(replaying: status, body: body)
+                    return JSONAnswer(replaying: stored)
                 }
             }
             let answer = try await create(tx)
             if let key {
-                try await IdempotencyStore.record(
-                    scope: scope, key: key, status: Int(answer.status.code), body: answer.body, on: tx)
+                try await IdempotencyStore.record(scope: scope, key: key, answer: answer.stored, on: tx)
             }
             return answer
         }
         return answer.response
+    }
+}
+
+/// The idempotency fingerprint secret of each database, read once per process (``IdempotencyStore/secret(on:)``).
+final class FingerprintSecret: Sendable {
+    static let shared = FingerprintSecret()
+    private let keys = Mutex<[String: SymmetricKey]>([:])
+
+    /// The secret of `database`'s server, read (or made) on first use; remembered by the database's
+    /// connection string and name.
+    func key(for database: PostgresClient) async throws -> SymmetricKey {
+        let id = database.configuration.connectionString + "\u{0}" + (database.configuration.databaseName ?? "")
+        if let known = keys.withLock({ $0[id] }) { return known }
+        let key = try await database.withConnection { try await IdempotencyStore.secret(on: $0) }
+        keys.withLock { $0[id] = key }
+        return key
     }
 }
 
