@@ -29,18 +29,18 @@ SELECT n, (SELECT id FROM challenges WHERE status = 'published' ORDER BY id OFFS
 FROM generate_series(1, :count + :reference) AS n;
 
 WITH inserted AS (
-    INSERT INTO units (kind, name, credit_code, region_code, natures, contact_name, contact_phone, contact_email)
+    INSERT INTO units (kind, name, credit_code, region_code, natures, contact_name, contact_phone, contact_email, verification, decided_at)
     SELECT 'enterprise', '揭榜压测牵头企业' || n, pg_temp.credit_code('91620100BL' || lpad(n::text, 7, '0')), '620100',
-           '{private}', '王工', '0931-8000000', 'lead@example.cn'
+           '{private}', '王工', '0931-8000000', 'lead@example.cn', 'verified', now()
     FROM bench_consortia
     RETURNING id, credit_code
 )
 UPDATE bench_consortia c SET lead = i.id FROM inserted i WHERE substr(i.credit_code, 11, 7)::int = c.n;
 
 WITH inserted AS (
-    INSERT INTO units (kind, name, credit_code, region_code, natures, contact_name, contact_phone, contact_email)
+    INSERT INTO units (kind, name, credit_code, region_code, natures, contact_name, contact_phone, contact_email, verification, decided_at)
     SELECT 'university', '揭榜压测参与单位' || n, pg_temp.credit_code('12620300BP' || lpad(n::text, 7, '0')), '620300',
-           '{}', '李老师', '0935-8000000', 'partner@example.cn'
+           '{}', '李老师', '0935-8000000', 'partner@example.cn', 'verified', now()
     FROM bench_consortia
     RETURNING id, credit_code
 )

@@ -32,9 +32,9 @@ CREATE TEMPORARY TABLE bench_due ON COMMIT DROP AS
 SELECT row_number() OVER (ORDER BY id) AS n, id AS challenge, programme_id
 FROM challenges WHERE title LIKE '提醒压测榜单%' AND application_deadline < now() + interval '7 days';
 
-INSERT INTO units (kind, name, credit_code, region_code, natures, contact_name, contact_phone, contact_email)
+INSERT INTO units (kind, name, credit_code, region_code, natures, contact_name, contact_phone, contact_email, verification, decided_at)
 SELECT 'enterprise', '提醒压测企业' || n, pg_temp.credit_code('91620100RM' || lpad(n::text, 7, '0')), '620100',
-       '{private}', '王工', '0931-8000000', 'lead@example.cn'
+       '{private}', '王工', '0931-8000000', 'lead@example.cn', 'verified', now()
 FROM bench_due;
 
 -- With :with_email = on every lead has an address, so each notification also writes its e-mail and its job.

@@ -26,6 +26,9 @@ struct APIFixture: Sendable {
         "admin", "publisher", "otherPublisher", "lanzhou", "jinchang", "adminA", "memberA", "adminB", "memberB", "expert",
     ]
 
+    /// A system admin acting in fixtures: units it registers are verified at once.
+    static let system = Actor(userID: 0, displayName: "test", role: .systemAdmin, unitID: nil, bureauID: nil, regionCode: nil)
+
     static func make(_ db: PostgresClient) async throws -> APIFixture {
         var fixture = APIFixture(db: db)
         try await db.withTransaction { tx in
@@ -36,7 +39,7 @@ struct APIFixture: Sendable {
             let lanzhou = try await AccountStore.createBureau(name: "兰州市工业和信息化局", level: "municipal", regionCode: "620100", on: tx)
             let jinchang = try await AccountStore.createBureau(name: "金昌市工业和信息化局", level: "municipal", regionCode: "620300", on: tx)
             let hasher = PasswordHasher.fastForTests
-            let system = Actor(userID: 0, displayName: "test", role: .systemAdmin, unitID: nil, bureauID: nil, regionCode: nil)
+            let system = Self.system
             fixture.unitA = try await UnitStore.register(
                 Self.unit(name: "兰州稀土新材料有限公司", code: "91620100MA7ABCDE1", region: "620100"), admin: nil, by: system,
                 on: tx

@@ -113,6 +113,8 @@ struct AccessMatrixTests {
         var attachment = 0
         /// Units that partners can be invited from, one per call.
         var spareUnits: [Int] = []
+        /// A unit in Lanzhou that registered itself, with its licence uploaded: pending its bureau's decision.
+        var pendingUnit = 0
         /// A review round with an applied draw over one formally passed bid, and a challenge in no round.
         var reviewProgramme = 0
         var reviewRound = 0
@@ -276,9 +278,18 @@ struct AccessMatrixTests {
                 setup.spareUnits.append(
                     try await UnitStore.register(
                         APIFixture.unit(name: "备用参与单位\(index)", code: "91620100MB" + String(format: "%07d", index), region: "620100"),
-                        admin: nil, by: nil, on: tx
+                        admin: nil, by: APIFixture.system, on: tx
                     ).id)
             }
+            setup.pendingUnit = try await UnitStore.register(
+                APIFixture.unit(name: "待核实企业", code: "91620100MC0000001", region: "620100"), admin: nil, by: nil, on: tx
+            ).id
+            try await tx.execute(
+                """
+                INSERT INTO unit_licences (unit_id, filename, size_bytes, sha256, data)
+                VALUES (\(setup.pendingUnit), '营业执照.pdf', 9, \(SHA256Hex.digest(of: Array("%PDF-1.7\n".utf8))),
+                        \(Data("%PDF-1.7\n".utf8)))
+                """)
         }
     }
 
@@ -376,7 +387,16 @@ struct AccessMatrixTests {
                 return (.post, "/v1/units", json(["unit": unit]), [:])
             },
             get("GET /v1/units/{id}", "/v1/units/\(fixture.unitA)", ["admin", "adminA", "memberA", "lanzhou", "publisher"]),
-            AccessProbe(operation: "PUT /v1/units/{id}", allowed: ["admin", "adminA"]) { _, serial in
+            get("GET /v1/units/pending", "/v1/units/pending", ["admin", "lanzhou", "jinchang"]),
+            AccessProbe(operation: "PUT /v1/units/{id}/licence", allowed: ["admin", "lanzhou"]) { _, _ in
+                (.put, "/v1/units/\(setup.pendingUnit)/licence?filename=licence.pdf", Data("%PDF-1.7\n".utf8),
+                 [.contentType: "application/pdf"])
+            },
+            get("GET /v1/units/{id}/licence", "/v1/units/\(setup.pendingUnit)/licence", ["admin", "lanzhou"]),
+            AccessProbe(operation: "POST /v1/units/{id}/verification", allowed: ["admin", "lanzhou"]) { _, _ in
+                (.post, "/v1/units/\(setup.pendingUnit)/verification", json(["decision": "rejected", "note": "执照模糊，请重新上传"]), [:])
+            },
+            AccessProbe(operation: "PUT /v1/units/{id}", allowed: ["admin", "adminA", "lanzhou"]) { _, serial in
                 let unit: [String: Any] = [
                     "kind": "enterprise", "name": "兰州稀土新材料有限公司", "creditCode": try CreditCode.completing("91620100MA7ABCDE1").value,
                     "regionCode": "620100", "natures": ["private"], "contactName": "张伟\(serial)",

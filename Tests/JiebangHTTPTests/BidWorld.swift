@@ -53,7 +53,7 @@ struct BidWorld: Sendable {
                     APIFixture.unit(
                         name: isLead ? "兰州牵头企业\(index)" : "金昌参与单位\(index)",
                         code: "91620\(isLead ? "100" : "300")MA" + String(format: "%07d", index), region: isLead ? "620100" : "620300"),
-                    admin: nil, by: nil, on: tx
+                    admin: nil, by: APIFixture.system, on: tx
                 ).id
                 let login = "bidder\(index)"
                 let user = try await AccountStore.createUser(

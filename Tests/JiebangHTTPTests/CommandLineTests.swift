@@ -162,8 +162,8 @@ extension CommandLineTests {
         try await TestDatabase.withFreshDatabase { db in
             try await db.execute(
                 """
-                INSERT INTO units (kind, name, credit_code, region_code, contact_name, contact_phone, contact_email)
-                VALUES ('enterprise', '兰州某新材料有限公司', '91330100799655058B', '620100', '张工', '0931-8888888', 'a@b.cn')
+                INSERT INTO units (kind, name, credit_code, region_code, contact_name, contact_phone, contact_email, verification, decided_at)
+                VALUES ('enterprise', '兰州某新材料有限公司', '91330100799655058B', '620100', '张工', '0931-8888888', 'a@b.cn', 'verified', now())
                 """)
             let name = try await db.query("SELECT current_database()").first!.decode(String.self)
             let header = "所在市州,企业名称,统一社会信用代码,企业性质,所属重点产业链,技术需求,支持条件,联系人,联系电话,电子邮箱,备注"

@@ -81,8 +81,8 @@ struct LargePayloadTests {
         try await TestDatabase.withFreshDatabase { db in
             try await db.execute(
                 """
-                INSERT INTO units (kind, name, credit_code, region_code, contact_name, contact_phone, contact_email)
-                VALUES ('enterprise', '兰州某新材料有限公司', '91330100799655058B', '620100', '张工', '0931-8888888', 'a@b.cn')
+                INSERT INTO units (kind, name, credit_code, region_code, contact_name, contact_phone, contact_email, verification, decided_at)
+                VALUES ('enterprise', '兰州某新材料有限公司', '91330100799655058B', '620100', '张工', '0931-8888888', 'a@b.cn', 'verified', now())
                 """)
             let rows = (0..<10_000).map { index in
                 "兰州市,兰州某新材料有限公司,91330100799655058B,民营、高新技术,有色冶金,需求编号 \(index) 的稀土永磁材料高温稳定性提升,"

@@ -44,8 +44,8 @@ struct AccountTests {
         try await db.withConnection { db in
             let unit = try await db.query(
                 """
-                INSERT INTO units (kind, name, credit_code, region_code, contact_name, contact_phone, contact_email)
-                VALUES ('university', '兰州大学', '12620000438000431B', '620100', '李老师', '0931-8912345', 'li@lzu.edu.cn')
+                INSERT INTO units (kind, name, credit_code, region_code, contact_name, contact_phone, contact_email, verification, decided_at)
+                VALUES ('university', '兰州大学', '12620000438000431B', '620100', '李老师', '0931-8912345', 'li@lzu.edu.cn', 'verified', now())
                 RETURNING id
                 """
             ).first!.decode(Int.self)

@@ -65,8 +65,8 @@ struct DemandImportTests {
         try await TestDatabase.withFreshDatabase { db in
             try await db.execute(
                 """
-                INSERT INTO units (kind, name, credit_code, region_code, contact_name, contact_phone, contact_email)
-                VALUES ('enterprise', '兰州某新材料有限公司', '91330100799655058B', '620100', '张工', '0931-8888888', 'a@b.cn')
+                INSERT INTO units (kind, name, credit_code, region_code, contact_name, contact_phone, contact_email, verification, decided_at)
+                VALUES ('enterprise', '兰州某新材料有限公司', '91330100799655058B', '620100', '张工', '0931-8888888', 'a@b.cn', 'verified', now())
                 """)
             let good = ([Self.header] + (0..<2_500).map { Self.row(need: "需求编号 \($0) 的技术攻关") }).joined(separator: "\r\n")
             guard case .success(let rows) = DemandImport.parse(good) else {

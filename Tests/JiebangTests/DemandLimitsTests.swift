@@ -31,8 +31,8 @@ struct DemandLimitsTests {
     ]
 
     static let unitRow = """
-        INSERT INTO units (kind, name, credit_code, region_code, contact_name, contact_phone, contact_email)
-        VALUES ('enterprise', '兰州某新材料有限公司', '91330100799655058B', '620100', '张工', '0931-8888888', 'a@b.cn')
+        INSERT INTO units (kind, name, credit_code, region_code, contact_name, contact_phone, contact_email, verification, decided_at)
+        VALUES ('enterprise', '兰州某新材料有限公司', '91330100799655058B', '620100', '张工', '0931-8888888', 'a@b.cn', 'verified', now())
         RETURNING id
         """
 

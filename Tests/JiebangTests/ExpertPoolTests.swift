@@ -38,8 +38,8 @@ struct ExpertPoolTests {
                 units.append(
                     try await tx.query(
                         """
-                        INSERT INTO units (kind, name, credit_code, region_code, contact_name, contact_phone, contact_email)
-                        VALUES ('enterprise', \(name), \(code), \(region), '李老师', '0931-8912345', 'li@example.cn')
+                        INSERT INTO units (kind, name, credit_code, region_code, contact_name, contact_phone, contact_email, verification, decided_at)
+                        VALUES ('enterprise', \(name), \(code), \(region), '李老师', '0931-8912345', 'li@example.cn', 'verified', now())
                         RETURNING id
                         """
                     ).first!.decode(Int.self))

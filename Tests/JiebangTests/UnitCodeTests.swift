@@ -54,15 +54,19 @@ struct UnitCodeTests {
     func databaseRefusesBadUnits() async throws {
         try await TestDatabase.withFreshDatabase { db in
             func insert(code: String = "91330100799655058B", region: String = "620100", kind: String = "enterprise",
-                        natures: [String] = ["private", "srdi"]) -> PostgresQuery {
+                        natures: [String] = ["private", "srdi"], verified: Bool = true) -> PostgresQuery {
                 """
-                INSERT INTO units (kind, name, credit_code, region_code, natures, contact_name, contact_phone, contact_email)
-                VALUES (\(kind)::unit_kind, '兰州稀土新材料有限公司', \(code), \(region), \(natures), '张工', '0931-8888888', 'zhang@example.cn')
+                INSERT INTO units (kind, name, credit_code, region_code, natures, contact_name, contact_phone, contact_email,
+                                   verification, decided_at)
+                VALUES (\(kind)::unit_kind, '兰州稀土新材料有限公司', \(code), \(region), \(natures), '张工', '0931-8888888', 'zhang@example.cn',
+                        \(verified ? "verified" : "pending"), CASE WHEN \(verified) THEN now() END)
                 """
             }
             try await db.execute(insert())
+            // A pending claim of a held code is stored (the bureau settles it); a second verified holder is not.
+            try await db.execute(insert(verified: false))
             let cases: [(PostgresQuery, String)] = [
-                (insert(), "units_credit_code_key"),
+                (insert(), "units_verified_credit_code"),
                 (insert(code: "91440300708461136X"), "units_credit_code_valid"),
                 (insert(code: "91440300708461136T", region: "620000"), "units_region_code_prefecture"),
                 (insert(code: "91440300708461136T", natures: ["private", "private"]), "units_natures_known"),

@@ -32,6 +32,12 @@ public enum AccessPolicy {
         actor.role == .systemAdmin || (actor.role == .unitAdmin && actor.unitID == unitID)
     }
 
+    /// Whether the actor confirms units of `unitRegion` against their business licences (and changes their
+    /// credit code or region): the municipal recommender of that region, or a system admin.
+    public static func mayVerify(unitRegion: String, by actor: Actor) -> Bool {
+        actor.role == .systemAdmin || (actor.role == .municipalRecommender && actor.regionCode == unitRegion)
+    }
+
     /// Whether the actor runs the programmes of `bureauID`: a publisher of that bureau.
     public static func mayManageProgrammes(ofBureau bureauID: Int, by actor: Actor) -> Bool {
         actor.role == .provincialPublisher && actor.bureauID == bureauID

@@ -80,6 +80,7 @@ public enum BidStore {
         try AccessPolicy.require(actor, [.unitMember, .unitAdmin], to: "draft a bid")
         guard let unitID = actor.unitID else { throw DomainError.forbidden("only a unit's people draft bids") }
         try content.checkDraft()
+        try await requireVerified(unitID: unitID, field: "unit", on: tx)
         let challenge = try await openChallenge(challengeID, on: tx)
         return try await ConstraintCatalog.translating {
             let id = try await tx.query(
@@ -139,9 +140,7 @@ public enum BidStore {
         guard bid.status.isEditable else {
             throw DomainError.conflict(field: "status", message: "the consortium of a \(bid.status.rawValue) bid is fixed")
         }
-        guard try await tx.query("SELECT 1 FROM units WHERE id = \(unitID)").first != nil else {
-            throw DomainError.invalid("unitID", "no unit has id \(unitID)")
-        }
+        try await requireVerified(unitID: unitID, field: "unitID", on: tx)
         if bid.members.contains(where: { $0.unitID == unitID }) {
             throw DomainError.conflict(field: "unitID", message: "unit \(unitID) is already in this consortium")
         }
@@ -526,6 +525,17 @@ public enum BidStore {
         }
         guard open else {
             throw DomainError.conflict(field: "challengeID", message: "the application deadline of challenge \(challengeID) has passed")
+        }
+    }
+
+    /// Refuses a unit its municipal bureau has not verified (``UnitVerification``): it cannot bid or join a bid.
+    static func requireVerified(unitID: Int, field: String, on tx: PostgresConnection) async throws {
+        let verification = try await tx.query("SELECT verification FROM units WHERE id = \(unitID)").first?.decode(String.self)
+        guard let verification else { throw DomainError.invalid(field, "no unit has id \(unitID)") }
+        guard verification == "verified" else {
+            throw DomainError.conflict(
+                field: field,
+                message: "unit \(unitID) is \(verification == "pending" ? "waiting for" : "refused") verification by its municipal bureau, so it cannot bid yet")
         }
     }
 

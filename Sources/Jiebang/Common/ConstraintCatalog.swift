@@ -28,7 +28,12 @@ public enum ConstraintCatalog {
     enum Kind { case invalid, conflict, notFound }
 
     static let entries: [String: (kind: Kind, field: String, message: String)] = [
-        "units_credit_code_key": (.conflict, "creditCode", "a unit with this credit code is already registered"),
+        "units_verified_credit_code": (.conflict, "creditCode", "another verified unit holds this credit code; revoke it first"),
+        "units_verification_known": (.invalid, "decision", "must be verified or rejected"),
+        "units_decision_note_length": (.invalid, "note", "must have at most 500 characters"),
+        "bids_unit_verified": (.conflict, "unit", "the unit is not verified by its municipal bureau, so it cannot bid yet"),
+        "unit_licences_pdf": (.invalid, "file", "is not a PDF"),
+        "unit_licences_size": (.invalid, "file", "must have 1 byte to 20 MiB"),
         "units_credit_code_valid": (.invalid, "creditCode", "is not a valid unified social credit code (GB 32100-2015)"),
         "units_region_code_prefecture": (.invalid, "regionCode", "is not the code of a city or prefecture"),
         "units_name_length": (.invalid, "name", "must have 2 to 200 characters"),

@@ -86,10 +86,17 @@ public enum DemandFiling {
         try AccessPolicy.require(
             actor, [.unitMember, .unitAdmin, .municipalRecommender, .provincialPublisher], to: "file a demand")
         let input = try input.checked()
-        guard let region = try await tx.query("SELECT region_code FROM units WHERE id = \(input.unitID)").first?.decode(String.self)
+        guard
+            let (region, verification) = try await tx.query(
+                "SELECT region_code, verification FROM units WHERE id = \(input.unitID)"
+            ).first?.decode((String, String).self)
         else { throw DomainError.invalid("unitID", "no unit has id \(input.unitID)") }
         guard AccessPolicy.mayFileDemand(unitID: input.unitID, regionCode: region, by: actor) else {
             throw DomainError.forbidden("unit \(input.unitID) is outside your scope")
+        }
+        // A bureau files only for a unit it has verified: an unverified unit may be squatting someone's code.
+        if actor.unitID != input.unitID, verification != "verified" {
+            throw DomainError.conflict(field: "unitID", message: "unit \(input.unitID) is not verified yet; verify it before filing for it")
         }
         if let programmeID = input.programmeID,
             try await tx.query("SELECT 1 FROM programmes WHERE id = \(programmeID)").first == nil

@@ -4,7 +4,8 @@ public import Postgres
 public enum DemandStore {
     /// Imports validated rows in one transaction: all of them, or (on any error) none.
     ///
-    /// Each row's enterprise must be a registered unit (found by its credit code).
+    /// Each row's enterprise must be a verified unit (found by its credit code; a pending unit claiming
+    /// the code is not, so a squatter never receives an enterprise's demands and contacts).
     /// - Parameters:
     ///   - programmeID: the programme the demands are collected for, if any.
     ///   - bureauID: the bureau filing on the enterprises' behalf, if any.
@@ -16,13 +17,16 @@ public enum DemandStore {
     ) async throws -> Result<[Int], DemandImport.Failure> {
         let codes = Array(Set(rows.map(\.creditCode.value)))
         var units: [String: Int] = [:]
-        for row in try await tx.query("SELECT credit_code, id FROM units WHERE credit_code = ANY (\(codes))") {
+        // Only a verified unit holds its code: a pending one may be squatting it (UnitVerification).
+        for row in try await tx.query(
+            "SELECT credit_code, id FROM units WHERE credit_code = ANY (\(codes)) AND verification = 'verified'"
+        ) {
             let (code, id) = try row.decode((String, Int).self)
             units[code] = id
         }
         let unknown = rows.filter { units[$0.creditCode.value] == nil }.map {
             DemandImport.RowError(
-                line: $0.line, column: "统一社会信用代码", message: "no registered unit has credit code \($0.creditCode.value)")
+                line: $0.line, column: "统一社会信用代码", message: "no verified unit has credit code \($0.creditCode.value)")
         }
         guard unknown.isEmpty else { return .failure(DemandImport.Failure(unknown)) }
         var ids: [Int] = []

@@ -92,9 +92,10 @@ public enum DemoData {
             unitIDs.append(
                 try await tx.query(
                     """
-                    INSERT INTO units (kind, name, credit_code, region_code, natures, contact_name, contact_phone, contact_email)
+                    INSERT INTO units (kind, name, credit_code, region_code, natures, contact_name, contact_phone, contact_email,
+                                       verification, decided_at, decision_note)
                     VALUES (\(unit.kind)::unit_kind, \(unit.name), \(code), \(unit.region), \(unit.natures), \(unit.contact),
-                            '0931-8000000', \("contact-\(unit.prefix.suffix(4))@example.cn"))
+                            '0931-8000000', \("contact-\(unit.prefix.suffix(4))@example.cn"), 'verified', now(), '演示数据')
                     ON CONFLICT (credit_code) DO UPDATE SET name = EXCLUDED.name RETURNING id
                     """
                 ).first!.decode(Int.self))

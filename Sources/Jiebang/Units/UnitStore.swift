@@ -85,6 +85,13 @@ public enum UnitStore {
         public var contactName: String
         public var contactPhone: String
         public var contactEmail: String
+        /// pending (registered by itself, not yet confirmed), verified (its bureau confirmed it against its
+        /// business licence) or rejected. Only a verified unit holds its credit code and may bid.
+        public var verification: String
+        /// When the bureau decided, if it has.
+        public var decidedAt: Date?
+        /// The bureau's note on its decision.
+        public var decisionNote: String?
         public var createdAt: Date
         public var updatedAt: Date
     }
@@ -103,6 +110,10 @@ public enum UnitStore {
     }
 
     /// Registers a unit, with its first unit admin if one is given, and appends audit rows.
+    ///
+    /// A unit registering itself is pending until its municipal bureau verifies it (``UnitVerification``);
+    /// one a system admin registers is verified at once. A pending unit may claim a code that another
+    /// pending or verified unit claims too: codes are public, so the bureau settles who holds it.
     /// - Parameters:
     ///   - admin: the first admin and their password, checked and hashed before the transaction
     ///     (``NewPassword/prepare(_:personal:on:)``).
@@ -119,19 +130,24 @@ public enum UnitStore {
             try checker.check()
         }
         let label = actor?.displayName ?? "registration"
+        let byAdmin = actor?.role == .systemAdmin
         return try await ConstraintCatalog.translating {
             let unit = try await decode(
                 tx.query(
                     """
-                    INSERT INTO units (kind, name, credit_code, region_code, natures, contact_name, contact_phone, contact_email)
+                    INSERT INTO units (kind, name, credit_code, region_code, natures, contact_name, contact_phone, contact_email,
+                                       verification, decided_at, decided_by, decision_note)
                     VALUES (\(input.kind)::unit_kind, \(input.name), \(input.creditCode), \(input.regionCode),
-                            \(input.natures ?? []), \(input.contactName), \(input.contactPhone), \(input.contactEmail))
+                            \(input.natures ?? []), \(input.contactName), \(input.contactPhone), \(input.contactEmail),
+                            CASE WHEN \(byAdmin) THEN 'verified' ELSE 'pending' END, CASE WHEN \(byAdmin) THEN now() END,
+                            CASE WHEN \(byAdmin) THEN \(actor?.userID) END,
+                            CASE WHEN \(byAdmin) THEN 'registered by a system admin' END)
                     RETURNING \(unsafeRaw: columns)
                     """
                 ).first!)
             try await AuditLog.append(
                 actor: label, actorID: actor?.userID, action: "unit.register", entity: "unit", entityID: "\(unit.id)",
-                after: ["name": unit.name, "creditCode": unit.creditCode], on: tx)
+                after: ["name": unit.name, "creditCode": unit.creditCode, "verification": unit.verification], on: tx)
             if case (let admin, let password)? = admin {
                 do {
                     _ = try await AccountStore.createUser(
@@ -145,10 +161,13 @@ public enum UnitStore {
         }
     }
 
-    /// The id and name of the unit registered under `code`, if one is. Lead units look up the partners they
-    /// invite by the code printed on the partner's business licence.
+    /// The id and name of the verified unit holding `code`, if one does. Lead units look up the partners they
+    /// invite by the code printed on the partner's business licence; a pending unit claiming the code is
+    /// not found, so a squatter is never invited in the real company's name.
     public static func unit(creditCode code: CreditCode, on db: PostgresConnection) async throws -> (id: Int, name: String)? {
-        try await db.query("SELECT id, name FROM units WHERE credit_code = \(code.value)").first?.decode((Int, String).self)
+        try await db.query(
+            "SELECT id, name FROM units WHERE credit_code = \(code.value) AND verification = 'verified'"
+        ).first?.decode((Int, String).self)
     }
 
     /// A unit, if the actor may see its private data.
@@ -172,8 +191,19 @@ public enum UnitStore {
     ) async throws -> Unit {
         let input = try input.checked()
         let before = try await unit(id: id, for: actor, on: tx)
-        guard AccessPolicy.mayEdit(unitID: id, by: actor) else {
-            throw DomainError.forbidden("only the unit's admin may edit unit \(id)")
+        let bureau = AccessPolicy.mayVerify(unitRegion: before.regionCode, by: actor)
+        guard AccessPolicy.mayEdit(unitID: id, by: actor) || bureau else {
+            throw DomainError.forbidden("only the unit's admin, its municipal bureau or a system admin may edit unit \(id)")
+        }
+        if !bureau {
+            var checker = FieldChecker()
+            if input.creditCode != before.creditCode {
+                checker.add("creditCode", "changes only through the unit's municipal bureau, which checks the business licence")
+            }
+            if input.regionCode != before.regionCode {
+                checker.add("regionCode", "changes only through the unit's municipal bureau, which checks the business licence")
+            }
+            try checker.check()
         }
         return try await ConstraintCatalog.translating {
             guard
@@ -200,7 +230,7 @@ public enum UnitStore {
 
     static let columns = """
         id, revision, kind::text, name, credit_code, region_code, natures, contact_name, contact_phone, contact_email, \
-        created_at, updated_at
+        verification, decided_at, decision_note, created_at, updated_at
         """
 
     static func decode(_ row: PostgresRow) throws -> Unit {
@@ -210,14 +240,16 @@ public enum UnitStore {
             creditCode: try row.decode(String.self, at: 4), regionCode: try row.decode(String.self, at: 5),
             natures: try row.decode([String].self, at: 6), contactName: try row.decode(String.self, at: 7),
             contactPhone: try row.decode(String.self, at: 8), contactEmail: try row.decode(String.self, at: 9),
-            createdAt: try row.decode(Date.self, at: 10), updatedAt: try row.decode(Date.self, at: 11))
+            verification: try row.decode(String.self, at: 10), decidedAt: try row.decode(Date?.self, at: 11),
+            decisionNote: try row.decode(String?.self, at: 12),
+            createdAt: try row.decode(Date.self, at: 13), updatedAt: try row.decode(Date.self, at: 14))
     }
 
     static func snapshot(_ unit: Unit) -> [String: String] {
         [
             "kind": unit.kind, "name": unit.name, "creditCode": unit.creditCode, "regionCode": unit.regionCode,
             "natures": unit.natures.joined(separator: ","), "contactName": unit.contactName,
-            "contactPhone": unit.contactPhone, "contactEmail": unit.contactEmail,
+            "contactPhone": unit.contactPhone, "contactEmail": unit.contactEmail, "verification": unit.verification,
         ]
     }
 }
