@@ -29,6 +29,7 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
@@ -208,6 +209,25 @@ def stage_people(t):
         show=lambda u: f"unit {u['id']} {u['name']}, region {u['regionCode']} (金昌市)")
     s["partner_unit"] = partner
     s["partner"] = t.sign_in(Person("jc.magnet.admin", "金昌稀土磁材检测中心管理员"))
+    expect(partner["verification"] == "pending", "a unit that registers itself is pending until its bureau verifies it")
+    licence = "%PDF-1.7\n% 营业执照 (the tour's stand-in)\n%%EOF\n".encode()
+    t.call(
+        s["partner"], "PUT", f"/v1/units/{partner['id']}/licence?filename=" + urllib.parse.quote("营业执照.pdf"), licence,
+        content_type="application/pdf", what="the partner's admin uploads its business licence (营业执照)",
+        show=lambda l: f"{l['filename']}, {l['sizeBytes']} bytes, sha256 {l['sha256'][:12]}…")
+    # The demo has no Jinchang bureau, so a system administrator verifies the unit, as the bureau would.
+    subprocess.run([t.binary, "users", "create-admin", "--login", "tour.admin", "--name", "系统管理员"],
+                   env=dict(t.env, JIEBANG_ADMIN_PASSWORD=t.password), check=True, capture_output=True)
+    s["admin"] = t.sign_in(Person("tour.admin", "系统管理员"))
+    waiting = t.call(
+        s["admin"], "GET", "/v1/units/pending", what="the administrator lists the units waiting for verification",
+        show=lambda p: f"{len(p['items'])} pending: " + "、".join(i["unit"]["name"] for i in p["items"]))
+    expect(any(i["unit"]["id"] == partner["id"] and i.get("licence") for i in waiting["items"]),
+           "the partner waits for verification with its licence")
+    s["partner_unit"] = t.call(
+        s["admin"], "POST", f"/v1/units/{partner['id']}/verification", {"decision": "verified", "note": "营业执照与登记信息一致"},
+        what="checks the licence against the record and verifies the unit: only now may it bid or be invited",
+        show=lambda u: f"verification {u['verification']}")
 
     experts = [
         ("zhang.wei.expert", "张伟", "兰州大学", "620100", "教授", ["新材料"], ["有色冶金"], ["稀土永磁", "晶界扩散"]),

@@ -15,9 +15,9 @@ public struct HTTPConfiguration: Sendable {
     /// How long a keep-alive connection may sit with no request before the server closes it, so
     /// idle sockets cannot pile up. Default 60 seconds.
     public var idleTimeout: Duration = .seconds(60)
-    /// Whether sign-in attempts are throttled per login and per address (``SignInThrottle``). Off only
-    /// for tests that measure signing in itself. Default true.
-    public var throttlesSignIn = true
+    /// How sign-in attempts are throttled per login and per address (``SignInThrottle``); nil throttles
+    /// nothing (only for tests that measure signing in itself). Default `.standard`.
+    public var signInThrottles: SignInThrottle.Rules? = .standard
 
     /// Creates a configuration.
     public init(hostname: String = "127.0.0.1", port: Int = 8080) {
@@ -57,7 +57,7 @@ public func buildApplication(
     let passwords = PasswordHashingPool(hasher: passwordHasher, configuration: passwordHashing)
     let router = apiRouter(
         database: database, metrics: metrics, passwords: passwords, tokenUses: tokenUses, cronSchedules: cronSchedules,
-        throttlesSignIn: configuration.throttlesSignIn, logger: logger)
+        signInThrottles: configuration.signInThrottles, logger: logger)
     return Application(
         router: router,
         server: .http1(configuration: .init(idleTimeout: .init(configuration.idleTimeout))),
@@ -90,17 +90,17 @@ public func buildOperationsApplication(
 ///   - passwords: where passwords are hashed and checked; it must run as a service to stop its threads.
 ///   - tokenUses: where requests leave their tokens' due `last_used_at` stamps; it must run as a
 ///     service for them to be written.
-///   - throttlesSignIn: whether sign-in attempts are counted per login and address.
+///   - signInThrottles: how sign-in attempts are counted per login and address (nil: not at all).
 ///   - logger: where an outage of the database is logged, once when it starts and once when it ends.
 func apiRouter(
     database: PostgresClient, metrics: PrometheusCollectorRegistry, passwords: PasswordHashingPool,
-    tokenUses: TokenUseRecorder, cronSchedules: [CronSchedule] = [], throttlesSignIn: Bool = true,
+    tokenUses: TokenUseRecorder, cronSchedules: [CronSchedule] = [], signInThrottles: SignInThrottle.Rules? = .standard,
     logger: Logger = Logger(label: "jiebang")
 ) -> Router<AppRequestContext> {
     let router = operationsRouter(database: database, metrics: metrics, logger: logger, pages: true)
     OpenAPIController().addRoutes(to: router)
     var signIn = PasswordSignIn(database: database, passwords: passwords)
-    signIn.throttled = throttlesSignIn
+    signIn.throttles = signInThrottles
     let pages = router.group()
         .add(middleware: RequestTextMiddleware())
         .add(middleware: PageSessionMiddleware(database: database, tokenUses: tokenUses))

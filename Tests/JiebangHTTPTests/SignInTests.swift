@@ -91,7 +91,7 @@ struct SignInTests {
             hashing.niceness = 0
             // Forty-odd wrong passwords for one login in a row: this measures the check, not the throttle.
             var configuration = HTTPConfiguration()
-            configuration.throttlesSignIn = false
+            configuration.signInThrottles = nil
             let app = buildApplication(
                 configuration: configuration, database: db, passwordHasher: Self.productionCost, passwordHashing: hashing,
                 logger: Logger(label: "test"))

@@ -25,9 +25,9 @@ public struct PasswordSignIn: Sendable {
     public let passwords: PasswordHashingPool
     /// How long a session token lives. Default 12 hours.
     public var lifetime: Duration = .seconds(12 * 3600)
-    /// Whether attempts are counted per login and per address (``SignInThrottle``). Off only for tests
-    /// that measure signing in itself. Default true.
-    public var throttled = true
+    /// How attempts are counted per login and per address (``SignInThrottle``); nil counts nothing (only
+    /// for tests that measure signing in itself). Default `.standard`.
+    public var throttles: SignInThrottle.Rules? = .standard
 
     /// Creates the sign-in.
     public init(database: PostgresClient, passwords: PasswordHashingPool) {
@@ -46,9 +46,10 @@ public struct PasswordSignIn: Sendable {
     ///   user; `AccountError.throttled` while the login or the address must wait;
     ///   `PasswordHashingPool.Busy` when too many checks wait already.
     public func signIn(login: String, password: String, address: String? = nil) async throws -> Session {
-        let loginKey = SignInThrottleStore.Key.login(login)
-        let addressKey = address.map(SignInThrottleStore.Key.address)
-        let throttled = throttled
+        let rules = throttles ?? .standard
+        let loginKey = SignInThrottleStore.Key.login(login, throttle: rules.login)
+        let addressKey = address.map { SignInThrottleStore.Key.address($0, throttle: rules.address) }
+        let throttled = throttles != nil
         let account = try await database.withTransaction { tx in
             if throttled, let wait = try await SignInThrottleStore.attempt([loginKey] + (addressKey.map { [$0] } ?? []), on: tx) {
                 throw AccountError.throttled(retryAfter: wait)

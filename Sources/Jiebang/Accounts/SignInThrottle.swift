@@ -27,6 +27,23 @@ public struct SignInThrottle: Sendable, Hashable {
     /// Per client address: 50 in a row (an office behind one address signs in together).
     public static let perAddress = SignInThrottle(freeAttempts: 50)
 
+    /// The throttles one sign-in passes: its login's and its client address's.
+    public struct Rules: Sendable, Hashable {
+        /// Per login, whether or not the account exists.
+        public var login: SignInThrottle
+        /// Per client address.
+        public var address: SignInThrottle
+
+        /// Creates rules.
+        public init(login: SignInThrottle, address: SignInThrottle) {
+            self.login = login
+            self.address = address
+        }
+
+        /// Five in a row per login, fifty per address, waits from 1 s doubling to 15 minutes.
+        public static let standard = Rules(login: .perLogin, address: .perAddress)
+    }
+
     /// What a login or address has done so far.
     public struct State: Sendable, Hashable {
         /// Attempts counted in the current window.

@@ -14,14 +14,14 @@ public enum SignInThrottleStore {
 
         /// The key of a login (trimmed, any case), whether or not such an account exists; only its
         /// SHA-256 is stored, so a password typed into the login field is not kept.
-        public static func login(_ login: String) -> Key {
+        public static func login(_ login: String, throttle: SignInThrottle = .perLogin) -> Key {
             let normalized = login.trimmingCharacters(in: .whitespaces).lowercased()
-            return Key(value: "login:" + SHA256Hex.digest(of: Data(normalized.utf8)), throttle: .perLogin)
+            return Key(value: "login:" + SHA256Hex.digest(of: Data(normalized.utf8)), throttle: throttle)
         }
 
         /// The key of a client address (its text, at most 80 characters).
-        public static func address(_ address: String) -> Key {
-            Key(value: "address:" + String(address.prefix(80)), throttle: .perAddress)
+        public static func address(_ address: String, throttle: SignInThrottle = .perAddress) -> Key {
+            Key(value: "address:" + String(address.prefix(80)), throttle: throttle)
         }
     }
 

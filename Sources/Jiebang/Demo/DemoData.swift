@@ -96,7 +96,7 @@ public enum DemoData {
                                        verification, decided_at, decision_note)
                     VALUES (\(unit.kind)::unit_kind, \(unit.name), \(code), \(unit.region), \(unit.natures), \(unit.contact),
                             '0931-8000000', \("contact-\(unit.prefix.suffix(4))@example.cn"), 'verified', now(), '演示数据')
-                    ON CONFLICT (credit_code) DO UPDATE SET name = EXCLUDED.name RETURNING id
+                    ON CONFLICT (credit_code) WHERE verification = 'verified' DO UPDATE SET name = EXCLUDED.name RETURNING id
                     """
                 ).first!.decode(Int.self))
         }
