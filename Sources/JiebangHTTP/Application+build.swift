@@ -15,6 +15,13 @@ public struct HTTPConfiguration: Sendable {
     /// How long a keep-alive connection may sit with no request before the server closes it, so
     /// idle sockets cannot pile up. Default 60 seconds.
     public var idleTimeout: Duration = .seconds(60)
+    /// How long a connection may take to send a request's head, counted from when it is ready for one
+    /// (opened, or done with the previous response), however slowly the bytes trickle in; this also closes
+    /// keep-alive connections idle for longer. Default 30 seconds.
+    public var requestHeadTimeout: Duration = .seconds(30)
+    /// How long a request's body may take to arrive after its head (a 20 MiB upload at 200 KiB/s fits).
+    /// Default 120 seconds.
+    public var requestBodyTimeout: Duration = .seconds(120)
     /// How sign-in attempts are throttled per login and per address (``SignInThrottle``); nil throttles
     /// nothing (only for tests that measure signing in itself). Default `.standard`.
     public var signInThrottles: SignInThrottle.Rules? = .standard
@@ -60,7 +67,13 @@ public func buildApplication(
         signInThrottles: configuration.signInThrottles, logger: logger)
     return Application(
         router: router,
-        server: .http1(configuration: .init(idleTimeout: .init(configuration.idleTimeout))),
+        server: .http1(
+            configuration: .init(
+                additionalChannelHandlers: [
+                    RequestDeadlineHandler(
+                        headTimeout: .init(configuration.requestHeadTimeout), bodyTimeout: .init(configuration.requestBodyTimeout))
+                ],
+                idleTimeout: .init(configuration.idleTimeout))),
         configuration: ApplicationConfiguration(
             address: .hostname(configuration.hostname, port: configuration.port), serverName: "jiebang"),
         services: [database, tokenUses, passwords] + services,
@@ -78,7 +91,13 @@ public func buildOperationsApplication(
 ) -> some ApplicationProtocol {
     Application(
         router: operationsRouter(database: database, metrics: metrics, logger: logger),
-        server: .http1(configuration: .init(idleTimeout: .init(configuration.idleTimeout))),
+        server: .http1(
+            configuration: .init(
+                additionalChannelHandlers: [
+                    RequestDeadlineHandler(
+                        headTimeout: .init(configuration.requestHeadTimeout), bodyTimeout: .init(configuration.requestBodyTimeout))
+                ],
+                idleTimeout: .init(configuration.idleTimeout))),
         configuration: ApplicationConfiguration(
             address: .hostname(configuration.hostname, port: configuration.port), serverName: "jiebang-worker"),
         services: [database] + services,

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import Glibc
 import Hummingbird
 import HummingbirdTesting
@@ -26,6 +29,37 @@ struct ConnectionLimitsTests {
         }
     }
 
+    @Test(
+        "A client sending its request head, or its body, one byte a second is cut off at the deadline; a prompt request is answered",
+        .timeLimit(.minutes(1)))
+    func slowClientIsCutOff() async throws {
+        try await TestDatabase.withFreshDatabase { db in
+            var configuration = HTTPConfiguration(port: 0)
+            configuration.requestHeadTimeout = .seconds(2)
+            configuration.requestBodyTimeout = .seconds(2)
+            let app = buildApplication(configuration: configuration, database: db, logger: Logger(label: "test"))
+            try await app.test(.live) { client in
+                let port = try #require(client.port)
+                let head = try await Task.detached {
+                    try Self.trickle(port: port, prefix: "", trickle: "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + String(repeating: "a", count: 40))
+                }.value
+                #expect(head != nil, "a head sent one byte a second held its connection")
+                #expect((1.5...6).contains(head ?? 0), "closed after \(head ?? 0) s")
+                let body = try await Task.detached {
+                    try Self.trickle(
+                        port: port, prefix: "POST /v1/sessions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 60\r\n\r\n",
+                        trickle: String(repeating: " ", count: 40))
+                }.value
+                #expect(body != nil, "a body sent one byte a second held its connection")
+                #expect((1.5...6).contains(body ?? 0), "closed after \(body ?? 0) s")
+                // A prompt request on a new connection is answered as usual. (The test client's own connection sat idle
+                // past the head deadline, so it was closed too: that is the deadline doing its work.)
+                let (_, response) = try await URLSession(configuration: .ephemeral).data(from: URL(string: "http://127.0.0.1:\(port)/healthz")!)
+                #expect((response as? HTTPURLResponse)?.statusCode == 200)
+            }
+        }
+    }
+
     @Test("An API request while the database cannot be reached answers 503 problem+json with Retry-After")
     func absentDatabaseAnswers503() async throws {
         let db = PostgresClient(
@@ -41,6 +75,41 @@ struct ConnectionLimitsTests {
     }
 
     /// Opens a TCP connection, sends nothing, and says whether the server closed it within `seconds`.
+    /// Sends `prefix`, then `trickle` one byte a second, and returns after how many seconds the server
+    /// closed the connection (nil if it stayed open through the whole trickle).
+    static func trickle(port: Int, prefix: String, trickle: String) throws -> Double? {
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard socket >= 0 else { throw POSIXError(.EMFILE) }
+        defer { close(socket) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+            }
+        }
+        guard connected else { throw POSIXError(.ECONNREFUSED) }
+        let started = ContinuousClock.now
+        func elapsed() -> Double {
+            let duration = ContinuousClock.now - started
+            return Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        }
+        _ = prefix.utf8CString.withUnsafeBufferPointer { Glibc.send(socket, $0.baseAddress, $0.count - 1, Int32(MSG_NOSIGNAL)) }
+        for byte in trickle.utf8 {
+            var one = byte
+            if Glibc.send(socket, &one, 1, Int32(MSG_NOSIGNAL)) != 1 { return elapsed() }
+            // Has the server closed? A peek that finds the end of the stream says so.
+            var pollDescriptor = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
+            if poll(&pollDescriptor, 1, 1_000) > 0 {
+                var peeked: UInt8 = 0
+                if recv(socket, &peeked, 1, Int32(MSG_PEEK)) <= 0 { return elapsed() }
+            }
+        }
+        return nil
+    }
+
     static func waitForClose(port: Int, within seconds: Int) throws -> Bool {
         let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard socket >= 0 else { throw POSIXError(.EMFILE) }
