@@ -218,6 +218,51 @@ struct UnitPageTests {
         }
     }
 
+    @Test("A pending unit's workspace says it awaits verification and takes its licence; 我要揭榜 is refused in Chinese; once verified the notice is gone")
+    func pendingUnitWorkspace() async throws {
+        try await TestDatabase.withFreshDatabase { db in
+            let world = try await BidWorld.make(db, leads: 1, partners: 0, minPartners: 0)
+            let lead = world.leads[0]
+            // The unit was registered by an administrator; make it one that registered itself and waits.
+            try await db.execute(
+                "UPDATE units SET verification = 'pending', decided_at = NULL, decided_by = NULL, decision_note = NULL WHERE id = \(lead.unitID)")
+            let csrf = ExpertPageTests.csrf(lead.token)
+            try await world.fixture.application().test(.router) { client in
+                let waiting = try await ExpertPageTests.page(client, .get, "/unit", token: lead.token)
+                #expect(waiting.html.contains("本单位尚待所在市州工信部门核实"))
+                #expect(waiting.html.contains("action=\"/unit/licence\""))
+                let refused = try await ExpertPageTests.page(
+                    client, .post, "/unit/bids", token: lead.token, form: [("csrf", csrf), ("challengeID", "\(world.challenges[0])")])
+                #expect(refused.status == .conflict)
+                #expect(refused.html.contains("尚待所在市州工信部门核实（请上传营业执照），核实后方可申报"), "\(refused.html)")
+
+                let notPDF = try await Self.upload(
+                    client, "/unit/licence", token: lead.token,
+                    body: Self.multipart(fields: [("csrf", csrf)], filename: "执照.pdf", bytes: Array("GIF89a".utf8)))
+                #expect(notPDF.status == .unprocessableContent)
+                #expect(notPDF.html.contains("不是 PDF 文件"))
+                let uploaded = try await Self.upload(
+                    client, "/unit/licence", token: lead.token, body: Self.multipart(fields: [("csrf", csrf)], filename: "营业执照.pdf", bytes: Self.pdf))
+                #expect(uploaded.status == .seeOther)
+                let after = try await ExpertPageTests.page(client, .get, "/unit?done=licence", token: lead.token)
+                #expect(after.html.contains("营业执照已上传"))
+                #expect(after.html.contains("已上传：营业执照.pdf"))
+                let noToken = try await Self.upload(
+                    client, "/unit/licence", token: lead.token, body: Self.multipart(fields: [], filename: "营业执照.pdf", bytes: Self.pdf))
+                #expect(noToken.status == .forbidden)
+
+                let decided = try await client.call(
+                    .post, "/v1/units/\(lead.unitID)/verification", as: "lanzhou", fixture: world.fixture, json: ["decision": "verified"])
+                #expect(decided.status == .ok)
+                let verified = try await ExpertPageTests.page(client, .get, "/unit", token: lead.token)
+                #expect(!verified.html.contains("单位核实"))
+                let drafted = try await ExpertPageTests.page(
+                    client, .post, "/unit/bids", token: lead.token, form: [("csrf", csrf), ("challengeID", "\(world.challenges[0])")])
+                #expect(drafted.status == .seeOther)
+            }
+        }
+    }
+
     @Test("Another unit's bid, its attachments and its forms are not-found pages, and the workspace is for units' people only")
     func othersBids() async throws {
         try await TestDatabase.withFreshDatabase { db in

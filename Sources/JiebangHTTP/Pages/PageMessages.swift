@@ -64,6 +64,7 @@ enum PageMessages {
         "status": "申报状态",
         "challengeID": "榜单",
         "unitID": "合作单位",
+        "unit": "本单位",
         "creditCode": "统一社会信用代码",
         "part": "承担部分",
         "partRole": "承担角色",
@@ -154,6 +155,18 @@ enum PageMessages {
         (try! Regex("the window has closed: the bid can no longer be returned"), { _ in "推荐期已过，不能再退回修改" }),
         (try! Regex(#"your region's quota of (\d+) recommendations is used"#), { "本地区的 \($0[0]) 项推荐名额已用完" }),
         (try! Regex(#"must be between (\S+) and (\S+), not (\S+)"#), { "须在 \($0[0]) 至 \($0[1]) 之间，现为 \($0[2])" }),
+        (
+            try! Regex(#"unit \d+ is waiting for verification by its municipal bureau, so it cannot bid yet"#),
+            { _ in "尚待所在市州工信部门核实（请上传营业执照），核实后方可申报" }
+        ),
+        (
+            try! Regex(#"unit \d+ is refused verification by its municipal bureau, so it cannot bid yet"#),
+            { _ in "未通过所在市州工信部门的核实，不能申报" }
+        ),
+        (
+            try! Regex("the unit is not verified by its municipal bureau, so it cannot bid yet"),
+            { _ in "尚未通过所在市州工信部门的核实，不能申报" }
+        ),
     ]
 
     /// A bid status from the domain's English name.

@@ -21,6 +21,7 @@ struct UnitPageController {
     func addRoutes(to router: some RouterMethods<AppRequestContext>) {
         router.get("unit", use: workspace)
         router.post("unit/bids", use: draft)
+        router.post("unit/licence", use: uploadLicence)
         router.get("unit/bids/:id", use: bid)
         router.post("unit/bids/:id/content", use: saveContent)
         router.post("unit/bids/:id/members", use: invite)
@@ -70,17 +71,42 @@ struct UnitPageController {
         var invitations: [BidRow]
         var hasInvitations: Bool
         var notice: String?
+        /// Set while the unit is not verified: what it must do, and its licence so far.
+        var verification: VerificationView?
+        var csrf: String
+        var errors: [String] = []
+        var hasErrors = false
+    }
+
+    /// A unit's verification, shown on its workspace until its bureau has verified it.
+    struct VerificationView: Sendable {
+        var pending: Bool
+        var note: String?
+        var licence: String?
+        var isAdmin: Bool
     }
 
     @Sendable func workspace(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try await workspacePage(request, context: context, errors: [], status: .ok)
+    }
+
+    func workspacePage(
+        _ request: Request, context: AppRequestContext, errors: [String], status: HTTPResponse.Status
+    ) async throws -> Response {
         let actor = try Self.unitPerson(request, context)
-        let (bids, unread, unit) = try await database.withConnection { db in
+        let (bids, unread, unit, licence) = try await database.withConnection { db in
             let bids = try await BidStore.list(
                 programmeID: nil, challengeID: nil, status: nil, beforeID: nil, limit: 200, for: actor, on: db)
             let unread = try await NotificationStore.unreadCount(for: actor.userID, on: db)
             var unit: UnitStore.Unit?
-            if let unitID = actor.unitID { unit = try await UnitStore.unit(id: unitID, for: actor, on: db) }
-            return (bids, unread, unit)
+            var licence: UnitVerification.Licence?
+            if let unitID = actor.unitID {
+                unit = try await UnitStore.unit(id: unitID, for: actor, on: db)
+                if unit?.verification != "verified" {
+                    licence = try? await UnitVerification.licence(unitID: unitID, for: actor, on: db).0
+                }
+            }
+            return (bids, unread, unit, licence)
         }
         let rows = bids.map { bid in
             let mine = bid.members.first { $0.unitID == actor.unitID }
@@ -93,12 +119,44 @@ struct UnitPageController {
         let notice: String? =
             switch request.uri.queryParameters["done"] {
             case "withdrawn": "申报已撤回，联合体各单位可另行申报本批次的其他榜单。"
+            case "licence": "营业执照已上传，请等待所在市州工信部门核实。"
             default: nil
             }
+        let verification = unit.flatMap { unit -> VerificationView? in
+            guard unit.verification != "verified" else { return nil }
+            return VerificationView(
+                pending: unit.verification == "pending", note: unit.decisionNote,
+                licence: licence.map { "\($0.filename)（\(max(1, ($0.sizeBytes + 1023) / 1024)) KiB，上传于 \(PageFormat.dateTime($0.uploadedAt))）" },
+                isAdmin: actor.role == .unitAdmin)
+        }
         let view = WorkspaceView(
             unitName: unit?.name ?? "", unread: unread, bids: rows, hasBids: !rows.isEmpty, invitations: invitations,
-            hasInvitations: !invitations.isEmpty, notice: notice)
-        return renderer.response("unit", view, context: context)
+            hasInvitations: !invitations.isEmpty, notice: notice, verification: verification,
+            csrf: context.token.map(PageSession.csrf) ?? "", errors: errors, hasErrors: !errors.isEmpty)
+        return renderer.response("unit", view, context: context, status: status)
+    }
+
+    /// The unit's admin uploads its business licence (营业执照) for its bureau to verify the unit against.
+    @Sendable func uploadLicence(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let actor = try Self.unitPerson(request, context)
+        let upload = try await PageUpload.read(request)
+        guard let expected = context.token.map(PageSession.csrf), PageSession.matches(upload[PageSession.csrfField], expected) else {
+            throw Problem(status: .forbidden, detail: "表单已失效或来源不明，请刷新页面后重新提交。")
+        }
+        guard let unitID = actor.unitID else { throw Problem(status: .forbidden, detail: "您不属于任何单位。") }
+        guard let file = upload.files["file"], !file.filename.isEmpty else {
+            return try await workspacePage(request, context: context, errors: ["文件：请选择营业执照的 PDF 文件"], status: .unprocessableContent)
+        }
+        do {
+            _ = try await database.withTransaction {
+                try await UnitVerification.uploadLicence(
+                    unitID: unitID, filename: file.filename, contentType: file.contentType, bytes: file.bytes, by: actor, on: $0)
+            }
+        } catch let error as DomainError {
+            return try await workspacePage(
+                request, context: context, errors: PageMessages.chinese(error), status: Problem(error).status)
+        }
+        return .redirect(to: "/unit?done=licence", type: .normal)
     }
 
     @Sendable func draft(_ request: Request, context: AppRequestContext) async throws -> Response {
