@@ -24,6 +24,29 @@ public enum ProductJobs {
         public var slot: Date
     }
 
+    /// Seals the committed audit entries into the hash chain (every minute); 5 attempts.
+    public struct SealAuditChain: JobArguments {
+        public static let kind = "audit.seal"  // never rename
+        public static var defaultOptions: JobOptions { JobOptions(maxAttempts: 5) }
+        /// The cron slot that enqueued it.
+        public var slot: Date
+    }
+
+    /// Verifies the whole audit chain (daily at 04:10); a broken chain fails the job, naming the first
+    /// bad entry in the worker's log and on the queue page; 3 attempts.
+    public struct VerifyAuditChain: JobArguments {
+        public static let kind = "audit.verify"  // never rename
+        public static var defaultOptions: JobOptions { JobOptions(maxAttempts: 3) }
+        /// The cron slot that enqueued it.
+        public var slot: Date
+    }
+
+    /// The audit chain does not hold.
+    struct BrokenAuditChain: Error, CustomStringConvertible {
+        var problem: String
+        var description: String { "the audit chain is broken: \(problem)" }
+    }
+
     /// Runs one reminder scan as of its cron slot (every ten minutes); each notification is written once
     /// however often the scan runs.
     public struct RunReminderScan: JobArguments {
@@ -49,6 +72,14 @@ public enum ProductJobs {
         registry.registerTransactional(PruneIdempotencyKeys.self, retry: .fixed(.seconds(60))) { _, _, db in
             _ = try await IdempotencyStore.prune(olderThan: .seconds(86_400), on: db)
             _ = try await SignInThrottleStore.prune(idleFor: .seconds(86_400), on: db)
+        }
+        registry.registerTransactional(SealAuditChain.self, retry: .fixed(.seconds(10))) { _, _, db in
+            _ = try await AuditChain.seal(limit: 20_000, on: db)
+        }
+        // Reads only; a broken chain fails the job: the worker logs its error and the queue page shows it.
+        registry.registerTransactional(VerifyAuditChain.self, retry: .fixed(.seconds(300)), timeout: .seconds(1_800)) { _, _, db in
+            let report = try await AuditChain.verify(on: db)
+            if let problem = report.problem { throw BrokenAuditChain(problem: problem) }
         }
         registry.registerTransactional(RunReminderScan.self, retry: .fixed(.seconds(30))) { _, arguments, db in
             guard let scan = ReminderScan(rawValue: arguments.scan) else {
@@ -93,6 +124,12 @@ public enum ProductJobs {
             CronScheduler.entry(closeExpired) { slot in CloseExpiredChallenges(slot: slot) },
             CronScheduler.entry(prune) { slot in PruneIdempotencyKeys(slot: slot) },
         ]
+        var seal = CronSchedule(name: "audit.seal", expression: .everyMinute)
+        seal.catchUp = .latest
+        entries.append(CronScheduler.entry(seal) { slot in SealAuditChain(slot: slot) })
+        var verify = CronSchedule(name: "audit.verify", expression: .daily(hour: 4, minute: 10))
+        verify.catchUp = .latest
+        entries.append(CronScheduler.entry(verify) { slot in VerifyAuditChain(slot: slot) })
         var expire = CronSchedule(name: "acceptance.expire_rectifications", expression: .everyTenMinutes)
         expire.catchUp = .latest
         entries.append(CronScheduler.entry(expire) { slot in AcceptanceJobs.ExpireRectifications(slot: slot) })

@@ -43,7 +43,7 @@ struct AccessMatrixTests {
                     "GET /admin/jobs", "GET /admin/jobs/{id}", "POST /admin/jobs/{id}/retry", "POST /admin/jobs/{id}/cancel",
                     "POST /admin/jobs/{id}/discard",
                     "GET /bureau", "GET /bureau/programmes/{id}", "GET /bureau/programmes/{id}/summary", "GET /municipal",
-                    "POST /municipal/bids/{id}/decision", "GET /municipal/programmes/{id}/summary", "GET /unit", "POST /unit/bids",
+                    "POST /municipal/bids/{id}/decision", "GET /municipal/programmes/{id}/summary", "GET /unit", "POST /unit/bids", "POST /unit/licence",
                     "GET /unit/bids/{id}", "POST /unit/bids/{id}/content", "POST /unit/bids/{id}/members", "POST /unit/bids/{id}/response",
                     "POST /unit/bids/{id}/attachments", "GET /unit/bids/{id}/attachments/{attachmentID}", "POST /unit/bids/{id}/submit",
                     "POST /unit/bids/{id}/withdraw", "GET /inbox", "POST /inbox/{id}/read",

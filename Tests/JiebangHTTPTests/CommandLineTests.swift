@@ -1,4 +1,5 @@
 import Foundation
+import Jiebang
 import JiebangTesting
 import Postgres
 import Testing
@@ -118,6 +119,34 @@ struct CommandLineTests {
         #expect(status != 0)
         #expect(output.split(separator: "\n").count == 1, "\(output)")
         #expect(output.contains("JIEBANG_POSTGRES_POLLER: kqueue is not a poller (epoll or poll)"), "\(output)")
+    }
+
+    @Test("audit seal links the log into the chain and audit verify holds; after a superuser's edit it exits 1 naming the entry")
+    func auditVerify() async throws {
+        let server = try await TestDatabase.serverConnectionString()
+        try await TestDatabase.withFreshDatabase { db in
+            let name = try await db.query("SELECT current_database()").first!.decode(String.self)
+            let environment = ["DATABASE_URL": server + " dbname=\(name)", "PATH": "/usr/bin:/bin"]
+            for index in 0..<3 {
+                try await db.withTransaction {
+                    try await AuditLog.append(actor: "测试", action: "test.change", entity: "thing", entityID: "\(index)", on: $0)
+                }
+            }
+            let (sealStatus, sealed) = try Self.run(["audit", "seal"], environment: environment)
+            #expect(sealStatus == 0)
+            #expect(sealed.contains("sealed 3 entries; audit chain head 3:"), "\(sealed)")
+            let (status, output) = try Self.run(["audit", "verify"], environment: environment)
+            #expect(status == 0)
+            #expect(output.contains("audit chain holds"), "\(output)")
+            let edited = try await db.query("SELECT id FROM audit_log ORDER BY id OFFSET 1 LIMIT 1").first!.decode(Int.self)
+            try await db.withTransaction { tx in
+                try await tx.execute("SET LOCAL session_replication_role = replica")
+                try await tx.execute("UPDATE audit_log SET actor_label = '改写者' WHERE id = \(edited)")
+            }
+            let (brokenStatus, broken) = try Self.run(["audit", "verify"], environment: environment)
+            #expect(brokenStatus == 1)
+            #expect(broken.contains("audit chain broken: audit entry \(edited) (seal 2) was edited"), "\(broken)")
+        }
     }
 
     @Test("migrate --status lists the embedded migrations against a real database")

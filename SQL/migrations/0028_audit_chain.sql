@@ -1,0 +1,15 @@
+-- The audit trail as a hash chain. A sealing job takes committed audit_log rows in batches (never on
+-- the write path: a request appends its row as before) and gives each a place in the chain: seq, and
+-- hash = SHA-256(previous hash || SHA-256(the entry's canonical content)). `jiebang audit verify`
+-- recomputes the chain from the rows themselves, so an entry edited, deleted, inserted or reordered
+-- even by a superuser who bypasses the triggers is found and named. The head (seq and hash) is
+-- printed on published notices, so a rewrite of the whole chain is visible to anyone who kept one.
+CREATE TABLE audit_seals (
+    seq       bigint      PRIMARY KEY,
+    audit_id  bigint      NOT NULL REFERENCES audit_log (id),
+    hash      bytea       NOT NULL,
+    sealed_at timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT audit_seals_audit_id_key UNIQUE (audit_id),
+    CONSTRAINT audit_seals_hash_length CHECK (octet_length(hash) = 32),
+    CONSTRAINT audit_seals_seq_positive CHECK (seq >= 1)
+);
