@@ -13,3 +13,11 @@ CREATE TABLE audit_seals (
     CONSTRAINT audit_seals_hash_length CHECK (octet_length(hash) = 32),
     CONSTRAINT audit_seals_seq_positive CHECK (seq >= 1)
 );
+
+-- Each published notice (a challenge's winners in 公示, a programme's list of successful units) keeps
+-- the chain's head as it was when the notice went out (`seq:hash`) and prints it, so whoever keeps the
+-- notice can later tell whether the record that led to it was rewritten.
+ALTER TABLE award_notices ADD COLUMN audit_head text,
+    ADD CONSTRAINT award_notices_audit_head CHECK (audit_head ~ '^[0-9]+:[0-9a-f]{64}$');
+ALTER TABLE success_lists ADD COLUMN audit_head text,
+    ADD CONSTRAINT success_lists_audit_head CHECK (audit_head ~ '^[0-9]+:[0-9a-f]{64}$');

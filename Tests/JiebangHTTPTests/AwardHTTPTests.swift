@@ -83,6 +83,10 @@ struct AwardHTTPTests {
                         .status == .forbidden)
                 #expect(try await client.call(.get, "/v1/board/winners", fixture: people).object["items"] as? [Any] != nil)
                 #expect((try await client.call(.get, "/v1/board/winners", fixture: people).object["items"] as? [Any])?.isEmpty == true)
+                // The notice keeps the audit chain's head as it was when it went out.
+                _ = try await db.withTransaction { try await AuditChain.seal(on: $0) }
+                let head = try await db.withConnection { try await AuditChain.head(on: $0) }
+                #expect(head.seq > 0)
                 let published = try await client.call(
                     .post, "/v1/challenges/\(challenge)/winners/publish", as: "publisher", fixture: people)
                 #expect(published.status == .ok)
@@ -97,6 +101,9 @@ struct AwardHTTPTests {
                 let items = board.object["items"] as? [[String: Any]] ?? []
                 #expect(items.count == 2)
                 #expect(items.allSatisfy { $0["stage"] as? String == "published" && $0["trimmedMean"] == nil && $0["totals"] == nil })
+                #expect(items.allSatisfy { $0["auditHead"] as? String == head.description }, "\(items)")
+                let page = try await client.execute(uri: "/programmes/\(world.world.programme)", method: .get)
+                #expect(String(buffer: page.body).contains("发布时审计链头：<code>\(head.description)</code>"))
                 // The database holds the rules whatever writes.
                 #expect(
                     await ScoringHTTPTests.refusal(db, "DELETE FROM awards WHERE challenge_id = \(challenge)") == "awards_published_fixed")

@@ -24,6 +24,8 @@ public enum SuccessListStore {
         /// The result record's summary.
         public var achievement: String
         public var publishedAt: Date
+        /// The audit chain's head when the list was published (`seq:hash`).
+        public var auditHead: String?
     }
 
     /// The publisher lists every accepted project of the programme not yet listed, all at once.
@@ -50,7 +52,10 @@ public enum SuccessListStore {
         }
         let id = try await ConstraintCatalog.translating {
             let id = try await tx.query(
-                "INSERT INTO success_lists (programme_id, published_by) VALUES (\(programmeID), \(actor.userID)) RETURNING id"
+                """
+                INSERT INTO success_lists (programme_id, published_by, audit_head)
+                VALUES (\(programmeID), \(actor.userID), \(unsafeRaw: AuditChain.headSQL)) RETURNING id
+                """
             ).first!.decode(Int.self)
             try await tx.execute(
                 "INSERT INTO success_list_entries (project_id, success_list_id) SELECT unnest(\(waiting)::bigint[]), \(id)")
@@ -70,7 +75,7 @@ public enum SuccessListStore {
             SELECT l.programme_id, l.id, p.id, c.title, u.name,
                    ARRAY(SELECT pu.name FROM bid_members m JOIN units pu ON pu.id = m.unit_id
                          WHERE m.bid_id = p.bid_id AND m.role = 'partner' AND m.status = 'accepted' ORDER BY pu.name),
-                   a.summary, l.published_at
+                   a.summary, l.published_at, l.audit_head
             FROM success_lists l
             JOIN success_list_entries e ON e.success_list_id = l.id
             JOIN projects p ON p.id = e.project_id
@@ -82,11 +87,11 @@ public enum SuccessListStore {
             LIMIT 5000
             """
         ).map {
-            let (programme, list, project, title, lead, partners, achievement, publishedAt) = try $0.decode(
-                (Int, Int, Int, String, String, [String], String, Date).self)
+            let (programme, list, project, title, lead, partners, achievement, publishedAt, head) = try $0.decode(
+                (Int, Int, Int, String, String, [String], String, Date, String?).self)
             return Entry(
                 programmeID: programme, listID: list, projectID: project, challengeTitle: title, leadUnitName: lead,
-                partnerUnitNames: partners, achievement: achievement, publishedAt: publishedAt)
+                partnerUnitNames: partners, achievement: achievement, publishedAt: publishedAt, auditHead: head)
         }
     }
 }

@@ -37,6 +37,9 @@ public enum AuditChain {
         public var holds: Bool { problem == nil }
     }
 
+    /// SQL giving the stored head as `seq:hash` (`0:000…` before anything is sealed), for notices to keep.
+    public static let headSQL = "(SELECT coalesce((SELECT seq || ':' || encode(hash, 'hex') FROM audit_seals ORDER BY seq DESC LIMIT 1), '0:' || repeat('0', 64)))"
+
     /// The hash before the first entry.
     static let genesis = [UInt8](repeating: 0, count: 32)
 

@@ -65,6 +65,8 @@ public enum AwardStore {
         public var publishedAt: Date
         public var objectionsCloseAt: Date
         public var finalisedAt: Date?
+        /// The audit chain's head when the notice was published (`seq:hash`).
+        public var auditHead: String?
     }
 
     /// The challenge's award, for its programme's publisher.
@@ -168,8 +170,9 @@ public enum AwardStore {
         try await ConstraintCatalog.translating {
             try await tx.execute(
                 """
-                INSERT INTO award_notices (challenge_id, round_id, first_day, last_day, objections_close_at, published_by)
-                VALUES (\(challengeID), \(challenge.roundID!), current_date, current_date, now(), \(actor.userID))
+                INSERT INTO award_notices (challenge_id, round_id, first_day, last_day, objections_close_at, published_by, audit_head)
+                VALUES (\(challengeID), \(challenge.roundID!), current_date, current_date, now(), \(actor.userID),
+                        \(unsafeRaw: AuditChain.headSQL))
                 """)
             try await AuditLog.append(
                 actor: actor.displayName, actorID: actor.userID, action: "award.publish", entity: "challenge",
@@ -217,7 +220,7 @@ public enum AwardStore {
             SELECT c.programme_id, c.id, c.title, a.bid_id, u.name,
                    ARRAY(SELECT pu.name FROM bid_members m JOIN units pu ON pu.id = m.unit_id
                          WHERE m.bid_id = a.bid_id AND m.role = 'partner' AND m.status = 'accepted' ORDER BY pu.name),
-                   n.published_at, n.objections_close_at, n.finalised_at
+                   n.published_at, n.objections_close_at, n.finalised_at, n.audit_head
             FROM award_notices n
             JOIN awards a ON a.challenge_id = n.challenge_id
             JOIN challenges c ON c.id = n.challenge_id
@@ -227,12 +230,12 @@ public enum AwardStore {
             ORDER BY c.programme_id, c.id, u.name
             """
         ).map {
-            let (programme, challenge, title, bid, lead, partners, publishedAt, closes, finalisedAt) = try $0.decode(
-                (Int, Int, String, Int, String, [String], Date, Date, Date?).self)
+            let (programme, challenge, title, bid, lead, partners, publishedAt, closes, finalisedAt, head) = try $0.decode(
+                (Int, Int, String, Int, String, [String], Date, Date, Date?, String?).self)
             return PublicWinner(
                 programmeID: programme, challengeID: challenge, challengeTitle: title, bidID: bid, leadUnitName: lead,
                 partnerUnitNames: partners, stage: finalisedAt == nil ? .published : .final, publishedAt: publishedAt,
-                objectionsCloseAt: closes, finalisedAt: finalisedAt)
+                objectionsCloseAt: closes, finalisedAt: finalisedAt, auditHead: head)
         }
     }
 

@@ -298,6 +298,8 @@ struct PublicPageController {
         var challengeTitle: String
         var publishedAt: String
         var objectionsClose: String
+        /// The audit chain's head when the notice went out.
+        var auditHead: String?
     }
 
     struct SuccessView: Sendable {
@@ -306,6 +308,7 @@ struct PublicPageController {
         var partners: String
         var achievement: String
         var publishedAt: String
+        var auditHead: String?
     }
 
     struct ProgrammeView: SessionPageView, Sendable {
@@ -346,7 +349,8 @@ struct PublicPageController {
                 notices.append(
                     NoticeView(
                         challengeID: winner.challengeID, challengeTitle: winner.challengeTitle,
-                        publishedAt: PageFormat.day(winner.publishedAt), objectionsClose: PageFormat.dateTime(winner.objectionsCloseAt)))
+                        publishedAt: PageFormat.day(winner.publishedAt), objectionsClose: PageFormat.dateTime(winner.objectionsCloseAt),
+                        auditHead: winner.auditHead))
             }
         }
         let view = ProgrammeView(
@@ -362,7 +366,7 @@ struct PublicPageController {
                 SuccessView(
                     challengeTitle: $0.challengeTitle, leadUnitName: $0.leadUnitName,
                     partners: $0.partnerUnitNames.isEmpty ? "—" : $0.partnerUnitNames.joined(separator: "、"),
-                    achievement: $0.achievement, publishedAt: PageFormat.day($0.publishedAt))
+                    achievement: $0.achievement, publishedAt: PageFormat.day($0.publishedAt), auditHead: $0.auditHead)
             },
             hasSuccesses: !successes.isEmpty)
         return renderer.response("programme", view, context: context)
