@@ -97,6 +97,29 @@ struct IdempotencyTests {
         }
     }
 
+    @Test("The first keyed requests of a new database, sent at once, all find the one server secret (none crashes on a secret another made)")
+    func firstKeyedRequestsAtOnce() async throws {
+        try await TestDatabase.withFreshDatabase { db in
+            let fixture = try await APIFixture.make(db)
+            try await fixture.application().test(.router) { client in
+                let statuses = try await withThrowingTaskGroup(of: UInt16.self) { group in
+                    for index in 0..<12 {
+                        group.addTask {
+                            let body = try JSONSerialization.data(
+                                withJSONObject: try Self.registration(code: "91620100MA8" + String(format: "%06d", index), login: "first\(index)"))
+                            return UInt16(
+                                try await client.call(.post, "/v1/units", raw: body, headers: [Creation.header: "first-\(index)"]).status.code)
+                        }
+                    }
+                    return try await group.reduce(into: [UInt16]()) { $0.append($1) }
+                }
+                #expect(statuses == Array(repeating: 201, count: 12), "\(statuses)")
+                let secrets = try await db.query("SELECT count(*) FROM server_secrets").first!.decode(Int.self)
+                #expect(secrets == 1)
+            }
+        }
+    }
+
     @Test("Two anonymous callers using the same key each get their own answer; the same caller's retry replays")
     func anonymousCallersHaveTheirOwnScope() async throws {
         try await TestDatabase.withFreshDatabase { db in

@@ -43,10 +43,14 @@ struct SignInThrottleHTTPTests {
                     }
                     transcripts.append(transcript)
                 }
-                #expect(transcripts[0] == transcripts[1])
+                // The same answers, the seconds left aside (a loaded machine may take one between the two logins).
+                let withoutSeconds = transcripts.map { $0.map { $0.filter { !$0.isNumber } + $0.prefix(3) } }
+                #expect(withoutSeconds[0] == withoutSeconds[1], "\(transcripts)")
                 let statuses = transcripts[0].map { $0.prefix(3) }
                 #expect(statuses == ["401", "401", "401", "401", "401", "429", "429"], "\(transcripts[0])")
-                #expect(transcripts[0][5].hasPrefix("429 60 too many sign-in attempts"), "\(transcripts[0][5])")
+                let wait = Int(transcripts[0][5].split(separator: " ")[1]) ?? 0
+                #expect((50...60).contains(wait), "\(transcripts[0][5])")
+                #expect(transcripts[0][5].contains("too many sign-in attempts"))
                 // Even the right password waits while the login is blocked.
                 let blocked = try await client.call(.post, "/v1/sessions", json: Self.credentials("publisher", "correct horse battery"))
                 #expect(blocked.status == .tooManyRequests)

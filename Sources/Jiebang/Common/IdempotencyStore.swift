@@ -48,19 +48,31 @@ public enum IdempotencyStore {
 
     /// The server's fingerprint secret (32 random bytes in `server_secrets`), made by the first caller
     /// that finds none; every instance on the database reads the same one.
+    ///
+    /// Two first callers at once: one inserts, the other's insert waits for it and does nothing, and its
+    /// statement's snapshot cannot see the row yet; the next statement (a new snapshot) does.
     public static func secret(on db: PostgresConnection) async throws -> SymmetricKey {
         let candidate = SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }
-        let value = try await db.query(
-            """
-            WITH made AS (
-                INSERT INTO server_secrets (name, value) VALUES ('idempotency', \(candidate))
-                ON CONFLICT (name) DO NOTHING RETURNING value
-            )
-            SELECT value FROM made UNION ALL SELECT value FROM server_secrets WHERE name = 'idempotency'
-            LIMIT 1
-            """
-        ).first!.decode(Data.self)
-        return SymmetricKey(data: value)
+        for _ in 0..<3 {
+            if let row = try await db.query(
+                """
+                WITH made AS (
+                    INSERT INTO server_secrets (name, value) VALUES ('idempotency', \(candidate))
+                    ON CONFLICT (name) DO NOTHING RETURNING value
+                )
+                SELECT value FROM made UNION ALL SELECT value FROM server_secrets WHERE name = 'idempotency'
+                LIMIT 1
+                """
+            ).first {
+                return SymmetricKey(data: try row.decode(Data.self))
+            }
+        }
+        throw MissingSecret()
+    }
+
+    /// The server secret could be neither made nor read (another transaction holds it uncommitted).
+    struct MissingSecret: Error, CustomStringConvertible {
+        var description: String { "the idempotency secret in server_secrets could not be read" }
     }
 
     /// Claims `key` within `scope` (the actor) in the caller's transaction.
