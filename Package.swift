@@ -7,6 +7,11 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("InternalImportsByDefault"),
 ]
 
+/// `scripts/fuzz` sets JIEBANG_FUZZ=1 (with its own build path): the parsers' modules are then built with
+/// libFuzzer's coverage instrumentation and the fuzz target links libFuzzer. Never set for other builds.
+let fuzzing = Context.environment["JIEBANG_FUZZ"] == "1"
+let fuzzSettings: [SwiftSetting] = fuzzing ? [.unsafeFlags(["-sanitize=fuzzer"]), .define("FUZZING")] : []
+
 let package = Package(
     name: "jiebang",
     platforms: [.macOS(.v15)],
@@ -61,7 +66,7 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: swiftSettings + fuzzSettings
         ),
         .target(
             name: "SMTP",
@@ -113,7 +118,7 @@ let package = Package(
                 .embedInCode("Notifications/Templates/recommendation.due.txt"),
                 .embedInCode("Email/email_footer.txt"),
             ],
-            swiftSettings: swiftSettings,
+            swiftSettings: swiftSettings + fuzzSettings,
             plugins: ["EmbedMigrations"]
         ),
         .target(
@@ -181,6 +186,15 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
+        ),
+        // The parsers' fuzz targets: replays its seeds when built as usual; `scripts/fuzz` builds it with
+        // -sanitize=fuzzer -DFUZZING and runs each target under libFuzzer for a bounded time.
+        .executableTarget(
+            name: "JiebangFuzz",
+            dependencies: ["Jiebang", "JobQueue"],
+            path: "Fuzz",
+            swiftSettings: swiftSettings + fuzzSettings,
+            linkerSettings: fuzzing ? [.unsafeFlags(["-sanitize=fuzzer", "-use-ld=lld"])] : []
         ),
         .executableTarget(
             name: "PostgresBenchmark",

@@ -146,6 +146,28 @@ public enum AccountStore {
             """)
     }
 
+    /// The user's login, name, e-mail and password hash, for a password change.
+    public static func credentials(userID: Int, on db: PostgresConnection) async throws
+        -> (login: String, displayName: String, email: String?, hash: String?)?
+    {
+        try await db.query(
+            "SELECT login, display_name, email, password_hash FROM users WHERE id = \(userID) AND disabled_at IS NULL"
+        ).first?.decode((String, String, String?, String?).self)
+    }
+
+    /// Replaces the user's password hash and revokes every session of the user (API tokens stay: they
+    /// are revoked one by one). Returns how many sessions were revoked.
+    @discardableResult
+    public static func setPassword(userID: Int, hash: String, by actor: String, on tx: PostgresConnection) async throws -> Int {
+        try await tx.execute("UPDATE users SET password_hash = \(hash) WHERE id = \(userID)")
+        let revoked = try await tx.execute(
+            "UPDATE access_tokens SET revoked_at = now() WHERE user_id = \(userID) AND kind = 'session' AND revoked_at IS NULL")
+        try await AuditLog.append(
+            actor: actor, actorID: userID, action: "user.password", entity: "user", entityID: "\(userID)",
+            after: ["sessionsRevoked": "\(revoked)"], on: tx)
+        return revoked
+    }
+
     /// Revokes a token. Returns whether it was live.
     @discardableResult
     public static func revoke(_ token: AccessToken, on db: PostgresConnection) async throws -> Bool {

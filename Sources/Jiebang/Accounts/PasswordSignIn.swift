@@ -35,6 +35,40 @@ public struct PasswordSignIn: Sendable {
         self.passwords = passwords
     }
 
+    /// Changes the signed-in user's password: the current one is checked as a sign-in attempt is (and
+    /// counts toward the login's throttle), the new one against the policy; then every session of the
+    /// user is revoked and a new session is issued, in one transaction.
+    /// - Throws: `DomainError.invalid` naming `currentPassword` (wrong) or `newPassword` (the policy);
+    ///   `AccountError.throttled`; `PasswordHashingPool.Busy`.
+    public func changePassword(of actor: Actor, current: String, new: String, address: String? = nil) async throws -> Session {
+        guard let account = try await database.withConnection({ try await AccountStore.credentials(userID: actor.userID, on: $0) })
+        else { throw AccountError.invalidCredentials }
+        let rules = throttles ?? .standard
+        let loginKey = SignInThrottleStore.Key.login(account.login, throttle: rules.login)
+        let addressKey = address.map { SignInThrottleStore.Key.address($0, throttle: rules.address) }
+        if throttles != nil {
+            try await database.withTransaction { tx in
+                if let wait = try await SignInThrottleStore.attempt([loginKey] + (addressKey.map { [$0] } ?? []), on: tx) {
+                    throw AccountError.throttled(retryAfter: wait)
+                }
+            }
+        }
+        guard try await passwords.verify(current, against: account.hash) else {
+            throw DomainError.invalid("currentPassword", "is not your current password")
+        }
+        let password = try await NewPassword.prepare(new, personal: [account.login, account.displayName, account.email], on: passwords)
+        if let problem = password.problem { throw DomainError.invalid("newPassword", "the password \(problem)") }
+        guard let hash = password.hash else { throw DomainError.invalid("newPassword", "could not be hashed") }
+        let throttled = throttles != nil
+        return try await database.withTransaction { tx in
+            if throttled { try await SignInThrottleStore.succeeded(login: loginKey, address: addressKey, on: tx) }
+            try await AccountStore.setPassword(userID: actor.userID, hash: hash, by: actor.displayName, on: tx)
+            let (token, expiresAt) = try await AccountStore.issueToken(
+                userID: actor.userID, kind: "session", label: nil, lifetime: lifetime, on: tx)
+            return Session(token: token, expiresAt: expiresAt, user: try await AccountAdministration.user(id: actor.userID, on: tx))
+        }
+    }
+
     /// Checks `login` and `password` and issues a session token.
     ///
     /// The attempt is counted first, per login (whether or not the account exists, so the answer and

@@ -14,6 +14,24 @@ struct SessionController {
         router.get("v1/me", use: me)
         router.put("v1/me/email", use: setEmail)
         router.delete("v1/me/email", use: clearEmail)
+        router.put("v1/me/password", use: changePassword)
+    }
+
+    struct PasswordChange: Decodable {
+        var currentPassword: String
+        var newPassword: String
+    }
+
+    /// Changes the signed-in user's password, revokes every session of the user (this one too) and
+    /// answers 200 with a new session token; API tokens stay valid.
+    @Sendable func changePassword(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let actor = try context.requireActor()
+        var request = request
+        let (input, _) = try await request.decodeJSON(PasswordChange.self, context: context)
+        let session = try await signIn.changePassword(
+            of: actor, current: input.currentPassword, new: input.newPassword, address: context.clientAddress)
+        return try JSONAnswer(SessionView(token: session.token.value, expiresAt: session.expiresAt, user: session.user), context: context)
+            .response
     }
 
     struct EmailInput: Decodable {

@@ -1,0 +1,83 @@
+import Foundation
+import Jiebang
+import JobQueue
+
+/// The parsers a stranger's bytes reach, each run on one input: none may crash, hang or trap, whatever the
+/// bytes. `scripts/fuzz` runs each under libFuzzer; the test suite replays the seeds (`FuzzReplay`).
+enum FuzzTargets {
+    /// The targets by name.
+    static let all: [String: @Sendable ([UInt8]) -> Void] = [
+        "credit-code": creditCode,
+        "csv": csv,
+        "demand-import": demandImport,
+        "expert-import": expertImport,
+        "cron": cron,
+        "bid-content": bidContent,
+        "self-test": selfTest,
+    ]
+
+    /// Seeds: one well-formed input per target, so the fuzzer starts from the shapes that pass.
+    static let seeds: [String: [String]] = [
+        "credit-code": ["91620100MA7ABCDE1Q", "12620000438000431B", "9162"],
+        "csv": ["a,b,\"c\"\"d\"\r\n1,2,3\n\"x\ny\",,\u{FEFF}"],
+        "demand-import": [
+            "所在市州,企业名称,统一社会信用代码,企业性质,所属重点产业链,技术需求,支持条件,联系人,联系电话,电子邮箱,备注\n兰州市,兰州某公司,91620100MA7ABCDE1Q,民营,有色冶金,晶界扩散,场地,李工,0931-8000000,li@example.cn,\n"
+        ],
+        "expert-import": ["登录名,姓名\nzhang.wei,张伟\n"],
+        "cron": ["*/5 * * * *", "0 3 * * 1-5", "30 2 29 2 *", "@daily"],
+        "bid-content": [
+            #"{"technicalRoute":"路线","rdFoundation":"基础","indicatorAnswers":["a"],"totalInvestmentFen":100,"selfFundingFen":50,"requestedFundingFen":10,"team":[{"name":"张","title":"教授","unit":"兰大","role":"负责"}],"completionCommitment":true}"#
+        ],
+    ]
+
+    static func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
+
+    /// A planted bug (a trap on input starting `FUZ!`), which `scripts/fuzz` expects libFuzzer to find
+    /// within a minute: proof that the harness reaches the code and reports what it finds.
+    static func selfTest(_ bytes: [UInt8]) {
+        if bytes.count >= 4, bytes[0] == 0x46, bytes[1] == 0x55, bytes[2] == 0x5A, bytes[3] == 0x21 {
+            fatalError("the planted bug was found")
+        }
+    }
+
+    static func creditCode(_ bytes: [UInt8]) {
+        let input = text(bytes)
+        if let code = try? CreditCode(input) {
+            // What parses is canonical: parsing its value again gives the same code.
+            precondition((try? CreditCode(code.value))?.value == code.value, "a parsed credit code does not parse again")
+        }
+        _ = try? CreditCode.completing(String(input.prefix(17)))
+        _ = try? RegionCode(input)
+    }
+
+    static func csv(_ bytes: [UInt8]) {
+        _ = try? CSVReader.records(text(bytes))
+    }
+
+    static func demandImport(_ bytes: [UInt8]) {
+        _ = DemandImport.parse(text(bytes))
+    }
+
+    static func expertImport(_ bytes: [UInt8]) {
+        _ = ExpertImport.parse(text(bytes))
+    }
+
+    static func cron(_ bytes: [UInt8]) {
+        guard let expression = try? CronExpression(text(bytes)) else { return }
+        let start = Date(timeIntervalSince1970: 1_800_000_000)
+        let zone = TimeZone(identifier: "Asia/Shanghai")!
+        if let next = expression.nextFireDate(after: start, in: zone) {
+            precondition(next > start, "the next fire date is not after the start")
+        }
+        _ = expression.previousFireDate(atOrBefore: start, in: zone)
+        _ = expression.fireDates(from: start, through: start + 86_400 * 3, in: zone, limit: 50)
+    }
+
+    static func bidContent(_ bytes: [UInt8]) {
+        guard let content = try? JSONDecoder().decode(BidContent.self, from: Data(bytes)) else { return }
+        _ = try? content.checkDraft()
+        _ = try? content.checkSubmission(
+            indicatorCount: 3, policy: FundingPolicy(ratioCapBasisPoints: 1_000, absoluteCapFen: 500_000_000),
+            challengeCeilingFen: 1_000_000_000)
+    }
+}
