@@ -527,6 +527,12 @@ struct AccessMatrixTests {
             },
         ] + expertProbes(fixture, setup) + scoringProbes(fixture, setup.scoring)
             + projectProbes(fixture, setup.projects) + webhookProbes(fixture)
+            // Last: it changes each person's password, which the probes above sign in with.
+            + [
+                AccessProbe(operation: "PUT /v1/me/password", allowed: signedIn) { _, serial in
+                    (.put, "/v1/me/password", json(["currentPassword": "correct horse battery", "newPassword": "a fresh phrase \(serial)"]), [:])
+                }
+            ]
     }
 
     /// The expert pool: its publisher keeps it, the expert reads and declares for themself, no one else sees it.

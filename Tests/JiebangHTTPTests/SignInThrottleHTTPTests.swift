@@ -89,6 +89,51 @@ struct SignInThrottleHTTPTests {
         }
     }
 
+    @Test("Changing a password checks the current one (throttled as a sign-in), holds the new one to the policy, revokes every session and issues a new one; API tokens stay")
+    func passwordChange() async throws {
+        try await TestDatabase.withFreshDatabase { db in
+            let fixture = try await APIFixture.make(db)
+            try await Self.application(db).test(.router) { client in
+                func signIn(_ password: String) async throws -> Reply {
+                    try await client.call(.post, "/v1/sessions", json: ["login": "publisher", "password": password])
+                }
+                let first = try #require(try await signIn("correct horse battery").object["token"] as? String)
+                let second = try #require(try await signIn("correct horse battery").object["token"] as? String)
+                let bearer: HTTPFields = [.authorization: "Bearer \(first)"]
+                let wrong = try await client.call(
+                    .put, "/v1/me/password", json: ["currentPassword": "not it at all", "newPassword": "a brand new phrase"], headers: bearer)
+                #expect(wrong.status == .unprocessableContent)
+                #expect(wrong.problemFields == ["currentPassword"])
+                let weak = try await client.call(
+                    .put, "/v1/me/password", json: ["currentPassword": "correct horse battery", "newPassword": "my publisher pw"], headers: bearer)
+                #expect(weak.status == .unprocessableContent)
+                #expect(weak.problemFields == ["newPassword"])
+                let changed = try await client.call(
+                    .put, "/v1/me/password", json: ["currentPassword": "correct horse battery", "newPassword": "a brand new phrase"], headers: bearer)
+                #expect(changed.status == .ok)
+                let fresh = try #require(changed.object["token"] as? String)
+                for token in [first, second] {
+                    #expect(try await client.call(.get, "/v1/me", headers: [.authorization: "Bearer \(token)"]).status == .unauthorized)
+                }
+                #expect(try await client.call(.get, "/v1/me", headers: [.authorization: "Bearer \(fresh)"]).status == .ok)
+                #expect(try await client.call(.get, "/v1/me", as: "publisher", fixture: fixture).status == .ok, "the API token stays")
+                #expect(try await signIn("correct horse battery").status == .unauthorized)
+                #expect(try await signIn("a brand new phrase").status == .created)
+                // Guessing the current password through this route counts as sign-in attempts do.
+                var statuses: [UInt16] = []
+                for _ in 0..<6 {
+                    statuses.append(
+                        UInt16(
+                            try await client.call(
+                                .put, "/v1/me/password", json: ["currentPassword": "a guess!", "newPassword": "a brand new phrase 2"],
+                                headers: [.authorization: "Bearer \(fresh)"]
+                            ).status.code))
+                }
+                #expect(statuses == [422, 422, 422, 422, 422, 429], "\(statuses)")
+            }
+        }
+    }
+
     @Test("One address trying many logins is throttled after fifty in a row, over a real socket")
     func perAddress() async throws {
         try await TestDatabase.withFreshDatabase { db in
