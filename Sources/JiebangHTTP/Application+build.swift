@@ -1,4 +1,5 @@
 public import Hummingbird
+import HummingbirdCore
 public import Jiebang
 public import JobQueue
 public import Logging
@@ -30,6 +31,15 @@ public struct HTTPConfiguration: Sendable {
     public init(hostname: String = "127.0.0.1", port: Int = 8080) {
         self.hostname = hostname
         self.port = port
+    }
+
+    /// The HTTP/1 server's settings: the idle timeout, and the request deadlines (``RequestDeadlineHandler``).
+    var http1: HTTP1Channel.Configuration {
+        HTTP1Channel.Configuration(
+            additionalChannelHandlers: [
+                RequestDeadlineHandler(headTimeout: .init(requestHeadTimeout), bodyTimeout: .init(requestBodyTimeout))
+            ],
+            idleTimeout: .init(idleTimeout))
     }
 }
 
@@ -67,13 +77,7 @@ public func buildApplication(
         signInThrottles: configuration.signInThrottles, logger: logger)
     return Application(
         router: router,
-        server: .http1(
-            configuration: .init(
-                additionalChannelHandlers: [
-                    RequestDeadlineHandler(
-                        headTimeout: .init(configuration.requestHeadTimeout), bodyTimeout: .init(configuration.requestBodyTimeout))
-                ],
-                idleTimeout: .init(configuration.idleTimeout))),
+        server: .http1(configuration: configuration.http1),
         configuration: ApplicationConfiguration(
             address: .hostname(configuration.hostname, port: configuration.port), serverName: "jiebang"),
         services: [database, tokenUses, passwords] + services,
@@ -91,13 +95,7 @@ public func buildOperationsApplication(
 ) -> some ApplicationProtocol {
     Application(
         router: operationsRouter(database: database, metrics: metrics, logger: logger),
-        server: .http1(
-            configuration: .init(
-                additionalChannelHandlers: [
-                    RequestDeadlineHandler(
-                        headTimeout: .init(configuration.requestHeadTimeout), bodyTimeout: .init(configuration.requestBodyTimeout))
-                ],
-                idleTimeout: .init(configuration.idleTimeout))),
+        server: .http1(configuration: configuration.http1),
         configuration: ApplicationConfiguration(
             address: .hostname(configuration.hostname, port: configuration.port), serverName: "jiebang-worker"),
         services: [database] + services,

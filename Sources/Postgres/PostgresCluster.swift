@@ -241,9 +241,10 @@ public struct PostgresCluster: Sendable {
                 connectionString: connectionString(database: "postgres"), minimumConnections: 0, maximumConnections: 1),
             logger: logger)
         do {
-            let exists = try await client.query(
-                "SELECT 1 FROM pg_database WHERE datname = \(configuration.databaseName)"
-            ).count > 0
+            let exists =
+                try await client.query(
+                    "SELECT 1 FROM pg_database WHERE datname = \(configuration.databaseName)"
+                ).count > 0
             if !exists {
                 try await client.execute(
                     PostgresQuery(unsafeSQL: "CREATE DATABASE \(quoteIdentifier(configuration.databaseName))"))

@@ -13,7 +13,9 @@ struct SeedDemoCommand: AsyncParsableCommand {
 
     @Option(
         name: .customLong("accounts-password"),
-        help: "Also create the demo's people (demo.publisher, demo.lanzhou, demo.unit, demo.expert) with this password (env JIEBANG_DEMO_PASSWORD).")
+        help:
+            "Also create the demo's people (demo.publisher, demo.lanzhou, demo.unit, demo.expert) with this password (env JIEBANG_DEMO_PASSWORD)."
+    )
     var accountsPassword: String?
 
     func run() async throws {
@@ -31,7 +33,9 @@ struct SeedDemoCommand: AsyncParsableCommand {
                 .migrate()
             return try await client.withTransaction { tx in
                 let loaded = try await DemoData.load(on: tx)
-                let accounts = try await password.asyncMap { try await DemoData.loadAccounts(password: $0, hasher: PasswordHasher(), on: tx) }
+                let accounts = try await password.asyncMap {
+                    try await DemoData.loadAccounts(password: $0, hasher: PasswordHasher(), on: tx)
+                }
                 return (loaded, accounts ?? [])
             }
         }

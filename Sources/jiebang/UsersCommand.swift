@@ -36,7 +36,8 @@ struct UsersCommand: AsyncParsableCommand {
                 do {
                     return try await client.withTransaction { tx in
                         try await AccountStore.createUser(
-                            .init(login: login, displayName: name, role: .systemAdmin), passwordHash: hash, by: "jiebang users create-admin",
+                            .init(login: login, displayName: name, role: .systemAdmin), passwordHash: hash,
+                            by: "jiebang users create-admin",
                             on: tx)
                     }
                 } catch let error as AccountError {

@@ -188,7 +188,8 @@ struct APITests {
                     headers: [.ifMatch: try #require(draft.etag)])
                 #expect(edited.status == .ok)
                 let published = try await client.call(
-                    .post, "/v1/challenges/\(id)/publish", as: "publisher", fixture: fixture, headers: [.ifMatch: try #require(edited.etag)])
+                    .post, "/v1/challenges/\(id)/publish", as: "publisher", fixture: fixture, headers: [.ifMatch: try #require(edited.etag)]
+                )
                 #expect(published.status == .ok)
                 #expect(published.object["status"] as? String == "published")
                 let twice = try await client.call(.post, "/v1/challenges/\(id)/publish", as: "publisher", fixture: fixture)
@@ -234,7 +235,8 @@ struct APITests {
         try await TestDatabase.withFreshDatabase { db in
             let programme = try await BoardFixtures.programme(db)
             let late = try await db.withConnection {
-                try await BoardFixtures.challenge($0, programme: programme, title: "光伏组件回收利用技术", content: "光伏组件回收", status: "draft", deadlineDays: -1)
+                try await BoardFixtures.challenge(
+                    $0, programme: programme, title: "光伏组件回收利用技术", content: "光伏组件回收", status: "draft", deadlineDays: -1)
             }
             let open = try await db.withConnection {
                 try await BoardFixtures.challenge($0, programme: programme, title: "氢能储运装备关键技术", content: "高压储氢", deadlineDays: 30)
@@ -279,8 +281,10 @@ struct APITests {
                 invalid["contactPhone"] = "phone"
                 let bad = try await client.call(.post, "/v1/demands", as: "memberA", fixture: fixture, json: invalid)
                 #expect(bad.problemFields == ["need", "contactPhone"])
-                for (person, visible) in [("memberA", true), ("adminA", true), ("lanzhou", true), ("publisher", true), ("admin", true),
-                                          ("memberB", false), ("jinchang", false), ("otherPublisher", false), ("expert", false)] {
+                for (person, visible) in [
+                    ("memberA", true), ("adminA", true), ("lanzhou", true), ("publisher", true), ("admin", true),
+                    ("memberB", false), ("jinchang", false), ("otherPublisher", false), ("expert", false),
+                ] {
                     let reply = try await client.call(.get, "/v1/demands/\(id)", as: person, fixture: fixture)
                     #expect(reply.status == (visible ? .ok : .forbidden), "\(person)")
                 }

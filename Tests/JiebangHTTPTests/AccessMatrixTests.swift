@@ -43,7 +43,8 @@ struct AccessMatrixTests {
                     "GET /admin/jobs", "GET /admin/jobs/{id}", "POST /admin/jobs/{id}/retry", "POST /admin/jobs/{id}/cancel",
                     "POST /admin/jobs/{id}/discard",
                     "GET /bureau", "GET /bureau/programmes/{id}", "GET /bureau/programmes/{id}/summary", "GET /municipal",
-                    "POST /municipal/bids/{id}/decision", "GET /municipal/programmes/{id}/summary", "GET /unit", "POST /unit/bids", "POST /unit/licence",
+                    "POST /municipal/bids/{id}/decision", "GET /municipal/programmes/{id}/summary", "GET /unit", "POST /unit/bids",
+                    "POST /unit/licence",
                     "GET /unit/bids/{id}", "POST /unit/bids/{id}/content", "POST /unit/bids/{id}/members", "POST /unit/bids/{id}/response",
                     "POST /unit/bids/{id}/attachments", "GET /unit/bids/{id}/attachments/{attachmentID}", "POST /unit/bids/{id}/submit",
                     "POST /unit/bids/{id}/withdraw", "GET /inbox", "POST /inbox/{id}/read",
@@ -389,8 +390,10 @@ struct AccessMatrixTests {
             get("GET /v1/units/{id}", "/v1/units/\(fixture.unitA)", ["admin", "adminA", "memberA", "lanzhou", "publisher"]),
             get("GET /v1/units/pending", "/v1/units/pending", ["admin", "lanzhou", "jinchang"]),
             AccessProbe(operation: "PUT /v1/units/{id}/licence", allowed: ["admin", "lanzhou"]) { _, _ in
-                (.put, "/v1/units/\(setup.pendingUnit)/licence?filename=licence.pdf", Data("%PDF-1.7\n".utf8),
-                 [.contentType: "application/pdf"])
+                (
+                    .put, "/v1/units/\(setup.pendingUnit)/licence?filename=licence.pdf", Data("%PDF-1.7\n".utf8),
+                    [.contentType: "application/pdf"]
+                )
             },
             get("GET /v1/units/{id}/licence", "/v1/units/\(setup.pendingUnit)/licence", ["admin", "lanzhou"]),
             AccessProbe(operation: "POST /v1/units/{id}/verification", allowed: ["admin", "lanzhou"]) { _, _ in
@@ -530,7 +533,10 @@ struct AccessMatrixTests {
             // Last: it changes each person's password, which the probes above sign in with.
             + [
                 AccessProbe(operation: "PUT /v1/me/password", allowed: signedIn) { _, serial in
-                    (.put, "/v1/me/password", json(["currentPassword": "correct horse battery", "newPassword": "a fresh phrase \(serial)"]), [:])
+                    (
+                        .put, "/v1/me/password",
+                        json(["currentPassword": "correct horse battery", "newPassword": "a fresh phrase \(serial)"]), [:]
+                    )
                 }
             ]
     }

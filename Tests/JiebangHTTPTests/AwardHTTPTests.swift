@@ -142,7 +142,9 @@ struct AwardHTTPTests {
             // Picking it again by SQL changes nothing.
             #expect(
                 await ScoringHTTPTests.refusal(
-                    db, "INSERT INTO awards (challenge_id, bid_id, round_id) VALUES (\(a), \(world.bids[0]), \(world.round)) ON CONFLICT DO NOTHING")
+                    db,
+                    "INSERT INTO awards (challenge_id, bid_id, round_id) VALUES (\(a), \(world.bids[0]), \(world.round)) ON CONFLICT DO NOTHING"
+                )
                     == nil)
             #expect(
                 await ScoringHTTPTests.refusal(

@@ -37,11 +37,13 @@ struct CommandLineTests {
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
-    @Test("A bad DATABASE_URL gives a one-line error and a non-zero exit", arguments: [
-        "postgresql://nobody@127.0.0.1:1/jiebang",
-        "host=/nonexistent/folder port=5",
-        "postgresql://[broken",
-    ])
+    @Test(
+        "A bad DATABASE_URL gives a one-line error and a non-zero exit",
+        arguments: [
+            "postgresql://nobody@127.0.0.1:1/jiebang",
+            "host=/nonexistent/folder port=5",
+            "postgresql://[broken",
+        ])
     func badDatabaseURL(url: String) throws {
         let (status, output) = try Self.run(["migrate"], environment: ["DATABASE_URL": url, "PATH": "/usr/bin:/bin"])
         #expect(status != 0)
@@ -95,13 +97,15 @@ struct CommandLineTests {
         }
     }
 
-    @Test("work refuses a bad SMTP configuration with one line naming the variable, before touching a database", arguments: [
-        ["SMTP_URL": "http://mail.example.com", "MAIL_FROM": "noreply@example.gov.cn"],
-        ["SMTP_URL": "smtp://user:secret@mail.example.com", "MAIL_FROM": "noreply@example.gov.cn"],
-        ["SMTP_URL": "smtps://mail.example.com"],
-        ["SMTP_URL": "smtps://mail.example.com", "MAIL_FROM": "not an address"],
-        ["SMTP_URL": "smtps://mail.example.com", "MAIL_FROM": "noreply@example.gov.cn", "SMTP_TIMEOUT": "0"],
-    ])
+    @Test(
+        "work refuses a bad SMTP configuration with one line naming the variable, before touching a database",
+        arguments: [
+            ["SMTP_URL": "http://mail.example.com", "MAIL_FROM": "noreply@example.gov.cn"],
+            ["SMTP_URL": "smtp://user:secret@mail.example.com", "MAIL_FROM": "noreply@example.gov.cn"],
+            ["SMTP_URL": "smtps://mail.example.com"],
+            ["SMTP_URL": "smtps://mail.example.com", "MAIL_FROM": "not an address"],
+            ["SMTP_URL": "smtps://mail.example.com", "MAIL_FROM": "noreply@example.gov.cn", "SMTP_TIMEOUT": "0"],
+        ])
     func badSMTPConfiguration(variables: [String: String]) throws {
         let (status, output) = try Self.run(
             ["work"], environment: variables.merging(["PATH": "/usr/bin:/bin", "DATABASE_URL": "host=/nonexistent dbname=x"]) { $1 })

@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import Glibc
 import Hummingbird
 import HummingbirdTesting
@@ -10,6 +7,10 @@ import JiebangTesting
 import Logging
 import Postgres
 import Testing
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 
 @Suite("Idle clients and an absent database")
 struct ConnectionLimitsTests {
@@ -41,20 +42,25 @@ struct ConnectionLimitsTests {
             try await app.test(.live) { client in
                 let port = try #require(client.port)
                 let head = try await Task.detached {
-                    try Self.trickle(port: port, prefix: "", trickle: "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + String(repeating: "a", count: 40))
+                    try Self.trickle(
+                        port: port, prefix: "",
+                        trickle: "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + String(repeating: "a", count: 40))
                 }.value
                 #expect(head != nil, "a head sent one byte a second held its connection")
                 #expect((1.5...6).contains(head ?? 0), "closed after \(head ?? 0) s")
                 let body = try await Task.detached {
                     try Self.trickle(
-                        port: port, prefix: "POST /v1/sessions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 60\r\n\r\n",
+                        port: port,
+                        prefix:
+                            "POST /v1/sessions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 60\r\n\r\n",
                         trickle: String(repeating: " ", count: 40))
                 }.value
                 #expect(body != nil, "a body sent one byte a second held its connection")
                 #expect((1.5...6).contains(body ?? 0), "closed after \(body ?? 0) s")
                 // A prompt request on a new connection is answered as usual. (The test client's own connection sat idle
                 // past the head deadline, so it was closed too: that is the deadline doing its work.)
-                let (_, response) = try await URLSession(configuration: .ephemeral).data(from: URL(string: "http://127.0.0.1:\(port)/healthz")!)
+                let (_, response) = try await URLSession(configuration: .ephemeral).data(
+                    from: URL(string: "http://127.0.0.1:\(port)/healthz")!)
                 #expect((response as? HTTPURLResponse)?.statusCode == 200)
             }
         }
@@ -78,19 +84,8 @@ struct ConnectionLimitsTests {
     /// Sends `prefix`, then `trickle` one byte a second, and returns after how many seconds the server
     /// closed the connection (nil if it stayed open through the whole trickle).
     static func trickle(port: Int, prefix: String, trickle: String) throws -> Double? {
-        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard socket >= 0 else { throw POSIXError(.EMFILE) }
+        let socket = try Self.connected(port: port)
         defer { close(socket) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
-            }
-        }
-        guard connected else { throw POSIXError(.ECONNREFUSED) }
         let started = ContinuousClock.now
         func elapsed() -> Double {
             let duration = ContinuousClock.now - started
@@ -110,10 +105,10 @@ struct ConnectionLimitsTests {
         return nil
     }
 
-    static func waitForClose(port: Int, within seconds: Int) throws -> Bool {
+    /// A TCP socket connected to 127.0.0.1:`port`; the caller closes it.
+    static func connected(port: Int) throws -> Int32 {
         let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard socket >= 0 else { throw POSIXError(.EMFILE) }
-        defer { close(socket) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -123,7 +118,16 @@ struct ConnectionLimitsTests {
                 connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
             }
         }
-        guard connected else { throw POSIXError(.ECONNREFUSED) }
+        guard connected else {
+            close(socket)
+            throw POSIXError(.ECONNREFUSED)
+        }
+        return socket
+    }
+
+    static func waitForClose(port: Int, within seconds: Int) throws -> Bool {
+        let socket = try Self.connected(port: port)
+        defer { close(socket) }
         var timeout = timeval(tv_sec: seconds, tv_usec: 0)
         setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var byte: UInt8 = 0

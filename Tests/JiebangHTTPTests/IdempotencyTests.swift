@@ -5,11 +5,12 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Jiebang
-@testable import JiebangHTTP
 import JiebangTesting
 import Logging
 import Postgres
 import Testing
+
+@testable import JiebangHTTP
 
 @Suite("Idempotency keys")
 struct IdempotencyTests {
@@ -48,7 +49,8 @@ struct IdempotencyTests {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         guard bound == 0, connected == 0 else { throw POSIXError(.ECONNREFUSED) }
-        let head = "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nIdempotency-Key: \(key)\r\n"
+        let head =
+            "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nIdempotency-Key: \(key)\r\n"
             + "Content-Length: \(body.count)\r\nConnection: close\r\n\r\n"
         let request = Data(head.utf8) + body
         _ = request.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, 0) }
@@ -70,12 +72,15 @@ struct IdempotencyTests {
         return (status, headers)
     }
 
-    @Test("A replay answers with the first answer's Location and ETag, and the stored fingerprint is an HMAC under the server's secret, not a plain SHA-256")
+    @Test(
+        "A replay answers with the first answer's Location and ETag, and the stored fingerprint is an HMAC under the server's secret, not a plain SHA-256"
+    )
     func replayCarriesHeadersAndFingerprintIsKeyed() async throws {
         try await TestDatabase.withFreshDatabase { db in
             let fixture = try await APIFixture.make(db)
             try await fixture.application().test(.router) { client in
-                let body = try JSONSerialization.data(withJSONObject: try Self.registration(code: "91620100MA7REPLA1", login: "wang.replay"))
+                let body = try JSONSerialization.data(
+                    withJSONObject: try Self.registration(code: "91620100MA7REPLA1", login: "wang.replay"))
                 let first = try await client.call(.post, "/v1/units", raw: body, headers: [Creation.header: "unit-1"])
                 #expect(first.status == .created)
                 let second = try await client.call(.post, "/v1/units", raw: body, headers: [Creation.header: "unit-1"])
@@ -97,7 +102,8 @@ struct IdempotencyTests {
         }
     }
 
-    @Test("The first keyed requests of a new database, sent at once, all find the one server secret (none crashes on a secret another made)")
+    @Test(
+        "The first keyed requests of a new database, sent at once, all find the one server secret (none crashes on a secret another made)")
     func firstKeyedRequestsAtOnce() async throws {
         try await TestDatabase.withFreshDatabase { db in
             let fixture = try await APIFixture.make(db)
@@ -106,9 +112,11 @@ struct IdempotencyTests {
                     for index in 0..<12 {
                         group.addTask {
                             let body = try JSONSerialization.data(
-                                withJSONObject: try Self.registration(code: "91620100MA8" + String(format: "%06d", index), login: "first\(index)"))
+                                withJSONObject: try Self.registration(
+                                    code: "91620100MA8" + String(format: "%06d", index), login: "first\(index)"))
                             return UInt16(
-                                try await client.call(.post, "/v1/units", raw: body, headers: [Creation.header: "first-\(index)"]).status.code)
+                                try await client.call(.post, "/v1/units", raw: body, headers: [Creation.header: "first-\(index)"]).status
+                                    .code)
                         }
                     }
                     return try await group.reduce(into: [UInt16]()) { $0.append($1) }
@@ -125,18 +133,25 @@ struct IdempotencyTests {
         try await TestDatabase.withFreshDatabase { db in
             var configuration = HTTPConfiguration(port: 0)
             configuration.idleTimeout = .seconds(30)
-            let app = buildApplication(configuration: configuration, database: db, passwordHasher: .fastForTests, logger: Logger(label: "test"))
+            let app = buildApplication(
+                configuration: configuration, database: db, passwordHasher: .fastForTests, logger: Logger(label: "test"))
             try await app.test(.live) { client in
                 let port = try #require(client.port)
                 let first = try JSONSerialization.data(withJSONObject: try Self.registration(code: "91620100MA7ANANA1", login: "anon.one"))
                 let second = try JSONSerialization.data(withJSONObject: try Self.registration(code: "91620100MA7ANANB1", login: "anon.two"))
-                let (one, oneHeaders) = try await Task.detached { try Self.send(from: "127.0.0.2", port: port, path: "/v1/units", key: "k", body: first) }.value
-                let (two, twoHeaders) = try await Task.detached { try Self.send(from: "127.0.0.3", port: port, path: "/v1/units", key: "k", body: second) }.value
+                let (one, oneHeaders) = try await Task.detached {
+                    try Self.send(from: "127.0.0.2", port: port, path: "/v1/units", key: "k", body: first)
+                }.value
+                let (two, twoHeaders) = try await Task.detached {
+                    try Self.send(from: "127.0.0.3", port: port, path: "/v1/units", key: "k", body: second)
+                }.value
                 #expect(one == 201)
                 #expect(two == 201, "another caller's key does not collide with the first's (no 409, no replay of its answer)")
                 #expect(oneHeaders["location"] != twoHeaders["location"])
                 #expect(twoHeaders["idempotent-replayed"] == nil)
-                let (again, againHeaders) = try await Task.detached { try Self.send(from: "127.0.0.2", port: port, path: "/v1/units", key: "k", body: first) }.value
+                let (again, againHeaders) = try await Task.detached {
+                    try Self.send(from: "127.0.0.2", port: port, path: "/v1/units", key: "k", body: first)
+                }.value
                 #expect(again == 201)
                 #expect(againHeaders["idempotent-replayed"] == "true")
                 #expect(againHeaders["location"] == oneHeaders["location"])

@@ -39,7 +39,9 @@ struct LargePayloadTests {
         }
     }
 
-    @Test("A bid draft with every text at its longest is saved, and a bid at the longest a submission allows is submitted", .timeLimit(.minutes(3)))
+    @Test(
+        "A bid draft with every text at its longest is saved, and a bid at the longest a submission allows is submitted",
+        .timeLimit(.minutes(3)))
     func longestBidTexts() async throws {
         try await TestDatabase.withFreshDatabase { db in
             let world = try await BidWorld.make(db, leads: 1, partners: 1)

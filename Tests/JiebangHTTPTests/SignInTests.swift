@@ -1,18 +1,20 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Jiebang
-@testable import JiebangHTTP
 import JiebangTesting
 import Logging
 import Postgres
 import Prometheus
 import Synchronization
 import Testing
+
+@testable import JiebangHTTP
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 
 /// Sign-in at the production scrypt cost (about 0.1 s a check): no pooled connection and no
 /// cooperative thread is held while a password is checked, every attempt costs the same, and a burst
@@ -82,7 +84,9 @@ struct SignInTests {
             ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
     }
 
-    @Test("A wrong password for an existing login takes as long as an unknown login: within 10%, median of 21 interleaved pairs", .timeLimit(.minutes(2)))
+    @Test(
+        "A wrong password for an existing login takes as long as an unknown login: within 10%, median of 21 interleaved pairs",
+        .timeLimit(.minutes(2)))
     func equalWork() async throws {
         try await TestDatabase.withFreshDatabase { db in
             try await Self.world(db)
@@ -130,7 +134,8 @@ struct SignInTests {
                 let (wrong, unknown) = (Self.median(wrongPassword), Self.median(unknownLogin))
                 #expect(
                     abs(ratio - 1) <= 0.10,
-                    "unknown login / wrong password: median ratio \(ratio), medians \(unknown) and \(wrong) ms (cost 2^\(Self.productionCost.costExponent)); samples \(unknownLogin.map { Int($0) }) and \(wrongPassword.map { Int($0) })")
+                    "unknown login / wrong password: median ratio \(ratio), medians \(unknown) and \(wrong) ms (cost 2^\(Self.productionCost.costExponent)); samples \(unknownLogin.map { Int($0) }) and \(wrongPassword.map { Int($0) })"
+                )
                 // Both did the production-cost work (a check that skipped scrypt would take a few ms).
                 #expect(min(wrong, unknown) > 20, "median wrong password \(wrong) ms, unknown login \(unknown) ms")
             }
@@ -299,7 +304,8 @@ struct SignInTests {
         let slow = latencies.filter { $0 >= bound }.count
         #expect(
             slow <= 2 + latencies.count / 50,
-            "\(slow) board requests over \(bound) ms (p99 alone \(quietP99)): p99 \(Self.p99(latencies)) ms over \(latencies.count) requests during \(burst) ms of sign-ins; median \(Self.median(latencies)) ms; slowest \(latencies.sorted().suffix(5).map { Int($0) })")
+            "\(slow) board requests over \(bound) ms (p99 alone \(quietP99)): p99 \(Self.p99(latencies)) ms over \(latencies.count) requests during \(burst) ms of sign-ins; median \(Self.median(latencies)) ms; slowest \(latencies.sorted().suffix(5).map { Int($0) })"
+        )
         // And the board kept a pace: at least an eighth of the requests a 20 ms pause and the quiet median
         // allow (scrypt's memory traffic slows the rest even at a lower priority; the old sign-in: 13 of 180).
         let paced = burst / (20 + Self.median(quiet))

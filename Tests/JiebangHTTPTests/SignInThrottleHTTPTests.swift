@@ -78,7 +78,9 @@ struct SignInThrottleHTTPTests {
                 let statuses = try await withThrowingTaskGroup(of: UInt16.self) { group in
                     for _ in 0..<20 {
                         group.addTask {
-                            UInt16(try await client.call(.post, "/v1/sessions", json: Self.credentials("expert", "not the password!")).status.code)
+                            UInt16(
+                                try await client.call(.post, "/v1/sessions", json: Self.credentials("expert", "not the password!")).status
+                                    .code)
                         }
                     }
                     return try await group.reduce(into: [UInt16]()) { $0.append($1) }
@@ -89,7 +91,9 @@ struct SignInThrottleHTTPTests {
         }
     }
 
-    @Test("Changing a password checks the current one (throttled as a sign-in), holds the new one to the policy, revokes every session and issues a new one; API tokens stay")
+    @Test(
+        "Changing a password checks the current one (throttled as a sign-in), holds the new one to the policy, revokes every session and issues a new one; API tokens stay"
+    )
     func passwordChange() async throws {
         try await TestDatabase.withFreshDatabase { db in
             let fixture = try await APIFixture.make(db)
@@ -101,15 +105,18 @@ struct SignInThrottleHTTPTests {
                 let second = try #require(try await signIn("correct horse battery").object["token"] as? String)
                 let bearer: HTTPFields = [.authorization: "Bearer \(first)"]
                 let wrong = try await client.call(
-                    .put, "/v1/me/password", json: ["currentPassword": "not it at all", "newPassword": "a brand new phrase"], headers: bearer)
+                    .put, "/v1/me/password", json: ["currentPassword": "not it at all", "newPassword": "a brand new phrase"],
+                    headers: bearer)
                 #expect(wrong.status == .unprocessableContent)
                 #expect(wrong.problemFields == ["currentPassword"])
                 let weak = try await client.call(
-                    .put, "/v1/me/password", json: ["currentPassword": "correct horse battery", "newPassword": "my publisher pw"], headers: bearer)
+                    .put, "/v1/me/password", json: ["currentPassword": "correct horse battery", "newPassword": "my publisher pw"],
+                    headers: bearer)
                 #expect(weak.status == .unprocessableContent)
                 #expect(weak.problemFields == ["newPassword"])
                 let changed = try await client.call(
-                    .put, "/v1/me/password", json: ["currentPassword": "correct horse battery", "newPassword": "a brand new phrase"], headers: bearer)
+                    .put, "/v1/me/password", json: ["currentPassword": "correct horse battery", "newPassword": "a brand new phrase"],
+                    headers: bearer)
                 #expect(changed.status == .ok)
                 let fresh = try #require(changed.object["token"] as? String)
                 for token in [first, second] {

@@ -218,14 +218,17 @@ struct UnitPageTests {
         }
     }
 
-    @Test("A pending unit's workspace says it awaits verification and takes its licence; 我要揭榜 is refused in Chinese; once verified the notice is gone")
+    @Test(
+        "A pending unit's workspace says it awaits verification and takes its licence; 我要揭榜 is refused in Chinese; once verified the notice is gone"
+    )
     func pendingUnitWorkspace() async throws {
         try await TestDatabase.withFreshDatabase { db in
             let world = try await BidWorld.make(db, leads: 1, partners: 0, minPartners: 0)
             let lead = world.leads[0]
             // The unit was registered by an administrator; make it one that registered itself and waits.
             try await db.execute(
-                "UPDATE units SET verification = 'pending', decided_at = NULL, decided_by = NULL, decision_note = NULL WHERE id = \(lead.unitID)")
+                "UPDATE units SET verification = 'pending', decided_at = NULL, decided_by = NULL, decision_note = NULL WHERE id = \(lead.unitID)"
+            )
             let csrf = ExpertPageTests.csrf(lead.token)
             try await world.fixture.application().test(.router) { client in
                 let waiting = try await ExpertPageTests.page(client, .get, "/unit", token: lead.token)
@@ -242,7 +245,8 @@ struct UnitPageTests {
                 #expect(notPDF.status == .unprocessableContent)
                 #expect(notPDF.html.contains("不是 PDF 文件"))
                 let uploaded = try await Self.upload(
-                    client, "/unit/licence", token: lead.token, body: Self.multipart(fields: [("csrf", csrf)], filename: "营业执照.pdf", bytes: Self.pdf))
+                    client, "/unit/licence", token: lead.token,
+                    body: Self.multipart(fields: [("csrf", csrf)], filename: "营业执照.pdf", bytes: Self.pdf))
                 #expect(uploaded.status == .seeOther)
                 let after = try await ExpertPageTests.page(client, .get, "/unit?done=licence", token: lead.token)
                 #expect(after.html.contains("营业执照已上传"))

@@ -24,7 +24,9 @@ struct UnitVerificationTests {
 
     static func bearer(_ token: String) -> HTTPFields { [.authorization: "Bearer \(token)"] }
 
-    @Test("A squatter registering a real company's public code gets nothing: no demands, no bids, no invitations, no code change; the real company registers anyway and its bureau settles it")
+    @Test(
+        "A squatter registering a real company's public code gets nothing: no demands, no bids, no invitations, no code change; the real company registers anyway and its bureau settles it"
+    )
     func squatIsRefused() async throws {
         try await TestDatabase.withFreshDatabase { db in
             let world = try await BidWorld.make(db, leads: 1, partners: 0, minPartners: 0)
@@ -43,14 +45,16 @@ struct UnitVerificationTests {
                 let squatter = Self.bearer(try await signIn("squatter"))
 
                 // The real company is not refused: a dispute is a workflow, not a 409.
-                let real = try await client.call(.post, "/v1/units", json: Self.registration(code: code, name: "兰州真实企业", login: "real.admin"))
+                let real = try await client.call(
+                    .post, "/v1/units", json: Self.registration(code: code, name: "兰州真实企业", login: "real.admin"))
                 #expect(real.status == .created)
                 let realID = try #require(real.object["id"] as? Int)
                 let company = Self.bearer(try await signIn("real.admin"))
 
                 // A pending unit cannot bid, nor be invited, nor receive a bureau's filing, nor move its code.
                 let draft = try await client.call(
-                    .post, "/v1/challenges/\(world.challenges[0])/bids", raw: try JSONEncoder().encode(BidWorld.content()), headers: squatter)
+                    .post, "/v1/challenges/\(world.challenges[0])/bids", raw: try JSONEncoder().encode(BidWorld.content()),
+                    headers: squatter)
                 #expect(draft.status == .conflict)
                 #expect(draft.problemFields == ["unit"])
                 let lead = world.leads[0]
@@ -59,7 +63,8 @@ struct UnitVerificationTests {
                     .post, "/v1/bids/\(leadBid)/members", json: ["unitID": squatID], headers: Self.bearer(lead.token))
                 #expect(invite.status == .conflict)
                 #expect(invite.problemFields == ["unitID"])
-                let filed = try await client.call(.post, "/v1/demands", as: "lanzhou", fixture: fixture, json: Bodies.demand(unitID: squatID))
+                let filed = try await client.call(
+                    .post, "/v1/demands", as: "lanzhou", fixture: fixture, json: Bodies.demand(unitID: squatID))
                 #expect(filed.status == .conflict)
                 #expect(filed.problemFields == ["unitID"])
                 var moved = (Self.registration(code: code, name: "冒名公司", login: "x")["unit"] as! [String: Any])
@@ -125,11 +130,13 @@ struct UnitVerificationTests {
 
                 // The real company bids, is found by its code, and receives what is filed for it.
                 let realDraft = try await client.call(
-                    .post, "/v1/challenges/\(world.challenges[0])/bids", raw: try JSONEncoder().encode(BidWorld.content()), headers: company)
+                    .post, "/v1/challenges/\(world.challenges[0])/bids", raw: try JSONEncoder().encode(BidWorld.content()), headers: company
+                )
                 #expect(realDraft.status == .created)
                 let holder = try await db.withConnection { try await UnitStore.unit(creditCode: try CreditCode(code), on: $0) }
                 #expect(holder?.id == realID)
-                let realFiled = try await client.call(.post, "/v1/demands", as: "lanzhou", fixture: fixture, json: Bodies.demand(unitID: realID))
+                let realFiled = try await client.call(
+                    .post, "/v1/demands", as: "lanzhou", fixture: fixture, json: Bodies.demand(unitID: realID))
                 #expect(realFiled.status == .created)
                 let squatterSees = try await client.call(.get, "/v1/demands", headers: squatter)
                 #expect((squatterSees.object["items"] as? [Any])?.count == 0)

@@ -24,8 +24,10 @@ struct AccountTests {
     @Test("A password that is or contains the user's login, name, phone or e-mail is refused, whatever its case")
     func personalDetailsRefused() throws {
         let personal: [String?] = ["Wang.Qiang", "王强", "wq@example.cn", "0931-8912345", nil, "x"]
-        for password in ["wang.qiang", "my WANG.QIANG password", "王强的密码很长很长很长", "wq@example.cn-2025", "wq@example.cn",
-                         "prefix-09318912345-suffix"] {
+        for password in [
+            "wang.qiang", "my WANG.QIANG password", "王强的密码很长很长很长", "wq@example.cn-2025", "wq@example.cn",
+            "prefix-09318912345-suffix",
+        ] {
             #expect(throws: PasswordHasher.Problem.containsPersonalDetail) {
                 try hasher.validate(password + "-padding-long", personal: personal)
             }
@@ -125,8 +127,11 @@ struct AccountTests {
                     .first!.decode(Int.self)
                 #expect(stored == 0)
                 // An expired token no longer authenticates.
-                let (short, _) = try await AccountStore.issueToken(userID: actor.userID, kind: "api", label: "ci", lifetime: .seconds(60), on: conn)
-                try await conn.execute("UPDATE access_tokens SET created_at = now() - interval '2 minutes', expires_at = now() - interval '1 second' WHERE token_hash = \(short.digest)")
+                let (short, _) = try await AccountStore.issueToken(
+                    userID: actor.userID, kind: "api", label: "ci", lifetime: .seconds(60), on: conn)
+                try await conn.execute(
+                    "UPDATE access_tokens SET created_at = now() - interval '2 minutes', expires_at = now() - interval '1 second' WHERE token_hash = \(short.digest)"
+                )
                 #expect(try await AccountStore.authenticate(short, on: conn) == nil)
             }
         }

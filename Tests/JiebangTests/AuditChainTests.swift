@@ -12,7 +12,8 @@ struct AuditChainTests {
             try await db.withTransaction { tx in
                 try await AuditLog.append(
                     actor: "测试员\(index)", actorID: index, action: "test.change", entity: "thing", entityID: "\(index)",
-                    before: index.isMultiple(of: 2) ? nil : ["state": "old \(index)"], after: ["state": "new \(index)", "备注": "第\(index)条"],
+                    before: index.isMultiple(of: 2) ? nil : ["state": "old \(index)"],
+                    after: ["state": "new \(index)", "备注": "第\(index)条"],
                     on: tx)
             }
         }

@@ -8,8 +8,10 @@ import Testing
 struct DemandImportTests {
     static let header = "所在市州,企业名称,统一社会信用代码,企业性质,所属重点产业链,技术需求,支持条件,联系人,联系电话,电子邮箱,备注"
 
-    static func row(region: String = "兰州市", code: String = "91330100799655058B", natures: String = "民营、高新技术",
-                    need: String = "稀土永磁材料高温稳定性提升", phone: String = "0931-8888888", email: String = "a@b.cn") -> String {
+    static func row(
+        region: String = "兰州市", code: String = "91330100799655058B", natures: String = "民营、高新技术",
+        need: String = "稀土永磁材料高温稳定性提升", phone: String = "0931-8888888", email: String = "a@b.cn"
+    ) -> String {
         "\(region),兰州某新材料有限公司,\(code),\(natures),有色冶金,\(need),\"场地、设备,资金500万元\",张工,\(phone),\(email),"
     }
 

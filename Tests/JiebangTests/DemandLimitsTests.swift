@@ -52,7 +52,8 @@ struct DemandLimitsTests {
             """)
     }
 
-    @Test("Each Swift limit is the table's: the bounds are accepted and one character past them is refused by the CHECK", arguments: limited)
+    @Test(
+        "Each Swift limit is the table's: the bounds are accepted and one character past them is refused by the CHECK", arguments: limited)
     func limitsMatchTheTable(_ limited: Limited) async throws {
         try await TestDatabase.withFreshDatabase { db in
             let unitID = try await db.query(PostgresQuery(unsafeSQL: Self.unitRow)).first!.decode(Int.self)
@@ -62,7 +63,8 @@ struct DemandLimitsTests {
             #expect(definition?.contains(limited.column) == true, "no CHECK \(limited.constraint) on \(limited.column)")
             try await Self.rawInsert(limited.column, String(repeating: "稀", count: limited.range.upperBound), unitID: unitID, on: db)
             let over = await #expect(throws: PostgresError.self) {
-                try await Self.rawInsert(limited.column, String(repeating: "稀", count: limited.range.upperBound + 1), unitID: unitID, on: db)
+                try await Self.rawInsert(
+                    limited.column, String(repeating: "稀", count: limited.range.upperBound + 1), unitID: unitID, on: db)
             }
             #expect(over?.constraint == limited.constraint)
             if limited.range.lowerBound > 0 {
@@ -100,7 +102,9 @@ struct DemandLimitsTests {
         #expect(refused?.description.contains(limited.field) == true)
     }
 
-    @Test("An import with one over-long field in row N is refused naming line N and the column, and raw SQL refuses the value too", arguments: limited)
+    @Test(
+        "An import with one over-long field in row N is refused naming line N and the column, and raw SQL refuses the value too",
+        arguments: limited)
     func importNamesTheLineAndColumn(_ limited: Limited) async throws {
         try await TestDatabase.withFreshDatabase { db in
             let unitID = try await db.query(PostgresQuery(unsafeSQL: Self.unitRow)).first!.decode(Int.self)

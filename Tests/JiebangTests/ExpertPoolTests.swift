@@ -54,7 +54,9 @@ struct ExpertPoolTests {
     }
 
     /// Imports `text` into `bureau`'s pool in one transaction, rolling back on a failure as the callers do.
-    static func importing(_ text: String, bureau: Int, on db: PostgresClient) async throws -> Result<ExpertImport.Summary, ExpertImport.Failure> {
+    static func importing(_ text: String, bureau: Int, on db: PostgresClient) async throws -> Result<
+        ExpertImport.Summary, ExpertImport.Failure
+    > {
         let rows: [ExpertImport.Row]
         switch ExpertImport.parse(text) {
         case .success(let parsed): rows = parsed
@@ -75,12 +77,14 @@ struct ExpertPoolTests {
 
     @Test("A table is read with its lists split on ；; 、 and ，, repeats dropped, Gansu's names as region codes and a default load cap")
     func parsesRows() throws {
-        let text = "\u{FEFF}" + [
-            Self.header,
-            Self.row(domains: "新材料；稀土功能材料;新材料", keywords: "稀土永磁、晶界扩散，磁体", ties: Self.jinchuanCode),
-            Self.row(name: "李娜", login: "Li.Na", region: "金昌市", cap: ""),
-            Self.row(name: "赵敏", login: "zhao.min", region: "甘肃省"),
-        ].joined(separator: "\r\n")
+        let text =
+            "\u{FEFF}"
+            + [
+                Self.header,
+                Self.row(domains: "新材料；稀土功能材料;新材料", keywords: "稀土永磁、晶界扩散，磁体", ties: Self.jinchuanCode),
+                Self.row(name: "李娜", login: "Li.Na", region: "金昌市", cap: ""),
+                Self.row(name: "赵敏", login: "zhao.min", region: "甘肃省"),
+            ].joined(separator: "\r\n")
         let rows = try ExpertImport.parse(text).get()
         #expect(rows.map(\.line) == [2, 3, 4])
         #expect(rows[0].profile.domains == ["新材料", "稀土功能材料"])
@@ -191,7 +195,9 @@ struct ExpertPoolTests {
         }
     }
 
-    @Test("An expert table may give 电子邮箱: a new expert gets the address, a re-import with an empty cell keeps it, a bad one is reported by line")
+    @Test(
+        "An expert table may give 电子邮箱: a new expert gets the address, a re-import with an empty cell keeps it, a bad one is reported by line"
+    )
     func importsEmail() async throws {
         try await TestDatabase.withFreshDatabase { db in
             let world = try await Self.world(db)
@@ -200,10 +206,12 @@ struct ExpertPoolTests {
                 [header, "王磊,wang.lei,兰州大学,兰州市,wang.lei@lzu.edu.cn", "李娜,li.na,金川集团,620300,"].joined(separator: "\n"),
                 bureau: world.province, on: db)
             #expect(try first.get().created == 2)
-            let emails = try await db.query("SELECT login, email FROM users WHERE role = 'expert' ORDER BY login").decode((String, String?).self)
+            let emails = try await db.query("SELECT login, email FROM users WHERE role = 'expert' ORDER BY login").decode(
+                (String, String?).self)
             #expect(emails.map(\.1) == [nil, "wang.lei@lzu.edu.cn"])
             _ = try await Self.importing([header, "王磊,wang.lei,兰州大学,兰州市,"].joined(separator: "\n"), bureau: world.province, on: db)
-            #expect(try await db.query("SELECT email FROM users WHERE login = 'wang.lei'").first!.decode(String?.self) == "wang.lei@lzu.edu.cn")
+            #expect(
+                try await db.query("SELECT email FROM users WHERE login = 'wang.lei'").first!.decode(String?.self) == "wang.lei@lzu.edu.cn")
             guard case .failure(let failure) = ExpertImport.parse([header, "赵敏,zhao.min,兰州大学,兰州市,赵敏@lzu"].joined(separator: "\n"))
             else {
                 Issue.record("a bad address must be refused")
@@ -261,7 +269,8 @@ struct ExpertPoolTests {
                 "INSERT INTO experts (user_id, bureau_id, organisation, region_code) VALUES (\(world.publisher.userID), \(world.province), '兰州大学', '620100')"
             )
             let other = try await db.withConnection {
-                try await AccountStore.createUser(.init(login: "li.na", displayName: "李娜", role: .expert), passwordHash: nil, by: "test", on: $0)
+                try await AccountStore.createUser(
+                    .init(login: "li.na", displayName: "李娜", role: .expert), passwordHash: nil, by: "test", on: $0)
             }
             await refuses(
                 "experts_bureau_province",

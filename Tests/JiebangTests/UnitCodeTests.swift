@@ -6,9 +6,11 @@ import Testing
 
 @Suite("Credit codes and region codes")
 struct UnitCodeTests {
-    @Test("Real unified social credit codes pass their check", arguments: [
-        "91330100799655058B", "91440300708461136T", "91110000802100433B", "91350100M000100Y43",
-    ])
+    @Test(
+        "Real unified social credit codes pass their check",
+        arguments: [
+            "91330100799655058B", "91440300708461136T", "91110000802100433B", "91350100M000100Y43",
+        ])
     func validCodes(code: String) throws {
         #expect(try CreditCode(code).value == code)
         #expect(try CreditCode(code.lowercased() + " ").value == code)
@@ -53,8 +55,10 @@ struct UnitCodeTests {
     @Test("Raw SQL cannot store a unit with a bad code, region, nature or a taken code")
     func databaseRefusesBadUnits() async throws {
         try await TestDatabase.withFreshDatabase { db in
-            func insert(code: String = "91330100799655058B", region: String = "620100", kind: String = "enterprise",
-                        natures: [String] = ["private", "srdi"], verified: Bool = true) -> PostgresQuery {
+            func insert(
+                code: String = "91330100799655058B", region: String = "620100", kind: String = "enterprise",
+                natures: [String] = ["private", "srdi"], verified: Bool = true
+            ) -> PostgresQuery {
                 """
                 INSERT INTO units (kind, name, credit_code, region_code, natures, contact_name, contact_phone, contact_email,
                                    verification, decided_at)

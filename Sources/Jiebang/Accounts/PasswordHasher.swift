@@ -1,6 +1,6 @@
-public import Foundation
 import Crypto
 import CryptoExtras
+public import Foundation
 
 /// Hashes passwords with scrypt and a random salt, and checks them in constant time.
 ///
@@ -76,8 +76,10 @@ public struct PasswordHasher: Sendable {
         var generator = SystemRandomNumberGenerator()
         for index in salt.indices { salt[index] = UInt8.random(in: 0...255, using: &generator) }
         let key = try derive(password, salt: salt, exponent: costExponent, blockSize: blockSize, parallelism: parallelism)
-        return ["scrypt", "\(costExponent)", "\(blockSize)", "\(parallelism)", Data(salt).base64EncodedString(),
-                Data(key).base64EncodedString()].joined(separator: "$")
+        return [
+            "scrypt", "\(costExponent)", "\(blockSize)", "\(parallelism)", Data(salt).base64EncodedString(),
+            Data(key).base64EncodedString(),
+        ].joined(separator: "$")
     }
 
     /// Whether `password` matches `encoded` (made by `hash`). Exactly one scrypt run: a malformed hash
@@ -104,8 +106,10 @@ public struct PasswordHasher: Sendable {
     /// A hash with this hasher's parameters that matches no password (its key is all zeros, which no
     /// password derives in practice): checking against it costs what checking a real hash costs.
     public var dummyHash: String {
-        ["scrypt", "\(costExponent)", "\(blockSize)", "\(parallelism)", Data(count: 16).base64EncodedString(),
-         Data(count: 32).base64EncodedString()].joined(separator: "$")
+        [
+            "scrypt", "\(costExponent)", "\(blockSize)", "\(parallelism)", Data(count: 16).base64EncodedString(),
+            Data(count: 32).base64EncodedString(),
+        ].joined(separator: "$")
     }
 
     private func derive(_ password: String, salt: [UInt8], exponent: Int, blockSize: Int, parallelism: Int) throws -> [UInt8] {

@@ -1,6 +1,6 @@
+import Crypto
 public import Foundation
 public import Postgres
-import Crypto
 
 /// The rows of `sign_in_throttle`: one per login and one per client address, counted by
 /// ``SignInThrottle``'s rules in short transactions of their own.

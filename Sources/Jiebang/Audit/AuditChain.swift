@@ -38,7 +38,8 @@ public enum AuditChain {
     }
 
     /// SQL giving the stored head as `seq:hash` (`0:000…` before anything is sealed), for notices to keep.
-    public static let headSQL = "(SELECT coalesce((SELECT seq || ':' || encode(hash, 'hex') FROM audit_seals ORDER BY seq DESC LIMIT 1), '0:' || repeat('0', 64)))"
+    public static let headSQL =
+        "(SELECT coalesce((SELECT seq || ':' || encode(hash, 'hex') FROM audit_seals ORDER BY seq DESC LIMIT 1), '0:' || repeat('0', 64)))"
 
     /// The hash before the first entry.
     static let genesis = [UInt8](repeating: 0, count: 32)

@@ -535,7 +535,9 @@ public enum BidStore {
         guard verification == "verified" else {
             throw DomainError.conflict(
                 field: field,
-                message: "unit \(unitID) is \(verification == "pending" ? "waiting for" : "refused") verification by its municipal bureau, so it cannot bid yet")
+                message:
+                    "unit \(unitID) is \(verification == "pending" ? "waiting for" : "refused") verification by its municipal bureau, so it cannot bid yet"
+            )
         }
     }
 

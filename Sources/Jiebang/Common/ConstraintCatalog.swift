@@ -102,12 +102,16 @@ public enum ConstraintCatalog {
         "challenge_amendments_reason_length": (.invalid, "reason", "must have 4 to 2000 characters"),
         "challenge_demands_demand_id_fkey": (.invalid, "demandIDs", "names a demand that does not exist"),
         "bids_amounts_non_negative": (.invalid, "totalInvestmentFen", "amounts must not be negative"),
-        "bids_funding_within_investment": (.invalid, "selfFundingFen", "self-funding plus requested funding must not exceed the total investment"),
+        "bids_funding_within_investment": (
+            .invalid, "selfFundingFen", "self-funding plus requested funding must not exceed the total investment"
+        ),
         "bids_team_array": (.invalid, "team", "must be a list"),
         "bids_route_length": (.invalid, "technicalRoute", "must have at most 20000 characters"),
         "bids_foundation_length": (.invalid, "rdFoundation", "must have at most 20000 characters"),
         "bids_challenge_open": (.conflict, "challengeID", "the challenge is not open for bids"),
-        "bids_consortium_complete": (.conflict, "members", "the consortium lacks the programme's minimum of accepted partners, or exceeds its size"),
+        "bids_consortium_complete": (
+            .conflict, "members", "the consortium lacks the programme's minimum of accepted partners, or exceeds its size"
+        ),
         "bids_funding_cap": (.conflict, "requestedFundingFen", "exceeds the programme's funding cap"),
         "bids_funding_ceiling": (.conflict, "requestedFundingFen", "exceeds the challenge's funding ceiling"),
         "notification_mutes_optional": (.conflict, "occasion", "a mandatory occasion cannot be muted"),
@@ -124,17 +128,23 @@ public enum ConstraintCatalog {
         "progress_reports_pkey": (.conflict, "year", "the project's progress report for this year is already filed"),
         "project_changes_one_extension": (.conflict, "kind", "the deadline was already extended once"),
         "project_changes_one_pending": (.conflict, "kind", "a request of this kind is already pending"),
-        "project_changes_extension_range": (.invalid, "newDeadline", "must be later than the deadline, by at most one year from the one first contracted"),
+        "project_changes_extension_range": (
+            .invalid, "newDeadline", "must be later than the deadline, by at most one year from the one first contracted"
+        ),
         "programmes_recommendation_after_application": (.invalid, "recommendationClosesAt", "must be after applicationClosesAt"),
         "acceptances_attempt_once": (.conflict, "status", "the project was already submitted for acceptance"),
         "acceptances_one_open": (.conflict, "status", "the project's acceptance is already under way"),
         "acceptances_project_executing": (.conflict, "status", "acceptance is requested while the project executes"),
-        "acceptances_rectification_window": (.conflict, "status", "a rectified project is resubmitted only within three months of the notice"),
+        "acceptances_rectification_window": (
+            .conflict, "status", "a rectified project is resubmitted only within three months of the notice"
+        ),
         "acceptances_complete": (.conflict, "status", "the acceptance lacks verdicts or the financial judgement"),
         "acceptances_pass_needs_both": (.conflict, "conclusion", "an acceptance passes only when the task and the finances pass"),
         "acceptance_panel_conflict": (.conflict, "expertID", "the expert must not judge this project"),
         "acceptance_verdicts_pkey": (.conflict, "verdict", "the expert already gave a verdict"),
-        "acceptance_verdicts_must_fail": (.invalid, "conclusion", "must be fail when an indicator is not met, data are untrue or targets changed without approval"),
+        "acceptance_verdicts_must_fail": (
+            .invalid, "conclusion", "must be fail when an indicator is not met, data are untrue or targets changed without approval"
+        ),
         "acceptance_verdicts_assigned": (.conflict, "status", "the acceptance is not awaiting verdicts"),
         "success_list_entries_pkey": (.conflict, "projectID", "the project is already on a published list"),
         "bids_commitment": (.conflict, "completionCommitment", "the lead must commit to finish by the completion deadline"),
@@ -189,7 +199,9 @@ public enum ConstraintCatalog {
         "review_score_items_range": (.invalid, "items", "a score is outside its criterion's range"),
         "review_score_items_comment_length": (.invalid, "items", "a comment has at most 2000 characters"),
         "review_rounds_close_assigned": (.conflict, "status", "only an assigned round closes"),
-        "review_rounds_close_scored": (.conflict, "scoringDeadline", "the round closes after its deadline or once every panel score is submitted"),
+        "review_rounds_close_scored": (
+            .conflict, "scoringDeadline", "the round closes after its deadline or once every panel score is submitted"
+        ),
         "awards_published_fixed": (.conflict, "stage", "the challenge's winners are published and fixed"),
         "awards_round_closed": (.conflict, "round", "winners are picked once the challenge's review round is closed"),
         "awards_bid_eligible": (.invalid, "bidId", "a winner is a formally passed bid of the challenge"),

@@ -12,11 +12,21 @@ public enum DemoData {
     }
 
     static let units: [UnitSeed] = [
-        .init(kind: "enterprise", name: "金川集团股份有限公司", prefix: "91620300224000000", region: "620300", natures: ["state_owned", "high_tech"], contact: "王工"),
-        .init(kind: "enterprise", name: "兰州稀土新材料科技有限公司", prefix: "91620100MA71A0001", region: "620100", natures: ["private", "high_tech", "srdi"], contact: "李工"),
-        .init(kind: "enterprise", name: "天水星火机床有限责任公司", prefix: "91620500224000002", region: "620500", natures: ["state_owned"], contact: "赵工"),
-        .init(kind: "enterprise", name: "白银有色集团股份有限公司", prefix: "91620400224000003", region: "620400", natures: ["state_owned"], contact: "刘工"),
-        .init(kind: "enterprise", name: "酒泉新能源装备有限公司", prefix: "91620900MA71A0004", region: "620900", natures: ["private", "srdi"], contact: "陈工"),
+        .init(
+            kind: "enterprise", name: "金川集团股份有限公司", prefix: "91620300224000000", region: "620300", natures: ["state_owned", "high_tech"],
+            contact: "王工"),
+        .init(
+            kind: "enterprise", name: "兰州稀土新材料科技有限公司", prefix: "91620100MA71A0001", region: "620100",
+            natures: ["private", "high_tech", "srdi"], contact: "李工"),
+        .init(
+            kind: "enterprise", name: "天水星火机床有限责任公司", prefix: "91620500224000002", region: "620500", natures: ["state_owned"], contact: "赵工"
+        ),
+        .init(
+            kind: "enterprise", name: "白银有色集团股份有限公司", prefix: "91620400224000003", region: "620400", natures: ["state_owned"], contact: "刘工"
+        ),
+        .init(
+            kind: "enterprise", name: "酒泉新能源装备有限公司", prefix: "91620900MA71A0004", region: "620900", natures: ["private", "srdi"],
+            contact: "陈工"),
         .init(kind: "university", name: "兰州大学", prefix: "12620000438000431", region: "620100", natures: [], contact: "周老师"),
         .init(kind: "university", name: "兰州理工大学", prefix: "12620000438000432", region: "620100", natures: [], contact: "吴老师"),
         .init(kind: "institute", name: "中国科学院兰州化学物理研究所", prefix: "12100000438000433", region: "620100", natures: [], contact: "郑研究员"),
@@ -28,46 +38,56 @@ public enum DemoData {
     }
 
     static let challenges: [ChallengeSeed] = [
-        .init(title: "高性能稀土永磁材料关键制备技术", task: "突破高矫顽力钕铁硼磁体晶界扩散工艺",
-              content: "面向新能源汽车驱动电机需求，开展稀土永磁材料晶界扩散、重稀土减量与高温稳定性研究，实现批量化制备。",
-              indicators: ["矫顽力≥25 kOe", "重稀土用量降低30%", "形成年产500吨中试线"], category: "key_product", domain: "新材料",
-              chain: "有色冶金", days: 45, ceilingYuan: 5_000_000),
-        .init(title: "氢能储运装备关键技术攻关", task: "研制70MPa车载储氢瓶及加氢站关键部件",
-              content: "开展高压氢能储运装备碳纤维缠绕、内胆成型与安全监测技术研究，支撑酒泉、嘉峪关氢能示范应用。",
-              indicators: ["工作压力70MPa", "质量储氢密度≥5.5%", "完成1000次循环试验"], category: "core_basic", domain: "能源化工",
-              chain: "新能源及装备制造", days: 50, ceilingYuan: 5_000_000),
-        .init(title: "镍钴锂电池正极材料短流程制备", task: "开发高镍三元前驱体短流程清洁生产工艺",
-              content: "依托金昌镍钴资源，研究高镍三元正极材料前驱体连续共沉淀与废水循环利用技术，降低能耗与成本。",
-              indicators: ["镍含量≥90%", "吨产品能耗降低20%", "废水回用率≥95%"], category: "key_product", domain: "新材料",
-              chain: "有色冶金", days: 40, ceilingYuan: 4_000_000),
-        .init(title: "退役光伏组件绿色回收利用技术", task: "实现晶硅光伏组件高值化拆解与材料回收",
-              content: "针对河西走廊大规模光伏电站退役组件，研究无损拆解、银铜硅高值回收及环保处置一体化技术。",
-              indicators: ["材料回收率≥95%", "银回收率≥98%", "处理成本低于200元/吨"], category: "public_support", domain: "循环经济",
-              chain: "绿色环保(含绿色矿山)", days: 60, ceilingYuan: 3_000_000),
-        .init(title: "航空发动机单晶叶片精密铸造", task: "攻克复杂空心单晶叶片定向凝固工艺",
-              content: "开展单晶高温合金叶片陶瓷型芯、定向凝固过程模拟与缺陷控制研究，提升成品率。",
-              indicators: ["成品率≥60%", "尺寸精度±0.05mm"], category: "core_basic", domain: "航空航天",
-              chain: "航空航天", days: 55, ceilingYuan: 5_000_000),
-        .init(title: "中药材全产业链质量追溯平台", task: "建设当归、党参等道地药材质量追溯与检测体系",
-              content: "运用区块链与快速检测技术，实现定西、陇南道地中药材种植、加工、流通全过程质量追溯。",
-              indicators: ["覆盖药材品种≥10个", "检测时间≤30分钟"], category: "demonstration", domain: "生物医药",
-              chain: "中医药", days: 35, ceilingYuan: 2_000_000),
-        .init(title: "智能数控机床可靠性提升", task: "提升高档数控机床平均无故障时间",
-              content: "围绕天水机床产业集群，研究主轴热变形补偿、故障预测与健康管理技术，提高数控机床可靠性。",
-              indicators: ["平均无故障时间≥2000小时", "定位精度≤3μm"], category: "key_product", domain: "智能装备",
-              chain: "装备制造", days: 42, ceilingYuan: 3_500_000),
-        .init(title: "石油化工高效催化剂国产化", task: "研制催化裂化高活性分子筛催化剂",
-              content: "面向兰州石化产业需求，开展分子筛合成、改性与工业应用评价，实现进口催化剂替代。",
-              indicators: ["轻油收率提高1.5个百分点", "完成万吨级工业试验"], category: "core_basic", domain: "能源化工",
-              chain: "石油化工", days: 48, ceilingYuan: 4_500_000),
-        .init(title: "特色农产品精深加工与保鲜", task: "开发高原夏菜与苹果冷链保鲜关键技术",
-              content: "研究预冷、气调与智能冷链监测技术，延长货架期，减少产后损耗。",
-              indicators: ["货架期延长50%", "损耗率降低至5%以下"], category: "demonstration", domain: "生物医药",
-              chain: "特色农产品及食品加工", days: 30, ceilingYuan: 1_500_000),
-        .init(title: "数据中心液冷节能关键技术", task: "研制适用于高海拔地区的浸没式液冷系统",
-              content: "依托庆阳数据中心集群，开展浸没式液冷、余热回收与智能运维技术研究，降低能耗。",
-              indicators: ["PUE≤1.15", "余热回收利用率≥30%"], category: "public_support", domain: "电子信息",
-              chain: "信息产业", days: 52, ceilingYuan: 3_000_000),
+        .init(
+            title: "高性能稀土永磁材料关键制备技术", task: "突破高矫顽力钕铁硼磁体晶界扩散工艺",
+            content: "面向新能源汽车驱动电机需求，开展稀土永磁材料晶界扩散、重稀土减量与高温稳定性研究，实现批量化制备。",
+            indicators: ["矫顽力≥25 kOe", "重稀土用量降低30%", "形成年产500吨中试线"], category: "key_product", domain: "新材料",
+            chain: "有色冶金", days: 45, ceilingYuan: 5_000_000),
+        .init(
+            title: "氢能储运装备关键技术攻关", task: "研制70MPa车载储氢瓶及加氢站关键部件",
+            content: "开展高压氢能储运装备碳纤维缠绕、内胆成型与安全监测技术研究，支撑酒泉、嘉峪关氢能示范应用。",
+            indicators: ["工作压力70MPa", "质量储氢密度≥5.5%", "完成1000次循环试验"], category: "core_basic", domain: "能源化工",
+            chain: "新能源及装备制造", days: 50, ceilingYuan: 5_000_000),
+        .init(
+            title: "镍钴锂电池正极材料短流程制备", task: "开发高镍三元前驱体短流程清洁生产工艺",
+            content: "依托金昌镍钴资源，研究高镍三元正极材料前驱体连续共沉淀与废水循环利用技术，降低能耗与成本。",
+            indicators: ["镍含量≥90%", "吨产品能耗降低20%", "废水回用率≥95%"], category: "key_product", domain: "新材料",
+            chain: "有色冶金", days: 40, ceilingYuan: 4_000_000),
+        .init(
+            title: "退役光伏组件绿色回收利用技术", task: "实现晶硅光伏组件高值化拆解与材料回收",
+            content: "针对河西走廊大规模光伏电站退役组件，研究无损拆解、银铜硅高值回收及环保处置一体化技术。",
+            indicators: ["材料回收率≥95%", "银回收率≥98%", "处理成本低于200元/吨"], category: "public_support", domain: "循环经济",
+            chain: "绿色环保(含绿色矿山)", days: 60, ceilingYuan: 3_000_000),
+        .init(
+            title: "航空发动机单晶叶片精密铸造", task: "攻克复杂空心单晶叶片定向凝固工艺",
+            content: "开展单晶高温合金叶片陶瓷型芯、定向凝固过程模拟与缺陷控制研究，提升成品率。",
+            indicators: ["成品率≥60%", "尺寸精度±0.05mm"], category: "core_basic", domain: "航空航天",
+            chain: "航空航天", days: 55, ceilingYuan: 5_000_000),
+        .init(
+            title: "中药材全产业链质量追溯平台", task: "建设当归、党参等道地药材质量追溯与检测体系",
+            content: "运用区块链与快速检测技术，实现定西、陇南道地中药材种植、加工、流通全过程质量追溯。",
+            indicators: ["覆盖药材品种≥10个", "检测时间≤30分钟"], category: "demonstration", domain: "生物医药",
+            chain: "中医药", days: 35, ceilingYuan: 2_000_000),
+        .init(
+            title: "智能数控机床可靠性提升", task: "提升高档数控机床平均无故障时间",
+            content: "围绕天水机床产业集群，研究主轴热变形补偿、故障预测与健康管理技术，提高数控机床可靠性。",
+            indicators: ["平均无故障时间≥2000小时", "定位精度≤3μm"], category: "key_product", domain: "智能装备",
+            chain: "装备制造", days: 42, ceilingYuan: 3_500_000),
+        .init(
+            title: "石油化工高效催化剂国产化", task: "研制催化裂化高活性分子筛催化剂",
+            content: "面向兰州石化产业需求，开展分子筛合成、改性与工业应用评价，实现进口催化剂替代。",
+            indicators: ["轻油收率提高1.5个百分点", "完成万吨级工业试验"], category: "core_basic", domain: "能源化工",
+            chain: "石油化工", days: 48, ceilingYuan: 4_500_000),
+        .init(
+            title: "特色农产品精深加工与保鲜", task: "开发高原夏菜与苹果冷链保鲜关键技术",
+            content: "研究预冷、气调与智能冷链监测技术，延长货架期，减少产后损耗。",
+            indicators: ["货架期延长50%", "损耗率降低至5%以下"], category: "demonstration", domain: "生物医药",
+            chain: "特色农产品及食品加工", days: 30, ceilingYuan: 1_500_000),
+        .init(
+            title: "数据中心液冷节能关键技术", task: "研制适用于高海拔地区的浸没式液冷系统",
+            content: "依托庆阳数据中心集群，开展浸没式液冷、余热回收与智能运维技术研究，降低能耗。",
+            indicators: ["PUE≤1.15", "余热回收利用率≥30%"], category: "public_support", domain: "电子信息",
+            chain: "信息产业", days: 52, ceilingYuan: 3_000_000),
     ]
 
     /// Loads the demo programme in `tx` unless it is there already.

@@ -51,7 +51,8 @@ public enum UnitVerification {
             throw DomainError.forbidden("only the unit's admin uploads its business licence")
         }
         guard unit.verification != "verified" else {
-            throw DomainError.conflict(field: "verification", message: "the unit is verified; its bureau replaces the licence if it changes")
+            throw DomainError.conflict(
+                field: "verification", message: "the unit is verified; its bureau replaces the licence if it changes")
         }
         let name = try PDFUpload.check(filename: filename, contentType: contentType, bytes: bytes)
         let digest = SHA256Hex.digest(of: bytes)
@@ -121,7 +122,8 @@ public enum UnitVerification {
                 "SELECT id FROM units WHERE credit_code = \(before.creditCode) AND verification = 'verified' AND id <> \(unitID)"
             ).first?.decode(Int.self) {
                 throw DomainError.conflict(
-                    field: "creditCode", message: "unit \(holder) is verified under this credit code; revoke it first (reject it with a note)")
+                    field: "creditCode",
+                    message: "unit \(holder) is verified under this credit code; revoke it first (reject it with a note)")
             }
         }
         return try await ConstraintCatalog.translating {

@@ -126,7 +126,9 @@ struct UnitPageController {
             guard unit.verification != "verified" else { return nil }
             return VerificationView(
                 pending: unit.verification == "pending", note: unit.decisionNote,
-                licence: licence.map { "\($0.filename)（\(max(1, ($0.sizeBytes + 1023) / 1024)) KiB，上传于 \(PageFormat.dateTime($0.uploadedAt))）" },
+                licence: licence.map {
+                    "\($0.filename)（\(max(1, ($0.sizeBytes + 1023) / 1024)) KiB，上传于 \(PageFormat.dateTime($0.uploadedAt))）"
+                },
                 isAdmin: actor.role == .unitAdmin)
         }
         let view = WorkspaceView(
