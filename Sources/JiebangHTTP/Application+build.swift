@@ -26,6 +26,9 @@ public struct HTTPConfiguration: Sendable {
     /// How sign-in attempts are throttled per login and per address (``SignInThrottle``); nil throttles
     /// nothing (only for tests that measure signing in itself). Default `.standard`.
     public var signInThrottles: SignInThrottle.Rules? = .standard
+    /// The reverse proxies whose `X-Forwarded-For` names the client (``ClientAddressMiddleware``); empty
+    /// believes no such header. Default empty.
+    public var trustedProxies: Set<String> = []
 
     /// Creates a configuration.
     public init(hostname: String = "127.0.0.1", port: Int = 8080) {
@@ -74,7 +77,7 @@ public func buildApplication(
     let passwords = PasswordHashingPool(hasher: passwordHasher, configuration: passwordHashing)
     let router = apiRouter(
         database: database, metrics: metrics, passwords: passwords, tokenUses: tokenUses, cronSchedules: cronSchedules,
-        signInThrottles: configuration.signInThrottles, logger: logger)
+        signInThrottles: configuration.signInThrottles, trustedProxies: configuration.trustedProxies, logger: logger)
     return Application(
         router: router,
         server: .http1(configuration: configuration.http1),
@@ -108,13 +111,15 @@ public func buildOperationsApplication(
 ///   - tokenUses: where requests leave their tokens' due `last_used_at` stamps; it must run as a
 ///     service for them to be written.
 ///   - signInThrottles: how sign-in attempts are counted per login and address (nil: not at all).
+///   - trustedProxies: the reverse proxies whose `X-Forwarded-For` names the client.
 ///   - logger: where an outage of the database is logged, once when it starts and once when it ends.
 func apiRouter(
     database: PostgresClient, metrics: PrometheusCollectorRegistry, passwords: PasswordHashingPool,
     tokenUses: TokenUseRecorder, cronSchedules: [CronSchedule] = [], signInThrottles: SignInThrottle.Rules? = .standard,
-    logger: Logger = Logger(label: "jiebang")
+    trustedProxies: Set<String> = [], logger: Logger = Logger(label: "jiebang")
 ) -> Router<AppRequestContext> {
     let router = operationsRouter(database: database, metrics: metrics, logger: logger, pages: true)
+    if !trustedProxies.isEmpty { router.add(middleware: ClientAddressMiddleware(trustedProxies: trustedProxies)) }
     OpenAPIController().addRoutes(to: router)
     var signIn = PasswordSignIn(database: database, passwords: passwords)
     signIn.throttles = signInThrottles

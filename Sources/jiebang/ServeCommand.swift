@@ -55,7 +55,11 @@ struct ServeCommand: AsyncParsableCommand {
         let settings = try database.settings()
         let logger = settings.logger("jiebang")
         let address = try settings.http(hostname: hostname, port: port, defaultPort: 8080)
-        let http = HTTPConfiguration(hostname: address.hostname, port: address.port)
+        var configuration = HTTPConfiguration(hostname: address.hostname, port: address.port)
+        configuration.trustedProxies = Set(
+            (settings.environment["JIEBANG_TRUSTED_PROXIES"] ?? "").split(separator: ",")
+                .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+        let http = configuration
         let smtp = try settings.smtp()
 
         // A fixed-size pool, opened at start: a deadline rush finds every connection ready.

@@ -3,7 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Jiebang
-import JiebangHTTP
+@testable import JiebangHTTP
 import JiebangTesting
 import Logging
 import Postgres
@@ -137,6 +137,32 @@ struct SignInThrottleHTTPTests {
                             ).status.code))
                 }
                 #expect(statuses == [422, 422, 422, 422, 422, 429], "\(statuses)")
+            }
+        }
+    }
+
+    @Test("Behind a trusted proxy the client's address is X-Forwarded-For's rightmost untrusted entry; from anyone else the header is ignored")
+    func forwardedFor() async throws {
+        #expect(ClientAddressMiddleware.client(forwardedFor: "1.2.3.4, 10.0.0.9, 10.0.0.1", trusted: ["10.0.0.1"]) == "10.0.0.9")
+        #expect(ClientAddressMiddleware.client(forwardedFor: "spoofed, 203.0.113.7", trusted: []) == "203.0.113.7")
+        #expect(ClientAddressMiddleware.client(forwardedFor: "2001:db8::1", trusted: []) == "2001:db8::1")
+        #expect(ClientAddressMiddleware.client(forwardedFor: "not an address", trusted: []) == nil)
+        #expect(ClientAddressMiddleware.client(forwardedFor: "10.0.0.1", trusted: ["10.0.0.1"]) == nil)
+        for (trusted, expected) in [(Set(["127.0.0.1"]), "address:203.0.113.7"), (Set(["10.0.0.1"]), "address:127.0.0.1")] {
+            try await TestDatabase.withFreshDatabase { db in
+                var configuration = HTTPConfiguration(port: 0)
+                configuration.trustedProxies = trusted
+                let app = buildApplication(configuration: configuration, database: db, passwordHasher: .fastForTests, logger: Logger(label: "test"))
+                try await app.test(.live) { client in
+                    let reply = try await client.call(
+                        .post, "/v1/sessions", json: Self.credentials("nobody", "not the password!"),
+                        headers: [ClientAddressMiddleware.header: "198.51.100.1, 203.0.113.7"])
+                    #expect(reply.status == .unauthorized)
+                    let keys = try await db.query("SELECT key FROM sign_in_throttle WHERE key LIKE 'address:%'").map {
+                        try $0.decode(String.self)
+                    }
+                    #expect(keys == [expected], "trusting \(trusted)")
+                }
             }
         }
     }
