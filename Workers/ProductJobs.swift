@@ -74,7 +74,7 @@ public enum ProductJobs {
             _ = try await SignInThrottleStore.prune(idleFor: .seconds(86_400), on: db)
         }
         registry.registerTransactional(SealAuditChain.self, retry: .fixed(.seconds(10))) { _, _, db in
-            _ = try await AuditChain.seal(limit: 20_000, on: db)
+            _ = try await AuditChain.seal(limit: 100_000, on: db)
         }
         // Reads only; a broken chain fails the job: the worker logs its error and the queue page shows it.
         registry.registerTransactional(VerifyAuditChain.self, retry: .fixed(.seconds(300)), timeout: .seconds(1_800)) { _, _, db in

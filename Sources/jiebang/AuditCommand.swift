@@ -43,14 +43,16 @@ struct AuditCommand: AsyncParsableCommand {
     /// Seals the committed entries not in the chain yet (the `audit.seal` job does this every minute).
     struct Seal: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "seal", abstract: "Add the committed audit entries not in the chain yet to it, and print the head.")
+            commandName: "seal", abstract: "Add the committed audit entries not in the chain yet to it, and print the head.",
+            discussion: "Runs against a migrated database and does not migrate it (a migration takes table locks writers wait for).")
 
         @OptionGroup var database: DatabaseOptions
 
         func run() async throws {
             let settings = try database.settings()
+            // No migration first: a migration's definition files take table locks that would stall writers, and
+            // a sealer runs often. The schema must be migrated already (`jiebang migrate`, or any server start).
             let (sealed, head) = try await settings.withDatabase(maximumConnections: 2) { client in
-                try await JiebangSchema.migrator(client: client, logger: settings.logger("jiebang.migrate")).migrate()
                 var total = 0
                 while true {
                     let sealed = try await client.withTransaction { try await AuditChain.seal(on: $0) }
