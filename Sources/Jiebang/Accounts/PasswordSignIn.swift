@@ -35,6 +35,33 @@ public struct PasswordSignIn: Sendable {
         self.passwords = passwords
     }
 
+    /// One password check's place in the throttle: its login's and address's keys (none when unthrottled).
+    struct ThrottledAttempt: Sendable {
+        var login: SignInThrottleStore.Key?
+        var address: SignInThrottleStore.Key?
+
+        /// Counts the attempt, or refuses it while the login or the address must wait.
+        func count(on tx: PostgresConnection) async throws {
+            guard let login else { return }
+            if let wait = try await SignInThrottleStore.attempt([login] + (address.map { [$0] } ?? []), on: tx) {
+                throw AccountError.throttled(retryAfter: wait)
+            }
+        }
+
+        /// Takes the attempt back after the password proved right.
+        func succeeded(on tx: PostgresConnection) async throws {
+            guard let login else { return }
+            try await SignInThrottleStore.succeeded(login: login, address: address, on: tx)
+        }
+    }
+
+    /// The throttle keys of an attempt at `login` from `address`.
+    func attempt(login: String, address: String?) -> ThrottledAttempt {
+        guard let rules = throttles else { return ThrottledAttempt() }
+        return ThrottledAttempt(
+            login: .login(login, throttle: rules.login), address: address.map { .address($0, throttle: rules.address) })
+    }
+
     /// Changes the signed-in user's password: the current one is checked as a sign-in attempt is (and
     /// counts toward the login's throttle), the new one against the policy; then every session of the
     /// user is revoked and a new session is issued, in one transaction.
@@ -43,25 +70,16 @@ public struct PasswordSignIn: Sendable {
     public func changePassword(of actor: Actor, current: String, new: String, address: String? = nil) async throws -> Session {
         guard let account = try await database.withConnection({ try await AccountStore.credentials(userID: actor.userID, on: $0) })
         else { throw AccountError.invalidCredentials }
-        let rules = throttles ?? .standard
-        let loginKey = SignInThrottleStore.Key.login(account.login, throttle: rules.login)
-        let addressKey = address.map { SignInThrottleStore.Key.address($0, throttle: rules.address) }
-        if throttles != nil {
-            try await database.withTransaction { tx in
-                if let wait = try await SignInThrottleStore.attempt([loginKey] + (addressKey.map { [$0] } ?? []), on: tx) {
-                    throw AccountError.throttled(retryAfter: wait)
-                }
-            }
-        }
+        let attempt = attempt(login: account.login, address: address)
+        try await database.withTransaction { try await attempt.count(on: $0) }
         guard try await passwords.verify(current, against: account.hash) else {
             throw DomainError.invalid("currentPassword", "is not your current password")
         }
         let password = try await NewPassword.prepare(new, personal: [account.login, account.displayName, account.email], on: passwords)
         if let problem = password.problem { throw DomainError.invalid("newPassword", "the password \(problem)") }
         guard let hash = password.hash else { throw DomainError.invalid("newPassword", "could not be hashed") }
-        let throttled = throttles != nil
         return try await database.withTransaction { tx in
-            if throttled { try await SignInThrottleStore.succeeded(login: loginKey, address: addressKey, on: tx) }
+            try await attempt.succeeded(on: tx)
             try await AccountStore.setPassword(userID: actor.userID, hash: hash, by: actor.displayName, on: tx)
             let (token, expiresAt) = try await AccountStore.issueToken(
                 userID: actor.userID, kind: "session", label: nil, lifetime: lifetime, on: tx)
@@ -80,21 +98,16 @@ public struct PasswordSignIn: Sendable {
     ///   user; `AccountError.throttled` while the login or the address must wait;
     ///   `PasswordHashingPool.Busy` when too many checks wait already.
     public func signIn(login: String, password: String, address: String? = nil) async throws -> Session {
-        let rules = throttles ?? .standard
-        let loginKey = SignInThrottleStore.Key.login(login, throttle: rules.login)
-        let addressKey = address.map { SignInThrottleStore.Key.address($0, throttle: rules.address) }
-        let throttled = throttles != nil
+        let attempt = attempt(login: login, address: address)
         let account = try await database.withTransaction { tx in
-            if throttled, let wait = try await SignInThrottleStore.attempt([loginKey] + (addressKey.map { [$0] } ?? []), on: tx) {
-                throw AccountError.throttled(retryAfter: wait)
-            }
+            try await attempt.count(on: tx)
             return try await AccountStore.passwordHash(login: login, on: tx)
         }
         guard try await passwords.verify(password, against: account?.hash), let account else {
             throw AccountError.invalidCredentials
         }
         return try await database.withTransaction { tx in
-            if throttled { try await SignInThrottleStore.succeeded(login: loginKey, address: addressKey, on: tx) }
+            try await attempt.succeeded(on: tx)
             let (token, expiresAt) = try await AccountStore.issueToken(
                 userID: account.userID, kind: "session", label: nil, lifetime: lifetime, on: tx)
             // The user may have been disabled while the password was checked.

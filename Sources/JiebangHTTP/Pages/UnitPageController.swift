@@ -103,7 +103,12 @@ struct UnitPageController {
             if let unitID = actor.unitID {
                 unit = try await UnitStore.unit(id: unitID, for: actor, on: db)
                 if unit?.verification != "verified" {
-                    licence = try? await UnitVerification.licence(unitID: unitID, for: actor, on: db).0
+                    // No licence yet is the usual case; any other failure (the database away) is the page's.
+                    do {
+                        licence = try await UnitVerification.licence(unitID: unitID, for: actor, on: db).0
+                    } catch DomainError.notFound {
+                        licence = nil
+                    }
                 }
             }
             return (bids, unread, unit, licence)
