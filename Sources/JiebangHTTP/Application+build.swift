@@ -26,6 +26,9 @@ public struct HTTPConfiguration: Sendable {
     /// How sign-in attempts are throttled per login and per address (``SignInThrottle``); nil throttles
     /// nothing (only for tests that measure signing in itself). Default `.standard`.
     public var signInThrottles: SignInThrottle.Rules? = .standard
+    /// How units registered by people not signed in are throttled per client address; nil throttles
+    /// nothing. Default `.registrationsPerAddress` (10 in a row, then waits from a minute to a day).
+    public var registrationThrottle: SignInThrottle? = .registrationsPerAddress
     /// The reverse proxies whose `X-Forwarded-For` names the client (``ClientAddressMiddleware``); empty
     /// believes no such header. Default empty.
     public var trustedProxies: Set<String> = []
@@ -77,7 +80,8 @@ public func buildApplication(
     let passwords = PasswordHashingPool(hasher: passwordHasher, configuration: passwordHashing)
     let router = apiRouter(
         database: database, metrics: metrics, passwords: passwords, tokenUses: tokenUses, cronSchedules: cronSchedules,
-        signInThrottles: configuration.signInThrottles, trustedProxies: configuration.trustedProxies, logger: logger)
+        signInThrottles: configuration.signInThrottles, registrationThrottle: configuration.registrationThrottle,
+        trustedProxies: configuration.trustedProxies, logger: logger)
     return Application(
         router: router,
         server: .http1(configuration: configuration.http1),
@@ -111,11 +115,13 @@ public func buildOperationsApplication(
 ///   - tokenUses: where requests leave their tokens' due `last_used_at` stamps; it must run as a
 ///     service for them to be written.
 ///   - signInThrottles: how sign-in attempts are counted per login and address (nil: not at all).
+///   - registrationThrottle: how units registered by people not signed in are counted per address (nil: not at all).
 ///   - trustedProxies: the reverse proxies whose `X-Forwarded-For` names the client.
 ///   - logger: where an outage of the database is logged, once when it starts and once when it ends.
 func apiRouter(
     database: PostgresClient, metrics: PrometheusCollectorRegistry, passwords: PasswordHashingPool,
     tokenUses: TokenUseRecorder, cronSchedules: [CronSchedule] = [], signInThrottles: SignInThrottle.Rules? = .standard,
+    registrationThrottle: SignInThrottle? = .registrationsPerAddress,
     trustedProxies: Set<String> = [], logger: Logger = Logger(label: "jiebang")
 ) -> Router<AppRequestContext> {
     let router = operationsRouter(database: database, metrics: metrics, logger: logger, pages: true)
@@ -141,7 +147,7 @@ func apiRouter(
     SessionController(database: database, signIn: signIn)
         .addRoutes(to: api)
     AdministrationController(database: database, passwords: passwords).addRoutes(to: api)
-    UnitController(database: database, passwords: passwords).addRoutes(to: api)
+    UnitController(database: database, passwords: passwords, registrationThrottle: registrationThrottle).addRoutes(to: api)
     ProgrammeController(database: database).addRoutes(to: api)
     DemandController(database: database).addRoutes(to: api)
     ChallengeController(database: database).addRoutes(to: api)

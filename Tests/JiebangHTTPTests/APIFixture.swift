@@ -26,6 +26,50 @@ struct APIFixture: Sendable {
         "admin", "publisher", "otherPublisher", "lanzhou", "jinchang", "adminA", "memberA", "adminB", "memberB", "expert",
     ]
 
+    /// People the access matrix adds (`addStrangers`): the admin and a member of unit C, which is in no bid, no
+    /// project and no demand of the fixtures, and an expert of Qinghai's pool, seated nowhere.
+    static let strangers = ["adminC", "memberC", "otherExpert"]
+
+    /// Everyone the access matrix calls as.
+    static let matrixPeople = people + strangers
+
+    /// Each person's role.
+    static let roles: [String: Role] = [
+        "admin": .systemAdmin, "publisher": .provincialPublisher, "otherPublisher": .provincialPublisher,
+        "lanzhou": .municipalRecommender, "jinchang": .municipalRecommender, "adminA": .unitAdmin, "memberA": .unitMember,
+        "adminB": .unitAdmin, "memberB": .unitMember, "expert": .expert, "adminC": .unitAdmin, "memberC": .unitMember,
+        "otherExpert": .expert,
+    ]
+
+    /// Adds the `strangers`, with tokens.
+    mutating func addStrangers() async throws {
+        let bureau = otherProvinceBureau
+        tokens.merge(
+            try await db.withTransaction { tx in
+                let unitC = try await UnitStore.register(
+                    Self.unit(name: "兰州陌生科技有限公司", code: "91620100MA7CDEFG1", region: "620100"), admin: nil, by: Self.system, on: tx
+                ).id
+                var tokens: [String: String] = [:]
+                for (name, unit) in [("adminC", unitC), ("memberC", unitC), ("otherExpert", nil)] {
+                    let id = try await AccountStore.createUser(
+                        .init(login: name.lowercased(), displayName: name, role: Self.roles[name]!, unitID: unit, bureauID: nil),
+                        passwordHash: try PasswordHasher.fastForTests.hash("correct horse battery"), by: "test", on: tx)
+                    if unit == nil {
+                        try await tx.execute(
+                            """
+                            INSERT INTO experts (user_id, bureau_id, organisation, region_code)
+                            VALUES (\(id), \(bureau), '青海大学', '630100')
+                            """)
+                    }
+                    tokens[name] = try await AccountStore.issueToken(
+                        userID: id, kind: "api", label: nil, lifetime: .seconds(3600), on: tx
+                    ).token.value
+                }
+                return tokens
+            }
+        ) { $1 }
+    }
+
     /// A system admin acting in fixtures: units it registers are verified at once.
     static let system = Actor(userID: 0, displayName: "test", role: .systemAdmin, unitID: nil, bureauID: nil, regionCode: nil)
 
@@ -48,15 +92,14 @@ struct APIFixture: Sendable {
                 Self.unit(name: "金川镍钴研究院", code: "12620300MB0123456", region: "620300", kind: "institute"), admin: nil,
                 by: system, on: tx
             ).id
-            let people: [(String, Role, Int?, Int?)] = [
-                ("admin", .systemAdmin, nil, nil), ("publisher", .provincialPublisher, nil, fixture.provinceBureau),
-                ("otherPublisher", .provincialPublisher, nil, fixture.otherProvinceBureau),
-                ("lanzhou", .municipalRecommender, nil, lanzhou), ("jinchang", .municipalRecommender, nil, jinchang),
-                ("adminA", .unitAdmin, fixture.unitA, nil), ("memberA", .unitMember, fixture.unitA, nil),
-                ("adminB", .unitAdmin, fixture.unitB, nil), ("memberB", .unitMember, fixture.unitB, nil),
-                ("expert", .expert, nil, nil),
+            let scopes: [String: (unit: Int?, bureau: Int?)] = [
+                "publisher": (nil, fixture.provinceBureau), "otherPublisher": (nil, fixture.otherProvinceBureau),
+                "lanzhou": (nil, lanzhou), "jinchang": (nil, jinchang), "adminA": (fixture.unitA, nil), "memberA": (fixture.unitA, nil),
+                "adminB": (fixture.unitB, nil), "memberB": (fixture.unitB, nil),
             ]
-            for (name, role, unit, bureau) in people {
+            for name in Self.people {
+                let role = Self.roles[name]!
+                let (unit, bureau) = scopes[name] ?? (nil, nil)
                 let id = try await AccountStore.createUser(
                     .init(login: name.lowercased(), displayName: name, role: role, unitID: unit, bureauID: bureau),
                     passwordHash: try hasher.hash("correct horse battery"), by: "test", on: tx)

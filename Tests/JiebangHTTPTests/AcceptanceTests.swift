@@ -176,7 +176,8 @@ struct AcceptanceTests {
                     """)
             }
             #expect(raw == "acceptance_verdicts_must_fail")
-            await #expect(throws: DomainError.forbidden("only the acceptance's experts give verdicts")) {
+            // An expert not on the panel is told the acceptance does not exist.
+            await #expect(throws: DomainError.notFound("there is no acceptance \(acceptance.id)")) {
                 _ = try await db.withTransaction {
                     try await AcceptanceStore.giveVerdict(
                         acceptanceID: acceptance.id, Self.passing, by: Self.expert(world.publisher.userID), on: $0)

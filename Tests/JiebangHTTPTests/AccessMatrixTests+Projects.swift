@@ -251,7 +251,7 @@ extension AccessMatrixTests {
             AccessProbe(operation: "POST /v1/acceptances/{id}/draw", allowed: ["publisher"]) { _, _ in
                 (.post, "/v1/acceptances/\(setup.failedDraw)/draw", nil, [:])
             },
-            AccessProbe(operation: "GET /v1/expert/acceptances", allowed: ["expert"]) { _, _ in (.get, "/v1/expert/acceptances", nil, [:])
+            AccessProbe(operation: "GET /v1/expert/acceptances", allowed: ["expert", "otherExpert"]) { _, _ in (.get, "/v1/expert/acceptances", nil, [:])
             },
             AccessProbe(operation: "POST /v1/acceptances/{id}/verdict", allowed: ["expert"]) { _, _ in
                 let verdict: [String: Any] = ["indicatorsMet": [true, true], "dataTrue": true, "targetsKept": true, "conclusion": "pass"]
@@ -263,7 +263,7 @@ extension AccessMatrixTests {
             AccessProbe(operation: "POST /v1/programmes/{id}/success-list", allowed: ["publisher"]) { _, _ in
                 (.post, "/v1/programmes/\(setup.programme)/success-list", nil, [:])
             },
-            AccessProbe(operation: "GET /v1/board/successes", allowed: Set(APIFixture.people).union(["anonymous"])) { _, _ in
+            AccessProbe(operation: "GET /v1/board/successes", allowed: Set(APIFixture.matrixPeople).union(["anonymous"])) { _, _ in
                 (.get, "/v1/board/successes?programme=\(setup.programme)", nil, [:])
             },
         ]

@@ -14,10 +14,43 @@ import Testing
 struct AccessProbe: Sendable {
     /// `METHOD /path/{param}`, as in the OpenAPI document.
     var operation: String
-    /// Who gets a 2xx; everyone else gets 401 (anonymous) or 403.
+    /// Who gets a 2xx; everyone else gets 401 (anonymous), 404 or 403 (see `expectedStatus`).
     var allowed: Set<String>
+    /// Who gets 404 instead of 403: by default, on an operation that names an object in its path, everyone whose
+    /// role is the role of someone allowed. Such a person may use the route but not on this object (another unit's,
+    /// region's, bureau's or expert's), and learns no more than from an id that does not exist.
+    var hidden: Set<String>?
     /// Builds the request for one person (called right before sending it).
     var request: @Sendable (_ person: String, _ serial: Int) async throws -> (HTTPRequest.Method, String, Data?, HTTPFields)
+
+    init(
+        operation: String, allowed: Set<String>, hidden: Set<String>? = nil,
+        request: @escaping @Sendable (_ person: String, _ serial: Int) async throws -> (HTTPRequest.Method, String, Data?, HTTPFields)
+    ) {
+        self.operation = operation
+        self.allowed = allowed
+        self.hidden = hidden
+        self.request = request
+    }
+
+    /// Whether the operation's path names an object (`{id}` and the like).
+    var namesObject: Bool { operation.contains("{") }
+
+    /// The people who get 404: they may use the route, but the object is not theirs.
+    var hiddenFrom: Set<String> {
+        if let hidden { return hidden }
+        guard namesObject else { return [] }
+        let roles = Set(allowed.compactMap { APIFixture.roles[$0] })
+        return Set(APIFixture.matrixPeople.filter { !allowed.contains($0) && roles.contains(APIFixture.roles[$0]!) })
+    }
+
+    /// 2xx, 401, 404 or 403, and whether a status is it.
+    func expectedStatus(for person: String) -> (name: String, matches: @Sendable (HTTPResponse.Status) -> Bool) {
+        if allowed.contains(person) { return ("2xx", { (200..<300).contains($0.code) }) }
+        if person == "anonymous" { return ("401", { $0 == .unauthorized }) }
+        if hiddenFrom.contains(person) { return ("404", { $0 == .notFound }) }
+        return ("403", { $0 == .forbidden })
+    }
 }
 
 @Suite("Who may do what")
@@ -53,14 +86,18 @@ struct AccessMatrixTests {
         }
     }
 
-    @Test("Every operation answered for every role, anonymous included: allowed ones succeed, others get 401 or 403")
+    @Test(
+        "Every operation answered for every role, anonymous included: allowed ones succeed, others get 401, 403, or 404 for another's object exactly as for a missing one"
+    )
     func matrix() async throws {
         try await TestDatabase.withFreshDatabase { db in
-            let fixture = try await APIFixture.make(db)
+            var built = try await APIFixture.make(db)
+            try await built.addStrangers()
+            let fixture = built
             let setup = try await Self.setUp(fixture)
             let probes = Self.probes(fixture, setup)
             #expect(Set(probes.map(\.operation)) == OpenAPIDocument.operations)
-            let everyone = ["anonymous"] + APIFixture.people
+            let everyone = ["anonymous"] + APIFixture.matrixPeople
             try await fixture.application().test(.router) { client in
                 var serial = 0
                 var failures: [String] = []
@@ -75,27 +112,70 @@ struct AccessMatrixTests {
                         if body != nil, headers[.contentType] == nil { headers[.contentType] = "application/json" }
                         let response = try await client.execute(
                             uri: uri, method: method, headers: headers, body: body.map { ByteBuffer(bytes: $0) })
-                        let expected: String
-                        let ok: Bool
-                        if probe.allowed.contains(person) {
-                            expected = "2xx"
-                            ok = (200..<300).contains(response.status.code)
-                        } else if person == "anonymous" {
-                            expected = "401"
-                            ok = response.status == .unauthorized
-                        } else {
-                            expected = "403"
-                            ok = response.status == .forbidden
-                        }
-                        if !ok {
+                        let (expected, matches) = probe.expectedStatus(for: person)
+                        if !matches(response.status) {
                             let text = String(buffer: response.body)
                             failures.append("\(probe.operation) as \(person): \(response.status.code), expected \(expected) \(text)")
+                        } else if expected == "404" {
+                            // Another's object answers exactly as an id that does not exist.
+                            let ghost = try await client.execute(
+                                uri: Self.ghost(uri, operation: probe.operation), method: method, headers: headers,
+                                body: body.map { ByteBuffer(bytes: $0) })
+                            let seen = Self.problemShape(response.body)
+                            let absent = Self.problemShape(ghost.body)
+                            if ghost.status != .notFound || seen != absent {
+                                failures.append(
+                                    "\(probe.operation) as \(person): another's object answers \(seen), a missing one \(ghost.status.code) \(absent)")
+                            }
                         }
                     }
                 }
                 #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
             }
         }
+    }
+
+    @Test("Every operation that names an object in its path refuses another's object with 404, unless the object is public")
+    func everyObjectRouteHidesOthersObjects() async throws {
+        try await TestDatabase.withFreshDatabase { db in
+            let fixture = try await APIFixture.make(db)
+            let probes = Self.probes(fixture, Setup())
+            // Generated from the route list: every documented operation whose path names an object.
+            let objectRoutes = OpenAPIDocument.operations.filter { $0.contains("{") }
+            let guarded = Set(probes.filter { $0.namesObject && !$0.hiddenFrom.isEmpty }.map(\.operation))
+            let unguarded = objectRoutes.subtracting(guarded)
+            #expect(unguarded == Set(Self.publicObjects.keys), "\(unguarded.sorted())")
+            #expect(objectRoutes.count > 60)
+        }
+    }
+
+    /// Operations on objects anyone (or everyone of each role that may call them) may read or act on, with why.
+    static let publicObjects: [String: String] = [
+        "GET /v1/board/challenges/{id}": "a published challenge is on the public board",
+        "GET /v1/programmes/{id}": "programmes are public",
+        "GET /v1/programmes/{id}/rubric": "everyone signed in reads a programme's rubric",
+        "POST /v1/challenges/{id}/bids": "every unit may bid for every published challenge",
+        "POST /v1/challenges/{id}/objections": "anyone signed in may object to winners on public notice (公示)",
+        "PUT /v1/notifications/mutes/{occasion}": "an occasion is a name, not an object; each person mutes their own",
+        "DELETE /v1/notifications/mutes/{occasion}": "an occasion is a name, not an object; each person mutes their own",
+    ]
+
+    /// `uri` with each number the operation's path takes as a parameter replaced by one no object has.
+    static func ghost(_ uri: String, operation: String) -> String {
+        let template = operation.split(separator: " ")[1].split(separator: "/", omittingEmptySubsequences: false)
+        let parts = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+        var segments = parts[0].split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        for (index, piece) in template.enumerated() where piece.hasPrefix("{") && index < segments.count {
+            if Int(segments[index]) != nil { segments[index] = "2000000000" }
+        }
+        return segments.joined(separator: "/") + (parts.count > 1 ? "?" + parts[1] : "")
+    }
+
+    /// A problem's title and detail with every number written N: what tells one refusal from another.
+    static func problemShape(_ body: ByteBuffer) -> String {
+        let object = (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView))) as? [String: Any] ?? [:]
+        let text = "\(object["title"] ?? "") / \(object["detail"] ?? "")"
+        return text.replacingOccurrences(of: "[0-9]+", with: "N", options: .regularExpression)
     }
 
     struct Setup: Sendable {
@@ -312,7 +392,7 @@ struct AccessMatrixTests {
 
     private static func probes(_ fixture: APIFixture, _ setup: Setup) -> [AccessProbe] {
         let db = fixture.db
-        let signedIn = Set(APIFixture.people)
+        let signedIn = Set(APIFixture.matrixPeople)
         let everyone = signedIn.union(["anonymous"])
         @Sendable func json(_ object: Any) -> Data { try! JSONSerialization.data(withJSONObject: object) }
         func get(_ operation: String, _ uri: String, _ allowed: Set<String>) -> AccessProbe {
@@ -322,6 +402,18 @@ struct AccessMatrixTests {
             let revision = try await db.query("SELECT revision FROM \(unsafeRaw: table) WHERE id = \(id)").first!.decode(Int.self)
             return [.ifMatch: "\"\(revision)\""]
         }
+        // Those who cannot see unit A's record, or the pending unit's (in Lanzhou, its admin not among them).
+        let strangersOfA: Set<String> = ["adminB", "memberB", "adminC", "memberC", "otherPublisher", "jinchang"]
+        let strangersOfPending = strangersOfA.union(["adminA", "memberA"])
+        @Sendable func hiding(_ probe: AccessProbe, from people: Set<String>) -> AccessProbe {
+            var probe = probe
+            probe.hidden = people
+            return probe
+        }
+        // The people of unit C see no bid of units A and B; unit B's people, a partner, see the bid but do not manage it.
+        let outsideConsortium: Set<String> = ["adminC", "memberC"]
+        /// Everyone signed in but `allowed`: every role reads some bids, so a bid one may not read is not there.
+        func bidReaders(_ allowed: Set<String>) -> Set<String> { signedIn.subtracting(allowed) }
         return [
             get("GET /healthz", "/healthz", everyone),
             get("GET /readyz", "/readyz", everyone),
@@ -342,6 +434,18 @@ struct AccessMatrixTests {
                     """
                     INSERT INTO notifications (user_id, occasion, subject, title, body)
                     SELECT id, 'bid.invited', \("probe:\(serial)"), '联合体邀请', '邀请您单位加入联合体' FROM users WHERE login = \(login)
+                    RETURNING id
+                    """
+                ).first!.decode(Int.self)
+                return (.post, "/v1/notifications/\(id)/read", nil, [:])
+            },
+            AccessProbe(operation: "POST /v1/notifications/{id}/read", allowed: ["adminA"], hidden: signedIn.subtracting(["adminA"])) {
+                _, serial in
+                // Everyone names adminA's notification: only adminA has it.
+                let id = try await db.query(
+                    """
+                    INSERT INTO notifications (user_id, occasion, subject, title, body)
+                    SELECT id, 'bid.invited', \("another:\(serial)"), '联合体邀请', '邀请您单位加入联合体' FROM users WHERE login = 'admina'
                     RETURNING id
                     """
                 ).first!.decode(Int.self)
@@ -389,17 +493,17 @@ struct AccessMatrixTests {
             },
             get("GET /v1/units/{id}", "/v1/units/\(fixture.unitA)", ["admin", "adminA", "memberA", "lanzhou", "publisher"]),
             get("GET /v1/units/pending", "/v1/units/pending", ["admin", "lanzhou", "jinchang"]),
-            AccessProbe(operation: "PUT /v1/units/{id}/licence", allowed: ["admin", "lanzhou"]) { _, _ in
+            AccessProbe(operation: "PUT /v1/units/{id}/licence", allowed: ["admin", "lanzhou"], hidden: strangersOfPending) { _, _ in
                 (
                     .put, "/v1/units/\(setup.pendingUnit)/licence?filename=licence.pdf", Data("%PDF-1.7\n".utf8),
                     [.contentType: "application/pdf"]
                 )
             },
-            get("GET /v1/units/{id}/licence", "/v1/units/\(setup.pendingUnit)/licence", ["admin", "lanzhou"]),
-            AccessProbe(operation: "POST /v1/units/{id}/verification", allowed: ["admin", "lanzhou"]) { _, _ in
+            hiding(get("GET /v1/units/{id}/licence", "/v1/units/\(setup.pendingUnit)/licence", ["admin", "lanzhou"]), from: strangersOfPending),
+            AccessProbe(operation: "POST /v1/units/{id}/verification", allowed: ["admin", "lanzhou"], hidden: strangersOfPending) { _, _ in
                 (.post, "/v1/units/\(setup.pendingUnit)/verification", json(["decision": "rejected", "note": "执照模糊，请重新上传"]), [:])
             },
-            AccessProbe(operation: "PUT /v1/units/{id}", allowed: ["admin", "adminA", "lanzhou"]) { _, serial in
+            AccessProbe(operation: "PUT /v1/units/{id}", allowed: ["admin", "adminA", "lanzhou"], hidden: strangersOfA) { _, serial in
                 let unit: [String: Any] = [
                     "kind": "enterprise", "name": "兰州稀土新材料有限公司", "creditCode": try CreditCode.completing("91620100MA7ABCDE1").value,
                     "regionCode": "620100", "natures": ["private"], "contactName": "张伟\(serial)",
@@ -422,7 +526,7 @@ struct AccessMatrixTests {
             AccessProbe(operation: "POST /v1/demands", allowed: ["memberA", "adminA", "lanzhou", "publisher"]) { _, _ in
                 (.post, "/v1/demands", json(Bodies.demand(unitID: fixture.unitA)), [:])
             },
-            get("GET /v1/demands", "/v1/demands", signedIn.subtracting(["expert"])),
+            get("GET /v1/demands", "/v1/demands", signedIn.subtracting(["expert", "otherExpert"])),
             get("GET /v1/demands/{id}", "/v1/demands/\(setup.demand)", ["admin", "adminA", "memberA", "lanzhou", "publisher"]),
             get("GET /v1/challenges/{id}", "/v1/challenges/\(setup.draft)", ["publisher", "admin"]),
             AccessProbe(operation: "PUT /v1/challenges/{id}", allowed: ["publisher"]) { _, serial in
@@ -448,28 +552,32 @@ struct AccessMatrixTests {
                 body["title"] = "高性能稀土永磁材料关键制备技术（修订\(serial)）"
                 return (.post, "/v1/challenges/\(setup.published)/amendments", json(["reason": "根据征集意见修订标题", "challenge": body]), [:])
             },
-            AccessProbe(operation: "POST /v1/challenges/{id}/bids", allowed: ["adminA", "memberA", "adminB", "memberB"]) { _, _ in
+            AccessProbe(operation: "POST /v1/challenges/{id}/bids", allowed: ["adminA", "memberA", "adminB", "memberB", "adminC", "memberC"]) { _, _ in
                 (.post, "/v1/challenges/\(setup.published)/bids", json(Self.bidContent), [:])
             },
-            get("GET /v1/bids", "/v1/bids", signedIn.subtracting(["expert"])),
-            get("GET /v1/bids/{id}", "/v1/bids/\(setup.submitted)", ["admin", "adminA", "memberA", "adminB", "memberB", "lanzhou"]),
-            get(
-                "GET /v1/bids/{id}/submissions", "/v1/bids/\(setup.submitted)/submissions",
-                ["admin", "adminA", "memberA", "adminB", "memberB", "lanzhou"]),
-            AccessProbe(operation: "PUT /v1/bids/{id}", allowed: ["adminA", "memberA"]) { _, _ in
+            get("GET /v1/bids", "/v1/bids", signedIn.subtracting(["expert", "otherExpert"])),
+            hiding(
+                get("GET /v1/bids/{id}", "/v1/bids/\(setup.submitted)", ["admin", "adminA", "memberA", "adminB", "memberB", "lanzhou"]),
+                from: bidReaders(["admin", "adminA", "memberA", "adminB", "memberB", "lanzhou"])),
+            hiding(
+                get(
+                    "GET /v1/bids/{id}/submissions", "/v1/bids/\(setup.submitted)/submissions",
+                    ["admin", "adminA", "memberA", "adminB", "memberB", "lanzhou"]),
+                from: bidReaders(["admin", "adminA", "memberA", "adminB", "memberB", "lanzhou"])),
+            AccessProbe(operation: "PUT /v1/bids/{id}", allowed: ["adminA", "memberA"], hidden: outsideConsortium) { _, _ in
                 (.put, "/v1/bids/\(setup.draftBid)", json(Self.bidContent), try await revision("bids", setup.draftBid))
             },
-            AccessProbe(operation: "POST /v1/bids/{id}/members", allowed: ["adminA", "memberA"]) { _, serial in
+            AccessProbe(operation: "POST /v1/bids/{id}/members", allowed: ["adminA", "memberA"], hidden: outsideConsortium) { _, serial in
                 (.post, "/v1/bids/\(setup.draftBid)/members", json(["unitID": setup.spareUnits[serial % setup.spareUnits.count]]), [:])
             },
-            AccessProbe(operation: "POST /v1/bids/{id}/members/{unitID}/response", allowed: ["adminB"]) { _, _ in
+            AccessProbe(operation: "POST /v1/bids/{id}/members/{unitID}/response", allowed: ["adminB"], hidden: ["adminC"]) { _, _ in
                 let answer: [String: Any] = [
                     "accept": true,
                     "part": ["partRole": "材料测试", "tasks": "负责磁性能测试", "budgetShareFen": 1_000_000, "contribution": "检测平台"],
                 ]
                 return (.post, "/v1/bids/\(setup.draftBid)/members/\(fixture.unitB)/response", json(answer), [:])
             },
-            AccessProbe(operation: "POST /v1/bids/{id}/submit", allowed: ["adminA", "memberA"]) { _, _ in
+            AccessProbe(operation: "POST /v1/bids/{id}/submit", allowed: ["adminA", "memberA"], hidden: outsideConsortium) { _, _ in
                 (.post, "/v1/bids/\(setup.toSubmit)/submit", nil, [:])
             },
             AccessProbe(operation: "POST /v1/bids/{id}/withdraw", allowed: ["adminA", "memberA"]) { _, _ in
@@ -494,15 +602,19 @@ struct AccessMatrixTests {
                 let items = BidReview.formalCheckItems.map { ["item": $0.code, "passed": true] }
                 return (.post, "/v1/bids/\(setup.recommended)/formal-check", json(["items": items]), [:])
             },
-            get(
-                "GET /v1/bids/{id}/attachments", "/v1/bids/\(setup.draftBid)/attachments",
-                ["admin", "adminA", "memberA", "adminB", "memberB"]),
-            AccessProbe(operation: "POST /v1/bids/{id}/attachments", allowed: ["adminA", "memberA"]) { _, _ in
+            hiding(
+                get(
+                    "GET /v1/bids/{id}/attachments", "/v1/bids/\(setup.draftBid)/attachments",
+                    ["admin", "adminA", "memberA", "adminB", "memberB"]),
+                from: bidReaders(["admin", "adminA", "memberA", "adminB", "memberB"])),
+            AccessProbe(operation: "POST /v1/bids/{id}/attachments", allowed: ["adminA", "memberA"], hidden: outsideConsortium) { _, _ in
                 (.post, "/v1/bids/\(setup.draftBid)/attachments?filename=a.pdf", Data("%PDF-1.4\n".utf8), [.contentType: "application/pdf"])
             },
-            get(
-                "GET /v1/bids/{id}/attachments/{attachmentID}", "/v1/bids/\(setup.draftBid)/attachments/\(setup.attachment)",
-                ["admin", "adminA", "memberA", "adminB", "memberB"]),
+            hiding(
+                get(
+                    "GET /v1/bids/{id}/attachments/{attachmentID}", "/v1/bids/\(setup.draftBid)/attachments/\(setup.attachment)",
+                    ["admin", "adminA", "memberA", "adminB", "memberB"]),
+                from: bidReaders(["admin", "adminA", "memberA", "adminB", "memberB"])),
             AccessProbe(operation: "PUT /v1/programmes/{id}/quotas/{regionCode}", allowed: ["publisher"]) { _, _ in
                 (.put, "/v1/programmes/\(setup.programme)/quotas/620100", json(["quota": 5]), [:])
             },
@@ -524,7 +636,7 @@ struct AccessMatrixTests {
                 (.post, "/v1/review-rounds/\(setup.reviewRound)/draws", json(["dryRun": true]), [:])
             },
             get("GET /v1/review-rounds/{id}/draws", "/v1/review-rounds/\(setup.reviewRound)/draws", ["publisher"]),
-            get("GET /v1/expert/assignments", "/v1/expert/assignments", ["expert"]),
+            get("GET /v1/expert/assignments", "/v1/expert/assignments", ["expert", "otherExpert"]),
             AccessProbe(operation: "POST /v1/expert/assignments/{id}/recusal", allowed: ["expert"]) { _, _ in
                 (.post, "/v1/expert/assignments/\(setup.expertAssignment)/recusal", json(["reason": "曾与牵头单位合作"]), [:])
             },
@@ -585,7 +697,7 @@ struct AccessMatrixTests {
                     """)
                 return (.delete, "/v1/experts/\(setup.expert)/ties/\(fixture.unitB)", nil, [:])
             },
-            get("GET /v1/me/expert-profile", "/v1/me/expert-profile", ["expert"]),
+            get("GET /v1/me/expert-profile", "/v1/me/expert-profile", ["expert", "otherExpert"]),
         ]
     }
 
@@ -736,7 +848,7 @@ extension AccessMatrixTests {
 
     private static func scoringProbes(_ fixture: APIFixture, _ setup: ScoringSetup) -> [AccessProbe] {
         let db = fixture.db
-        let signedIn = Set(APIFixture.people)
+        let signedIn = Set(APIFixture.matrixPeople)
         let everyone = signedIn.union(["anonymous"])
         @Sendable func json(_ object: Any) -> Data { try! JSONSerialization.data(withJSONObject: object) }
         func call(_ method: HTTPRequest.Method, _ operation: String, _ uri: String, _ allowed: Set<String>, body: Data? = nil)
@@ -753,7 +865,7 @@ extension AccessMatrixTests {
         return [
             call(.get, "GET /v1/programmes/{id}/rubric", "/v1/programmes/\(setup.programme)/rubric", signedIn),
             call(.put, "PUT /v1/programmes/{id}/rubric", "/v1/programmes/\(setup.programme)/rubric", ["publisher"], body: json(rubric)),
-            call(.get, "GET /v1/expert/scores", "/v1/expert/scores", ["expert"]),
+            call(.get, "GET /v1/expert/scores", "/v1/expert/scores", ["expert", "otherExpert"]),
             call(.get, "GET /v1/review-assignments/{id}/score", "/v1/review-assignments/\(setup.seat)/score", ["expert"]),
             call(
                 .put, "PUT /v1/review-assignments/{id}/score", "/v1/review-assignments/\(setup.seat)/score", ["expert"],

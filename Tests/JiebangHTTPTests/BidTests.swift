@@ -339,15 +339,15 @@ struct BidTests {
             try await world.fixture.application().test(.router) { client in
                 let fixture = world.fixture
                 let hidden = try await client.call(.get, "/v1/bids/\(bids[0])", as: "jinchang", fixture: fixture)
-                #expect(hidden.status == .forbidden)
+                #expect(hidden.status == .notFound)
                 let foreign = try await client.call(
                     .post, "/v1/bids/\(bids[0])/recommendation", as: "jinchang", fixture: fixture,
                     json: ["decision": "recommend", "opinion": "同意推荐"])
-                #expect(foreign.status == .forbidden)
+                #expect(foreign.status == .notFound)
                 let listed = try await client.call(.get, "/v1/bids", as: "lanzhou", fixture: fixture)
                 #expect(Set((listed.object["items"] as? [[String: Any]])?.compactMap { $0["id"] as? Int } ?? []) == Set(bids))
                 let notYet = try await client.call(.get, "/v1/bids/\(bids[0])", as: "publisher", fixture: fixture)
-                #expect(notYet.status == .forbidden)
+                #expect(notYet.status == .notFound)
                 let quota = try await client.call(
                     .put, "/v1/programmes/\(world.programme)/quotas/620100", as: "publisher", fixture: fixture, json: ["quota": 1])
                 #expect(quota.status == .ok)
@@ -449,7 +449,7 @@ struct BidTests {
                 let byStranger = try await client.execute(
                     uri: "/v1/bids/\(bid)/attachments/\(id)", method: .get,
                     headers: [.authorization: "Bearer \(world.leads[1].token)"])
-                #expect(byStranger.status == .forbidden)
+                #expect(byStranger.status == .notFound)
             }
         }
     }

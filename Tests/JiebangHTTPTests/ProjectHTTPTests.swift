@@ -123,7 +123,7 @@ struct ProjectHTTPTests {
                 #expect(shown.object["paidFen"] as? Int == 60_000_000)
                 #expect(
                     try await client.call(.get, "/v1/projects/\(project)", as: "jinchang", fixture: fixture)
-                        .status == .forbidden)
+                        .status == .notFound)
             }
         }
     }
@@ -196,7 +196,7 @@ struct ProjectHTTPTests {
                 #expect(notPDF.problemFields == ["body"])
                 let partner = try await client.call(
                     .post, path + "?filename=x.pdf", as: "adminB", fixture: fixture, raw: pdf, headers: [.contentType: "application/pdf"])
-                #expect(partner.status == .forbidden)
+                #expect(partner.status == .notFound)
                 let list = try await client.call(.get, path, as: "expert", fixture: fixture)
                 #expect((list.object["items"] as? [[String: Any]])?.count == 2)
                 let id = try #require(added.object["id"] as? Int)

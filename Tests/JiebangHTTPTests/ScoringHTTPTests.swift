@@ -64,7 +64,7 @@ struct ScoringHTTPTests {
         }
     }
 
-    @Test("Scores are hidden: another expert gets 404, units and bureaus 403, the publisher sees the ranking only once the round is closed")
+    @Test("Scores are hidden: another expert or bureau gets 404, units 403, the publisher sees the ranking only once the round is closed")
     func hiddenScores() async throws {
         try await TestDatabase.withFreshDatabase { db in
             let world = try await ScoringWorld.make(db, bids: 1, experts: 3)
@@ -92,7 +92,7 @@ struct ScoringHTTPTests {
                 #expect(early.status == .conflict)
                 #expect(
                     try await client.call(.get, "/v1/review-rounds/\(world.round)/ranking", as: "otherPublisher", fixture: people).status
-                        == .forbidden)
+                        == .notFound)
                 #expect(
                     try await client.call(.get, "/v1/review-rounds/\(world.round)/ranking", as: "expert0", fixture: people).status
                         == .forbidden)
@@ -217,7 +217,7 @@ struct ScoringHTTPTests {
                         == "review_scores_deadline")
                 #expect(
                     try await client.call(.post, "/v1/review-rounds/\(world.round)/close", as: "otherPublisher", fixture: people).status
-                        == .forbidden)
+                        == .notFound)
                 let closed = try await client.call(.post, "/v1/review-rounds/\(world.round)/close", as: "publisher", fixture: people)
                 #expect(closed.status == .ok)
                 // The draft does not count: the mean is of 70 and 71.
@@ -306,7 +306,7 @@ struct ScoringHTTPTests {
                 ]
                 #expect(
                     try await client.call(.put, "/v1/programmes/\(programme)/rubric", as: "otherPublisher", fixture: people, json: rubric)
-                        .status == .forbidden)
+                        .status == .notFound)
                 #expect(
                     try await client.call(.put, "/v1/programmes/\(programme)/rubric", as: "expert0", fixture: people, json: rubric).status
                         == .forbidden)

@@ -190,4 +190,43 @@ struct SignInThrottleHTTPTests {
             }
         }
     }
+
+    @Test(
+        "Units registered by strangers from one address: ten go through, the next gets 429 with Retry-After and registers nothing; failed ones and a system admin's count nothing"
+    )
+    func registrationsPerAddress() async throws {
+        try await TestDatabase.withFreshDatabase { db in
+            let fixture = try await APIFixture.make(db)
+            let app = buildApplication(
+                configuration: HTTPConfiguration(port: 0), database: fixture.db, passwordHasher: .fastForTests, logger: Logger(label: "test"))
+            try await app.test(.live) { client in
+                @Sendable func registration(_ serial: Int) throws -> [String: Any] {
+                    let code = try CreditCode.completing("91620100MB" + String(format: "%07d", serial)).value
+                    return [
+                        "unit": [
+                            "kind": "enterprise", "name": "注册测试企业\(serial)", "creditCode": code, "regionCode": "620100",
+                            "natures": ["private"], "contactName": "赵敏", "contactPhone": "0931-1234567", "contactEmail": "zhao@example.cn",
+                        ]
+                    ]
+                }
+                // A refused registration (no name) is rolled back with its count.
+                var invalid = try registration(0)
+                invalid["unit"] = (invalid["unit"] as! [String: Any]).merging(["name": ""]) { $1 }
+                for _ in 0..<3 { #expect(try await client.call(.post, "/v1/units", json: invalid).status == .unprocessableContent) }
+                var statuses: [UInt16] = []
+                for serial in 1...12 { statuses.append(UInt16(try await client.call(.post, "/v1/units", json: registration(serial)).status.code)) }
+                #expect(statuses == Array(repeating: 201, count: 10) + [429, 429], "\(statuses)")
+                let refused = try await client.call(.post, "/v1/units", json: registration(13))
+                #expect(refused.headers[.retryAfter].flatMap { Int($0) }.map { (50...60).contains($0) } == true, "\(refused.headers)")
+                #expect(refused.headers[.contentType]?.hasPrefix("application/problem+json") == true)
+                #expect((refused.object["detail"] as? String)?.contains("too many units registered") == true)
+                #expect(try await db.query("SELECT count(*) FROM units WHERE name LIKE '注册测试企业%'").first!.decode(Int.self) == 10)
+                // A system admin registers on.
+                let admin = try await client.call(.post, "/v1/units", as: "admin", fixture: fixture, json: registration(14))
+                #expect(admin.status == .created)
+                let count = try await db.query("SELECT attempts FROM sign_in_throttle WHERE key = 'register:127.0.0.1'").first!.decode(Int.self)
+                #expect(count == 10)
+            }
+        }
+    }
 }

@@ -96,7 +96,7 @@ struct UnitVerificationTests {
                 let download = try await client.call(.get, "/v1/units/\(realID)/licence", as: "lanzhou", fixture: fixture)
                 #expect(download.status == .ok)
                 #expect(download.headers[.contentDisposition]?.hasPrefix("attachment") == true)
-                #expect(try await client.call(.get, "/v1/units/\(realID)/licence", headers: squatter).status == .forbidden)
+                #expect(try await client.call(.get, "/v1/units/\(realID)/licence", headers: squatter).status == .notFound)
 
                 // Without a licence there is nothing to verify against; another region's bureau may not decide.
                 let unproven = try await client.call(
@@ -105,7 +105,7 @@ struct UnitVerificationTests {
                 #expect(unproven.problemFields == ["licence"])
                 let outside = try await client.call(
                     .post, "/v1/units/\(realID)/verification", as: "jinchang", fixture: fixture, json: ["decision": "verified"])
-                #expect(outside.status == .forbidden)
+                #expect(outside.status == .notFound)
                 let verified = try await client.call(
                     .post, "/v1/units/\(realID)/verification", as: "lanzhou", fixture: fixture, json: ["decision": "verified"])
                 #expect(verified.status == .ok)

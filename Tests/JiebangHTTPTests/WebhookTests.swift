@@ -120,7 +120,7 @@ struct WebhookTests {
                     #expect(items.first?["subject"] as? String == "bid:1")
                     // Another unit's admin and the bureau's own endpoints are kept apart.
                     let foreign = try await client.call(.get, "/v1/webhooks/\(unitEndpoint)/deliveries", as: "adminB", fixture: fixture)
-                    #expect(foreign.status == .forbidden)
+                    #expect(foreign.status == .notFound)
                     let listed = try await client.call(.get, "/v1/webhooks", as: "publisher", fixture: fixture)
                     let endpoints = try #require(listed.object["items"] as? [[String: Any]])
                     #expect(endpoints.map { $0["id"] as? Int } == [bureauEndpoint])
@@ -214,7 +214,7 @@ struct WebhookTests {
                 #expect(try await Self.count(db, "SELECT count(*) FROM webhook_deliveries") == 0)
                 #expect(try await Self.count(db, "SELECT count(*) FROM jobs") == 0)
 
-                #expect(try await client.call(.delete, "/v1/webhooks/\(endpoint)", as: "adminB", fixture: fixture).status == .forbidden)
+                #expect(try await client.call(.delete, "/v1/webhooks/\(endpoint)", as: "adminB", fixture: fixture).status == .notFound)
                 #expect(try await client.call(.delete, "/v1/webhooks/\(endpoint)", as: "adminA", fixture: fixture).status == .noContent)
                 #expect(try await client.call(.delete, "/v1/webhooks/999999", as: "adminA", fixture: fixture).status == .notFound)
                 try await db.withTransaction { tx in try await NotificationStore.send(Self.notices([admin], subject: "bid:2"), on: tx) }
@@ -242,7 +242,7 @@ struct WebhookTests {
                     #expect(abs(expiry.timeIntervalSinceNow - 86_400) < 120)
                     #expect(
                         try await client.call(.post, "/v1/webhooks/\(endpoint)/secret", as: "jinchang", fixture: fixture).status
-                            == .forbidden)
+                            == .notFound)
 
                     let recommender = try await Self.userID("lanzhou", db)
                     try await Self.withWorker(db) {

@@ -29,7 +29,7 @@ public enum AcceptanceEvidence {
             ).first
         else { throw DomainError.notFound("there is no acceptance \(acceptanceID)") }
         let (lead, status) = try row.decode((Int, String).self)
-        guard actor.unitID == lead else { throw DomainError.forbidden("only the lead unit adds evidence to its acceptance") }
+        guard actor.unitID == lead else { throw DomainError.notFound("there is no acceptance \(acceptanceID)") }
         let name = try PDFUpload.check(filename: filename, contentType: contentType, bytes: bytes)
         guard status != "concluded" else { throw DomainError.conflict(field: "status", message: "the acceptance is concluded") }
         let digest = SHA256Hex.digest(of: bytes)

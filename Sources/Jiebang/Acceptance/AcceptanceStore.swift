@@ -28,7 +28,7 @@ public enum AcceptanceStore {
             ).first
         else { throw DomainError.notFound("there is no project \(projectID)") }
         let (lead, statusText, rectifyBy, panelSize, indicators) = try row.decode((Int, String, Date?, Int, Int).self)
-        guard actor.unitID == lead else { throw DomainError.forbidden("only the lead unit requests the project's acceptance") }
+        guard actor.unitID == lead else { throw DomainError.notFound("there is no project \(projectID)") }
         var checker = FieldChecker()
         checker.length("summary", input.summary, 10...20000)
         checker.range("spentFen", input.spentFen, 0...100_000_000_000_000)
@@ -90,7 +90,7 @@ public enum AcceptanceStore {
     /// pool has grown): the same recorded seed, the pool as it is now, a new `acceptance.assign` job.
     public static func redraw(acceptanceID: Int, by actor: Actor, on tx: PostgresConnection) async throws -> Acceptance {
         let projectID = try await projectOf(acceptanceID: acceptanceID, on: tx)
-        try await ProjectStore.requirePublisher(of: projectID, actor, on: tx)
+        try await ProjectStore.requirePublisher(of: projectID, actor, missing: "there is no acceptance \(acceptanceID)", on: tx)
         let status = try await tx.query("SELECT status FROM acceptances WHERE id = \(acceptanceID) FOR NO KEY UPDATE").first!.decode(
             String.self)
         guard status == "draw_failed" else {
@@ -122,7 +122,11 @@ public enum AcceptanceStore {
             ).first
         else { throw DomainError.notFound("there is no acceptance \(acceptanceID)") }
         let (status, indicators, seated, given) = try row.decode((String, Int, Bool, Bool).self)
-        guard seated else { throw DomainError.forbidden("only the acceptance's experts give verdicts") }
+        guard seated else {
+            throw DomainError.refusal(
+                of: actor, scopedRoles: [.expert], missing: "there is no acceptance \(acceptanceID)",
+                reason: "only the acceptance's experts give verdicts")
+        }
         var checker = FieldChecker()
         if verdict.indicatorsMet.count != indicators {
             checker.add("indicatorsMet", "must judge each of the \(indicators) indicators of the task book")
@@ -159,7 +163,7 @@ public enum AcceptanceStore {
         async throws -> Acceptance
     {
         let projectID = try await projectOf(acceptanceID: acceptanceID, on: tx)
-        try await ProjectStore.requirePublisher(of: projectID, actor, on: tx)
+        try await ProjectStore.requirePublisher(of: projectID, actor, missing: "there is no acceptance \(acceptanceID)", on: tx)
         var checker = FieldChecker()
         checker.maxLength("note", note, 2000)
         try checker.check()
@@ -287,7 +291,11 @@ public enum AcceptanceStore {
         let publisher = AccessPolicy.mayManageProgrammes(ofBureau: bureau, by: actor)
         let allowed =
             publisher || ([.unitAdmin, .unitMember].contains(actor.role) && actor.unitID == lead) || (actor.role == .expert && seated)
-        guard allowed else { throw DomainError.forbidden("only the publisher, the lead unit and the acceptance's experts read it") }
+        guard allowed else {
+            throw DomainError.refusal(
+                of: actor, scopedRoles: [.provincialPublisher, .unitAdmin, .unitMember, .expert], missing: "there is no acceptance \(id)",
+                reason: "only the publisher, the lead unit and the acceptance's experts read it")
+        }
         return try await read(id: id, withPanel: publisher, on: db)
     }
 

@@ -36,9 +36,8 @@ public enum SuccessListStore {
             let bureau = try await tx.query("SELECT bureau_id FROM programmes WHERE id = \(programmeID) FOR NO KEY UPDATE").first?
                 .decode(Int.self)
         else { throw DomainError.notFound("there is no programme \(programmeID)") }
-        guard AccessPolicy.mayManageProgrammes(ofBureau: bureau, by: actor) else {
-            throw DomainError.forbidden("only the programme's publisher publishes its list of successful units")
-        }
+        try AccessPolicy.requireManager(
+            ofBureau: bureau, actor, missing: "there is no programme \(programmeID)", reason: "only the programme's publisher publishes its list of successful units")
         let waiting = try await tx.query(
             """
             SELECT p.id FROM projects p

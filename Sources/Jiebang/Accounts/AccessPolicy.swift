@@ -38,6 +38,14 @@ public enum AccessPolicy {
         actor.role == .systemAdmin || (actor.role == .municipalRecommender && actor.regionCode == unitRegion)
     }
 
+    /// Requires a publisher of `bureauID`'s programmes. A publisher of another bureau gets `.notFound(missing)`, the
+    /// words for an id that does not exist (see `DomainError.refusal`); any other role gets 403 with `reason`.
+    public static func requireManager(ofBureau bureauID: Int, _ actor: Actor, missing: String, reason: String) throws(DomainError) {
+        guard mayManageProgrammes(ofBureau: bureauID, by: actor) else {
+            throw .refusal(of: actor, scopedRoles: [.provincialPublisher], missing: missing, reason: reason)
+        }
+    }
+
     /// Whether the actor runs the programmes of `bureauID`: a publisher of that bureau.
     public static func mayManageProgrammes(ofBureau bureauID: Int, by actor: Actor) -> Bool {
         actor.role == .provincialPublisher && actor.bureauID == bureauID

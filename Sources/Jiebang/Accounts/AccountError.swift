@@ -14,6 +14,8 @@ public enum AccountError: Error, Sendable, Hashable, CustomStringConvertible {
     case weakPassword(PasswordHasher.Problem)
     /// Too many sign-in attempts for this login or from this address: wait this long.
     case throttled(retryAfter: Duration)
+    /// Too many units registered from this address lately: wait this long.
+    case registrationsThrottled(retryAfter: Duration)
 
     /// The request field the error is about.
     public var field: String {
@@ -24,6 +26,7 @@ public enum AccountError: Error, Sendable, Hashable, CustomStringConvertible {
         case .invalidCredentials: "password"
         case .weakPassword: "password"
         case .throttled: "login"
+        case .registrationsThrottled: "unit"
         }
     }
 
@@ -38,6 +41,8 @@ public enum AccountError: Error, Sendable, Hashable, CustomStringConvertible {
         case .weakPassword(let problem): "the password \(problem)"
         case .throttled(let wait):
             "too many sign-in attempts for this login or from this address; try again in \(AccountError.wholeSeconds(wait)) s"
+        case .registrationsThrottled(let wait):
+            "too many units registered from this address; try again in \(AccountError.wholeSeconds(wait)) s"
         }
     }
 

@@ -27,6 +27,17 @@ public struct SignInThrottle: Sendable, Hashable {
     /// Per client address: 50 in a row (an office behind one address signs in together).
     public static let perAddress = SignInThrottle(freeAttempts: 50)
 
+    /// Units registered by people not signed in, per client address: 10 in a row, then waits from a
+    /// minute doubling to a day, forgotten after a day without registrations. It keeps a stranger from
+    /// filling a bureau's queue of pending units (and the accounts of their admins).
+    public static let registrationsPerAddress: SignInThrottle = {
+        var throttle = SignInThrottle(freeAttempts: 10)
+        throttle.baseDelay = .seconds(60)
+        throttle.maximumDelay = .seconds(86_400)
+        throttle.window = .seconds(86_400)
+        return throttle
+    }()
+
     /// The throttles one sign-in passes: its login's and its client address's.
     public struct Rules: Sendable, Hashable {
         /// Per login, whether or not the account exists.

@@ -19,6 +19,11 @@ public enum SignInThrottleStore {
             return Key(value: "login:" + SHA256Hex.digest(of: Data(normalized.utf8)), throttle: throttle)
         }
 
+        /// The key of unit registrations from a client address (its text, at most 80 characters).
+        public static func registrations(from address: String, throttle: SignInThrottle = .registrationsPerAddress) -> Key {
+            Key(value: "register:" + String(address.prefix(80)), throttle: throttle)
+        }
+
         /// The key of a client address (its text, at most 80 characters).
         public static func address(_ address: String, throttle: SignInThrottle = .perAddress) -> Key {
             Key(value: "address:" + String(address.prefix(80)), throttle: throttle)

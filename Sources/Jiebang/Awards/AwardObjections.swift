@@ -93,7 +93,8 @@ public enum AwardObjections {
             throw DomainError.notFound("no objection has id \(objectionID)")
         }
         let (challengeID, resolved) = try row.decode((Int, Bool).self)
-        _ = try await AwardStore.requirePublisher(challengeID, actor, lock: false, on: tx)
+        _ = try await AwardStore.requirePublisher(
+            challengeID, actor, lock: false, missing: "no objection has id \(objectionID)", on: tx)
         var checker = FieldChecker()
         checker.length("resolution", resolution, 2...5000)
         try checker.check()

@@ -248,10 +248,11 @@ public enum AwardStore {
         var published: Bool
     }
 
-    /// Loads the challenge (locking it when asked) and requires the actor to publish its programme.
-    static func requirePublisher(_ challengeID: Int, _ actor: Actor, lock: Bool, on db: PostgresConnection) async throws
-        -> ChallengeScope
-    {
+    /// Loads the challenge (locking it when asked) and requires the actor to publish its programme. Another bureau's
+    /// publisher is told `missing`, the words for the object of the route that does not exist (by default the challenge).
+    static func requirePublisher(
+        _ challengeID: Int, _ actor: Actor, lock: Bool, missing: String? = nil, on db: PostgresConnection
+    ) async throws -> ChallengeScope {
         if lock { try await db.execute("SELECT 1 FROM challenges WHERE id = \(challengeID) FOR NO KEY UPDATE") }
         guard
             let row = try await db.query(
@@ -269,9 +270,8 @@ public enum AwardStore {
         }
         let (programmeID, winners, roundID, closed, published) = try row.decode((Int, Int, Int?, Bool?, Bool).self)
         let programme = try await ProgrammeStore.programme(id: programmeID, on: db)
-        guard AccessPolicy.mayManageProgrammes(ofBureau: programme.bureauID, by: actor) else {
-            throw DomainError.forbidden("only a publisher of \(programme.bureauName) decides the winners of challenge \(challengeID)")
-        }
+        try AccessPolicy.requireManager(
+            ofBureau: programme.bureauID, actor, missing: missing ?? "no published challenge has id \(challengeID)", reason: "only a publisher of \(programme.bureauName) decides the winners of challenge \(challengeID)")
         return ChallengeScope(
             programmeID: programmeID, winners: winners, roundID: roundID, roundClosed: closed ?? false, published: published)
     }

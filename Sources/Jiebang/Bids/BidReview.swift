@@ -52,9 +52,8 @@ public enum BidReview {
     ) async throws -> BidStore.Bid {
         try AccessPolicy.require(actor, [.municipalRecommender], to: "recommend bids")
         let bid = try await BidStore.load(id: bidID, on: tx, lock: true)
-        guard bid.status != .draft, bid.regionCode == actor.regionCode else {
-            throw DomainError.forbidden("bid \(bidID) is not one of your region's")
-        }
+        // A draft, or another region's bid, is one the recommender cannot see: as if it did not exist.
+        guard bid.status != .draft, bid.regionCode == actor.regionCode else { throw DomainError.notFound("no bid has id \(bidID)") }
         let next: BidStatus
         do {
             next = try bid.status.applying(decision.action)
@@ -105,9 +104,8 @@ public enum BidReview {
         try AccessPolicy.require(actor, [.provincialPublisher], to: "check bids")
         let bid = try await BidStore.load(id: bidID, on: tx, lock: true)
         let programme = try await ProgrammeStore.programme(id: bid.programmeID, on: tx)
-        guard AccessPolicy.mayManageProgrammes(ofBureau: programme.bureauID, by: actor) else {
-            throw DomainError.forbidden("only a publisher of \(programme.bureauName) checks bid \(bidID)")
-        }
+        try AccessPolicy.requireManager(
+            ofBureau: programme.bureauID, actor, missing: "no bid has id \(bidID)", reason: "only a publisher of \(programme.bureauName) checks bid \(bidID)")
         var checker = FieldChecker()
         let known = Set(formalCheckItems.map(\.code))
         for (index, result) in results.enumerated() {
@@ -161,9 +159,8 @@ public enum BidReview {
         programmeID: Int, region: String, quota: Int?, by actor: Actor, on tx: PostgresConnection
     ) async throws {
         let programme = try await ProgrammeStore.programme(id: programmeID, on: tx)
-        guard AccessPolicy.mayManageProgrammes(ofBureau: programme.bureauID, by: actor) else {
-            throw DomainError.forbidden("only a publisher of \(programme.bureauName) sets quotas of programme \(programmeID)")
-        }
+        try AccessPolicy.requireManager(
+            ofBureau: programme.bureauID, actor, missing: "no programme has id \(programmeID)", reason: "only a publisher of \(programme.bureauName) sets quotas of programme \(programmeID)")
         do {
             _ = try RegionCode(region)
         } catch {

@@ -161,10 +161,12 @@ public enum BidStore {
     public static func respond(
         id: Int, unitID: Int, accept: Bool, part: Part?, by actor: Actor, on tx: PostgresConnection
     ) async throws -> Bid {
+        let bid = try await load(id: id, on: tx, lock: true)
         guard actor.role == .unitAdmin, actor.unitID == unitID else {
+            let member = bid.members.contains { $0.unitID == actor.unitID }
+            if actor.role == .unitAdmin, !member { throw DomainError.notFound("no bid has id \(id)") }
             throw DomainError.forbidden("only the admin of unit \(unitID) answers its invitation")
         }
-        let bid = try await load(id: id, on: tx, lock: true)
         guard let member = bid.members.first(where: { $0.unitID == unitID }), member.role == "partner" else {
             throw DomainError.notFound("unit \(unitID) is not invited to bid \(id)")
         }
@@ -271,7 +273,13 @@ public enum BidStore {
         let attachments = try row.decode([String].self, at: 22)
         let ceilingFen = try row.decode(Int64.self, at: 30)
 
-        try requireLead(bidID: id, leadUnitID: leadUnitID, actor)
+        var member = actor.unitID == leadUnitID
+        if !member, let unit = actor.unitID {
+            member = try await tx.query(
+                "SELECT EXISTS (SELECT 1 FROM bid_members WHERE bid_id = \(id) AND unit_id = \(unit))"
+            ).first!.decode(Bool.self)
+        }
+        try requireLead(bidID: id, leadUnitID: leadUnitID, member: member, actor)
         if let revision, revision != current { throw DomainError.stale(current: current) }
         do {
             _ = try status.applying(.submit)
@@ -373,7 +381,8 @@ public enum BidStore {
     /// A bid, if the actor may see it.
     public static func bid(id: Int, for actor: Actor, on db: PostgresConnection) async throws -> Bid {
         let bid = try await load(id: id, on: db)
-        guard try await mayRead(bid, actor, on: db) else { throw DomainError.forbidden("bid \(id) is outside your scope") }
+        // Every role reads some bids, so a bid the actor may not read is one that does not exist for them.
+        guard try await mayRead(bid, actor, on: db) else { throw DomainError.notFound("no bid has id \(id)") }
         return bid
     }
 
@@ -542,12 +551,16 @@ public enum BidStore {
     }
 
     static func requireLead(_ bid: Bid, _ actor: Actor) throws(DomainError) {
-        try requireLead(bidID: bid.id, leadUnitID: bid.leadUnitID, actor)
+        try requireLead(
+            bidID: bid.id, leadUnitID: bid.leadUnitID, member: bid.members.contains { $0.unitID == actor.unitID }, actor)
     }
 
-    /// Refuses anyone but the people of the bid's lead unit.
-    static func requireLead(bidID: Int, leadUnitID: Int, _ actor: Actor) throws(DomainError) {
-        guard [.unitMember, .unitAdmin].contains(actor.role), actor.unitID == leadUnitID else {
+    /// Refuses anyone but the people of the bid's lead unit: 403 for its partners' people and for roles that never
+    /// manage bids, 404 (as for a bid that does not exist) for the people of a unit outside the consortium.
+    static func requireLead(bidID: Int, leadUnitID: Int, member: Bool, _ actor: Actor) throws(DomainError) {
+        let unitPerson = [.unitMember, .unitAdmin].contains(actor.role)
+        guard unitPerson, actor.unitID == leadUnitID else {
+            if unitPerson, !member { throw DomainError.notFound("no bid has id \(bidID)") }
             throw DomainError.forbidden("only the lead unit's people manage bid \(bidID)")
         }
     }

@@ -24,7 +24,7 @@ public enum BidSummary {
         switch actor.role {
         case .provincialPublisher:
             guard AccessPolicy.mayManageProgrammes(ofBureau: programme.bureauID, by: actor) else {
-                throw DomainError.forbidden("programme \(programmeID) is another bureau's")
+                throw DomainError.notFound("no programme has id \(programmeID)")
             }
             return region
         case .municipalRecommender:

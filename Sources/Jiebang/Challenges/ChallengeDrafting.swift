@@ -150,9 +150,8 @@ public enum ChallengeDrafting {
     ) async throws -> Challenge {
         try AccessPolicy.require(actor, [.provincialPublisher], to: "draft a challenge")
         let programme = try await ProgrammeStore.programme(id: programmeID, on: tx)
-        guard AccessPolicy.mayManageProgrammes(ofBureau: programme.bureauID, by: actor) else {
-            throw DomainError.forbidden("only a publisher of \(programme.bureauName) may draft challenges in programme \(programmeID)")
-        }
+        try AccessPolicy.requireManager(
+            ofBureau: programme.bureauID, actor, missing: "no programme has id \(programmeID)", reason: "only a publisher of \(programme.bureauName) may draft challenges in programme \(programmeID)")
         let input = try input.checked(for: programme)
         return try await ConstraintCatalog.translating {
             let id = try await tx.query(
@@ -328,7 +327,9 @@ public enum ChallengeDrafting {
             AccessPolicy.mayManageProgrammes(ofBureau: programme.bureauID, by: actor)
             || (reading && actor.role == .systemAdmin)
         guard allowed else {
-            throw DomainError.forbidden("only a publisher of \(programme.bureauName) may manage challenge \(challenge.id)")
+            throw DomainError.refusal(
+                of: actor, scopedRoles: [.provincialPublisher], missing: "no challenge has id \(challenge.id)",
+                reason: "only a publisher of \(programme.bureauName) may manage challenge \(challenge.id)")
         }
         return programme
     }

@@ -24,6 +24,14 @@ public enum DomainError: Error, Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// The refusal of an object the actor may not use. A role that may use such objects, only not this one
+    /// (another unit's bid, another region's unit, another bureau's programme, another expert's seat), gets
+    /// `.notFound(missing)`, the very words for an id that does not exist, so nobody learns that the object is
+    /// there. Any other role gets `.forbidden(reason)`: it may not use the route at all, which is no secret.
+    public static func refusal(of actor: Actor, scopedRoles: Set<Role>, missing: String, reason: String) -> DomainError {
+        scopedRoles.contains(actor.role) ? .notFound(missing) : .forbidden(reason)
+    }
+
     /// A single-field input problem.
     public static func invalid(_ field: String, _ message: String) -> DomainError {
         .invalid([FieldIssue(field: field, message: message)])

@@ -129,7 +129,9 @@ public enum DemandFiling {
         }
         let demand = try decode(row)
         guard AccessPolicy.mayRead(unitID: demand.unitID, regionCode: demand.regionCode, by: actor) else {
-            throw DomainError.forbidden("demand \(id) is outside your scope")
+            throw DomainError.refusal(
+                of: actor, scopedRoles: [.unitAdmin, .unitMember, .municipalRecommender, .provincialPublisher],
+                missing: "no demand has id \(id)", reason: "demand \(id) is outside your scope")
         }
         return demand
     }

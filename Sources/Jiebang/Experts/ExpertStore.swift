@@ -53,7 +53,7 @@ public enum ExpertStore {
         try AccessPolicy.require(actor, [.provincialPublisher, .expert], to: "read experts")
         guard let expert = try await load(id: id, on: db) else { throw DomainError.notFound("no expert has id \(id)") }
         guard AccessPolicy.mayReadExpert(id: id, bureauID: expert.bureauID, by: actor) else {
-            throw DomainError.forbidden("expert \(id) is outside your pool")
+            throw DomainError.notFound("no expert has id \(id)")
         }
         return expert
     }

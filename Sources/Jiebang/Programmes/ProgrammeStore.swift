@@ -150,9 +150,8 @@ public enum ProgrammeStore {
     ) async throws -> Programme {
         let input = try input.checked()
         let before = try await programme(id: id, on: tx)
-        guard AccessPolicy.mayManageProgrammes(ofBureau: before.bureauID, by: actor) else {
-            throw DomainError.forbidden("only a publisher of \(before.bureauName) may edit programme \(id)")
-        }
+        try AccessPolicy.requireManager(
+            ofBureau: before.bureauID, actor, missing: "no programme has id \(id)", reason: "only a publisher of \(before.bureauName) may edit programme \(id)")
         return try await ConstraintCatalog.translating {
             let updated = try await tx.execute(
                 """

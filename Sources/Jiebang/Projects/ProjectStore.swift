@@ -127,7 +127,7 @@ public enum ProjectStore {
     public static func submitMilestone(projectID: Int, position: Int, by actor: Actor, on tx: PostgresConnection) async throws -> Project {
         try AccessPolicy.require(actor, [.unitAdmin, .unitMember], to: "submit milestones")
         let lead = try await leadUnit(of: projectID, on: tx)
-        guard actor.unitID == lead else { throw DomainError.forbidden("only the lead unit submits the project's milestones") }
+        guard actor.unitID == lead else { throw DomainError.notFound("there is no project \(projectID)") }
         let changed = try await tx.execute(
             """
             UPDATE milestones SET status = 'submitted', decided_at = NULL
@@ -218,9 +218,7 @@ public enum ProjectStore {
             """
         ).first else { throw DomainError.notFound("there is no project \(projectID)") }
         let (region, started, current) = try row.decode((String, Int, Int).self)
-        guard actor.regionCode == region else {
-            throw DomainError.forbidden("only the recommender of the lead unit's city files its progress reports")
-        }
+        guard actor.regionCode == region else { throw DomainError.notFound("there is no project \(projectID)") }
         var checker = FieldChecker()
         if year < started || year > current {
             checker.add("year", "must be from \(started), the year the project started, to \(current)")
@@ -246,7 +244,7 @@ public enum ProjectStore {
     ) async throws -> Int {
         try AccessPolicy.require(actor, [.unitAdmin], to: "request project changes")
         let lead = try await leadUnit(of: projectID, on: tx)
-        guard actor.unitID == lead else { throw DomainError.forbidden("only the lead unit requests changes") }
+        guard actor.unitID == lead else { throw DomainError.notFound("there is no project \(projectID)") }
         var checker = FieldChecker()
         if !["extend_deadline", "change_partner", "clarify_indicator"].contains(kind) {
             checker.add("kind", "must be extend_deadline, change_partner or clarify_indicator")
@@ -322,7 +320,11 @@ public enum ProjectStore {
             AccessPolicy.mayManageProgrammes(ofBureau: bureau, by: actor)
             || ([.unitAdmin, .unitMember].contains(actor.role) && actor.unitID == lead)
             || (actor.role == .municipalRecommender && actor.regionCode == region)
-        guard allowed else { throw DomainError.forbidden("only the publisher, the lead unit and its city's recommender read a project") }
+        guard allowed else {
+            throw DomainError.refusal(
+                of: actor, scopedRoles: [.provincialPublisher, .unitAdmin, .unitMember, .municipalRecommender],
+                missing: "there is no project \(id)", reason: "only the publisher, the lead unit and its city's recommender read a project")
+        }
         return try await read(id: id, on: db)
     }
 
@@ -378,14 +380,15 @@ public enum ProjectStore {
         return lead
     }
 
-    static func requirePublisher(of projectID: Int, _ actor: Actor, on db: PostgresConnection) async throws {
+    /// Requires a publisher of the project's programme; another bureau's publisher is told `missing` (by default, that
+    /// the project does not exist).
+    static func requirePublisher(of projectID: Int, _ actor: Actor, missing: String? = nil, on db: PostgresConnection) async throws {
         try AccessPolicy.require(actor, [.provincialPublisher], to: "manage projects")
         guard let bureau = try await db.query(
             "SELECT g.bureau_id FROM projects p JOIN programmes g ON g.id = p.programme_id WHERE p.id = \(projectID)"
         ).first?.decode(Int.self) else { throw DomainError.notFound("there is no project \(projectID)") }
-        guard AccessPolicy.mayManageProgrammes(ofBureau: bureau, by: actor) else {
-            throw DomainError.forbidden("only the programme's publisher manages its projects")
-        }
+        try AccessPolicy.requireManager(
+            ofBureau: bureau, actor, missing: missing ?? "there is no project \(projectID)", reason: "only the programme's publisher manages its projects")
     }
 }
 

@@ -206,9 +206,8 @@ public enum ReviewRoundStore {
         ).first?.decode(Int.self) else {
             throw DomainError.notFound("there is no review round \(roundID)")
         }
-        guard AccessPolicy.mayManageProgrammes(ofBureau: bureau, by: actor) else {
-            throw DomainError.forbidden("only the programme's publisher manages its review rounds")
-        }
+        try AccessPolicy.requireManager(
+            ofBureau: bureau, actor, missing: "there is no review round \(roundID)", reason: "only the programme's publisher manages its review rounds")
     }
 
     static func read(id: Int, on db: PostgresConnection) async throws -> ReviewRound {

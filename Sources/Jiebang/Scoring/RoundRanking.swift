@@ -124,8 +124,7 @@ public struct RoundRanking: Codable, Sendable, Hashable {
 
     static func requirePublisher(_ programmeID: Int, _ roundID: Int, _ actor: Actor, on db: PostgresConnection) async throws {
         let programme = try await ProgrammeStore.programme(id: programmeID, on: db)
-        guard AccessPolicy.mayManageProgrammes(ofBureau: programme.bureauID, by: actor) else {
-            throw DomainError.forbidden("only a publisher of \(programme.bureauName) handles review round \(roundID)")
-        }
+        try AccessPolicy.requireManager(
+            ofBureau: programme.bureauID, actor, missing: "no review round has id \(roundID)", reason: "only a publisher of \(programme.bureauName) handles review round \(roundID)")
     }
 }

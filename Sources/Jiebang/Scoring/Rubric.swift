@@ -95,9 +95,8 @@ public struct Rubric: Codable, Sendable, Hashable {
         programmeID: Int, _ criteria: [Criterion], by actor: Actor, on tx: PostgresConnection
     ) async throws -> Rubric {
         let programme = try await ProgrammeStore.programme(id: programmeID, on: tx)
-        guard AccessPolicy.mayManageProgrammes(ofBureau: programme.bureauID, by: actor) else {
-            throw DomainError.forbidden("only a publisher of \(programme.bureauName) sets the rubric of programme \(programmeID)")
-        }
+        try AccessPolicy.requireManager(
+            ofBureau: programme.bureauID, actor, missing: "no programme has id \(programmeID)", reason: "only a publisher of \(programme.bureauName) sets the rubric of programme \(programmeID)")
         try check(criteria)
         try await tx.execute("SELECT 1 FROM programmes WHERE id = \(programmeID) FOR NO KEY UPDATE")
         if try await load(programmeID: programmeID, on: tx).locked {

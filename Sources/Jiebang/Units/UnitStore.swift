@@ -171,14 +171,17 @@ public enum UnitStore {
     }
 
     /// A unit, if the actor may see its private data.
-    /// - Throws: `DomainError.notFound` for an unknown unit, `.forbidden` for one outside the actor's scope.
+    /// - Throws: `DomainError.notFound` for an unknown unit or one outside the actor's scope, `.forbidden` for a
+    ///   role that reads no unit's private data.
     public static func unit(id: Int, for actor: Actor, on db: PostgresConnection) async throws -> Unit {
         guard let row = try await db.query("SELECT \(unsafeRaw: columns) FROM units WHERE id = \(id)").first else {
             throw DomainError.notFound("no unit has id \(id)")
         }
         let unit = try decode(row)
         guard AccessPolicy.mayRead(unitID: unit.id, regionCode: unit.regionCode, by: actor) else {
-            throw DomainError.forbidden("unit \(id) is outside your scope")
+            throw DomainError.refusal(
+                of: actor, scopedRoles: [.unitAdmin, .unitMember, .municipalRecommender, .provincialPublisher],
+                missing: "no unit has id \(id)", reason: "unit \(id) is outside your scope")
         }
         return unit
     }

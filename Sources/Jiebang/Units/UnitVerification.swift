@@ -110,6 +110,8 @@ public enum UnitVerification {
         }
         let region = try row.decode(String.self)
         guard AccessPolicy.mayVerify(unitRegion: region, by: actor) else {
+            // Whoever may not see the unit learns no more than for an id that does not exist.
+            _ = try await UnitStore.unit(id: unitID, for: actor, on: tx)
             throw DomainError.forbidden("only the unit's municipal bureau or a system admin verifies unit \(unitID)")
         }
         let before = try await UnitStore.unit(id: unitID, for: actor, on: tx)

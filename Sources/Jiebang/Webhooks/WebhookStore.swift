@@ -154,16 +154,15 @@ public enum WebhookStore {
     }
 
     /// The endpoint, if the actor runs its owner.
-    /// - Throws: `.forbidden` if another unit or bureau owns it, `.notFound` if there is none.
+    /// - Throws: `.notFound` if there is none or another unit or bureau owns it.
     static func owned(id: Int, by actor: Actor, on db: PostgresConnection) async throws -> Endpoint {
         let (unitID, bureauID) = try owner(of: actor)
         guard let row = try await db.query("SELECT \(unsafeRaw: columns) FROM webhook_endpoints WHERE id = \(id)").first else {
             throw DomainError.notFound("there is no webhook \(id)")
         }
         let endpoint = try decode(row)
-        guard endpoint.unitID == unitID, endpoint.bureauID == bureauID else {
-            throw DomainError.forbidden("the webhook \(id) belongs to another unit or bureau")
-        }
+        // Another unit's or bureau's endpoint is one that does not exist for this actor.
+        guard endpoint.unitID == unitID, endpoint.bureauID == bureauID else { throw DomainError.notFound("there is no webhook \(id)") }
         return endpoint
     }
 

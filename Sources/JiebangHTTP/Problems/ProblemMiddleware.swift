@@ -31,6 +31,9 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch AccountError.throttled(let wait) {
             throw RetryLaterProblem(
                 status: .tooManyRequests, detail: AccountError.throttled(retryAfter: wait).description, retryAfter: wait)
+        } catch AccountError.registrationsThrottled(let wait) {
+            throw RetryLaterProblem(
+                status: .tooManyRequests, detail: AccountError.registrationsThrottled(retryAfter: wait).description, retryAfter: wait)
         } catch let error as AccountError {
             throw Problem(error)
         } catch let busy as PasswordHashingPool.Busy {

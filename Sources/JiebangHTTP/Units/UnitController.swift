@@ -6,6 +6,8 @@ import Postgres
 struct UnitController {
     let database: PostgresClient
     let passwords: PasswordHashingPool
+    /// How registrations by people not signed in are counted per client address (nil: not at all).
+    var registrationThrottle: SignInThrottle? = .registrationsPerAddress
 
     func addRoutes(to router: some RouterMethods<AppRequestContext>) {
         router.post("v1/units", use: register)
@@ -32,7 +34,14 @@ struct UnitController {
         if let first = registration.admin {
             admin = (first, try await NewPassword.prepare(first.password, personal: [first.login, first.displayName], on: passwords))
         }
+        let throttle = context.actor == nil ? registrationThrottle : nil
         return try await Creation(database: database).respond(to: request, body: body, context: context) { [admin] tx in
+            // Counted with the registration itself: one that fails counts nothing.
+            if let throttle, let address = context.clientAddress,
+                let wait = try await SignInThrottleStore.attempt([.registrations(from: address, throttle: throttle)], on: tx)
+            {
+                throw AccountError.registrationsThrottled(retryAfter: wait)
+            }
             let unit = try await UnitStore.register(registration.unit, admin: admin, by: context.actor, on: tx)
             return try JSONAnswer(unit, status: .created, revision: unit.revision, location: "/v1/units/\(unit.id)", context: context)
         }
