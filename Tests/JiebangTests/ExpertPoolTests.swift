@@ -222,6 +222,25 @@ struct ExpertPoolTests {
         }
     }
 
+    @Test("A tie by a credit code that a pending squatter claims too binds the expert to the verified unit")
+    func tieNamesTheVerifiedUnit() async throws {
+        try await TestDatabase.withFreshDatabase { db in
+            let world = try await Self.world(db)
+            let squatter = try await db.query(
+                """
+                INSERT INTO units (kind, name, credit_code, region_code, contact_name, contact_phone, contact_email)
+                SELECT kind, '冒名单位', credit_code, region_code, contact_name, contact_phone, contact_email FROM units WHERE id = \(world.jinchuan)
+                RETURNING id, verification
+                """
+            ).first!.decode((Int, String).self)
+            #expect(squatter.0 > world.jinchuan && squatter.1 == "pending")
+            let imported = try await Self.importing(
+                [Self.header, Self.row(ties: Self.jinchuanCode)].joined(separator: "\n"), bureau: world.province, on: db)
+            #expect(try imported.get().ties == 1)
+            #expect(try await db.query("SELECT unit_id FROM expert_ties").map { try $0.decode(Int.self) } == [world.jinchuan])
+        }
+    }
+
     @Test("An import with one row the database refuses writes nothing at all")
     func allOrNothing() async throws {
         try await TestDatabase.withFreshDatabase { db in

@@ -29,7 +29,13 @@ extension ExpertStore {
         }
         let codes = Array(Set(rows.flatMap { ($0.unitCode.map { [$0] } ?? []) + $0.tieCodes }.map(\.value)))
         var units: [String: Int] = [:]
-        for row in try await tx.query("SELECT credit_code, id FROM units WHERE credit_code = ANY (\(codes))") {
+        // A code several units claim (a squatter pending beside the real company) names the verified one.
+        for row in try await tx.query(
+            """
+            SELECT DISTINCT ON (credit_code) credit_code, id FROM units WHERE credit_code = ANY (\(codes))
+            ORDER BY credit_code, verification = 'verified' DESC, id
+            """)
+        {
             let (code, id) = try row.decode((String, Int).self)
             units[code] = id
         }
