@@ -82,7 +82,9 @@ struct AcceptanceTests {
             let again = try await db.withTransaction { try await AcceptanceDrawing.run(acceptanceID: acceptance.id, on: $0) }
             #expect(again == .alreadyRun)
             #expect(acceptance.seed == nil)
-            let revealed = try await db.withConnection { try await AcceptanceStore.acceptance(id: acceptance.id, by: world.publisher, on: $0) }
+            let revealed = try await db.withConnection {
+                try await AcceptanceStore.acceptance(id: acceptance.id, by: world.publisher, on: $0)
+            }
             let seed = try #require(revealed.seed)
             #expect(SHA256Hex.digest(of: Array(seed.utf8)) == acceptance.seedSha256)
             let status = try await db.query("SELECT status FROM projects WHERE id = \(project)").first!.decode(String.self)
@@ -106,7 +108,9 @@ struct AcceptanceTests {
         }
     }
 
-    @Test("Too few eligible experts: the draw is recorded as failed with a message, and nothing is seated; the publisher has it drawn again once the pool grew")
+    @Test(
+        "Too few eligible experts: the draw is recorded as failed with a message, and nothing is seated; the publisher has it drawn again once the pool grew"
+    )
     func tooFewExperts() async throws {
         try await TestDatabase.withFreshDatabase { db in
             let (world, project) = try await Self.project(db, experts: 2)
@@ -135,7 +139,9 @@ struct AcceptanceTests {
                         """)
                 }
             }
-            let again = try await db.withTransaction { try await AcceptanceStore.redraw(acceptanceID: acceptance.id, by: world.publisher, on: $0) }
+            let again = try await db.withTransaction {
+                try await AcceptanceStore.redraw(acceptanceID: acceptance.id, by: world.publisher, on: $0)
+            }
             #expect(again.status == "requested")
             #expect(try await db.query("SELECT count(*) FROM jobs WHERE kind = 'acceptance.assign'").first!.decode(Int.self) == 2)
             let redrawn = try await db.withTransaction { try await AcceptanceDrawing.run(acceptanceID: acceptance.id, on: $0) }
@@ -145,7 +151,9 @@ struct AcceptanceTests {
             }
             #expect(experts.count == 5)
             await #expect(throws: DomainError.self) {
-                _ = try await db.withTransaction { try await AcceptanceStore.redraw(acceptanceID: acceptance.id, by: world.publisher, on: $0) }
+                _ = try await db.withTransaction {
+                    try await AcceptanceStore.redraw(acceptanceID: acceptance.id, by: world.publisher, on: $0)
+                }
             }
         }
     }
@@ -336,17 +344,25 @@ struct AcceptanceTests {
         }
     }
 
-    @Test("后补助: a post-subsidy project has no tranches until it passes; then one tranche of the programme's share of the verified spend, and SQL cannot schedule more")
+    @Test(
+        "后补助: a post-subsidy project has no tranches until it passes; then one tranche of the programme's share of the verified spend, and SQL cannot schedule more"
+    )
     func postSubsidy() async throws {
         try await TestDatabase.withFreshDatabase { db in
             let world = try await ProjectTests.awarded(db, bids: 1, experts: 8)
             try await db.withTransaction { tx in
                 try await tx.execute("SET LOCAL session_replication_role = replica")
                 try await tx.execute(
-                    "UPDATE programmes SET funding_mode = 'post_subsidy', funding_ratio_cap_bp = 3000, funding_absolute_cap_fen = 300000000, review_panel_size = 3")
+                    "UPDATE programmes SET funding_mode = 'post_subsidy', funding_ratio_cap_bp = 3000, funding_absolute_cap_fen = 300000000, review_panel_size = 3"
+                )
             }
-            await #expect(throws: DomainError.invalid("tranches", "must be empty: the programme pays 后补助, a share of the verified spend after acceptance")) {
-                _ = try await db.withTransaction { try await ProjectStore.create(ProjectTests.input(bid: world.bidIDs[0]), by: world.publisher, on: $0) }
+            await #expect(
+                throws: DomainError.invalid(
+                    "tranches", "must be empty: the programme pays 后补助, a share of the verified spend after acceptance")
+            ) {
+                _ = try await db.withTransaction {
+                    try await ProjectStore.create(ProjectTests.input(bid: world.bidIDs[0]), by: world.publisher, on: $0)
+                }
             }
             var input = ProjectTests.input(bid: world.bidIDs[0])
             input.tranches = []
@@ -361,10 +377,13 @@ struct AcceptanceTests {
             #expect(upfront == "tranches_post_subsidy")
             let (acceptance, experts) = try await Self.requestAndDraw(world, project: project)
             for expert in experts {
-                _ = try await db.withTransaction { try await AcceptanceStore.giveVerdict(acceptanceID: acceptance.id, Self.passing, by: Self.expert(expert), on: $0) }
+                _ = try await db.withTransaction {
+                    try await AcceptanceStore.giveVerdict(acceptanceID: acceptance.id, Self.passing, by: Self.expert(expert), on: $0)
+                }
             }
             _ = try await db.withTransaction {
-                try await AcceptanceStore.judgeFinances(acceptanceID: acceptance.id, passed: true, note: "研发支出经审计核实", by: world.publisher, on: $0)
+                try await AcceptanceStore.judgeFinances(
+                    acceptanceID: acceptance.id, passed: true, note: "研发支出经审计核实", by: world.publisher, on: $0)
             }
             let accepted = try await db.withConnection { try await ProjectStore.read(id: project, on: $0) }
             #expect(accepted.status == .accepted)

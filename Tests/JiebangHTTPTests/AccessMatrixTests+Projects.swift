@@ -200,7 +200,10 @@ extension AccessMatrixTests {
                 _, _ in
                 (
                     .post, "/v1/projects/\(project)/progress-reports",
-                    json(["year": Calendar.current.dateComponents(in: Shanghai.timeZone, from: Date()).year!, "content": "本年度完成中试线建设，关键指标达到预期。"]), [:]
+                    json([
+                        "year": Calendar.current.dateComponents(in: Shanghai.timeZone, from: Date()).year!,
+                        "content": "本年度完成中试线建设，关键指标达到预期。",
+                    ]), [:]
                 )
             },
             AccessProbe(operation: "POST /v1/projects/{id}/changes", allowed: ["adminA"]) { _, _ in
@@ -241,7 +244,10 @@ extension AccessMatrixTests {
                 (.get, "/v1/acceptances/\(setup.acceptance)/evidence", nil, [:])
             },
             AccessProbe(operation: "POST /v1/acceptances/{id}/evidence", allowed: ["adminA", "memberA"]) { _, _ in
-                (.post, "/v1/acceptances/\(setup.acceptance)/evidence?filename=a.pdf", Data("%PDF-1.4\n".utf8), [.contentType: "application/pdf"])
+                (
+                    .post, "/v1/acceptances/\(setup.acceptance)/evidence?filename=a.pdf", Data("%PDF-1.4\n".utf8),
+                    [.contentType: "application/pdf"]
+                )
             },
             AccessProbe(
                 operation: "GET /v1/acceptances/{id}/evidence/{evidenceID}", allowed: ["publisher", "adminA", "memberA", "expert"]
@@ -251,7 +257,8 @@ extension AccessMatrixTests {
             AccessProbe(operation: "POST /v1/acceptances/{id}/draw", allowed: ["publisher"]) { _, _ in
                 (.post, "/v1/acceptances/\(setup.failedDraw)/draw", nil, [:])
             },
-            AccessProbe(operation: "GET /v1/expert/acceptances", allowed: ["expert", "otherExpert"]) { _, _ in (.get, "/v1/expert/acceptances", nil, [:])
+            AccessProbe(operation: "GET /v1/expert/acceptances", allowed: ["expert", "otherExpert"]) { _, _ in
+                (.get, "/v1/expert/acceptances", nil, [:])
             },
             AccessProbe(operation: "POST /v1/acceptances/{id}/verdict", allowed: ["expert"]) { _, _ in
                 let verdict: [String: Any] = ["indicatorsMet": [true, true], "dataTrue": true, "targetsKept": true, "conclusion": "pass"]

@@ -33,7 +33,8 @@ extension AccessMatrixTests {
             AccessProbe(operation: "POST /v1/webhooks/{id}/secret", allowed: ["adminA"], hidden: runners.subtracting(["adminA"])) { _, _ in
                 (.post, "/v1/webhooks/\(try await endpoint())/secret", nil, [:])
             },
-            AccessProbe(operation: "GET /v1/webhooks/{id}/deliveries", allowed: ["adminA"], hidden: runners.subtracting(["adminA"])) { _, _ in
+            AccessProbe(operation: "GET /v1/webhooks/{id}/deliveries", allowed: ["adminA"], hidden: runners.subtracting(["adminA"])) {
+                _, _ in
                 (.get, "/v1/webhooks/\(try await endpoint())/deliveries", nil, [:])
             },
         ]

@@ -125,7 +125,8 @@ struct AccessMatrixTests {
                             let absent = Self.problemShape(ghost.body)
                             if ghost.status != .notFound || seen != absent {
                                 failures.append(
-                                    "\(probe.operation) as \(person): another's object answers \(seen), a missing one \(ghost.status.code) \(absent)")
+                                    "\(probe.operation) as \(person): another's object answers \(seen), a missing one \(ghost.status.code) \(absent)"
+                                )
                             }
                         }
                     }
@@ -499,7 +500,8 @@ struct AccessMatrixTests {
                     [.contentType: "application/pdf"]
                 )
             },
-            hiding(get("GET /v1/units/{id}/licence", "/v1/units/\(setup.pendingUnit)/licence", ["admin", "lanzhou"]), from: strangersOfPending),
+            hiding(
+                get("GET /v1/units/{id}/licence", "/v1/units/\(setup.pendingUnit)/licence", ["admin", "lanzhou"]), from: strangersOfPending),
             AccessProbe(operation: "POST /v1/units/{id}/verification", allowed: ["admin", "lanzhou"], hidden: strangersOfPending) { _, _ in
                 (.post, "/v1/units/\(setup.pendingUnit)/verification", json(["decision": "rejected", "note": "执照模糊，请重新上传"]), [:])
             },
@@ -552,7 +554,9 @@ struct AccessMatrixTests {
                 body["title"] = "高性能稀土永磁材料关键制备技术（修订\(serial)）"
                 return (.post, "/v1/challenges/\(setup.published)/amendments", json(["reason": "根据征集意见修订标题", "challenge": body]), [:])
             },
-            AccessProbe(operation: "POST /v1/challenges/{id}/bids", allowed: ["adminA", "memberA", "adminB", "memberB", "adminC", "memberC"]) { _, _ in
+            AccessProbe(
+                operation: "POST /v1/challenges/{id}/bids", allowed: ["adminA", "memberA", "adminB", "memberB", "adminC", "memberC"]
+            ) { _, _ in
                 (.post, "/v1/challenges/\(setup.published)/bids", json(Self.bidContent), [:])
             },
             get("GET /v1/bids", "/v1/bids", signedIn.subtracting(["expert", "otherExpert"])),

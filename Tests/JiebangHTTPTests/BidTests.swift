@@ -51,7 +51,8 @@ struct BidTests {
                 #expect(message?.contains("unit \(partner.unitID)") == true)
                 #expect(message?.contains("金昌参与单位32") == true)
                 let live = try await db.query(
-                    "SELECT bid_id FROM bid_live_units WHERE unit_id = \(partner.unitID)").decode(Int.self)
+                    "SELECT bid_id FROM bid_live_units WHERE unit_id = \(partner.unitID)"
+                ).decode(Int.self)
                 #expect(live == [try #require(replies.first { $0.status == .ok }?.object["bidID"] as? Int)])
                 let winner = try #require(replies.first { $0.status == .ok }?.object["bidID"] as? Int)
                 let winnerIndex = try #require(bids.firstIndex(of: winner))
@@ -143,7 +144,8 @@ struct BidTests {
                 try await BidStore.submit(id: atCap, ifRevision: nil, by: world.leads[1].actor, on: $0)
             }
             #expect(again.version == 2)
-            let versions = try await db.query("SELECT version FROM bid_submissions WHERE bid_id = \(atCap) ORDER BY version").decode(Int.self)
+            let versions = try await db.query("SELECT version FROM bid_submissions WHERE bid_id = \(atCap) ORDER BY version").decode(
+                Int.self)
             #expect(versions == [1, 2])
         }
     }
@@ -193,7 +195,9 @@ struct BidTests {
         try await TestDatabase.withFreshDatabase { db in
             let world = try await BidWorld.make(db, leads: 1, partners: 1, challenges: 1)
             let bid = try await world.consortium(lead: world.leads[0], partner: world.partners[0], challenge: world.challenges[0])
-            let receipt = try await db.withTransaction { try await BidStore.submit(id: bid, ifRevision: nil, by: world.leads[0].actor, on: $0) }
+            let receipt = try await db.withTransaction {
+                try await BidStore.submit(id: bid, ifRevision: nil, by: world.leads[0].actor, on: $0)
+            }
             let recomputed = try await db.query(
                 """
                 SELECT encode(sha256(convert_to(content::text, 'UTF8')), 'hex'), bid_content_digest(content),
@@ -261,7 +265,9 @@ struct BidTests {
             try await db.execute("UPDATE bids SET status = 'returned' WHERE id = \(bid)")
             #expect(try await units() == [world.leads[0].unitID, world.partners[0].unitID].sorted())
             let newcomer = world.partners[1]
-            _ = try await db.withTransaction { try await BidStore.invite(id: bid, unitID: newcomer.unitID, by: world.leads[0].actor, on: $0) }
+            _ = try await db.withTransaction {
+                try await BidStore.invite(id: bid, unitID: newcomer.unitID, by: world.leads[0].actor, on: $0)
+            }
             #expect(try await units() == [world.leads[0].unitID, world.partners[0].unitID].sorted())
             _ = try await db.withTransaction {
                 try await BidStore.respond(id: bid, unitID: newcomer.unitID, accept: true, part: BidWorld.part, by: newcomer.actor, on: $0)
@@ -331,8 +337,11 @@ struct BidTests {
             let world = try await BidWorld.make(db, leads: 3, partners: 3, challenges: 3)
             var submitted: [Int] = []
             for index in 0..<3 {
-                let bid = try await world.consortium(lead: world.leads[index], partner: world.partners[index], challenge: world.challenges[index])
-                _ = try await db.withTransaction { try await BidStore.submit(id: bid, ifRevision: nil, by: world.leads[index].actor, on: $0) }
+                let bid = try await world.consortium(
+                    lead: world.leads[index], partner: world.partners[index], challenge: world.challenges[index])
+                _ = try await db.withTransaction {
+                    try await BidStore.submit(id: bid, ifRevision: nil, by: world.leads[index].actor, on: $0)
+                }
                 submitted.append(bid)
             }
             let bids = submitted
@@ -368,7 +377,8 @@ struct BidTests {
                     json: ["decision": "return", "opinion": "请补充中试数据"])
                 #expect(returned.object["status"] as? String == "returned")
                 let edit = try await client.call(
-                    .put, "/v1/bids/\(bids[2])", headers: [
+                    .put, "/v1/bids/\(bids[2])",
+                    headers: [
                         .authorization: "Bearer \(world.leads[2].token)", .ifMatch: try #require(returned.etag),
                     ])
                 #expect(edit.status == .badRequest)
@@ -378,7 +388,8 @@ struct BidTests {
                 let receipts = try await client.call(.get, "/v1/bids/\(bids[2])/submissions", as: "lanzhou", fixture: fixture)
                 let versions = (receipts.object["items"] as? [[String: Any]])?.compactMap { $0["version"] as? Int }
                 #expect(versions == [1, 2])
-                #expect((receipts.object["items"] as? [[String: Any]])?.last?["sha256"] as? String == resubmitted.object["sha256"] as? String)
+                #expect(
+                    (receipts.object["items"] as? [[String: Any]])?.last?["sha256"] as? String == resubmitted.object["sha256"] as? String)
                 let recommended = try #require(
                     try await db.query("SELECT id FROM bids WHERE status = 'recommended'").first?.decode(Int.self))
                 let failing = try await client.call(
@@ -423,7 +434,8 @@ struct BidTests {
             let bid = try await world.consortium(lead: world.leads[0], partner: world.partners[0], challenge: world.challenges[0])
             let raw = await #expect(throws: PostgresError.self) {
                 try await db.execute(
-                    "INSERT INTO bid_attachments (bid_id, filename, content_type, size_bytes, sha256, data) VALUES (\(bid), 'x.pdf', 'application/pdf', 3, \(String(repeating: "a", count: 64)), '\\x616263'::bytea)")
+                    "INSERT INTO bid_attachments (bid_id, filename, content_type, size_bytes, sha256, data) VALUES (\(bid), 'x.pdf', 'application/pdf', 3, \(String(repeating: "a", count: 64)), '\\x616263'::bytea)"
+                )
             }
             #expect(raw?.constraint == "bid_attachments_pdf", "\(String(describing: raw))")
             try await world.fixture.application().test(.router) { client in

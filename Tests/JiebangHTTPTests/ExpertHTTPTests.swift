@@ -78,7 +78,8 @@ struct ExpertHTTPTests {
                     headers: [.ifMatch: reinstated.etag!])
                 #expect(available.status == .ok && available.object["available"] as? Bool == true)
                 let actions = try await db.query(
-                    "SELECT action FROM audit_log WHERE entity = 'expert' ORDER BY id").decode(String.self)
+                    "SELECT action FROM audit_log WHERE entity = 'expert' ORDER BY id"
+                ).decode(String.self)
                 #expect(actions == ["expert.create", "expert.update", "expert.retire", "expert.reinstate", "expert.update"])
             }
         }
@@ -128,15 +129,18 @@ struct ExpertHTTPTests {
                 #expect(lifted.status == .forbidden)
                 let ties = try await client.call(.get, "/v1/experts/\(expertID)/ties", as: "publisher", fixture: fixture)
                 #expect((ties.object["items"] as? [[String: Any]])?.map { $0["unitID"] as? Int } == [fixture.unitB])
-                let removed = try await client.call(.delete, "/v1/experts/\(expertID)/ties/\(fixture.unitB)", as: "publisher", fixture: fixture)
+                let removed = try await client.call(
+                    .delete, "/v1/experts/\(expertID)/ties/\(fixture.unitB)", as: "publisher", fixture: fixture)
                 #expect(removed.status == .noContent)
-                let again = try await client.call(.delete, "/v1/experts/\(expertID)/ties/\(fixture.unitB)", as: "publisher", fixture: fixture)
+                let again = try await client.call(
+                    .delete, "/v1/experts/\(expertID)/ties/\(fixture.unitB)", as: "publisher", fixture: fixture)
                 #expect(again.status == .notFound)
             }
         }
     }
 
-    @Test("A CSV import answers its counts; bad rows are a 422 naming line and column; bad bytes, huge bodies and bad JSON are 4xx problems")
+    @Test(
+        "A CSV import answers its counts; bad rows are a 422 naming line and column; bad bytes, huge bodies and bad JSON are 4xx problems")
     func importsOverHTTP() async throws {
         try await TestDatabase.withFreshDatabase { db in
             let fixture = try await APIFixture.make(db)

@@ -176,7 +176,9 @@ struct ProjectHTTPTests {
         }
     }
 
-    @Test("The lead adds PDF evidence to its acceptance; readers of the acceptance download it by its SHA-256; a non-PDF names the body; a concluded acceptance takes no more")
+    @Test(
+        "The lead adds PDF evidence to its acceptance; readers of the acceptance download it by its SHA-256; a non-PDF names the body; a concluded acceptance takes no more"
+    )
     func evidence() async throws {
         try await TestDatabase.withFreshDatabase { db in
             let fixture = try await APIFixture.make(db)
@@ -210,7 +212,8 @@ struct ProjectHTTPTests {
                     .post, "/v1/acceptances/\(setup.acceptance)/finances", as: "publisher", fixture: fixture, json: ["passed": true])
                 #expect(concluded.object["conclusion"] as? String == "pass")
                 let late = try await client.call(
-                    .post, path + "?filename=late.pdf", as: "adminA", fixture: fixture, raw: pdf, headers: [.contentType: "application/pdf"])
+                    .post, path + "?filename=late.pdf", as: "adminA", fixture: fixture, raw: pdf, headers: [.contentType: "application/pdf"]
+                )
                 #expect(late.status == .conflict)
             }
         }

@@ -3,11 +3,12 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Jiebang
-@testable import JiebangHTTP
 import JiebangTesting
 import Logging
 import Postgres
 import Testing
+
+@testable import JiebangHTTP
 
 @Suite("Request text: NUL, UTF-8, dates and cursors")
 struct RequestTextTests {
@@ -46,7 +47,8 @@ struct RequestTextTests {
                 ) { response in
                     try Self.expect(response, 422, ["login"])
                 }
-                let registration = #"{"unit":{"kind":"enterprise","name":"兰州\u0000公司","creditCode":"x","regionCode":"620100","contactName":"张","contactPhone":"0931-8000000","contactEmail":"a@b.cn"}}"#
+                let registration =
+                    #"{"unit":{"kind":"enterprise","name":"兰州\u0000公司","creditCode":"x","regionCode":"620100","contactName":"张","contactPhone":"0931-8000000","contactEmail":"a@b.cn"}}"#
                 try await client.execute(
                     uri: "/v1/units", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: registration)
                 ) { response in
@@ -68,12 +70,54 @@ struct RequestTextTests {
                         try Self.expect(response, status, [field])
                     }
                 }
-                try await client.execute(uri: "/v1/programmes/1/quotas/62%000100", method: .put,
+                try await client.execute(
+                    uri: "/v1/programmes/1/quotas/62%000100", method: .put,
                     headers: [.authorization: "Bearer \(fixture.tokens["publisher"]!)", .contentType: "application/json"],
                     body: ByteBuffer(string: #"{"quota":1}"#)
                 ) { response in
                     try Self.expect(response, 422, ["regionCode"])
                 }
+            }
+        }
+    }
+
+    @Test("A JSON body nested deeper than 16 levels, or with an array of more than 1,000 items, is a 422 naming where")
+    func shapeLimits() {
+        func field(_ text: String) -> String? { RequestText.shapeProblem(inJSON: Array(text.utf8))?.errors?.first?.field }
+        let deep = String(repeating: "[", count: 17) + String(repeating: "]", count: 17)
+        #expect(field(deep) == String(repeating: "[0]", count: 16))
+        #expect(field(String(repeating: "[", count: 16) + String(repeating: "]", count: 16)) == nil)
+        #expect(
+            field(#"{"challenge":{"indicators":"# + String(repeating: "{\"a\":", count: 15) + "1" + String(repeating: "}", count: 17))
+                != nil)
+        let items = (0..<1_001).map { "\"指标\($0)\"" }.joined(separator: ",")
+        #expect(field(#"{"challenge":{"indicators":["# + items + "]}}") == "challenge.indicators")
+        let enough = (0..<1_000).map { "\($0)" }.joined(separator: ",")
+        #expect(field(#"{"ids":["# + enough + "]}") == nil)
+        // Brackets and commas inside strings, escaped quotes included, are text.
+        #expect(field(#"{"need":"[[[[[[[[[[[[[[[[[[[[,,,\"]]]]"}"#) == nil)
+        #expect(field(#"{"a":"# + deep + "}") == "a" + String(repeating: "[0]", count: 15))
+    }
+
+    @Test("Names typed as a letter and a combining mark are stored in NFC, so a unit name or login written two ways is one")
+    func normalisedToNFC() async throws {
+        try await TestDatabase.withFreshDatabase { db in
+            let fixture = try await APIFixture.make(db)
+            try await fixture.application().test(.router) { client in
+                // "Café" with U+0065 U+0301, and 豈 as the compatibility ideograph U+F900.
+                let decomposed = "Cafe\u{301}\u{F900}研究所"
+                let code = try CreditCode.completing("12620100MB9876543").value
+                let reply = try await client.call(
+                    .post, "/v1/units",
+                    json: [
+                        "unit": [
+                            "kind": "institute", "name": decomposed, "creditCode": code, "regionCode": "620100", "contactName": "赵敏",
+                            "contactPhone": "0931-1234567", "contactEmail": "zhao@example.cn",
+                        ]
+                    ])
+                #expect(reply.status == .created)
+                let stored = try await db.query("SELECT name FROM units WHERE credit_code = \(code)").first!.decode(String.self)
+                #expect(Array(stored.unicodeScalars.map(\.value)) == Array("Caf\u{E9}\u{8C48}研究所".unicodeScalars.map(\.value)))
             }
         }
     }

@@ -388,7 +388,8 @@ extension ScoringHTTPTests {
             for (expert, seat) in seats.enumerated() {
                 try await db.withTransaction { tx in
                     let actor = world.experts[expert].actor
-                    _ = try await ScoreSheet.save(assignmentID: seat, keys.map { .init(criterion: $0, score: 60 + expert) }, by: actor, on: tx)
+                    _ = try await ScoreSheet.save(
+                        assignmentID: seat, keys.map { .init(criterion: $0, score: 60 + expert) }, by: actor, on: tx)
                     if expert < 2 { _ = try await ScoreSheet.submit(assignmentID: seat, by: actor, on: tx) }
                 }
             }

@@ -3,11 +3,12 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Jiebang
-@testable import JiebangHTTP
 import JiebangTesting
 import Logging
 import Postgres
 import Testing
+
+@testable import JiebangHTTP
 
 @Suite("Sign-in throttling")
 struct SignInThrottleHTTPTests {
@@ -141,7 +142,9 @@ struct SignInThrottleHTTPTests {
         }
     }
 
-    @Test("Behind a trusted proxy the client's address is X-Forwarded-For's rightmost untrusted entry; from anyone else the header is ignored")
+    @Test(
+        "Behind a trusted proxy the client's address is X-Forwarded-For's rightmost untrusted entry; from anyone else the header is ignored"
+    )
     func forwardedFor() async throws {
         #expect(ClientAddressMiddleware.client(forwardedFor: "1.2.3.4, 10.0.0.9, 10.0.0.1", trusted: ["10.0.0.1"]) == "10.0.0.9")
         #expect(ClientAddressMiddleware.client(forwardedFor: "spoofed, 203.0.113.7", trusted: []) == "203.0.113.7")
@@ -152,7 +155,8 @@ struct SignInThrottleHTTPTests {
             try await TestDatabase.withFreshDatabase { db in
                 var configuration = HTTPConfiguration(port: 0)
                 configuration.trustedProxies = trusted
-                let app = buildApplication(configuration: configuration, database: db, passwordHasher: .fastForTests, logger: Logger(label: "test"))
+                let app = buildApplication(
+                    configuration: configuration, database: db, passwordHasher: .fastForTests, logger: Logger(label: "test"))
                 try await app.test(.live) { client in
                     let reply = try await client.call(
                         .post, "/v1/sessions", json: Self.credentials("nobody", "not the password!"),
@@ -198,7 +202,8 @@ struct SignInThrottleHTTPTests {
         try await TestDatabase.withFreshDatabase { db in
             let fixture = try await APIFixture.make(db)
             let app = buildApplication(
-                configuration: HTTPConfiguration(port: 0), database: fixture.db, passwordHasher: .fastForTests, logger: Logger(label: "test"))
+                configuration: HTTPConfiguration(port: 0), database: fixture.db, passwordHasher: .fastForTests,
+                logger: Logger(label: "test"))
             try await app.test(.live) { client in
                 @Sendable func registration(_ serial: Int) throws -> [String: Any] {
                     let code = try CreditCode.completing("91620100MB" + String(format: "%07d", serial)).value
@@ -214,7 +219,9 @@ struct SignInThrottleHTTPTests {
                 invalid["unit"] = (invalid["unit"] as! [String: Any]).merging(["name": ""]) { $1 }
                 for _ in 0..<3 { #expect(try await client.call(.post, "/v1/units", json: invalid).status == .unprocessableContent) }
                 var statuses: [UInt16] = []
-                for serial in 1...12 { statuses.append(UInt16(try await client.call(.post, "/v1/units", json: registration(serial)).status.code)) }
+                for serial in 1...12 {
+                    statuses.append(UInt16(try await client.call(.post, "/v1/units", json: registration(serial)).status.code))
+                }
                 #expect(statuses == Array(repeating: 201, count: 10) + [429, 429], "\(statuses)")
                 let refused = try await client.call(.post, "/v1/units", json: registration(13))
                 #expect(refused.headers[.retryAfter].flatMap { Int($0) }.map { (50...60).contains($0) } == true, "\(refused.headers)")
@@ -224,7 +231,8 @@ struct SignInThrottleHTTPTests {
                 // A system admin registers on.
                 let admin = try await client.call(.post, "/v1/units", as: "admin", fixture: fixture, json: registration(14))
                 #expect(admin.status == .created)
-                let count = try await db.query("SELECT attempts FROM sign_in_throttle WHERE key = 'register:127.0.0.1'").first!.decode(Int.self)
+                let count = try await db.query("SELECT attempts FROM sign_in_throttle WHERE key = 'register:127.0.0.1'").first!.decode(
+                    Int.self)
                 #expect(count == 10)
             }
         }

@@ -339,10 +339,12 @@ public enum AcceptanceStore {
             ).first
         else { throw DomainError.notFound("there is no acceptance \(id)") }
         let (
-            project, attempt, status, summary, spent, panelSize, digest, seed, verdicts, financial, note, task, conclusion, failure, requested,
+            project, attempt, status, summary, spent, panelSize, digest, seed, verdicts, financial, note, task, conclusion, failure,
+            requested,
             assigned, concluded, rectifyBy
         ) = try row.decode(
-            (Int, Int, String, String, Int, Int, String, String, Int, Bool?, String, String?, String?, String?, Date, Date?, Date?, Date?).self)
+            (Int, Int, String, String, Int, Int, String, String, Int, Bool?, String, String?, String?, String?, Date, Date?, Date?, Date?)
+                .self)
         let results = try await db.query(
             "SELECT position, result::text, result_text FROM acceptance_results WHERE acceptance_id = \(id) ORDER BY position"
         ).decode((Int, String?, String).self).map {
@@ -366,7 +368,8 @@ public enum AcceptanceStore {
         }
         return Acceptance(
             id: id, projectID: project, attempt: attempt, status: status, summary: summary, spentFen: spent, panelSize: panelSize,
-            seedSha256: digest, seed: status == "requested" ? nil : seed, results: results, verdicts: verdicts, panel: panel, financialPassed: financial, financialNote: note,
+            seedSha256: digest, seed: status == "requested" ? nil : seed, results: results, verdicts: verdicts, panel: panel,
+            financialPassed: financial, financialNote: note,
             taskConclusion: task.flatMap(AcceptanceConclusion.init), conclusion: conclusion.flatMap(AcceptanceConclusion.init),
             failure: failure, requestedAt: requested, assignedAt: assigned, concludedAt: concluded,
             rectifyBy: status == "concluded" && conclusion == "rectify" ? rectifyBy : nil)

@@ -37,7 +37,8 @@ public enum SuccessListStore {
                 .decode(Int.self)
         else { throw DomainError.notFound("there is no programme \(programmeID)") }
         try AccessPolicy.requireManager(
-            ofBureau: bureau, actor, missing: "there is no programme \(programmeID)", reason: "only the programme's publisher publishes its list of successful units")
+            ofBureau: bureau, actor, missing: "there is no programme \(programmeID)",
+            reason: "only the programme's publisher publishes its list of successful units")
         let waiting = try await tx.query(
             """
             SELECT p.id FROM projects p

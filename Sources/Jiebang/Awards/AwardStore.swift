@@ -271,7 +271,8 @@ public enum AwardStore {
         let (programmeID, winners, roundID, closed, published) = try row.decode((Int, Int, Int?, Bool?, Bool).self)
         let programme = try await ProgrammeStore.programme(id: programmeID, on: db)
         try AccessPolicy.requireManager(
-            ofBureau: programme.bureauID, actor, missing: missing ?? "no published challenge has id \(challengeID)", reason: "only a publisher of \(programme.bureauName) decides the winners of challenge \(challengeID)")
+            ofBureau: programme.bureauID, actor, missing: missing ?? "no published challenge has id \(challengeID)",
+            reason: "only a publisher of \(programme.bureauName) decides the winners of challenge \(challengeID)")
         return ChallengeScope(
             programmeID: programmeID, winners: winners, roundID: roundID, roundClosed: closed ?? false, published: published)
     }

@@ -105,7 +105,8 @@ public enum BidReview {
         let bid = try await BidStore.load(id: bidID, on: tx, lock: true)
         let programme = try await ProgrammeStore.programme(id: bid.programmeID, on: tx)
         try AccessPolicy.requireManager(
-            ofBureau: programme.bureauID, actor, missing: "no bid has id \(bidID)", reason: "only a publisher of \(programme.bureauName) checks bid \(bidID)")
+            ofBureau: programme.bureauID, actor, missing: "no bid has id \(bidID)",
+            reason: "only a publisher of \(programme.bureauName) checks bid \(bidID)")
         var checker = FieldChecker()
         let known = Set(formalCheckItems.map(\.code))
         for (index, result) in results.enumerated() {
@@ -160,7 +161,8 @@ public enum BidReview {
     ) async throws {
         let programme = try await ProgrammeStore.programme(id: programmeID, on: tx)
         try AccessPolicy.requireManager(
-            ofBureau: programme.bureauID, actor, missing: "no programme has id \(programmeID)", reason: "only a publisher of \(programme.bureauName) sets quotas of programme \(programmeID)")
+            ofBureau: programme.bureauID, actor, missing: "no programme has id \(programmeID)",
+            reason: "only a publisher of \(programme.bureauName) sets quotas of programme \(programmeID)")
         do {
             _ = try RegionCode(region)
         } catch {

@@ -151,7 +151,8 @@ public enum ChallengeDrafting {
         try AccessPolicy.require(actor, [.provincialPublisher], to: "draft a challenge")
         let programme = try await ProgrammeStore.programme(id: programmeID, on: tx)
         try AccessPolicy.requireManager(
-            ofBureau: programme.bureauID, actor, missing: "no programme has id \(programmeID)", reason: "only a publisher of \(programme.bureauName) may draft challenges in programme \(programmeID)")
+            ofBureau: programme.bureauID, actor, missing: "no programme has id \(programmeID)",
+            reason: "only a publisher of \(programme.bureauName) may draft challenges in programme \(programmeID)")
         let input = try input.checked(for: programme)
         return try await ConstraintCatalog.translating {
             let id = try await tx.query(

@@ -151,7 +151,8 @@ public enum ProgrammeStore {
         let input = try input.checked()
         let before = try await programme(id: id, on: tx)
         try AccessPolicy.requireManager(
-            ofBureau: before.bureauID, actor, missing: "no programme has id \(id)", reason: "only a publisher of \(before.bureauName) may edit programme \(id)")
+            ofBureau: before.bureauID, actor, missing: "no programme has id \(id)",
+            reason: "only a publisher of \(before.bureauName) may edit programme \(id)")
         return try await ConstraintCatalog.translating {
             let updated = try await tx.execute(
                 """

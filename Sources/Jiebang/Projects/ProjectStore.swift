@@ -11,16 +11,18 @@ public enum ProjectStore {
     ///   final award or already a project.
     public static func create(_ input: Project.Input, by actor: Actor, on tx: PostgresConnection) async throws -> Project {
         try AccessPolicy.require(actor, [.provincialPublisher], to: "start projects")
-        guard let row = try await tx.query(
-            """
-            SELECT p.bureau_id, c.indicators, to_char(c.completion_deadline, 'YYYY-MM-DD'), b.requested_funding_fen, p.funding_mode,
-                   EXISTS (SELECT 1 FROM awards a JOIN award_notices n ON n.challenge_id = a.challenge_id
-                           WHERE a.bid_id = b.id AND n.finalised_at IS NOT NULL),
-                   EXISTS (SELECT 1 FROM projects WHERE bid_id = b.id)
-            FROM bids b JOIN challenges c ON c.id = b.challenge_id JOIN programmes p ON p.id = b.programme_id
-            WHERE b.id = \(input.bidID)
-            """
-        ).first else { throw DomainError.invalid("bidID", "there is no bid \(input.bidID)") }
+        guard
+            let row = try await tx.query(
+                """
+                SELECT p.bureau_id, c.indicators, to_char(c.completion_deadline, 'YYYY-MM-DD'), b.requested_funding_fen, p.funding_mode,
+                       EXISTS (SELECT 1 FROM awards a JOIN award_notices n ON n.challenge_id = a.challenge_id
+                               WHERE a.bid_id = b.id AND n.finalised_at IS NOT NULL),
+                       EXISTS (SELECT 1 FROM projects WHERE bid_id = b.id)
+                FROM bids b JOIN challenges c ON c.id = b.challenge_id JOIN programmes p ON p.id = b.programme_id
+                WHERE b.id = \(input.bidID)
+                """
+            ).first
+        else { throw DomainError.invalid("bidID", "there is no bid \(input.bidID)") }
         let (bureau, indicators, challengeDeadline, requested, fundingMode, final, exists) = try row.decode(
             (Int, [String], String, Int, String, Bool, Bool).self)
         let postSubsidy = fundingMode == FundingPolicy.Mode.postSubsidy.rawValue
@@ -159,12 +161,14 @@ public enum ProjectStore {
     /// The publisher records a tranche as paid (once its milestone is approved).
     public static func payTranche(projectID: Int, trancheID: Int, by actor: Actor, on tx: PostgresConnection) async throws -> Project {
         try await requirePublisher(of: projectID, actor, on: tx)
-        guard let row = try await tx.query(
-            """
-            SELECT t.status, m.status FROM tranches t LEFT JOIN milestones m ON m.id = t.milestone_id
-            WHERE t.id = \(trancheID) AND t.project_id = \(projectID)
-            """
-        ).first else { throw DomainError.notFound("project \(projectID) has no tranche \(trancheID)") }
+        guard
+            let row = try await tx.query(
+                """
+                SELECT t.status, m.status FROM tranches t LEFT JOIN milestones m ON m.id = t.milestone_id
+                WHERE t.id = \(trancheID) AND t.project_id = \(projectID)
+                """
+            ).first
+        else { throw DomainError.notFound("project \(projectID) has no tranche \(trancheID)") }
         let (status, milestone) = try row.decode((String, String?).self)
         guard status == "scheduled" else { throw DomainError.conflict(field: nil, message: "the tranche is \(status)") }
         if let milestone, milestone != "approved" {
@@ -196,7 +200,8 @@ public enum ProjectStore {
         try await tx.execute("UPDATE tranches SET status = 'cancelled' WHERE project_id = \(projectID) AND status = 'scheduled'")
         try await ConstraintCatalog.translating {
             try await tx.execute(
-                "UPDATE projects SET status = 'stopped', stopped_reason = \(reason.trimmingCharacters(in: .whitespacesAndNewlines)) WHERE id = \(projectID)")
+                "UPDATE projects SET status = 'stopped', stopped_reason = \(reason.trimmingCharacters(in: .whitespacesAndNewlines)) WHERE id = \(projectID)"
+            )
         }
         try await AuditLog.append(
             actor: actor.displayName, actorID: actor.userID, action: "project.stop", entity: "project", entityID: String(projectID),
@@ -210,13 +215,15 @@ public enum ProjectStore {
         projectID: Int, year: Int, content: String, by actor: Actor, on tx: PostgresConnection
     ) async throws -> Bool {
         try AccessPolicy.require(actor, [.municipalRecommender], to: "file progress reports")
-        guard let row = try await tx.query(
-            """
-            SELECT region_code, extract(year FROM created_at AT TIME ZONE 'Asia/Shanghai')::int,
-                   extract(year FROM now() AT TIME ZONE 'Asia/Shanghai')::int
-            FROM projects WHERE id = \(projectID)
-            """
-        ).first else { throw DomainError.notFound("there is no project \(projectID)") }
+        guard
+            let row = try await tx.query(
+                """
+                SELECT region_code, extract(year FROM created_at AT TIME ZONE 'Asia/Shanghai')::int,
+                       extract(year FROM now() AT TIME ZONE 'Asia/Shanghai')::int
+                FROM projects WHERE id = \(projectID)
+                """
+            ).first
+        else { throw DomainError.notFound("there is no project \(projectID)") }
         let (region, started, current) = try row.decode((String, Int, Int).self)
         guard actor.regionCode == region else { throw DomainError.notFound("there is no project \(projectID)") }
         var checker = FieldChecker()
@@ -285,12 +292,14 @@ public enum ProjectStore {
         var checker = FieldChecker()
         checker.maxLength("note", note, 2000)
         try checker.check()
-        guard let row = try await tx.query(
-            """
-            SELECT kind, status, to_char(new_deadline, 'YYYY-MM-DD') FROM project_changes
-            WHERE id = \(changeID) AND project_id = \(projectID) FOR UPDATE
-            """
-        ).first else { throw DomainError.notFound("project \(projectID) has no change request \(changeID)") }
+        guard
+            let row = try await tx.query(
+                """
+                SELECT kind, status, to_char(new_deadline, 'YYYY-MM-DD') FROM project_changes
+                WHERE id = \(changeID) AND project_id = \(projectID) FOR UPDATE
+                """
+            ).first
+        else { throw DomainError.notFound("project \(projectID) has no change request \(changeID)") }
         let (kind, status, deadline) = try row.decode((String, String, String?).self)
         guard status == "pending" else { throw DomainError.conflict(field: nil, message: "the request is already \(status)") }
         try await ConstraintCatalog.translating {
@@ -312,9 +321,11 @@ public enum ProjectStore {
 
     /// One project, for its programme's publisher, the lead unit's people and the recommender of its city.
     public static func project(id: Int, by actor: Actor, on db: PostgresConnection) async throws -> Project {
-        guard let row = try await db.query(
-            "SELECT g.bureau_id, p.lead_unit_id, p.region_code FROM projects p JOIN programmes g ON g.id = p.programme_id WHERE p.id = \(id)"
-        ).first else { throw DomainError.notFound("there is no project \(id)") }
+        guard
+            let row = try await db.query(
+                "SELECT g.bureau_id, p.lead_unit_id, p.region_code FROM projects p JOIN programmes g ON g.id = p.programme_id WHERE p.id = \(id)"
+            ).first
+        else { throw DomainError.notFound("there is no project \(id)") }
         let (bureau, lead, region) = try row.decode((Int, Int, String).self)
         let allowed =
             AccessPolicy.mayManageProgrammes(ofBureau: bureau, by: actor)
@@ -330,15 +341,17 @@ public enum ProjectStore {
 
     /// One project, as stored.
     public static func read(id: Int, on db: PostgresConnection) async throws -> Project {
-        guard let row = try await db.query(
-            """
-            SELECT id, bid_id, challenge_id, programme_id, lead_unit_id, region_code, status, award_fen,
-                   (SELECT coalesce(sum(amount_fen), 0) FROM tranches WHERE project_id = p.id AND status = 'paid'),
-                   to_char(completion_deadline, 'YYYY-MM-DD'), to_char(original_completion_deadline, 'YYYY-MM-DD'),
-                   stopped_reason, revision
-            FROM projects p WHERE id = \(id)
-            """
-        ).first else { throw DomainError.notFound("there is no project \(id)") }
+        guard
+            let row = try await db.query(
+                """
+                SELECT id, bid_id, challenge_id, programme_id, lead_unit_id, region_code, status, award_fen,
+                       (SELECT coalesce(sum(amount_fen), 0) FROM tranches WHERE project_id = p.id AND status = 'paid'),
+                       to_char(completion_deadline, 'YYYY-MM-DD'), to_char(original_completion_deadline, 'YYYY-MM-DD'),
+                       stopped_reason, revision
+                FROM projects p WHERE id = \(id)
+                """
+            ).first
+        else { throw DomainError.notFound("there is no project \(id)") }
         let indicators = try await db.query(
             """
             SELECT position, challenge_text, direction, challenge_threshold::text, target::text, target_text
@@ -384,11 +397,14 @@ public enum ProjectStore {
     /// the project does not exist).
     static func requirePublisher(of projectID: Int, _ actor: Actor, missing: String? = nil, on db: PostgresConnection) async throws {
         try AccessPolicy.require(actor, [.provincialPublisher], to: "manage projects")
-        guard let bureau = try await db.query(
-            "SELECT g.bureau_id FROM projects p JOIN programmes g ON g.id = p.programme_id WHERE p.id = \(projectID)"
-        ).first?.decode(Int.self) else { throw DomainError.notFound("there is no project \(projectID)") }
+        guard
+            let bureau = try await db.query(
+                "SELECT g.bureau_id FROM projects p JOIN programmes g ON g.id = p.programme_id WHERE p.id = \(projectID)"
+            ).first?.decode(Int.self)
+        else { throw DomainError.notFound("there is no project \(projectID)") }
         try AccessPolicy.requireManager(
-            ofBureau: bureau, actor, missing: missing ?? "there is no project \(projectID)", reason: "only the programme's publisher manages its projects")
+            ofBureau: bureau, actor, missing: missing ?? "there is no project \(projectID)",
+            reason: "only the programme's publisher manages its projects")
     }
 }
 

@@ -1,6 +1,6 @@
 public import Foundation
-public import Postgres
 import JobQueue
+public import Postgres
 import ReviewSolver
 
 /// Review rounds for publishers: start a round, request draws (recording the seed's SHA-256 first),
@@ -11,9 +11,11 @@ public enum ReviewRoundStore {
     /// - Throws: `DomainError` for a forbidden actor, invalid fields, unknown or taken challenges.
     public static func create(_ input: ReviewRound.Input, by actor: Actor, on tx: PostgresConnection) async throws -> ReviewRound {
         try AccessPolicy.require(actor, [.provincialPublisher], to: "start review rounds")
-        guard let programme = try await tx.query(
-            "SELECT bureau_id, review_panel_size FROM programmes WHERE id = \(input.programmeID) FOR SHARE"
-        ).first?.decode((Int, Int).self) else {
+        guard
+            let programme = try await tx.query(
+                "SELECT bureau_id, review_panel_size FROM programmes WHERE id = \(input.programmeID) FOR SHARE"
+            ).first?.decode((Int, Int).self)
+        else {
             throw DomainError.invalid("programmeID", "there is no programme \(input.programmeID)")
         }
         guard AccessPolicy.mayManageProgrammes(ofBureau: programme.0, by: actor) else {
@@ -118,12 +120,14 @@ public enum ReviewRoundStore {
             throw DomainError.conflict(field: nil, message: "review round \(roundID) is closed: no more draws")
         }
         let pending = try await tx.query(
-            "SELECT number FROM review_draws WHERE round_id = \(roundID) AND status = 'pending'").first?.decode(Int.self)
+            "SELECT number FROM review_draws WHERE round_id = \(roundID) AND status = 'pending'"
+        ).first?.decode(Int.self)
         if let pending {
             throw DomainError.conflict(field: nil, message: "draw \(pending) of review round \(roundID) is still running")
         }
         if !dryRun, try await tx.query("SELECT EXISTS (SELECT 1 FROM review_scores WHERE round_id = \(roundID))").first!.decode(Bool.self) {
-            throw DomainError.conflict(field: "dryRun", message: "experts have scored in review round \(roundID): it can no longer be redrawn")
+            throw DomainError.conflict(
+                field: "dryRun", message: "experts have scored in review round \(roundID): it can no longer be redrawn")
         }
         let bids = try await tx.query(
             """
@@ -201,28 +205,33 @@ public enum ReviewRoundStore {
     /// Requires the actor to publish the round's programme.
     static func authorise(roundID: Int, _ actor: Actor, on db: PostgresConnection) async throws {
         try AccessPolicy.require(actor, [.provincialPublisher], to: "manage review rounds")
-        guard let bureau = try await db.query(
-            "SELECT p.bureau_id FROM review_rounds r JOIN programmes p ON p.id = r.programme_id WHERE r.id = \(roundID)"
-        ).first?.decode(Int.self) else {
+        guard
+            let bureau = try await db.query(
+                "SELECT p.bureau_id FROM review_rounds r JOIN programmes p ON p.id = r.programme_id WHERE r.id = \(roundID)"
+            ).first?.decode(Int.self)
+        else {
             throw DomainError.notFound("there is no review round \(roundID)")
         }
         try AccessPolicy.requireManager(
-            ofBureau: bureau, actor, missing: "there is no review round \(roundID)", reason: "only the programme's publisher manages its review rounds")
+            ofBureau: bureau, actor, missing: "there is no review round \(roundID)",
+            reason: "only the programme's publisher manages its review rounds")
     }
 
     static func read(id: Int, on db: PostgresConnection) async throws -> ReviewRound {
-        guard let row = try await db.query(
-            """
-            SELECT r.id, r.programme_id, r.name, r.status, r.panel_size, r.alternates,
-                   CASE WHEN r.cap_denominator = 1 THEN r.cap_numerator::text ELSE r.cap_numerator || '/' || r.cap_denominator END,
-                   r.scoring_deadline,
-                   ARRAY(SELECT challenge_id FROM review_round_challenges WHERE round_id = r.id ORDER BY challenge_id),
-                   (SELECT count(*) FROM bids b JOIN review_round_challenges rc ON rc.challenge_id = b.challenge_id
-                    WHERE rc.round_id = r.id AND b.status = 'formal_passed'),
-                   r.created_at, r.closed_at, r.revision
-            FROM review_rounds r WHERE r.id = \(id)
-            """
-        ).first else { throw DomainError.notFound("there is no review round \(id)") }
+        guard
+            let row = try await db.query(
+                """
+                SELECT r.id, r.programme_id, r.name, r.status, r.panel_size, r.alternates,
+                       CASE WHEN r.cap_denominator = 1 THEN r.cap_numerator::text ELSE r.cap_numerator || '/' || r.cap_denominator END,
+                       r.scoring_deadline,
+                       ARRAY(SELECT challenge_id FROM review_round_challenges WHERE round_id = r.id ORDER BY challenge_id),
+                       (SELECT count(*) FROM bids b JOIN review_round_challenges rc ON rc.challenge_id = b.challenge_id
+                        WHERE rc.round_id = r.id AND b.status = 'formal_passed'),
+                       r.created_at, r.closed_at, r.revision
+                FROM review_rounds r WHERE r.id = \(id)
+                """
+            ).first
+        else { throw DomainError.notFound("there is no review round \(id)") }
         return ReviewRound(
             id: try row.decode(Int.self, at: 0), programmeID: try row.decode(Int.self, at: 1), name: try row.decode(String.self, at: 2),
             status: try row.decode(String.self, at: 3), panelSize: try row.decode(Int.self, at: 4),
@@ -233,14 +242,16 @@ public enum ReviewRoundStore {
     }
 
     static func draw(roundID: Int, number: Int, on db: PostgresConnection) async throws -> ReviewRound.DrawRecord {
-        guard let row = try await db.query(
-            """
-            SELECT round_id, number, dry_run, status, seed_sha256, CASE WHEN status <> 'pending' THEN seed::text END,
-                   fingerprint, expected_affinity::float8, optimum_affinity::float8, drawn_affinity, failure,
-                   requested_at, finished_at, outcome
-            FROM review_draws WHERE round_id = \(roundID) AND number = \(number)
-            """
-        ).first else { throw DomainError.notFound("review round \(roundID) has no draw \(number)") }
+        guard
+            let row = try await db.query(
+                """
+                SELECT round_id, number, dry_run, status, seed_sha256, CASE WHEN status <> 'pending' THEN seed::text END,
+                       fingerprint, expected_affinity::float8, optimum_affinity::float8, drawn_affinity, failure,
+                       requested_at, finished_at, outcome
+                FROM review_draws WHERE round_id = \(roundID) AND number = \(number)
+                """
+            ).first
+        else { throw DomainError.notFound("review round \(roundID) has no draw \(number)") }
         let expected = try row.decode(Double?.self, at: 7)
         let optimum = try row.decode(Double?.self, at: 8)
         var percent: Double?

@@ -125,6 +125,7 @@ public struct RoundRanking: Codable, Sendable, Hashable {
     static func requirePublisher(_ programmeID: Int, _ roundID: Int, _ actor: Actor, on db: PostgresConnection) async throws {
         let programme = try await ProgrammeStore.programme(id: programmeID, on: db)
         try AccessPolicy.requireManager(
-            ofBureau: programme.bureauID, actor, missing: "no review round has id \(roundID)", reason: "only a publisher of \(programme.bureauName) handles review round \(roundID)")
+            ofBureau: programme.bureauID, actor, missing: "no review round has id \(roundID)",
+            reason: "only a publisher of \(programme.bureauName) handles review round \(roundID)")
     }
 }

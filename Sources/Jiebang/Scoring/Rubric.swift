@@ -96,7 +96,8 @@ public struct Rubric: Codable, Sendable, Hashable {
     ) async throws -> Rubric {
         let programme = try await ProgrammeStore.programme(id: programmeID, on: tx)
         try AccessPolicy.requireManager(
-            ofBureau: programme.bureauID, actor, missing: "no programme has id \(programmeID)", reason: "only a publisher of \(programme.bureauName) sets the rubric of programme \(programmeID)")
+            ofBureau: programme.bureauID, actor, missing: "no programme has id \(programmeID)",
+            reason: "only a publisher of \(programme.bureauName) sets the rubric of programme \(programmeID)")
         try check(criteria)
         try await tx.execute("SELECT 1 FROM programmes WHERE id = \(programmeID) FOR NO KEY UPDATE")
         if try await load(programmeID: programmeID, on: tx).locked {

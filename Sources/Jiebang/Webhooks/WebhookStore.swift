@@ -122,7 +122,8 @@ public enum WebhookStore {
     }
 
     /// An endpoint's deliveries, newest first (at most `limit`).
-    public static func deliveries(endpointID: Int, limit: Int = 200, by actor: Actor, on db: PostgresConnection) async throws -> [Delivery] {
+    public static func deliveries(endpointID: Int, limit: Int = 200, by actor: Actor, on db: PostgresConnection) async throws -> [Delivery]
+    {
         _ = try await owned(id: endpointID, by: actor, on: db)
         return try await db.query(
             """

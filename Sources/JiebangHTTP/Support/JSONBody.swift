@@ -8,7 +8,9 @@ extension Request {
     /// Reads the body (at most 1 MiB) and decodes it, naming the field of any decoding failure.
     ///
     /// This is where every JSON body's text is checked (`RequestText`): a body that is not UTF-8 is
-    /// refused, and so is a NUL (U+0000) in any string or key, which PostgreSQL cannot store.
+    /// refused, and so is a NUL (U+0000) in any string or key, which PostgreSQL cannot store, a nesting
+    /// deeper than 16 levels and an array of more than 1,000 items (each 422 naming the field). The text
+    /// is read in Unicode Normalization Form C.
     /// - Returns: the value and the raw bytes (for idempotency fingerprints).
     /// - Throws: a 400 problem listing the field and the reason, 422 naming the field that holds a
     ///   NUL, or 413 for a body too large.
@@ -22,9 +24,10 @@ extension Request {
         guard RequestText.isUTF8(buffer.readableBytesView) else {
             throw RequestText.notUTF8Problem(field: "body")
         }
+        if let problem = RequestText.shapeProblem(inJSON: buffer.readableBytesView) { throw problem }
         let value: T
         do {
-            value = try context.requestDecoder.decode(T.self, from: Data(buffer.readableBytesView))
+            value = try context.requestDecoder.decode(T.self, from: Self.normalized(buffer))
         } catch let error as DecodingError {
             throw Self.problem(for: error)
         }
@@ -32,6 +35,15 @@ extension Request {
             throw RequestText.nulProblem(field: field)
         }
         return (value, buffer)
+    }
+
+    /// The body's text in Unicode Normalization Form C, so that one name typed two ways (a precomposed
+    /// letter, or a letter and a combining mark; a CJK compatibility ideograph or its unified twin) is
+    /// stored, compared and made unique as one. ASCII, the usual case, is NFC already and is not copied.
+    static func normalized(_ buffer: ByteBuffer) -> Data {
+        let bytes = buffer.readableBytesView
+        guard bytes.contains(where: { $0 >= 0x80 }) else { return Data(bytes) }
+        return Data(String(decoding: bytes, as: UTF8.self).precomposedStringWithCanonicalMapping.utf8)
     }
 
     /// A 400 problem naming the field a decoding error is about.

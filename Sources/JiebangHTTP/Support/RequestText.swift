@@ -73,6 +73,24 @@ enum RequestText {
         return scanner.pathOfNUL()
     }
 
+    /// How deep a JSON body may nest objects and arrays. The deepest the API reads is four levels.
+    static let maximumJSONDepth = 16
+    /// How many items any one JSON array may hold; each field's own rules may allow fewer.
+    static let maximumJSONItems = 1_000
+
+    /// The 422 problem for the first place a JSON text nests deeper than `maximumJSONDepth` or holds an
+    /// array longer than `maximumJSONItems`, naming it as `pathOfNUL` does; nil when the text keeps within
+    /// both. Decoding would otherwise reach Foundation's own limits (512 levels) and answer only "not valid JSON".
+    static func shapeProblem(inJSON bytes: some Collection<UInt8>) -> Problem? {
+        var scanner = JSONPathScanner(text: Array(bytes))
+        guard let (field, message) = scanner.shapeIssue(maximumDepth: maximumJSONDepth, maximumItems: maximumJSONItems) else {
+            return nil
+        }
+        return Problem(
+            status: .unprocessableContent, title: "Invalid fields", detail: "\(field) \(message).",
+            errors: [.init(field: field, message: message)])
+    }
+
     /// Whether `\u0000` appears at all (possibly preceded by an escaped backslash: the walk decides).
     private static func containsNULEscape(_ text: [UInt8]) -> Bool {
         let escape = Array(#"\u0000"#.utf8)
@@ -125,6 +143,54 @@ private struct JSONPathScanner {
             }
         }
         return nil
+    }
+
+    /// The path and the reason of the first container nested deeper than `maximumDepth`, or of the first array
+    /// with more than `maximumItems` items; nil when there is none.
+    mutating func shapeIssue(maximumDepth: Int, maximumItems: Int) -> (String, String)? {
+        while position < text.count {
+            let byte = text[position]
+            position += 1
+            switch byte {
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                guard stack.count < maximumDepth else {
+                    return (path(), "nests objects and arrays deeper than \(maximumDepth) levels")
+                }
+                stack.append(byte == UInt8(ascii: "{") ? .object(key: nil, expectingKey: true) : .array(index: 0))
+            case UInt8(ascii: "}"), UInt8(ascii: "]"): _ = stack.popLast()
+            case UInt8(ascii: ","):
+                switch stack.last {
+                case .array(let index):
+                    guard index + 1 < maximumItems else {
+                        stack.removeLast()
+                        return (path(), "must have at most \(maximumItems) items")
+                    }
+                    stack[stack.count - 1] = .array(index: index + 1)
+                case .object(let key, _): stack[stack.count - 1] = .object(key: key, expectingKey: true)
+                case nil: break
+                }
+            case UInt8(ascii: ":"):
+                if case .object(let key, _) = stack.last { stack[stack.count - 1] = .object(key: key, expectingKey: false) }
+            case UInt8(ascii: "\""):
+                if case .object(_, true) = stack.last {
+                    stack[stack.count - 1] = .object(key: readString().0, expectingKey: false)
+                } else {
+                    skipString()
+                }
+            default: continue
+            }
+        }
+        return nil
+    }
+
+    /// Moves past a string after its opening quote without keeping its text.
+    private mutating func skipString() {
+        while position < text.count {
+            let byte = text[position]
+            position += 1
+            if byte == UInt8(ascii: "\"") { return }
+            if byte == UInt8(ascii: "\\") { position += 1 }
+        }
     }
 
     /// Reads a string after its opening quote: its text (NUL shown as `\u0000`) and whether it has a NUL.
