@@ -146,6 +146,7 @@ func apiRouter(
     BoardController(database: database).addRoutes(to: api)
     SessionController(database: database, signIn: signIn)
         .addRoutes(to: api)
+    ApiTokenController(database: database).addRoutes(to: api)
     AdministrationController(database: database, passwords: passwords).addRoutes(to: api)
     UnitController(database: database, passwords: passwords, registrationThrottle: registrationThrottle).addRoutes(to: api)
     ProgrammeController(database: database).addRoutes(to: api)

@@ -462,6 +462,23 @@ struct AccessMatrixTests {
                 (.put, "/v1/me/email", json(["email": "probe\(serial)@example.com"]), [:])
             },
             AccessProbe(operation: "DELETE /v1/me/email", allowed: signedIn) { _, _ in (.delete, "/v1/me/email", nil, [:]) },
+            AccessProbe(operation: "POST /v1/me/tokens", allowed: signedIn) { _, serial in
+                (.post, "/v1/me/tokens", json(["label": "probe \(serial)", "scopes": ["read"], "expiresInDays": 1]), [:])
+            },
+            get("GET /v1/me/tokens", "/v1/me/tokens", signedIn),
+            AccessProbe(operation: "DELETE /v1/me/tokens/{id}", allowed: ["adminA"], hidden: signedIn.subtracting(["adminA"])) {
+                _, serial in
+                // Everyone names an API token of adminA's.
+                let id = try await db.query(
+                    """
+                    INSERT INTO access_tokens (user_id, token_hash, kind, label, scopes, expires_at)
+                    SELECT id, sha256(convert_to(\("probe token \(serial)"), 'UTF8')), 'api', 'probe', ARRAY['read'], now() + interval '1 day'
+                    FROM users WHERE login = 'admina'
+                    RETURNING id
+                    """
+                ).first!.decode(Int.self)
+                return (.delete, "/v1/me/tokens/\(id)", nil, [:])
+            },
             get("GET /v1/email-messages", "/v1/email-messages?status=failed", ["admin"]),
             AccessProbe(operation: "POST /v1/sessions", allowed: everyone) { _, _ in
                 (.post, "/v1/sessions", json(["login": "expert", "password": "correct horse battery"]), [:])

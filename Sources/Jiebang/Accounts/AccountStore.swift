@@ -104,19 +104,19 @@ public enum AccountStore {
         let row = try await db.query(
             """
             SELECT t.id, u.id, u.display_name, u.role::text, u.unit_id, u.bureau_id, b.region_code,
-                   t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute'
+                   t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute', t.scopes
             FROM access_tokens t JOIN users u ON u.id = t.user_id LEFT JOIN bureaus b ON b.id = u.bureau_id
             WHERE t.token_hash = \(token.digest) AND t.revoked_at IS NULL AND t.expires_at > now() AND u.disabled_at IS NULL
             """
         ).first
         guard let row else { return nil }
-        let (tokenID, id, name, role, unitID, bureauID, region, due) =
-            try row.decode((Int, Int, String, String, Int?, Int?, String?, Bool).self)
+        let (tokenID, id, name, role, unitID, bureauID, region, due, scopes) =
+            try row.decode((Int, Int, String, String, Int?, Int?, String?, Bool, [String]).self)
         guard let role = Role(rawValue: role) else { return nil }
         return TokenUse(
             tokenID: tokenID,
             actor: Actor(userID: id, displayName: name, role: role, unitID: unitID, bureauID: bureauID, regionCode: region),
-            stampDue: due)
+            stampDue: due, scopes: Set(scopes.compactMap(TokenScope.init(rawValue:))))
     }
 
     /// Writes tokens' `last_used_at` stamps in one statement: each token's latest use, never moving a stamp back.

@@ -28,6 +28,10 @@ public enum ConstraintCatalog {
     enum Kind { case invalid, conflict, notFound }
 
     static let entries: [String: (kind: Kind, field: String, message: String)] = [
+        "access_tokens_api_cap": (.conflict, "scopes", "you hold 20 live API tokens; revoke one first"),
+        "access_tokens_scopes": (.invalid, "scopes", "must be read, or read and write"),
+        "access_tokens_api_lifetime": (.invalid, "expiresInDays", "must be 1 to 365"),
+        "access_tokens_label_length": (.invalid, "label", "must have 1 to 100 characters"),
         "units_verified_credit_code": (.conflict, "creditCode", "another verified unit holds this credit code; revoke it first"),
         "units_verification_known": (.invalid, "decision", "must be verified or rejected"),
         "units_decision_note_length": (.invalid, "note", "must have at most 500 characters"),

@@ -1,13 +1,14 @@
-import Hummingbird
-import Logging
 import Foundation
+import Hummingbird
 import Jiebang
+import Logging
 import Postgres
 
 /// Reads `Authorization: Bearer <token>` and puts the actor it stands for into the context.
 ///
 /// A request without the header goes on anonymously (each route decides whether that is
-/// enough); a token that is unknown, expired or revoked is refused with 401 at once. The lookup only
+/// enough); a token that is unknown, expired or revoked is refused with 401 at once, and an API token
+/// without the write scope is refused with 403 on any method but GET and HEAD. The lookup only
 /// reads: a due `last_used_at` stamp goes to the ``TokenUseRecorder``, which writes stamps in batches.
 struct AuthenticationMiddleware: RouterMiddleware {
     let database: PostgresClient
@@ -24,6 +25,12 @@ struct AuthenticationMiddleware: RouterMiddleware {
         let token = AccessToken(value: String(parts[1]).trimmingCharacters(in: .whitespaces))
         guard let use = try await database.withConnection({ try await AccountStore.identify(token, on: $0) }) else {
             throw Self.refusal("The token is unknown, expired or revoked; sign in again.")
+        }
+        if TokenScope.needsWrite(method: request.method.rawValue), !use.scopes.contains(.write) {
+            throw Problem(
+                status: .forbidden, title: "Forbidden",
+                detail: "This API token may only read (scope read); \(request.method.rawValue) needs a token with the write scope.",
+                errors: [.init(field: "Authorization", message: "the token lacks the write scope")])
         }
         if use.stampDue { tokenUses.record(tokenID: use.tokenID) }
         let actor = use.actor
