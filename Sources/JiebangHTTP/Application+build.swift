@@ -32,6 +32,9 @@ public struct HTTPConfiguration: Sendable {
     /// The reverse proxies whose `X-Forwarded-For` names the client (``ClientAddressMiddleware``); empty
     /// believes no such header. Default empty.
     public var trustedProxies: Set<String> = []
+    /// The most API requests handled at once; further ones answer 503 problem+json with `Retry-After` at
+    /// once (``LoadSheddingMiddleware``; `/healthz` is never refused). Nil sets no limit. Default 256.
+    public var maximumRequestsInFlight: Int? = 256
 
     /// Creates a configuration.
     public init(hostname: String = "127.0.0.1", port: Int = 8080) {
@@ -81,7 +84,7 @@ public func buildApplication(
     let router = apiRouter(
         database: database, metrics: metrics, passwords: passwords, tokenUses: tokenUses, cronSchedules: cronSchedules,
         signInThrottles: configuration.signInThrottles, registrationThrottle: configuration.registrationThrottle,
-        trustedProxies: configuration.trustedProxies, logger: logger)
+        trustedProxies: configuration.trustedProxies, maximumRequestsInFlight: configuration.maximumRequestsInFlight, logger: logger)
     return Application(
         router: router,
         server: .http1(configuration: configuration.http1),
@@ -117,14 +120,16 @@ public func buildOperationsApplication(
 ///   - signInThrottles: how sign-in attempts are counted per login and address (nil: not at all).
 ///   - registrationThrottle: how units registered by people not signed in are counted per address (nil: not at all).
 ///   - trustedProxies: the reverse proxies whose `X-Forwarded-For` names the client.
+///   - maximumRequestsInFlight: the most requests handled at once (nil: no limit).
 ///   - logger: where an outage of the database is logged, once when it starts and once when it ends.
 func apiRouter(
     database: PostgresClient, metrics: PrometheusCollectorRegistry, passwords: PasswordHashingPool,
     tokenUses: TokenUseRecorder, cronSchedules: [CronSchedule] = [], signInThrottles: SignInThrottle.Rules? = .standard,
-    registrationThrottle: SignInThrottle? = .registrationsPerAddress,
-    trustedProxies: Set<String> = [], logger: Logger = Logger(label: "jiebang")
+    registrationThrottle: SignInThrottle? = .registrationsPerAddress, trustedProxies: Set<String> = [],
+    maximumRequestsInFlight: Int? = nil, logger: Logger = Logger(label: "jiebang")
 ) -> Router<AppRequestContext> {
-    let router = operationsRouter(database: database, metrics: metrics, logger: logger, pages: true)
+    let router = operationsRouter(
+        database: database, metrics: metrics, logger: logger, pages: true, maximumRequestsInFlight: maximumRequestsInFlight)
     if !trustedProxies.isEmpty { router.add(middleware: ClientAddressMiddleware(trustedProxies: trustedProxies)) }
     OpenAPIController().addRoutes(to: router)
     var signIn = PasswordSignIn(database: database, passwords: passwords)
@@ -166,13 +171,18 @@ func apiRouter(
 
 /// The routes every process serves: health, readiness and metrics, behind problem+json errors (which
 /// answer 503 while the database is away, logging the outage once: `DatabaseAvailability`).
-/// - Parameter pages: whether the router serves pages, whose failures become error pages in Chinese
-///   (`PageMiddleware`, outside the problem documents).
+/// - Parameters:
+///   - pages: whether the router serves pages, whose failures become error pages in Chinese
+///     (`PageMiddleware`, outside the problem documents).
+///   - maximumRequestsInFlight: the most requests handled at once, the excess refused with 503 before anything
+///     else runs (`LoadSheddingMiddleware`); nil sets no limit.
 func operationsRouter(
-    database: PostgresClient, metrics: PrometheusCollectorRegistry, logger: Logger = Logger(label: "jiebang"), pages: Bool = false
+    database: PostgresClient, metrics: PrometheusCollectorRegistry, logger: Logger = Logger(label: "jiebang"), pages: Bool = false,
+    maximumRequestsInFlight: Int? = nil
 ) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: SecurityHeadersMiddleware())
+    if let maximumRequestsInFlight { router.add(middleware: LoadSheddingMiddleware(limit: maximumRequestsInFlight)) }
     if pages { router.add(middleware: PageMiddleware()) }
     let availability = DatabaseAvailability(database: database, logger: logger)
     router.add(middleware: ProblemMiddleware(availability: availability))

@@ -59,7 +59,9 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.trustedProxies = Set(
             (settings.environment["JIEBANG_TRUSTED_PROXIES"] ?? "").split(separator: ",")
                 .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+        configuration.maximumRequestsInFlight = try resolvedRequestLimit(settings.environment)
         let http = configuration
+        Self.raiseOpenFileLimit(logger: logger)
         let smtp = try settings.smtp()
 
         // A fixed-size pool, opened at start: a deadline rush finds every connection ready.
@@ -99,6 +101,33 @@ struct ServeCommand: AsyncParsableCommand {
             throw CommandFailure("JIEBANG_DB_POOL_SIZE: \(text) is not a whole number from 1 to 500")
         }
         return value
+    }
+
+    /// The most requests in flight: `JIEBANG_MAX_REQUESTS_IN_FLIGHT` (0: no limit), else
+    /// `HTTPConfiguration`'s default (256).
+    /// - Throws: `CommandFailure` naming the variable when it is not a whole number from 0 to 1,000,000.
+    private func resolvedRequestLimit(_ environment: [String: String]) throws -> Int? {
+        guard let text = environment["JIEBANG_MAX_REQUESTS_IN_FLIGHT"], !text.isEmpty else {
+            return HTTPConfiguration().maximumRequestsInFlight
+        }
+        guard let value = Int(text), (0...1_000_000).contains(value) else {
+            throw CommandFailure("JIEBANG_MAX_REQUESTS_IN_FLIGHT: \(text) is not a whole number from 0 to 1000000")
+        }
+        return value == 0 ? nil : value
+    }
+
+    /// Raises the soft limit of open files to the hard limit, so that thousands of client connections
+    /// (each a file descriptor) are not refused at the common default of 1,024; logs (notice) when it does.
+    static func raiseOpenFileLimit(logger: Logger) {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+        let before = limit.rlim_cur
+        limit.rlim_cur = limit.rlim_max
+        guard setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else {
+            logger.warning("cannot raise the open files limit", metadata: ["limit.soft": "\(before)", "errno": "\(errno)"])
+            return
+        }
+        logger.notice("raised the open files limit", metadata: ["limit.before": "\(before)", "limit.now": "\(limit.rlim_cur)"])
     }
 
     private func prepareSchema(_ client: PostgresClient, migrate: Bool, logger: Logger) async throws {

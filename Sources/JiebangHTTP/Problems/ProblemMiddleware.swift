@@ -6,7 +6,9 @@ import Postgres
 /// Turns every error into a problem document: `Problem` as it is, domain refusals with their
 /// status and fields, Hummingbird's own HTTP errors (unknown route, bad body) with their status,
 /// a database data exception (SQLSTATE class 22, a value the input checks missed) as a 400 logged
-/// at warning, anything else as a bare 500 whose cause goes to the log, never to the client.
+/// at warning, a database out of disk space (SQLSTATE 53100: the statement failed and its transaction
+/// was rolled back, so nothing was half-written) as a 507 logged at error, anything else as a bare 500
+/// whose cause goes to the log, never to the client.
 public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
     /// Where an outage is reported, so it is logged once, not once per request.
     let availability: DatabaseAvailability?
@@ -51,6 +53,13 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
                     metadata: ["error": "\(error)", "db.sqlstate": "\(error.sqlState?.code ?? error.code.description)"])
             }
             throw RetryLaterProblem(detail: "The database is busy or unreachable; try again shortly.", retryAfter: .seconds(1))
+        } catch let error as PostgresError where error.sqlState?.code == "53100" {
+            context.logger.error(
+                "database is out of disk space",
+                metadata: ["db.statement": "\(Self.statementName(error.query))", "http.path": "\(request.uri.path)"])
+            throw Problem(
+                status: HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage"), title: "Insufficient storage",
+                detail: "The server has no room left to store this; nothing was saved. Try again later.")
         } catch let error as PostgresError where error.sqlState?.errorClass == "22" {
             // A data exception (22xxx) is a value from the request that the input layer should have
             // refused; name the statement (its first characters, never the bound values) to find where.
