@@ -77,7 +77,7 @@ struct AwardHTTPTests {
                 #expect(
                     try await client.call(
                         .put, "/v1/challenges/\(challenge)/winners/\(world.bids[2])", as: "otherPublisher", fixture: people
-                    ).status == .forbidden)
+                    ).status == .notFound)
                 #expect(
                     try await client.call(.put, "/v1/challenges/\(challenge)/winners/\(world.bids[2])", as: "adminA", fixture: people)
                         .status == .forbidden)
@@ -254,7 +254,7 @@ struct AwardHTTPTests {
                         == .forbidden)
                 #expect(
                     try await client.call(.get, "/v1/challenges/\(challenge)/objections", as: "otherPublisher", fixture: people).status
-                        == .forbidden)
+                        == .notFound)
                 let listed = try await client.call(.get, "/v1/challenges/\(challenge)/objections", as: "publisher", fixture: people)
                 #expect((listed.object["items"] as? [[String: Any]])?.first?["objectorName"] as? String == "memberB")
                 #expect(
@@ -278,7 +278,7 @@ struct AwardHTTPTests {
                 #expect(
                     try await client.call(
                         .post, "/v1/objections/\(objection)/resolve", as: "otherPublisher", fixture: people, json: ["resolution": "经核查不属实"]
-                    ).status == .forbidden)
+                    ).status == .notFound)
                 let resolved = try await client.call(
                     .post, "/v1/objections/\(objection)/resolve", as: "publisher", fixture: people,
                     json: ["resolution": "经核查，申报材料属实，异议不成立。"])
