@@ -4,10 +4,12 @@ import Jiebang
 import Postgres
 
 /// `jiebang review verify-draw ROUND [--draw N]`: recomputes a recorded draw and confirms it is the
-/// assignment that was applied.
+/// assignment that was applied; `jiebang review verify-acceptance-draw ACCEPTANCE` does the same for an
+/// acceptance's experts.
 struct ReviewCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "review", abstract: "Review rounds: verify a draw.", subcommands: [VerifyDraw.self])
+        commandName: "review", abstract: "Review rounds and acceptances: verify a draw.",
+        subcommands: [VerifyDraw.self, VerifyAcceptanceDraw.self])
 
     /// Recomputes a draw from its recorded inputs, q and revealed seed.
     struct VerifyDraw: AsyncParsableCommand {
@@ -44,6 +46,39 @@ struct ReviewCommand: AsyncParsableCommand {
                 }
             }
             print("review round \(round), draw \(number): \(finding)")
+            guard finding.isSound else { throw ExitCode(1) }
+        }
+    }
+
+    struct VerifyAcceptanceDraw: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "verify-acceptance-draw",
+            abstract:
+                "Recompute an acceptance's expert draw from its recorded inputs and revealed seed, and compare it with the panel seated.",
+            discussion: "Exits 0 when the draw checks out, 1 on any mismatch.")
+
+        @OptionGroup var database: DatabaseOptions
+
+        @Argument(help: "The acceptance's id.")
+        var acceptance: Int
+
+        func validate() throws {
+            guard acceptance > 0 else { throw ValidationError("ACCEPTANCE must be a positive id, not \(acceptance)") }
+        }
+
+        func run() async throws {
+            let settings = try database.settings()
+            let finding = try await settings.withDatabase(maximumConnections: 2) { client in
+                try await JiebangSchema.migrator(client: client, logger: settings.logger("jiebang.migrate")).migrate()
+                return try await client.withConnection { db in
+                    do {
+                        return try await AcceptanceDrawCheck.verify(acceptanceID: acceptance, on: db)
+                    } catch let error as DomainError {
+                        throw CommandFailure(error.description)
+                    }
+                }
+            }
+            print("acceptance \(acceptance): \(finding)")
             guard finding.isSound else { throw ExitCode(1) }
         }
     }

@@ -122,6 +122,9 @@ struct Settings {
         return result
     }
 
+    /// How long a statement of `serve` or `work` waits for a lock unless `JIEBANG_DB_LOCK_TIMEOUT` says: 2 seconds.
+    static let defaultLockTimeout: Duration = .seconds(2)
+
     /// Connects to the configured database, or starts the embedded cluster and connects to it.
     /// - Returns: the pool, and this process's use of the embedded cluster (so the caller releases it at exit).
     /// - Throws: `CommandFailure` with libpq's message on one line when the database cannot be reached.
@@ -131,7 +134,10 @@ struct Settings {
         var configuration = PostgresConfiguration.fromEnvironment(environment)
         // 0 sends 0 (the server's "no limit"); unset keeps the client's default.
         configuration.statementTimeout = try seconds("JIEBANG_DB_STATEMENT_TIMEOUT", default: configuration.statementTimeout)
-        configuration.lockTimeout = try seconds("JIEBANG_DB_LOCK_TIMEOUT", default: configuration.lockTimeout)
+        // A request (or job) waiting on a lock holds a pooled connection all the while: a short wait keeps
+        // a table locked for long (a migration, an operator's transaction) from taking every connection
+        // from the routes that do not touch it. They wait at most this long for one to come free.
+        configuration.lockTimeout = try seconds("JIEBANG_DB_LOCK_TIMEOUT", default: Self.defaultLockTimeout)
         configuration.idleInTransactionTimeout = try seconds(
             "JIEBANG_DB_IDLE_IN_TRANSACTION_TIMEOUT", default: configuration.idleInTransactionTimeout)
         configuration.minimumConnections = min(minimumConnections, maximumConnections)

@@ -33,6 +33,59 @@ struct AcceptanceTests {
         return (acceptance, experts)
     }
 
+    @Test("An acceptance's draw is recomputed from its inputs and seed; an edited seed, outcome, q or panel is found")
+    func drawIsVerifiable() async throws {
+        try await TestDatabase.withFreshDatabase { db in
+            let (world, project) = try await Self.project(db, experts: 9)
+            try await db.execute("UPDATE programmes SET review_panel_size = 3")
+            let (acceptance, experts) = try await Self.requestAndDraw(world, project: project)
+            #expect(experts.count == 3)
+            @Sendable func check() async throws -> ReviewDrawCheck.Finding {
+                try await db.withConnection { try await AcceptanceDrawCheck.verify(acceptanceID: acceptance.id, on: $0) }
+            }
+            #expect(try await check() == .reproduced(seats: 3, alternates: 0, applied: true))
+            // Each edit is made as a superuser would, past the triggers, and undone after.
+            let edits: [(PostgresQuery, PostgresQuery, ReviewDrawCheck.Finding)] = [
+                (
+                    "UPDATE acceptances SET seed = seed + 1 WHERE id = \(acceptance.id)",
+                    "UPDATE acceptances SET seed = seed - 1 WHERE id = \(acceptance.id)", .seedDoesNotMatchDigest
+                ),
+                (
+                    "UPDATE acceptances SET outcome = jsonb_set(outcome, '{assignments}', '[]') WHERE id = \(acceptance.id)",
+                    "SELECT 1", .outcomeDiffers
+                ),
+                (
+                    "UPDATE acceptances SET inputs = jsonb_set(inputs, '{q}', '\"1\"') WHERE id = \(acceptance.id)",
+                    "SELECT 1", .inputsChanged(recorded: "q = 1", recomputed: "q = 1/2 is feasible for these inputs")
+                ),
+            ]
+            for (edit, undo, finding) in edits {
+                let saved = try await db.query("SELECT inputs::text, outcome::text FROM acceptances WHERE id = \(acceptance.id)").first!
+                    .decode((String, String).self)
+                try await db.withTransaction { tx in
+                    try await tx.execute("SET LOCAL session_replication_role = replica")
+                    try await tx.execute(edit)
+                }
+                #expect(try await check() == finding)
+                try await db.withTransaction { tx in
+                    try await tx.execute("SET LOCAL session_replication_role = replica")
+                    try await tx.execute(undo)
+                    try await tx.execute(
+                        "UPDATE acceptances SET inputs = \(saved.0)::jsonb, outcome = \(saved.1)::jsonb WHERE id = \(acceptance.id)")
+                }
+                #expect(try await check() == .reproduced(seats: 3, alternates: 0, applied: true))
+            }
+            let outsider = try #require(world.experts.first { !experts.contains($0) })
+            try await db.withTransaction { tx in
+                try await tx.execute("SET LOCAL session_replication_role = replica")
+                try await tx.execute(
+                    "UPDATE acceptance_panel SET expert_id = \(outsider) WHERE acceptance_id = \(acceptance.id) AND expert_id = \(experts[0])"
+                )
+            }
+            #expect(try await check() == .appliedDiffers(missing: 1, extra: 1))
+        }
+    }
+
     static func expert(_ id: Int) -> Actor {
         Actor(userID: id, displayName: "专家\(id)", role: .expert, unitID: nil, bureauID: nil, regionCode: nil)
     }
