@@ -1,8 +1,10 @@
 import ArgumentParser
 import Foundation
+import Jiebang
 import JiebangHTTP
 import Logging
 import Metrics
+import Postgres
 import Prometheus
 
 /// The `jiebang` command: the server, the workers and the operator's tools in one binary.
@@ -11,12 +13,21 @@ struct JiebangCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "jiebang",
         abstract: "揭榜挂帅: open competition for key technology tasks.",
+        version: JiebangCommand.version,
         subcommands: [
             ServeCommand.self, WorkCommand.self, JobsCommand.self, UsersCommand.self, DemandsCommand.self, ExpertsCommand.self,
             SeedDemoCommand.self, MigrateCommand.self, DatabaseCommand.self, CronCommand.self, ReviewCommand.self,
             AuditCommand.self,
         ],
         defaultSubcommand: ServeCommand.self)
+
+    /// The release and the schema it migrates to (the fingerprint of its migrations and definition files),
+    /// printed by `jiebang --version`.
+    static let version: String = {
+        let schema = (try? JiebangSchema.fingerprint()).map { String($0.prefix(12)) } ?? "unreadable"
+        let migrations = (try? JiebangSchema.migrations().last?.version).flatMap { $0 }.map { "\($0)" } ?? "?"
+        return "jiebang 0.15.0 (schema \(schema), migration \(migrations))"
+    }()
 }
 
 /// Options every command that touches the database shares.
