@@ -29,8 +29,8 @@ public struct HTTPConfiguration: Sendable {
     /// How units registered by people not signed in are throttled per client address; nil throttles
     /// nothing. Default `.registrationsPerAddress` (10 in a row, then waits from a minute to a day).
     public var registrationThrottle: SignInThrottle? = .registrationsPerAddress
-    /// The reverse proxies whose `X-Forwarded-For` names the client (``ClientAddressMiddleware``); empty
-    /// believes no such header. Default empty.
+    /// The reverse proxies whose `X-Forwarded-For` names the client (``ClientAddressMiddleware``): addresses,
+    /// or networks in CIDR notation (`10.0.0.0/8`); empty believes no such header. Default empty.
     public var trustedProxies: Set<String> = []
     /// The most API requests handled at once; further ones answer 503 problem+json with `Retry-After` at
     /// once (``LoadSheddingMiddleware``; `/healthz` is never refused). Nil sets no limit. Default 256.
@@ -40,6 +40,14 @@ public struct HTTPConfiguration: Sendable {
     public init(hostname: String = "127.0.0.1", port: Int = 8080) {
         self.hostname = hostname
         self.port = port
+    }
+
+    /// The first of `entries` that is neither an IP address nor a network in CIDR notation, or nil.
+    public static func invalidTrustedProxy(_ entries: some Sequence<String>) -> String? {
+        switch TrustedProxies.parse(entries) {
+        case .success: nil
+        case .failure(let invalid): invalid.entry
+        }
     }
 
     /// The HTTP/1 server's settings: the idle timeout, and the request deadlines (``RequestDeadlineHandler``).
@@ -130,7 +138,12 @@ func apiRouter(
 ) -> Router<AppRequestContext> {
     let router = operationsRouter(
         database: database, metrics: metrics, logger: logger, pages: true, maximumRequestsInFlight: maximumRequestsInFlight)
-    if !trustedProxies.isEmpty { router.add(middleware: ClientAddressMiddleware(trustedProxies: trustedProxies)) }
+    // Entries that are neither addresses nor networks were refused at start (`HTTPConfiguration.invalidTrustedProxy`).
+    if let proxies = try? TrustedProxies.parse(trustedProxies.filter { HTTPConfiguration.invalidTrustedProxy([$0]) == nil }).get(),
+        !proxies.isEmpty
+    {
+        router.add(middleware: ClientAddressMiddleware(trustedProxies: proxies))
+    }
     OpenAPIController().addRoutes(to: router)
     var signIn = PasswordSignIn(database: database, passwords: passwords)
     signIn.throttles = signInThrottles

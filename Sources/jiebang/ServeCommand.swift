@@ -59,6 +59,9 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.trustedProxies = Set(
             (settings.environment["JIEBANG_TRUSTED_PROXIES"] ?? "").split(separator: ",")
                 .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+        if let invalid = HTTPConfiguration.invalidTrustedProxy(configuration.trustedProxies) {
+            throw CommandFailure("JIEBANG_TRUSTED_PROXIES: \(invalid) is neither an IP address nor a network such as 10.0.0.0/8")
+        }
         configuration.maximumRequestsInFlight = try resolvedRequestLimit(settings.environment)
         let http = configuration
         Self.raiseOpenFileLimit(logger: logger)

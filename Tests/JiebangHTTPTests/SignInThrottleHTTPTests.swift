@@ -146,11 +146,24 @@ struct SignInThrottleHTTPTests {
         "Behind a trusted proxy the client's address is X-Forwarded-For's rightmost untrusted entry; from anyone else the header is ignored"
     )
     func forwardedFor() async throws {
-        #expect(ClientAddressMiddleware.client(forwardedFor: "1.2.3.4, 10.0.0.9, 10.0.0.1", trusted: ["10.0.0.1"]) == "10.0.0.9")
-        #expect(ClientAddressMiddleware.client(forwardedFor: "spoofed, 203.0.113.7", trusted: []) == "203.0.113.7")
-        #expect(ClientAddressMiddleware.client(forwardedFor: "2001:db8::1", trusted: []) == "2001:db8::1")
-        #expect(ClientAddressMiddleware.client(forwardedFor: "not an address", trusted: []) == nil)
-        #expect(ClientAddressMiddleware.client(forwardedFor: "10.0.0.1", trusted: ["10.0.0.1"]) == nil)
+        func proxies(_ entries: [String]) throws -> TrustedProxies { try TrustedProxies.parse(entries).get() }
+        #expect(
+            ClientAddressMiddleware.client(forwardedFor: "1.2.3.4, 10.0.0.9, 10.0.0.1", trusted: try proxies(["10.0.0.1"])) == "10.0.0.9")
+        #expect(ClientAddressMiddleware.client(forwardedFor: "spoofed, 203.0.113.7", trusted: try proxies([])) == "203.0.113.7")
+        #expect(ClientAddressMiddleware.client(forwardedFor: "2001:db8::1", trusted: try proxies([])) == "2001:db8::1")
+        #expect(ClientAddressMiddleware.client(forwardedFor: "not an address", trusted: try proxies([])) == nil)
+        #expect(ClientAddressMiddleware.client(forwardedFor: "10.0.0.1", trusted: try proxies(["10.0.0.1"])) == nil)
+        // Networks: an ingress controller's pods anywhere in 10.0.0.0/8 are proxies; the client is the address before them.
+        let network = try proxies(["10.0.0.0/8", "fd00::/8"])
+        #expect(ClientAddressMiddleware.client(forwardedFor: "203.0.113.7, 10.1.2.3, 10.200.0.9", trusted: network) == "203.0.113.7")
+        #expect(ClientAddressMiddleware.client(forwardedFor: "11.0.0.1", trusted: network) == "11.0.0.1")
+        #expect(network.contains("fd12:3456::1") && !network.contains("fe80::1") && !network.contains("9.255.255.255"))
+        #expect(try proxies(["192.168.1.0/25"]).contains("192.168.1.127") && !(try proxies(["192.168.1.0/25"]).contains("192.168.1.128")))
+        #expect(try proxies(["0.0.0.0/0"]).contains("8.8.8.8"))
+        for bad in ["10.0.0.0/33", "10.0.0.0/", "10.0.0/8", "proxy.example.cn", "::1/129", "10.0.0.0/+8"] {
+            #expect(HTTPConfiguration.invalidTrustedProxy([bad]) == bad, "\(bad)")
+        }
+        #expect(HTTPConfiguration.invalidTrustedProxy(["127.0.0.1", "10.0.0.0/8", "::1"]) == nil)
         for (trusted, expected) in [(Set(["127.0.0.1"]), "address:203.0.113.7"), (Set(["10.0.0.1"]), "address:127.0.0.1")] {
             try await TestDatabase.withFreshDatabase { db in
                 var configuration = HTTPConfiguration(port: 0)

@@ -10,8 +10,8 @@ import Hummingbird
 struct ClientAddressMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
 
-    /// The proxies' own addresses (`JIEBANG_TRUSTED_PROXIES`).
-    let trustedProxies: Set<String>
+    /// The proxies' addresses and networks (`JIEBANG_TRUSTED_PROXIES`).
+    let trustedProxies: TrustedProxies
 
     static let header = HTTPField.Name("X-Forwarded-For")!
 
@@ -25,7 +25,7 @@ struct ClientAddressMiddleware: RouterMiddleware {
 
     /// The rightmost untrusted address of an `X-Forwarded-For` value, or nil when there is none or it is no
     /// IP address.
-    static func client(forwardedFor value: String, trusted: Set<String>) -> String? {
+    static func client(forwardedFor value: String, trusted: TrustedProxies) -> String? {
         let hops = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         guard let hop = hops.last(where: { !trusted.contains($0) }) else { return nil }
         let allowed = Set("0123456789abcdefABCDEF.:")
