@@ -570,6 +570,7 @@ async def run(stage, rows, options):
     whole_again_at = time.monotonic()
     note(f"switched over from {old['name']} to {new['name']} (patronictl took {switched_at - switch_at:.1f} s)")
     await asyncio.sleep(options.steady)
+    ran_out = not load.queue  # the load must last until the end, or the measures after it ran out mean nothing
     await load.stop()
     await feeder.stop()
     stopped = time.monotonic()
@@ -659,6 +660,8 @@ async def run(stage, rows, options):
         problems.append(f"acknowledged submissions missing: {sorted(set(lost_kill + lost_loss + lost_switch + lost_all))[:10]}")
     if jobs_lost or repeated or sent_rows != queued:
         problems.append(f"jobs lost {jobs_lost}, repeated {repeated}, sent {sent_rows} of {queued}")
+    if ran_out:
+        problems.append(f"the clients submitted all {stage.bids:,} bids before the end: run again with more --bids")
     if not all(alive) or not same:
         problems.append("a jiebang process died")
     return problems
@@ -690,7 +693,7 @@ def print_table(rows, problems, seconds):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bin", required=True, help="the jiebang executable")
-    parser.add_argument("--bids", type=int, default=6000, help="consortia with a draft bid to submit (default 6000)")
+    parser.add_argument("--bids", type=int, default=10000, help="consortia with a draft bid to submit (default 10000)")
     parser.add_argument("--clients", type=int, default=4, help="HTTP clients submitting bids (default 4)")
     parser.add_argument("--pause", type=float, default=0.05, help="each client's pause between submissions (s)")
     parser.add_argument("--steady", type=float, default=10, help="seconds of steady load before and after each fault")
@@ -730,7 +733,8 @@ def main():
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         stage.cleanup(failed=status != 0)
-        note("stopped jiebang, Patroni, PostgreSQL and etcd; removed " + stage.data)
+        note("stopped jiebang, Patroni, PostgreSQL and etcd"
+             + ("" if os.environ.get("FAILOVER_KEEP") == "1" else "; removed " + stage.data))
     if rows:
         print_table(rows, problems, time.monotonic() - started)
     return status
