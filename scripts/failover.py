@@ -38,6 +38,7 @@ import tempfile
 import time
 import urllib.request
 
+sys.dont_write_bytecode = True  # no __pycache__ in scripts/ from the import below
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from faults import Connection, SMTPSink, free_port  # noqa: E402  (the same HTTP client and SMTP sink)
 
