@@ -392,7 +392,13 @@ struct ConnectionStateMachine {
             closeDue = true
             phase = .closed
         } else if phase != .closed && phase != .broken {
-            phase = .idle
+            // A server error that says this session is no use any more (`dropsConnection`: a demoted
+            // primary, a shutdown) breaks the connection, so the pool replaces it.
+            if case .failure(let error) = outcome, error.dropsConnection {
+                phase = .broken
+            } else {
+                phase = .idle
+            }
         }
         return .finish(outcome)
     }

@@ -89,12 +89,20 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible, CustomDeb
 
     /// Whether the database could not serve the statement now, through no fault of its input: a
     /// statement or lock timeout (57014, 55P03), an idle transaction ended (25P03), too many
-    /// connections (53300), no free pooled connection, or an outage (`isOutage`). A caller may try
-    /// again later (HTTP 503).
+    /// connections (53300), a write on a server that became a standby (25006), no free pooled
+    /// connection, or an outage (`isOutage`). A caller may try again later (HTTP 503).
     public var isUnavailable: Bool {
         if code == .acquireTimeout || isOutage { return true }
         guard let state = sqlState?.code else { return false }
-        return ["57014", "55P03", "25P03", "53300"].contains(state)
+        return ["57014", "55P03", "25P03", "53300", "25006"].contains(state)
+    }
+
+    /// Whether the connection that reported this error must not be used again: the server is away
+    /// (`isOutage`), or it is read-only (25006 read_only_sql_transaction: a primary demoted to a standby
+    /// by a switchover). The pool drops the connection, and the next one it opens finds the primary
+    /// through the connection string's `target_session_attrs`.
+    public var dropsConnection: Bool {
+        isOutage || sqlState?.code == "25006"
     }
 
     /// Whether the database itself is away, not merely busy: a connection that could not be opened or

@@ -89,6 +89,30 @@ struct PoolTests {
             #expect(marks == 0)
         }
     }
+
+    @Test("A connection whose server refuses writes (25006, a demoted primary) is dropped and the next write gets a new one")
+    func readOnlyConnectionIsReplaced() async throws {
+        try await TestDatabase.withEmptyDatabase(maximumConnections: 1) { db in
+            try await db.execute("CREATE TABLE marks (n int)")
+            // The pool's one connection turns read-only, as every session of a primary demoted to a standby is.
+            let first = try await db.withConnection { connection in
+                try await connection.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+                return try await connection.query("SELECT pg_backend_pid()").first!.decode(Int32.self)
+            }
+            await #expect {
+                try await db.execute("INSERT INTO marks VALUES (1)")
+            } throws: { error in
+                guard let error = error as? PostgresError else { return false }
+                return error.sqlState?.code == "25006" && error.dropsConnection && error.isUnavailable
+            }
+            #expect(db.statistics.open == 0)
+            try await db.withTransaction { try await $0.execute("INSERT INTO marks VALUES (2)") }
+            let second = try await db.query("SELECT pg_backend_pid()").first!.decode(Int32.self)
+            let marks = try await db.query("SELECT array_agg(n)::text FROM marks").first?.decode(String.self)
+            #expect(second != first)
+            #expect(marks == "{2}")
+        }
+    }
 }
 
 extension PostgresClient {
