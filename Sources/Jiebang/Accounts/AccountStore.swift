@@ -155,16 +155,17 @@ public enum AccountStore {
         ).first?.decode((String, String, String?, String?).self)
     }
 
-    /// Replaces the user's password hash and revokes every session of the user (API tokens stay: they
-    /// are revoked one by one). Returns how many sessions were revoked.
+    /// Replaces the user's password hash and revokes every token of the user, sessions and API tokens
+    /// alike: a password changed because it leaked leaves nothing signed in with it behind. Returns how
+    /// many tokens were revoked.
     @discardableResult
     public static func setPassword(userID: Int, hash: String, by actor: String, on tx: PostgresConnection) async throws -> Int {
         try await tx.execute("UPDATE users SET password_hash = \(hash) WHERE id = \(userID)")
         let revoked = try await tx.execute(
-            "UPDATE access_tokens SET revoked_at = now() WHERE user_id = \(userID) AND kind = 'session' AND revoked_at IS NULL")
+            "UPDATE access_tokens SET revoked_at = now() WHERE user_id = \(userID) AND revoked_at IS NULL")
         try await AuditLog.append(
             actor: actor, actorID: userID, action: "user.password", entity: "user", entityID: "\(userID)",
-            after: ["sessionsRevoked": "\(revoked)"], on: tx)
+            after: ["tokensRevoked": "\(revoked)"], on: tx)
         return revoked
     }
 

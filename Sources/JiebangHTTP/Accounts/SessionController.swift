@@ -23,7 +23,7 @@ struct SessionController {
     }
 
     /// Changes the signed-in user's password, revokes every session of the user (this one too) and
-    /// answers 200 with a new session token; API tokens stay valid.
+    /// answers 200 with a new session token; every other session and API token is revoked.
     @Sendable func changePassword(_ request: Request, context: AppRequestContext) async throws -> Response {
         let actor = try context.requireActor()
         var request = request
