@@ -1,5 +1,6 @@
 public import Foundation
 import Jiebang
+import JobQueue
 public import Logging
 public import Postgres
 public import ServiceLifecycle
@@ -25,6 +26,7 @@ public final class TokenUseRecorder: Service, Sendable {
     private let database: PostgresClient
     private let configuration: Configuration
     private let logger: Logger
+    private let flushFailures = FailureStreak("writing tokens' last-use stamps")
     /// Each token's latest use not yet written.
     private let pending = Mutex<[Int: Date]>([:])
 
@@ -77,11 +79,14 @@ public final class TokenUseRecorder: Service, Sendable {
         await flushLogging()
     }
 
+    /// Logs a failing flush once when failures start and once when they end (a database restart would
+    /// otherwise log a line a second).
     private func flushLogging() async {
         do {
             try await flush()
+            flushFailures.succeeded(logger: logger)
         } catch {
-            logger.warning("writing tokens' last-use stamps failed", metadata: ["error": "\(error)", "held": "\(held)"])
+            flushFailures.failed(error, logger: logger, metadata: ["held": "\(held)"])
         }
     }
 }

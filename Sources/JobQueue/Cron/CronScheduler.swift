@@ -25,6 +25,8 @@ public final class CronScheduler: Service, Sendable {
     let entries: [Entry]
     let tickInterval: Duration
     let logger: Logger
+    /// Ticks failing in a row (the database away): logged when they start and when they end.
+    let tickFailures = FailureStreak("the cron tick")
     let now: @Sendable () -> Date
 
     /// Creates the scheduler.
@@ -61,9 +63,10 @@ public final class CronScheduler: Service, Sendable {
             while !Task.isCancelled {
                 do {
                     _ = try await self.tickOnce()
+                    self.tickFailures.succeeded(logger: self.logger)
                 } catch {
                     if Task.isCancelled { return }
-                    self.logger.warning("cron tick failed", metadata: ["error": "\(error)"])
+                    self.tickFailures.failed(error, logger: self.logger)
                 }
                 try? await Task.sleep(for: self.tickInterval)
             }

@@ -33,6 +33,8 @@ public struct JobMaintenance: Service {
     let jobs: JobClient
     let configuration: Configuration
     let logger: Logger
+    /// Maintenance runs failing in a row: logged when they start and when they end.
+    let failures = FailureStreak("queue maintenance")
     let now: @Sendable () -> Date
 
     /// Creates the service.
@@ -139,9 +141,10 @@ public struct JobMaintenance: Service {
         while !Task.isCancelled {
             do {
                 try await body()
+                failures.succeeded(logger: logger)
             } catch {
                 if Task.isCancelled { return }
-                logger.warning("queue maintenance failed", metadata: ["error": "\(error)"])
+                failures.failed(error, logger: logger)
             }
             try? await Task.sleep(for: interval * Double.random(in: 0.9...1.1))
         }

@@ -16,6 +16,7 @@ public final class JobWakeups: Service, Sendable {
 
     private let client: PostgresClient
     private let logger: Logger
+    private let listenFailures = FailureStreak("listening for jobs (the workers poll meanwhile)")
     private let retryInterval: Duration
     private let subscribers = Mutex((next: 0, all: [Int: Subscriber](), finished: false))
 
@@ -65,13 +66,14 @@ public final class JobWakeups: Service, Sendable {
         while !Task.isCancelled {
             do {
                 let notifications = try await client.listen(on: JobClient.channel)
+                listenFailures.succeeded(logger: logger)
                 wake { _ in true }
                 for try await notification in notifications {
                     wake { $0 == notification.payload }
                 }
             } catch {
                 if Task.isCancelled { return }
-                logger.warning("listening for jobs failed; the workers poll until it works again", metadata: ["error": "\(error)"])
+                listenFailures.failed(error, logger: logger)
                 try? await Task.sleep(for: retryInterval)
             }
         }

@@ -56,6 +56,10 @@ public final class JobWorker: Service, Sendable {
     let registry: JobRegistry
     let configuration: Configuration
     let logger: Logger
+    /// Claims failing in a row (the database away): logged when they start and when they end.
+    let claimFailures = FailureStreak("claiming jobs")
+    /// Listening failing in a row: the worker polls meanwhile.
+    let listenFailures = FailureStreak("listening for jobs (the worker polls meanwhile)")
     let now: @Sendable () -> Date
     /// The process's shared LISTEN connection, if any.
     let wakeups: JobWakeups?
@@ -144,10 +148,11 @@ public final class JobWorker: Service, Sendable {
                         lease: configuration.leaseDuration, on: db)
                 }
             } catch {
-                logger.warning("claim failed", metadata: ["error": "\(error)", "job.queue": "\(configuration.queue)"])
+                claimFailures.failed(error, logger: logger, metadata: ["job.queue": "\(configuration.queue)"])
                 try? await Task.sleep(for: .milliseconds(500))
                 return
             }
+            claimFailures.succeeded(logger: logger)
             state.withLock { $0.queueMayHaveMore = jobs.count == limit }
             for job in jobs { start(job) }
             if jobs.count < limit { return }
@@ -349,6 +354,7 @@ public final class JobWorker: Service, Sendable {
         while !Task.isCancelled {
             do {
                 let notifications = try await client.listen(on: JobClient.channel)
+                listenFailures.succeeded(logger: logger)
                 // Jobs may have arrived while not listening.
                 wake.continuation.yield()
                 for try await notification in notifications where notification.payload == configuration.queue {
@@ -356,7 +362,7 @@ public final class JobWorker: Service, Sendable {
                 }
             } catch {
                 if Task.isCancelled { return }
-                logger.warning("listening for jobs failed; polling until it works again", metadata: ["error": "\(error)"])
+                listenFailures.failed(error, logger: logger)
                 try? await Task.sleep(for: configuration.pollInterval)
             }
         }
