@@ -22,12 +22,13 @@ struct ReviewWorkerTests {
                 environment: environment.merging(["PGAPPNAME": killedName]) { $1 })
             try await BidKillTests.waitUntilReady(port: port, process: first)
 
-            _ = try await db.withTransaction {
-                try await ReviewRoundStore.requestDraw(roundID: round, dryRun: false, by: world.publisher, on: $0)
-            }
-            // Hold the pool's rows: the job solves and samples, then waits for them as it writes the seats, when it is killed.
+            // Hold the pool's rows before the draw is requested, so however fast the worker is, the job solves and samples,
+            // then waits for them as it writes the seats, when it is killed.
             try await db.withTransaction { tx in
                 try await tx.execute("SELECT 1 FROM experts FOR UPDATE")
+                _ = try await db.withTransaction {
+                    try await ReviewRoundStore.requestDraw(roundID: round, dryRun: false, by: world.publisher, on: $0)
+                }
                 let claimed = try await eventually(timeout: .seconds(30)) {
                     try await db.query(
                         """
