@@ -55,11 +55,13 @@ struct Arguments {
     func optional(_ name: String) -> String? { values[name] }
 }
 
-/// A pool for `--connection` (a libpq string) and `--database`.
+/// A pool for `--connection` (a libpq string), `--database` and `--pooling` (`session` or `transaction`).
 func makeClient(_ arguments: Arguments, maximumConnections: Int) -> PostgresClient {
     var configuration = PostgresConfiguration(
         connectionString: arguments.string("--connection", default: ""), minimumConnections: 0,
         maximumConnections: maximumConnections)
     configuration.databaseName = arguments.optional("--database")
+    // `--pooling transaction`: the connection string is PgBouncer in transaction mode.
+    configuration.transactionPooling = arguments.optional("--pooling") == "transaction"
     return PostgresClient(configuration: configuration)
 }

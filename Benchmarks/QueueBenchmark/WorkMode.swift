@@ -7,7 +7,7 @@ import UnixSignals
 
 /// `QueueBenchmark work`: a worker process for the process tests (kill, several processes).
 ///
-/// Options: --connection, --database, --concurrency (10), --lease-ms (2000), --poll-ms (200).
+/// Options: --connection, --database, --pooling, --concurrency (10), --lease-ms (2000), --poll-ms (200).
 /// Runs until SIGTERM or SIGINT.
 func runWorker(_ arguments: Arguments) async throws {
     let db = makeClient(arguments, maximumConnections: 12)

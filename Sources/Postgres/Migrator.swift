@@ -69,7 +69,7 @@ public struct Migrator: Sendable {
     /// The key of the advisory lock held while migrating.
     public static let lockKey: Int64 = 0x6A69_6562_616E_67
 
-    let client: PostgresClient
+    var client: PostgresClient
     let migrations: [Migration]
     let definitions: [Definition]
     let logger: Logger
@@ -133,14 +133,21 @@ public struct Migrator: Sendable {
     /// - Throws: `MigrationError` if an applied migration was edited; `PostgresError` if a migration
     ///   fails (it is rolled back; those before it stay applied) or a definition file fails (no
     ///   definition file is applied).
+    ///
+    /// Behind a transaction pooler (`PostgresConfiguration.transactionPooling`) the advisory lock needs a session:
+    /// it migrates on the direct connection string, or without one only confirms that nothing is due.
     public func apply() async throws -> Outcome {
-        try await client.withConnection { connection in
+        if client.configuration.transactionPooling {
+            return try await applyBehindPooler()
+        }
+        return try await client.withConnection { connection in
             // Concurrent starts wait for each other however long a migration runs; a data move may
             // take longer than the pool's statement timeout.
             try await connection.execute(
                 "SELECT set_config('lock_timeout', '0', false), set_config('statement_timeout', '0', false)")
             try await connection.execute("SELECT pg_advisory_lock(\(Self.lockKey))")
-            let milliseconds = String(max(1, lockTimeout.components.seconds * 1000 + lockTimeout.components.attoseconds / 1_000_000_000_000_000))
+            let milliseconds = String(
+                max(1, lockTimeout.components.seconds * 1000 + lockTimeout.components.attoseconds / 1_000_000_000_000_000))
             do {
                 try await connection.execute("SELECT set_config('lock_timeout', \(milliseconds), false)")
                 let applied = try await migrateLocked(on: connection)
@@ -153,6 +160,33 @@ public struct Migrator: Sendable {
                 throw error
             }
         }
+    }
+
+    private func applyBehindPooler() async throws -> Outcome {
+        if var session = client.configuration.sessionConfiguration {
+            session.minimumConnections = 0
+            session.maximumConnections = 1
+            let direct = PostgresClient(configuration: session, logger: logger)
+            var migrator = self
+            migrator.client = direct
+            do {
+                let outcome = try await migrator.apply()
+                await direct.close()
+                return outcome
+            } catch {
+                await direct.close()
+                throw error
+            }
+        }
+        let due = try await status().filter { $0.state == .pending || $0.state == .edited }
+        let definitionsDue = try await definitionStatus().filter { $0.state == .new || $0.state == .changed }
+        guard due.isEmpty && definitionsDue.isEmpty else {
+            throw MigrationError(
+                message: "\(due.count) migration(s) and \(definitionsDue.count) definition file(s) are due, and migrating needs a "
+                    + "session of its own, which a transaction pooler does not keep: migrate over a direct connection "
+                    + "(jiebang migrate with JIEBANG_DIRECT_DATABASE_URL, or DATABASE_URL the server itself)")
+        }
+        return Outcome(migrations: [], definitions: [])
     }
 
     private func migrateLocked(on connection: PostgresConnection) async throws -> Outcome {

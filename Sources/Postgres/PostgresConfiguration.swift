@@ -28,6 +28,16 @@ public struct PostgresConfiguration: Sendable {
     /// (`idle_in_transaction_session_timeout`, SQLSTATE 25P03), releasing its locks. Default 60
     /// seconds; nil leaves the server's setting.
     public var idleInTransactionTimeout: Duration? = .seconds(60)
+    /// Whether `connectionString` leads to a pooler in transaction mode (PgBouncer's `pool_mode =
+    /// transaction`), where each transaction may run on a different server session. Then statements go
+    /// unnamed (no prepared statement outlives its transaction), the timeouts above are not sent as
+    /// startup options (the pooler refuses them: set them on the role, `ALTER ROLE … SET`), and what
+    /// needs a session of its own (LISTEN, the migrator's advisory lock) uses `directConnectionString`,
+    /// or is refused without one. Default false.
+    public var transactionPooling = false
+    /// A connection string that reaches the server without the pooler, for what needs a session when
+    /// `transactionPooling` is on. Default nil.
+    public var directConnectionString: String?
     /// How the client's event loop waits for its sockets. Default `PostgresPoller.standard`: epoll on
     /// Linux, poll(2) elsewhere, unless `JIEBANG_POSTGRES_POLLER` names one.
     public var poller: PostgresPoller = .standard
@@ -38,6 +48,24 @@ public struct PostgresConfiguration: Sendable {
         self.minimumConnections = minimumConnections
         self.maximumConnections = maximumConnections
     }
+
+    /// Whether `listen(on:)` can work: always without a transaction pooler, through its direct connection with one.
+    public var canListen: Bool { !transactionPooling || directConnectionString != nil }
+
+    /// The configuration for a session of its own: the direct connection string when a transaction pooler
+    /// is in the way (nil when there is none), otherwise this configuration.
+    public var sessionConfiguration: PostgresConfiguration? {
+        guard transactionPooling else { return self }
+        guard let directConnectionString else { return nil }
+        var direct = self
+        direct.connectionString = directConnectionString
+        direct.transactionPooling = false
+        direct.directConnectionString = nil
+        return direct
+    }
+
+    /// The prepared statements each connection keeps: none behind a transaction pooler.
+    var effectiveStatementCacheSize: Int { transactionPooling ? 0 : preparedStatementCacheSize }
 
     /// Reads `DATABASE_URL` from `environment`; without it libpq reads the `PG*` variables itself.
     public static func fromEnvironment(_ environment: [String: String]) -> PostgresConfiguration {

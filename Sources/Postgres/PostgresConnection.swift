@@ -101,7 +101,8 @@ public final class PostgresConnection: @unchecked Sendable {
         if let databaseName = configuration.databaseName { parameters.append(("dbname", databaseName)) }
         // The session's timeouts, then the connection string's own `options` (or PGOPTIONS): a later
         // `-c` for the same name wins, so a setting the operator wrote beats our default.
-        let settings = configuration.sessionSettings
+        // A transaction pooler refuses startup options (PgBouncer: "unsupported startup parameter").
+        let settings = configuration.transactionPooling ? [] : configuration.sessionSettings
         if !settings.isEmpty {
             let own = optionsSetting(in: configuration.connectionString) ?? ProcessInfo.processInfo.environment["PGOPTIONS"]
             parameters.append(("options", (settings + [own ?? ""]).filter { !$0.isEmpty }.joined(separator: " ")))
@@ -128,7 +129,7 @@ public final class PostgresConnection: @unchecked Sendable {
         PQsetnonblocking(handle, 1)
         return PostgresConnection(
             handle: handle, id: id, threads: threads, loop: loop,
-            statementCacheCapacity: configuration.preparedStatementCacheSize)
+            statementCacheCapacity: configuration.effectiveStatementCacheSize)
     }
 
     /// The `options` a connection string sets, if it is one (a URI or `key=value` words) and sets them.

@@ -1,11 +1,12 @@
 import CLibPQ
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// The notifications arriving on one dedicated connection, as an `AsyncSequence`.
 ///
@@ -33,9 +34,16 @@ extension PostgresClient {
     }
 
     /// Opens a dedicated connection that listens on `channels` and returns its notifications.
+    /// Behind a transaction pooler it listens on `directConnectionString`.
+    /// - Throws: `PostgresError` (`.invalidQuery`) behind a transaction pooler without a direct connection string.
     public func listen(on channels: [String]) async throws -> PostgresNotifications {
+        guard let session = configuration.sessionConfiguration else {
+            throw PostgresError(
+                code: .invalidQuery,
+                message: "LISTEN needs a session of its own, which a transaction pooler does not keep: set a direct connection string")
+        }
         let connection = try await PostgresConnection.connect(
-            configuration: configuration, id: 0, threads: threads, loop: loop)
+            configuration: session, id: 0, threads: threads, loop: loop)
         do {
             for channel in channels {
                 try await connection.execute(PostgresQuery(unsafeSQL: "LISTEN \(quoteIdentifier(channel))"))

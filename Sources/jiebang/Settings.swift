@@ -147,6 +147,7 @@ struct Settings {
         } catch {
             throw CommandFailure("\(PostgresPoller.environmentVariable): \(error.description)")
         }
+        try applyPooling(to: &configuration)
         var use: PostgresClusterUse?
         if usesEmbeddedDatabase {
             let cluster = try cluster()
@@ -166,7 +167,47 @@ struct Settings {
             let source = usesEmbeddedDatabase ? "the embedded PostgreSQL" : "PostgreSQL (check DATABASE_URL / PG* variables)"
             throw CommandFailure("cannot connect to \(source): \(error.message)")
         }
+        if configuration.transactionPooling { await warnOfMissingTimeouts(client) }
         return (client, use)
+    }
+
+    /// Reads `JIEBANG_DB_POOLING` (`session`, the default, or `transaction`: `DATABASE_URL` is a pooler in
+    /// transaction mode such as PgBouncer's) and `JIEBANG_DIRECT_DATABASE_URL` (the server itself, for LISTEN
+    /// and migrations; without it the workers only poll and migrating is refused).
+    /// - Throws: `CommandFailure` naming the variable when the value is unknown or the embedded database is used.
+    private func applyPooling(to configuration: inout PostgresConfiguration) throws {
+        switch environment["JIEBANG_DB_POOLING"] ?? "" {
+        case "", "session":
+            return
+        case "transaction":
+            guard !usesEmbeddedDatabase else {
+                throw CommandFailure(
+                    "JIEBANG_DB_POOLING: transaction needs DATABASE_URL to name the pooler; the embedded database has none")
+            }
+            configuration.transactionPooling = true
+            configuration.directConnectionString = environment["JIEBANG_DIRECT_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
+        case let other:
+            throw CommandFailure("JIEBANG_DB_POOLING: \(other) is neither session nor transaction")
+        }
+    }
+
+    /// Behind a transaction pooler the session's timeouts cannot be sent at connection: they come from the
+    /// role (`ALTER ROLE … SET`). Says so once when the role sets none.
+    private func warnOfMissingTimeouts(_ client: PostgresClient) async {
+        let names = ["statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout"]
+        guard
+            let row = try? await client.query(
+                "SELECT current_setting('statement_timeout'), current_setting('lock_timeout'), current_setting('idle_in_transaction_session_timeout')"
+            ).first,
+            let values = try? row.decode((String, String, String).self)
+        else { return }
+        let unset = zip(names, [values.0, values.1, values.2]).filter { $0.1 == "0" }.map(\.0)
+        guard !unset.isEmpty else { return }
+        logger("jiebang.postgres").warning(
+            """
+            behind a transaction pooler the timeouts come from the database role, and it sets none of \(unset.joined(separator: ", ")): \
+            ALTER ROLE … SET statement_timeout = '30s', lock_timeout = '2s', idle_in_transaction_session_timeout = '60s'
+            """)
     }
 }
 

@@ -24,6 +24,37 @@ public enum TestDatabase {
         return cluster.connectionString(database: "postgres")
     }
 
+    /// PgBouncer's connection string (no database name) when the pools go through it (`JIEBANG_TEST_PGBOUNCER=1`):
+    /// in transaction pooling mode, in front of the private cluster. Databases are still created directly.
+    private static let pooler = Task<String?, any Error> {
+        guard TestPgBouncer.isEnabled else { return nil }
+        guard (ProcessInfo.processInfo.environment["JIEBANG_TEST_DATABASE_URL"] ?? "").isEmpty else {
+            throw TestPgBouncerError("JIEBANG_TEST_PGBOUNCER needs the private test cluster, not JIEBANG_TEST_DATABASE_URL")
+        }
+        _ = try await server.value
+        return try await TestPgBouncer.start(inFrontOf: try testCluster())
+    }
+
+    /// Whether the pools run through PgBouncer in transaction mode (`JIEBANG_TEST_PGBOUNCER=1`).
+    public static var runsBehindPooler: Bool { TestPgBouncer.isEnabled }
+
+    /// PgBouncer's connection string (no database name) when the tests run behind it, else nil.
+    public static func poolerConnectionString() async throws -> String? {
+        try await pooler.value
+    }
+
+    /// A pool's configuration for database `name`: on the server, or through PgBouncer when the tests run behind it.
+    private static func poolConfiguration(database name: String, maximumConnections: Int) async throws -> PostgresConfiguration {
+        var configuration = PostgresConfiguration(
+            connectionString: try await server.value, minimumConnections: 0, maximumConnections: maximumConnections)
+        if let pooler = try await pooler.value {
+            configuration.connectionString = pooler
+            configuration.transactionPooling = true
+        }
+        configuration.databaseName = name
+        return configuration
+    }
+
     /// The private test cluster (fast, not durable).
     public static func testCluster() throws -> PostgresCluster {
         var configuration = PostgresCluster.Configuration(directory: packageRoot.appending(path: ".build/test-postgres"))
@@ -40,7 +71,8 @@ public enum TestDatabase {
     private static let template = Task<String, any Error> {
         let server = try await TestDatabase.server.value
         let name = "jiebang_template_" + (try JiebangSchema.fingerprint()).prefix(12)
-        let admin = PostgresClient(configuration: PostgresConfiguration(connectionString: server, minimumConnections: 0, maximumConnections: 1))
+        let admin = PostgresClient(
+            configuration: PostgresConfiguration(connectionString: server, minimumConnections: 0, maximumConnections: 1))
         do {
             try await admin.withConnection { connection in
                 try await connection.execute("SELECT pg_advisory_lock(\(Int64(0x7465_7374)))")
@@ -91,11 +123,11 @@ public enum TestDatabase {
     ) async throws -> Result {
         let server = try await TestDatabase.server.value
         let name = "test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(20)
-        let admin = PostgresClient(configuration: PostgresConfiguration(connectionString: server, minimumConnections: 0, maximumConnections: 1))
+        let admin = PostgresClient(
+            configuration: PostgresConfiguration(connectionString: server, minimumConnections: 0, maximumConnections: 1))
         defer { Task { await admin.close() } }
         try await admin.execute(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name) TEMPLATE \(template)"))
-        var configuration = PostgresConfiguration(connectionString: server, minimumConnections: 0, maximumConnections: maximumConnections)
-        configuration.databaseName = String(name)
+        var configuration = try await poolConfiguration(database: String(name), maximumConnections: maximumConnections)
         // The whole suite runs at once on two CPUs: a test's own tasks may wait long for its small pool.
         configuration.acquireTimeout = .seconds(60)
         if let poller { configuration.poller = poller }
@@ -113,10 +145,8 @@ public enum TestDatabase {
         return result
     }
 
-    /// The connection string of `server` for database `name`, for clients a test makes itself.
+    /// The configuration for database `name` (through PgBouncer when the tests run behind it), for clients a test makes itself.
     public static func configuration(database name: String, maximumConnections: Int = 4) async throws -> PostgresConfiguration {
-        var configuration = PostgresConfiguration(connectionString: try await server.value, minimumConnections: 0, maximumConnections: maximumConnections)
-        configuration.databaseName = name
-        return configuration
+        try await poolConfiguration(database: name, maximumConnections: maximumConnections)
     }
 }

@@ -19,9 +19,12 @@ private let cronKind = "bench.noop"
 struct ProcessTests {
     static let worker = ChildProcess.builtProduct("QueueBenchmark")
 
-    /// The server connection string and the database name of `db`, for a child process.
+    /// The server's (or PgBouncer's) connection string and the database name of `db`, for a child process.
     static func connection(of db: PostgresClient) async throws -> [String] {
         let name = try await db.query("SELECT current_database()").first!.decode(String.self)
+        if let pooler = try await TestDatabase.poolerConnectionString() {
+            return ["--connection", pooler, "--database", name, "--pooling", "transaction"]
+        }
         return ["--connection", try await TestDatabase.serverConnectionString(), "--database", name]
     }
 
@@ -30,8 +33,9 @@ struct ProcessTests {
             "CREATE TABLE bench_effects (job_id bigint PRIMARY KEY, label text NOT NULL, at timestamptz NOT NULL DEFAULT now())")
     }
 
-    @Test("Workers killed with SIGKILL mid-job lose no job, and every effect happens exactly once",
-          .timeLimit(.minutes(3)))
+    @Test(
+        "Workers killed with SIGKILL mid-job lose no job, and every effect happens exactly once",
+        .timeLimit(.minutes(3)))
     func killedWorkers() async throws {
         try await TestDatabase.withFreshDatabase { db in
             try await Self.createEffects(db)
@@ -54,7 +58,8 @@ struct ProcessTests {
                 child.send(SIGKILL)
                 #expect(await child.waitForExit() == 128 + SIGKILL)
             }
-            let interrupted = try await db.count("SELECT count(*) FROM jobs WHERE state IN ('running', 'retryable', 'available') AND attempt >= 1")
+            let interrupted = try await db.count(
+                "SELECT count(*) FROM jobs WHERE state IN ('running', 'retryable', 'available') AND attempt >= 1")
             // A last worker finishes everything, including the jobs the killed ones held.
             let last = try ChildProcess(Self.worker, ["work"] + options)
             let finished = await eventually(timeout: .seconds(60)) {

@@ -9,7 +9,8 @@ import Synchronization
 ///
 /// It wakes on `NOTIFY` (see `JobClient`), through the process's shared `JobWakeups` when given one
 /// and on a LISTEN connection of its own otherwise, and polls every `pollInterval` in case a
-/// notification was lost. While jobs run their leases are renewed; a
+/// notification was lost. Behind a transaction pooler without a direct connection string
+/// (`PostgresConfiguration.canListen` false) it only polls. While jobs run their leases are renewed; a
 /// job cancelled by an operator or whose lease was lost is stopped. On
 /// graceful shutdown it stops claiming, lets running jobs finish for up to
 /// `drainTimeout`, then cancels the rest and hands them back at once
@@ -102,7 +103,7 @@ public final class JobWorker: Service, Sendable {
         await withTaskGroup(of: Void.self) { group in
             if let wakeups {
                 group.addTask { await self.relay(wakeups) }
-            } else {
+            } else if client.configuration.canListen {
                 group.addTask { await self.listenLoop() }
             }
             group.addTask { await self.pollLoop() }

@@ -16,7 +16,7 @@ public struct WorkerConfiguration: Sendable {
 }
 
 /// Builds the services of the job system, in start order: maintenance, cron, the shared LISTEN
-/// connection (`JobWakeups`), then one worker per queue.
+/// connection (`JobWakeups`, absent when nothing can listen), then one worker per queue.
 ///
 /// Used by `jiebang work` and by `jiebang serve` when it runs workers in the same process.
 public func buildWorkerServices(
@@ -33,8 +33,9 @@ public func buildWorkerServices(
     if !schedules.isEmpty {
         services.append(CronScheduler(client: database, jobs: jobs, entries: schedules, logger: logger))
     }
-    let wakeups = JobWakeups(client: database, logger: logger)
-    services.append(wakeups)
+    // Behind a transaction pooler without a direct connection, nothing can LISTEN: the workers only poll.
+    let wakeups = database.configuration.canListen ? JobWakeups(client: database, logger: logger) : nil
+    if let wakeups { services.append(wakeups) }
     for (queue, concurrency) in configuration.queues.sorted(by: { $0.key < $1.key }) {
         var worker = configuration.worker
         worker.queue = queue
