@@ -42,6 +42,7 @@ import tempfile
 import threading
 import time
 
+sys.dont_write_bytecode = True  # importing faults.py must leave no __pycache__ in scripts/
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from faults import SMTPSink  # noqa: E402  (the standard-library SMTP sink of scripts/faults.py)
 
