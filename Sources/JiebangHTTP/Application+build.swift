@@ -68,6 +68,8 @@ public struct HTTPConfiguration: Sendable {
 /// - Parameters:
 ///   - configuration: where to listen.
 ///   - database: the connection pool; added as the first service.
+///   - boardDatabase: the pool the public board (its API and pages) reads from, for example standbys; nil reads
+///     from `database`. Added as a service after it.
 ///   - metrics: the registry `/metrics` reports (the one the metrics factory writes to).
 ///   - services: further services (workers) to run with the server.
 ///   - passwordHasher: how passwords are hashed and checked (tests use a fast one).
@@ -79,6 +81,7 @@ public struct HTTPConfiguration: Sendable {
 public func buildApplication(
     configuration: HTTPConfiguration,
     database: PostgresClient,
+    boardDatabase: PostgresClient? = nil,
     metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
     services: [any Service] = [],
     passwordHasher: PasswordHasher = PasswordHasher(),
@@ -90,15 +93,16 @@ public func buildApplication(
     let tokenUses = TokenUseRecorder(database: database, logger: logger)
     let passwords = PasswordHashingPool(hasher: passwordHasher, configuration: passwordHashing)
     let router = apiRouter(
-        database: database, metrics: metrics, passwords: passwords, tokenUses: tokenUses, cronSchedules: cronSchedules,
-        signInThrottles: configuration.signInThrottles, registrationThrottle: configuration.registrationThrottle,
+        database: database, boardDatabase: boardDatabase, metrics: metrics, passwords: passwords, tokenUses: tokenUses,
+        cronSchedules: cronSchedules, signInThrottles: configuration.signInThrottles,
+        registrationThrottle: configuration.registrationThrottle,
         trustedProxies: configuration.trustedProxies, maximumRequestsInFlight: configuration.maximumRequestsInFlight, logger: logger)
     return Application(
         router: router,
         server: .http1(configuration: configuration.http1),
         configuration: ApplicationConfiguration(
             address: .hostname(configuration.hostname, port: configuration.port), serverName: "jiebang"),
-        services: [database, tokenUses, passwords] + services,
+        services: [database] + (boardDatabase.map { [$0] } ?? []) + [tokenUses, passwords] + services,
         onServerRunning: { await onServerRunning($0.localAddress?.port) },
         logger: logger)
 }
@@ -122,6 +126,7 @@ public func buildOperationsApplication(
 
 /// Every route of the API server: operations, the OpenAPI document, and `/v1` behind authentication.
 /// - Parameters:
+///   - boardDatabase: the pool the public board's API and pages read from (nil: `database`).
 ///   - passwords: where passwords are hashed and checked; it must run as a service to stop its threads.
 ///   - tokenUses: where requests leave their tokens' due `last_used_at` stamps; it must run as a
 ///     service for them to be written.
@@ -131,7 +136,7 @@ public func buildOperationsApplication(
 ///   - maximumRequestsInFlight: the most requests handled at once (nil: no limit).
 ///   - logger: where an outage of the database is logged, once when it starts and once when it ends.
 func apiRouter(
-    database: PostgresClient, metrics: PrometheusCollectorRegistry, passwords: PasswordHashingPool,
+    database: PostgresClient, boardDatabase: PostgresClient? = nil, metrics: PrometheusCollectorRegistry, passwords: PasswordHashingPool,
     tokenUses: TokenUseRecorder, cronSchedules: [CronSchedule] = [], signInThrottles: SignInThrottle.Rules? = .standard,
     registrationThrottle: SignInThrottle? = .registrationsPerAddress, trustedProxies: Set<String> = [],
     maximumRequestsInFlight: Int? = nil, logger: Logger = Logger(label: "jiebang")
@@ -150,7 +155,8 @@ func apiRouter(
     let pages = router.group()
         .add(middleware: RequestTextMiddleware())
         .add(middleware: PageSessionMiddleware(database: database, tokenUses: tokenUses))
-    PublicPageController(database: database).addRoutes(to: pages)
+    let boardDatabase = boardDatabase ?? database
+    PublicPageController(database: boardDatabase).addRoutes(to: pages)
     SignInPageController(database: database, signIn: signIn).addRoutes(to: pages)
     ExpertPageController(database: database).addRoutes(to: pages)
     QueuePageController(database: database, schedules: cronSchedules).addRoutes(to: pages)
@@ -161,7 +167,7 @@ func apiRouter(
     let api = router.group()
         .add(middleware: RequestTextMiddleware())
         .add(middleware: AuthenticationMiddleware(database: database, tokenUses: tokenUses))
-    BoardController(database: database).addRoutes(to: api)
+    BoardController(database: boardDatabase).addRoutes(to: api)
     SessionController(database: database, signIn: signIn)
         .addRoutes(to: api)
     ApiTokenController(database: database).addRoutes(to: api)

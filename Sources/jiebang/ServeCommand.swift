@@ -77,7 +77,8 @@ struct ServeCommand: AsyncParsableCommand {
                     registry: ProductJobs.registry(smtp: smtp), schedules: ProductJobs.schedules(), logger: settings.logger("jiebang.jobs"))
                 : []
             let app = buildApplication(
-                configuration: http, database: client, metrics: settings.metrics, services: workers,
+                configuration: http, database: client, boardDatabase: settings.readDatabase(like: client.configuration),
+                metrics: settings.metrics, services: workers,
                 cronSchedules: ProductJobs.schedules().map(\.schedule), logger: logger
             ) { port in
                 let base = "http://\(http.hostname):\(port ?? http.port)"

@@ -171,6 +171,19 @@ struct Settings {
         return (client, use)
     }
 
+    /// The pool the public board reads from when `JIEBANG_READ_DATABASE_URL` is set (typically every host with
+    /// `target_session_attrs=prefer-standby`), else nil: the board then reads from the main pool. It has the
+    /// main pool's timeouts, pooling and size, and opens its connections when the board first needs them.
+    func readDatabase(like main: PostgresConfiguration) -> PostgresClient? {
+        guard let url = environment["JIEBANG_READ_DATABASE_URL"], !url.isEmpty else { return nil }
+        var configuration = main
+        configuration.connectionString = url
+        configuration.directConnectionString = nil
+        configuration.minimumConnections = 0
+        configuration.name = "postgres-read"
+        return PostgresClient(configuration: configuration, logger: logger("jiebang.postgres.read"))
+    }
+
     /// Reads `JIEBANG_DB_POOLING` (`session`, the default, or `transaction`: `DATABASE_URL` is a pooler in
     /// transaction mode such as PgBouncer's) and `JIEBANG_DIRECT_DATABASE_URL` (the server itself, for LISTEN
     /// and migrations; without it the workers only poll and migrating is refused).
