@@ -79,7 +79,11 @@ class Stage:
         self.env = {k: v for k, v in os.environ.items()
                     if k not in ("DATABASE_URL", "PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGSERVICE", "PGUSER",
                                  "PGPASSWORD", "JIEBANG_DATA_DIR")}
-        self.env.update(DATABASE_URL=self.database_url, JIEBANG_PORT=str(self.http_port), JIEBANG_HOST="127.0.0.1",
+        # The public board reads from the standbys (the primary only when none answers).
+        self.read_url = (f"postgresql://jiebang:{self.password}@{hosts}/jiebang"
+                         "?target_session_attrs=prefer-standby&connect_timeout=2")
+        self.env.update(DATABASE_URL=self.database_url, JIEBANG_READ_DATABASE_URL=self.read_url,
+                        JIEBANG_PORT=str(self.http_port), JIEBANG_HOST="127.0.0.1",
                         LOG_LEVEL=os.environ.get("LOG_LEVEL", "warning"))
 
     # -- processes -------------------------------------------------------------------------------------------------
@@ -371,6 +375,41 @@ class Submissions:
         connection.close()
 
 
+class BoardReaders:
+    """Clients reading the public board over HTTP (served from the standbys) without pause."""
+
+    def __init__(self, stage, clients):
+        self.stage = stage
+        self.clients = clients
+        self.records = []  # (None, started, ended, status or 'hung'/'error', retry_after, content_type)
+        self.running = True
+        self.tasks = []
+
+    def start(self):
+        for _ in range(self.clients):
+            self.tasks.append(asyncio.ensure_future(self._client()))
+
+    async def stop(self):
+        self.running = False
+        await asyncio.gather(*self.tasks)
+
+    async def _client(self):
+        connection = Connection(self.stage.http_port)
+        while self.running:
+            started = time.monotonic()
+            try:
+                answer = await connection.request("GET", "/v1/board/challenges?limit=5", timeout=HUNG)
+                self.records.append((None, started, time.monotonic(), answer.status, answer.headers.get("retry-after"),
+                                     answer.headers.get("content-type", "")))
+            except asyncio.TimeoutError:
+                self.records.append((None, started, time.monotonic(), "hung", None, ""))
+            except (ConnectionError, OSError, asyncio.IncompleteReadError) as error:
+                self.records.append((None, started, time.monotonic(), "error", None, type(error).__name__))
+                await asyncio.sleep(0.2)
+            await asyncio.sleep(0.02)
+        connection.close()
+
+
 class JobFeeder:
     """Queues `email.send` jobs in small batches through the multi-host URL; a batch is idempotent (by subject)."""
 
@@ -507,9 +546,11 @@ async def run(stage, rows, options):
     load.bid_of = {int(n): int(b) for n, b in (line.split("|") for line in (await asyncio.to_thread(
         stage.psql, "SELECT n, bid FROM bench_consortia")).splitlines())}
     feeder = JobFeeder(stage, per_batch=5, pause=0.25)
+    readers = BoardReaders(stage, clients=2)
     started = time.monotonic()
     load.start()
     feeder.start()
+    readers.start()
     await asyncio.sleep(options.steady)
 
     # 1. SIGKILL the primary's postmaster.
@@ -532,28 +573,33 @@ async def run(stage, rows, options):
     # 2. The primary's machine lost: its Patroni and its postmaster killed together (SIGKILL), so nothing restarts
     # PostgreSQL there; the leader key expires (ttl) and Patroni promotes the synchronous standby. Then the machine
     # comes back (its Patroni started again: it rejoins as a standby), as an operator's host would.
-    lost_node = await asyncio.to_thread(stage.leader)
-    with open(os.path.join(lost_node["data_dir"], "postmaster.pid")) as handle:
-        lost_postmaster = int(handle.readline())
-    acked_before_loss = set(load.acknowledged)
-    loss_at = time.monotonic()
-    stage.patroni[lost_node["name"]].send_signal(signal.SIGKILL)
-    os.kill(lost_postmaster, signal.SIGKILL)
-    note(f"killed {lost_node['name']}'s Patroni and postmaster (pid {lost_postmaster})")
-    while first_success_after(load.records, loss_at) is None and time.monotonic() - loss_at < 120:
-        await asyncio.sleep(0.1)
-    loss_recovered = first_success_after(load.records, loss_at)
-    promoted = await asyncio.to_thread(stage.leader_wait, 120)
-    promoted_at = time.monotonic()
-    lost_loss = await asyncio.to_thread(missing, stage, acked_before_loss)
-    loss_gap = largest_gap(load.records, loss_at, promoted_at + 1)
-    in_loss = [r for r in load.records if loss_at <= r[1] <= promoted_at + 1]
-    note(f"first write {loss_recovered} s after the loss; {promoted['name']} promoted")
-    stage.patroni[lost_node["name"]].wait()
-    stage.start_patroni(lost_node)
-    await asyncio.to_thread(stage.wait_whole)
-    note(f"{lost_node['name']} rejoined")
-    await asyncio.sleep(options.steady)
+    # (--quick, as the test command runs it, skips this: the leader key's expiry alone takes 20 s.)
+    lost_node = promoted = None
+    loss_at = promoted_at = loss_recovered = None
+    lost_loss, in_loss, loss_gap = [], [], 0.0
+    if not options.quick:
+        lost_node = await asyncio.to_thread(stage.leader)
+        with open(os.path.join(lost_node["data_dir"], "postmaster.pid")) as handle:
+            lost_postmaster = int(handle.readline())
+        acked_before_loss = set(load.acknowledged)
+        loss_at = time.monotonic()
+        stage.patroni[lost_node["name"]].send_signal(signal.SIGKILL)
+        os.kill(lost_postmaster, signal.SIGKILL)
+        note(f"killed {lost_node['name']}'s Patroni and postmaster (pid {lost_postmaster})")
+        while first_success_after(load.records, loss_at) is None and time.monotonic() - loss_at < 120:
+            await asyncio.sleep(0.1)
+        loss_recovered = first_success_after(load.records, loss_at)
+        promoted = await asyncio.to_thread(stage.leader_wait, 120)
+        promoted_at = time.monotonic()
+        lost_loss = await asyncio.to_thread(missing, stage, acked_before_loss)
+        loss_gap = largest_gap(load.records, loss_at, promoted_at + 1)
+        in_loss = [r for r in load.records if loss_at <= r[1] <= promoted_at + 1]
+        note(f"first write {loss_recovered} s after the loss; {promoted['name']} promoted")
+        stage.patroni[lost_node["name"]].wait()
+        stage.start_patroni(lost_node)
+        await asyncio.to_thread(stage.wait_whole)
+        note(f"{lost_node['name']} rejoined")
+        await asyncio.sleep(options.steady)
 
     # 3. A planned switchover to another node.
     old = await asyncio.to_thread(stage.leader)
@@ -574,6 +620,7 @@ async def run(stage, rows, options):
     ran_out = not load.queue  # the load must last until the end, or the measures after it ran out mean nothing
     await load.stop()
     await feeder.stop()
+    await readers.stop()
     stopped = time.monotonic()
 
     # What happened.
@@ -590,6 +637,13 @@ async def run(stage, rows, options):
     refused_switch = sum(1 for r in in_switch if r[3] == 503 and r[4])
     refused_loss = sum(1 for r in in_loss if r[3] == 503 and r[4])
     all_bad = bad(load.records)
+    board_bad = bad(readers.records)
+    board_in_faults = [r for r in readers.records
+                       if kill_at <= r[1] <= whole_at or switch_at <= r[1] <= whole_again_at
+                       or (loss_at is not None and loss_at <= r[1] <= promoted_at + 1)]
+    board_writes_down = [r for r in readers.records
+                         if any(start <= r[1] <= start + gap for start, gap in
+                                [(kill_at, kill_gap), (switch_at, switch_gap)] + ([(loss_at, loss_gap)] if loss_at else []))]
     lost_switch = await asyncio.to_thread(missing, stage, acked_before_switch)
     lost_all = await asyncio.to_thread(missing, stage, set(load.acknowledged))
     # Jobs: every queued job completes, each e-mail arrives, none beyond its attempts.
@@ -626,15 +680,19 @@ async def run(stage, rows, options):
         ("Kill → first successful write", f"{recovered:.1f} s" if recovered is not None else "none within 120 s"),
         ("Longest write gap after the kill", f"{kill_gap:.1f} s (cluster whole again {whole_at - kill_at:.1f} s after the kill)"),
         ("Primary's machine lost (its Patroni and postmaster SIGKILL)", f"{lost_node['name']}; "
-         f"{promoted['name']} promoted {promoted_at - loss_at:.1f} s after; the lost node's Patroni started again, rejoined"),
+         f"{promoted['name']} promoted {promoted_at - loss_at:.1f} s after; the lost node's Patroni started again, rejoined"
+         if lost_node else "skipped (--quick)"),
         ("Loss → first successful write", f"{loss_recovered:.1f} s (longest gap {loss_gap:.1f} s)"
-         if loss_recovered is not None else "none within 120 s"),
+         if loss_recovered is not None else ("skipped (--quick)" if options.quick else "none within 120 s")),
         ("Planned switchover (`patronictl switchover`)", f"{old['name']} → {new['name']}, patronictl returned after "
          f"{switched_at - switch_at:.1f} s"),
         ("Write gap of the switchover", f"{switch_gap:.1f} s (first write {switch_first:.1f} s after patronictl returned)"
          if switch_first is not None else f"{switch_gap:.1f} s"),
         ("503 with Retry-After (kill / machine lost / switchover)", f"{refused_kill} / {refused_loss} / {refused_switch}"),
         ("Answers that fail the run (500, other 5xx, 503 without Retry-After, hung, broken)", f"{len(all_bad)}"),
+        ("Board reads (from the standbys): in all / during the faults / while writes were down",
+         f"{counts(readers.records) or 'none'} / {counts(board_in_faults) or 'none'} / {counts(board_writes_down) or 'none'}"),
+        ("Board answers that fail the run", f"{len(board_bad)}"),
         ("All answers", counts(load.records)),
         ("Submissions acknowledged (2xx)", f"{len(load.acknowledged):,} ({len(acked_before_kill):,} before the kill, "
          f"{len(acked_before_switch):,} before the switchover)"),
@@ -653,10 +711,14 @@ async def run(stage, rows, options):
          f"{stopped - started:.0f} s"),
     ])
     problems = []
-    if recovered is None or loss_recovered is None:
+    if recovered is None or (loss_recovered is None and not options.quick):
         problems.append("no write succeeded after the kill or the loss")
     if all_bad:
         problems.append(f"{len(all_bad)} bad answers: {counts(all_bad)}")
+    if board_bad:
+        problems.append(f"{len(board_bad)} bad board answers: {counts(board_bad)}")
+    if not any(r[3] == 200 for r in board_writes_down):
+        problems.append("the board answered nothing while writes were down")
     if lost_kill or lost_loss or lost_switch or lost_all:
         problems.append(f"acknowledged submissions missing: {sorted(set(lost_kill + lost_loss + lost_switch + lost_all))[:10]}")
     if jobs_lost or repeated or sent_rows != queued:
@@ -698,7 +760,15 @@ def main():
     parser.add_argument("--clients", type=int, default=4, help="HTTP clients submitting bids (default 4)")
     parser.add_argument("--pause", type=float, default=0.05, help="each client's pause between submissions (s)")
     parser.add_argument("--steady", type=float, default=10, help="seconds of steady load before and after each fault")
+    parser.add_argument("--quick", action="store_true",
+                        help="the test command's short run: the kill and the switchover, not the machine loss; "
+                             "4,000 bids and 4 s of steady load unless given")
     arguments = parser.parse_args()
+    if arguments.quick:
+        if "--bids" not in sys.argv:
+            arguments.bids = 4000
+        if "--steady" not in sys.argv:
+            arguments.steady = 4
     for tool in ("etcd", "patroni", "patronictl", "psql"):
         if shutil.which(tool) is None:
             print(f"failover: {tool} is missing (scripts/failover installs it)", file=sys.stderr)
