@@ -104,6 +104,8 @@ let package = Package(
                 .embedInCode("Notifications/Templates/application_deadline.t7.txt"),
                 .embedInCode("Notifications/Templates/application_deadline.t1.txt"),
                 .embedInCode("Notifications/Templates/bid.returned.txt"),
+                .embedInCode("Notifications/Templates/demand.refresh_due.txt"),
+                .embedInCode("Notifications/Templates/demand.lapsed.txt"),
                 .embedInCode("Notifications/Templates/bid.invited.txt"),
                 .embedInCode("Notifications/Templates/review.assigned.txt"),
                 .embedInCode("Notifications/Templates/review.due.t3.txt"),

@@ -547,6 +547,20 @@ struct AccessMatrixTests {
             },
             get("GET /v1/demands", "/v1/demands", signedIn.subtracting(["expert", "otherExpert"])),
             get("GET /v1/demands/{id}", "/v1/demands/\(setup.demand)", ["admin", "adminA", "memberA", "lanzhou", "publisher"]),
+            AccessProbe(operation: "POST /v1/demands/{id}/confirm", allowed: ["adminA", "memberA", "lanzhou", "publisher"]) { _, _ in
+                (.post, "/v1/demands/\(setup.demand)/confirm", nil, [:])
+            },
+            AccessProbe(operation: "POST /v1/demands/{id}/close", allowed: ["adminA", "memberA", "lanzhou", "publisher"]) { _, _ in
+                // Closing is final: each call closes a demand of its own.
+                let demand = try await db.query(
+                    """
+                    INSERT INTO demands (unit_id, region_code, industry_chain, need, contact_name, contact_phone, contact_email)
+                    VALUES (\(fixture.unitA), '620100', '新材料', '稀土永磁材料的低成本制备工艺', '王工', '0931-1234567', 'wang@example.com')
+                    RETURNING id
+                    """
+                ).first!.decode(Int.self)
+                return (.post, "/v1/demands/\(demand)/close", nil, [:])
+            },
             get("GET /v1/challenges/{id}", "/v1/challenges/\(setup.draft)", ["publisher", "admin"]),
             AccessProbe(operation: "PUT /v1/challenges/{id}", allowed: ["publisher"]) { _, serial in
                 var body = Bodies.challenge()

@@ -190,6 +190,7 @@ struct NotificationTests {
             let values = ["challenge": "挑战", "deadline": "2026年12月6日 00:30", "days": "5", "when": "明天", "bid": "7", "lead": "兰州", "opinion": "意见",
                 "round": "第一轮评审", "count": "3", "seats": "2", "alternates": "1", "year": "2026",
                 "attempt": "1", "milestone": "中试线建成", "position": "1", "programme": "2026年揭榜挂帅",
+                "chain": "新材料", "need": "稀土永磁材料的低成本制备工艺", "confirmed": "2026年6月5日 09:00",
             ]
             #expect(throws: Never.self) { try template.render(values) }
         }

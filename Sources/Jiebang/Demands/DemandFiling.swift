@@ -78,6 +78,14 @@ public enum DemandFiling {
         public var contactEmail: String
         public var remarks: String
         public var createdAt: Date
+        /// `open`, `closed` (by its unit, final) or `lapsed` (not confirmed for six months; confirming reopens it).
+        public var status: String
+        /// When it was filed or last confirmed (`DemandRefresh`).
+        public var confirmedAt: Date
+        /// When it lapses unless confirmed, changed or closed before: six months after `confirmedAt`.
+        public var refreshDueAt: Date
+        public var closedAt: Date?
+        public var lapsedAt: Date?
     }
 
     /// Files a demand for a unit the actor belongs to or, for a bureau, a unit in its region.
@@ -164,7 +172,8 @@ public enum DemandFiling {
 
     static let select = """
         SELECT d.id, d.revision, d.programme_id, d.unit_id, u.name, d.filed_by_bureau_id, d.region_code, d.industry_chain,
-               d.need, d.support_conditions, d.contact_name, d.contact_phone, d.contact_email, d.remarks, d.created_at
+               d.need, d.support_conditions, d.contact_name, d.contact_phone, d.contact_email, d.remarks, d.created_at,
+               d.status, d.confirmed_at, d.confirmed_at + interval '6 months', d.closed_at, d.lapsed_at
         FROM demands d JOIN units u ON u.id = d.unit_id
         """
 
@@ -177,6 +186,8 @@ public enum DemandFiling {
             need: try row.decode(String.self, at: 8), supportConditions: try row.decode(String.self, at: 9),
             contactName: try row.decode(String.self, at: 10), contactPhone: try row.decode(String.self, at: 11),
             contactEmail: try row.decode(String.self, at: 12), remarks: try row.decode(String.self, at: 13),
-            createdAt: try row.decode(Date.self, at: 14))
+            createdAt: try row.decode(Date.self, at: 14), status: try row.decode(String.self, at: 15),
+            confirmedAt: try row.decode(Date.self, at: 16), refreshDueAt: try row.decode(Date.self, at: 17),
+            closedAt: try row.decode(Date?.self, at: 18), lapsedAt: try row.decode(Date?.self, at: 19))
     }
 }

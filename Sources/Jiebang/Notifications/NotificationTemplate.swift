@@ -34,6 +34,8 @@ public struct NotificationTemplate: Sendable, Hashable {
             case .milestoneDue: PackageResources.milestone_due_txt
             case .milestoneOverdue: PackageResources.milestone_overdue_txt
             case .recommendationDue: PackageResources.recommendation_due_txt
+            case .demandRefreshDue: PackageResources.demand_refresh_due_txt
+            case .demandLapsed: PackageResources.demand_lapsed_txt
             }
         return NotificationTemplate(text: String(decoding: bytes, as: UTF8.self))
     }

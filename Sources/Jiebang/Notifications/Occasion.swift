@@ -33,13 +33,20 @@ public enum Occasion: String, Sendable, Hashable, Codable, CaseIterable {
     /// From three days before a programme's recommendation window closes, to each municipal recommender
     /// whose city has submitted bids not yet decided.
     case recommendationDue = "recommendation.due"
+    /// Thirty days before a demand lapses (six months after it was last confirmed), to its unit's admins and members.
+    case demandRefreshDue = "demand.refresh_due"
+    /// When a demand lapsed, to the same people.
+    case demandLapsed = "demand.lapsed"
 
     /// Whether users may not mute it.
     public var isMandatory: Bool {
         switch self {
-        case .applicationDeadlineWeek, .applicationDeadlineDay, .reviewDueThreeDays, .reviewDueOneDay, .progressReportDue, .milestoneDue, .recommendationDue: false
+        case .applicationDeadlineWeek, .applicationDeadlineDay, .reviewDueThreeDays, .reviewDueOneDay, .progressReportDue, .milestoneDue,
+            .recommendationDue,
+            .demandRefreshDue:
+            false
         case .bidReturned, .bidInvited, .reviewAssigned, .reviewOverdue, .progressReportOverdue, .acceptanceAssigned, .acceptanceOverdue,
-            .milestoneOverdue:
+            .milestoneOverdue, .demandLapsed:
             true
         }
     }

@@ -27,6 +27,9 @@ public enum ReminderScan: String, Sendable, CaseIterable {
     /// Recommendation windows (组织推荐): from three days before a programme's `recommendationClosesAt`,
     /// to every municipal recommender of a city with submitted bids not yet decided.
     case recommendations = "recommendations"
+    /// The demand pool's half-yearly refresh (seed 004): thirty days before an open demand lapses (six months after it
+    /// was last confirmed) its unit's admins and members are reminded; then it lapses, once, and they are told.
+    case demandRefresh = "demand-refresh"
 
     /// What a scan did.
     public struct Outcome: Sendable, Hashable, CustomStringConvertible {
@@ -88,6 +91,8 @@ public enum ReminderScan: String, Sendable, CaseIterable {
             "remind lead units 7 days before a milestone is due while it is not submitted, and once when it is overdue"
         case .recommendations:
             "remind recommenders 3 days before a programme's recommendation window closes while their city has undecided bids"
+        case .demandRefresh:
+            "remind units 30 days before a demand lapses unconfirmed after half a year, then lapse it and tell them once"
         }
     }
 
@@ -103,6 +108,7 @@ public enum ReminderScan: String, Sendable, CaseIterable {
         case .acceptanceOverdue: try await Self.acceptanceOverdue(at: now, on: tx)
         case .milestones: try await Self.milestones(at: now, on: tx)
         case .recommendations: try await Self.recommendations(at: now, on: tx)
+        case .demandRefresh: try await Self.demandRefresh(at: now, on: tx)
         }
     }
 
@@ -253,6 +259,57 @@ public enum ReminderScan: String, Sendable, CaseIterable {
                 NotificationStore.Message(
                     userID: userID, occasion: .acceptanceOverdue, subject: "project:\(projectID)", title: subject, body: body,
                     link: "/v1/projects/\(projectID)"))
+        }
+        return try await batch.send(on: tx)
+    }
+
+    static func demandRefresh(at now: Date, on tx: PostgresConnection) async throws -> Outcome {
+        // Lapse what is due, once: by the earlier of the scan's clock and the server's, which the transition
+        // trigger checks (definitions/21_demand_refresh.sql).
+        try await tx.execute(
+            """
+            UPDATE demands SET status = 'lapsed', lapsed_at = \(now)
+            WHERE status = 'open' AND confirmed_at + interval '6 months' <= least(\(now)::timestamptz, now())
+            """)
+        // Each half year of a demand is its own subject, so a demand confirmed again is reminded again next time.
+        let rows = try await tx.query(
+            """
+            WITH due AS MATERIALIZED (
+                SELECT id, unit_id, industry_chain, need, confirmed_at, confirmed_at + interval '6 months' AS deadline,
+                       CASE WHEN status = 'lapsed' THEN 'demand.lapsed' ELSE 'demand.refresh_due' END AS occasion
+                FROM demands
+                WHERE (status = 'open' AND confirmed_at + interval '6 months' - interval '30 days' <= \(now)::timestamptz)
+                   OR (status = 'lapsed' AND lapsed_at > \(now)::timestamptz - interval '30 days')
+            )
+            SELECT u.id, d.id, d.industry_chain, d.need, d.confirmed_at, d.deadline, d.occasion,
+                   EXISTS (SELECT 1 FROM notifications n
+                           WHERE n.user_id = u.id AND n.occasion = d.occasion
+                             AND n.subject = 'demand:' || d.id || '@' || to_char(d.confirmed_at AT TIME ZONE 'UTC', 'YYYYMMDDHH24MISS')),
+                   EXISTS (SELECT 1 FROM notification_mutes m WHERE m.user_id = u.id AND m.occasion = d.occasion)
+            FROM due d
+            JOIN users u ON u.unit_id = d.unit_id AND u.role IN ('unit_admin', 'unit_member') AND u.disabled_at IS NULL
+            ORDER BY u.id, d.id
+            """)
+        var batch = Batch()
+        let stamp = DateFormatter()
+        stamp.locale = Locale(identifier: "en_US_POSIX")
+        stamp.timeZone = TimeZone(identifier: "UTC")
+        stamp.dateFormat = "yyyyMMddHHmmss"
+        for row in rows {
+            let (userID, demandID, chain, need, confirmed, deadline, occasionName, alreadySent, isMuted) =
+                try row.decode((Int, Int, String, String, Date, Date, String, Bool, Bool).self)
+            guard batch.admits(alreadySent: alreadySent, muted: isMuted) else { continue }
+            let occasion = Occasion(rawValue: occasionName) ?? .demandRefreshDue
+            let excerpt = need.count > 40 ? String(need.prefix(40)) + "…" : need
+            let values = [
+                "chain": chain, "need": excerpt, "confirmed": Shanghai.text(confirmed), "deadline": Shanghai.text(deadline),
+                "when": Shanghai.relativeDay(from: now, to: deadline),
+            ]
+            let (title, body) = try NotificationTemplate.of(occasion).render(values)
+            batch.messages.append(
+                NotificationStore.Message(
+                    userID: userID, occasion: occasion, subject: "demand:\(demandID)@\(stamp.string(from: confirmed))", title: title,
+                    body: body, link: "/v1/demands/\(demandID)"))
         }
         return try await batch.send(on: tx)
     }

@@ -10,6 +10,8 @@ struct DemandController {
         router.post("v1/demands", use: file)
         router.get("v1/demands", use: list)
         router.get("v1/demands/:id", use: show)
+        router.post("v1/demands/:id/confirm", use: confirm)
+        router.post("v1/demands/:id/close", use: close)
     }
 
     struct PageView: Encodable {
@@ -42,6 +44,22 @@ struct DemandController {
         }
         let page = PageView(items: Array(items.prefix(limit)), next: items.count > limit ? items[limit - 1].id : nil)
         return try JSONAnswer(page, context: context).response
+    }
+
+    /// The half-yearly refresh: the demand still stands (a lapsed one opens again).
+    @Sendable func confirm(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let actor = try context.requireActor()
+        let id = try context.id()
+        let demand = try await database.withTransaction { try await DemandRefresh.confirm(id: id, by: actor, on: $0) }
+        return try JSONAnswer(demand, revision: demand.revision, context: context).response
+    }
+
+    /// The demand is solved or no longer needed: closed for good.
+    @Sendable func close(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let actor = try context.requireActor()
+        let id = try context.id()
+        let demand = try await database.withTransaction { try await DemandRefresh.close(id: id, by: actor, on: $0) }
+        return try JSONAnswer(demand, revision: demand.revision, context: context).response
     }
 
     @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> Response {
