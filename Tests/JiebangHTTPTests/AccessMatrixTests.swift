@@ -547,6 +547,13 @@ struct AccessMatrixTests {
             },
             get("GET /v1/demands", "/v1/demands", signedIn.subtracting(["expert", "otherExpert"])),
             get("GET /v1/demands/{id}", "/v1/demands/\(setup.demand)", ["admin", "adminA", "memberA", "lanzhou", "publisher"]),
+            AccessProbe(operation: "PUT /v1/demands/{id}", allowed: ["adminA", "memberA", "lanzhou", "publisher"]) { _, _ in
+                let body = [
+                    "industryChain": "新材料", "need": "稀土永磁材料的低成本制备工艺（修订）", "contactName": "王工",
+                    "contactPhone": "0931-1234567", "contactEmail": "wang@example.com",
+                ]
+                return (.put, "/v1/demands/\(setup.demand)", json(body), try await revision("demands", setup.demand))
+            },
             AccessProbe(operation: "POST /v1/demands/{id}/confirm", allowed: ["adminA", "memberA", "lanzhou", "publisher"]) { _, _ in
                 (.post, "/v1/demands/\(setup.demand)/confirm", nil, [:])
             },

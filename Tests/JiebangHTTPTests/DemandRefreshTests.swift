@@ -64,6 +64,46 @@ struct DemandRefreshTests {
         }
     }
 
+    @Test(
+        "Changing a demand's text confirms it too and reopens a lapsed one; an old revision is stale and a bad field is named, with nothing written"
+    )
+    func changeConfirms() async throws {
+        try await TestDatabase.withFreshDatabase { db in
+            let world = try await BidWorld.make(db, leads: 1)
+            let lead = world.leads[0]
+            let id = try await Self.file(lead, need: "稀土永磁材料的低成本制备工艺", db)
+            try await db.execute("UPDATE demands SET confirmed_at = now() - interval '7 months' WHERE id = \(id)")
+            _ = try await db.withTransaction { try await ReminderScan.demandRefresh.run(at: Date(), on: $0) }
+            let lapsed = try await db.withConnection { try await DemandFiling.demand(id: id, for: lead.actor, on: $0) }
+            #expect(lapsed.status == "lapsed")
+            let change = DemandRefresh.Change(
+                industryChain: "新材料", need: "稀土永磁材料的低成本、低能耗制备工艺", contactName: "王工", contactPhone: "0931-1234567",
+                contactEmail: "wang@example.com")
+            let stale = await #expect(throws: DomainError.self) {
+                _ = try await db.withTransaction {
+                    try await DemandRefresh.change(id: id, change, ifRevision: lapsed.revision - 1, by: lead.actor, on: $0)
+                }
+            }
+            #expect(stale == .stale(current: lapsed.revision))
+            var bad = change
+            bad.contactEmail = "not an address"
+            let invalid = await #expect(throws: DomainError.self) {
+                _ = try await db.withTransaction {
+                    try await DemandRefresh.change(id: id, bad, ifRevision: lapsed.revision, by: lead.actor, on: $0)
+                }
+            }
+            #expect("\(String(describing: invalid))".contains("contactEmail"))
+            let unchanged = try await db.withConnection { try await DemandFiling.demand(id: id, for: lead.actor, on: $0) }
+            #expect(unchanged == lapsed)
+            let changed = try await db.withTransaction {
+                try await DemandRefresh.change(id: id, change, ifRevision: lapsed.revision, by: lead.actor, on: $0)
+            }
+            #expect(changed.need == "稀土永磁材料的低成本、低能耗制备工艺")
+            #expect(changed.status == "open")
+            #expect(changed.confirmedAt > lapsed.confirmedAt)
+        }
+    }
+
     @Test("The database refuses to reopen a closed demand or to lapse one before its six months, whoever writes the row")
     func databaseRules() async throws {
         try await TestDatabase.withFreshDatabase { db in

@@ -5,6 +5,59 @@ public import Postgres
 /// lapsed demand reopens it; closing is final. The database holds the same transitions
 /// (`definitions/21_demand_refresh.sql`).
 public enum DemandRefresh {
+    /// A demand's text as its unit changes it: every field a client may edit (the unit and programme stay).
+    public struct Change: Codable, Sendable, Hashable {
+        public var industryChain: String
+        public var need: String
+        public var supportConditions: String?
+        public var contactName: String
+        public var contactPhone: String
+        public var contactEmail: String
+        public var remarks: String?
+
+        public init(
+            industryChain: String, need: String, supportConditions: String? = nil, contactName: String, contactPhone: String,
+            contactEmail: String, remarks: String? = nil
+        ) {
+            self.industryChain = industryChain
+            self.need = need
+            self.supportConditions = supportConditions
+            self.contactName = contactName
+            self.contactPhone = contactPhone
+            self.contactEmail = contactEmail
+            self.remarks = remarks
+        }
+    }
+
+    /// Changes the demand's text if it is still at `revision`; a change confirms it too (its half year starts again,
+    /// and a lapsed demand is open again).
+    /// - Throws: `DomainError` as `confirm` does, `.stale` for an older revision, `.invalid` listing every field at fault.
+    public static func change(
+        id: Int, _ change: Change, ifRevision revision: Int, by actor: Actor, on tx: PostgresConnection
+    ) async throws -> DemandFiling.Demand {
+        let before = try await actionable(id: id, by: actor, verb: "change", on: tx)
+        guard before.revision == revision else { throw DomainError.stale(current: before.revision) }
+        let input = try DemandFiling.Input(
+            programmeID: before.programmeID, unitID: before.unitID, industryChain: change.industryChain, need: change.need,
+            supportConditions: change.supportConditions, contactName: change.contactName, contactPhone: change.contactPhone,
+            contactEmail: change.contactEmail, remarks: change.remarks
+        ).checked()
+        try await ConstraintCatalog.translating {
+            try await tx.execute(
+                """
+                UPDATE demands SET industry_chain = \(input.industryChain), need = \(input.need),
+                       support_conditions = \(input.supportConditions ?? ""), contact_name = \(input.contactName),
+                       contact_phone = \(input.contactPhone), contact_email = \(input.contactEmail), remarks = \(input.remarks ?? ""),
+                       status = 'open', lapsed_at = NULL, confirmed_at = now()
+                WHERE id = \(id)
+                """)
+        }
+        try await AuditLog.append(
+            actor: actor.displayName, actorID: actor.userID, action: "demand.change", entity: "demand", entityID: "\(id)",
+            before: ["status": before.status, "need": before.need], after: ["status": "open", "need": input.need], on: tx)
+        return try await DemandFiling.demand(id: id, for: actor, on: tx)
+    }
+
     /// Confirms that the demand still stands: its half year starts again, and a lapsed demand is open again.
     /// - Throws: `DomainError`: 404 for an unknown demand or one outside the actor's scope, 403 for a role that never
     ///   acts on demands, 409 for a closed demand.

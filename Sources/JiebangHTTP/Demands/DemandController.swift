@@ -10,6 +10,7 @@ struct DemandController {
         router.post("v1/demands", use: file)
         router.get("v1/demands", use: list)
         router.get("v1/demands/:id", use: show)
+        router.put("v1/demands/:id", use: change)
         router.post("v1/demands/:id/confirm", use: confirm)
         router.post("v1/demands/:id/close", use: close)
     }
@@ -44,6 +45,19 @@ struct DemandController {
         }
         let page = PageView(items: Array(items.prefix(limit)), next: items.count > limit ? items[limit - 1].id : nil)
         return try JSONAnswer(page, context: context).response
+    }
+
+    /// The unit changes its demand's text (`If-Match` required), which confirms it too.
+    @Sendable func change(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let actor = try context.requireActor()
+        let id = try context.id()
+        let revision = try request.ifMatchRevision(required: true)!
+        var request = request
+        let (change, _) = try await request.decodeJSON(DemandRefresh.Change.self, context: context)
+        let demand = try await database.withTransaction {
+            try await DemandRefresh.change(id: id, change, ifRevision: revision, by: actor, on: $0)
+        }
+        return try JSONAnswer(demand, revision: demand.revision, context: context).response
     }
 
     /// The half-yearly refresh: the demand still stands (a lapsed one opens again).
