@@ -175,6 +175,7 @@ func apiRouter(
     UnitController(database: database, passwords: passwords, registrationThrottle: registrationThrottle).addRoutes(to: api)
     ProgrammeController(database: database).addRoutes(to: api)
     DemandController(database: database).addRoutes(to: api)
+    ResultController(database: database).addRoutes(to: api)
     ChallengeController(database: database).addRoutes(to: api)
     BidController(database: database).addRoutes(to: api)
     NotificationController(database: database).addRoutes(to: api)

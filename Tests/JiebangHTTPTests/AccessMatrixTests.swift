@@ -185,6 +185,8 @@ struct AccessMatrixTests {
         var draft = 0
         var published = 0
         var demand = 0
+        /// A result of unit B (an institute, in Jinchang).
+        var result = 0
         /// Bids, each in a programme of its own (a unit holds one live bid per programme), led by unit A with unit B.
         var submitted = 0
         var toRecommend = 0
@@ -240,6 +242,15 @@ struct AccessMatrixTests {
                     unitID: fixture.unitA, industryChain: "有色冶金", need: "稀土永磁材料晶界扩散工艺", contactName: "李娜",
                     contactPhone: "0931-8123456", contactEmail: "li@example.cn"), by: memberA, on: tx
             ).id
+            setup.result = try await tx.query(
+                """
+                INSERT INTO results (unit_id, region_code, title, summary, domain, industry_chain, maturity, ip_status,
+                                     contact_name, contact_phone, contact_email)
+                VALUES (\(fixture.unitB), '620300', '镍钴湿法冶金新工艺', '高压酸浸提取镍钴的连续化工艺，回收率提高5个百分点。', '有色冶金',
+                        '有色冶金', 6, 'patent_granted', '赵工', '0935-8123456', 'zhao@example.cn')
+                RETURNING id
+                """
+            ).first!.decode(Int.self)
         }
         try await setUpBids(fixture, publisher: publisher, &setup)
         try await setUpReview(fixture, publisher: publisher, &setup)
@@ -547,6 +558,16 @@ struct AccessMatrixTests {
             },
             get("GET /v1/demands", "/v1/demands", signedIn.subtracting(["expert", "otherExpert"])),
             get("GET /v1/demands/{id}", "/v1/demands/\(setup.demand)", ["admin", "adminA", "memberA", "lanzhou", "publisher"]),
+            AccessProbe(operation: "POST /v1/results", allowed: ["adminB", "memberB", "jinchang", "publisher"]) { _, _ in
+                let body: [String: Any] = [
+                    "unitID": fixture.unitB, "title": "镍钴湿法冶金新工艺", "summary": "高压酸浸提取镍钴的连续化工艺，回收率提高5个百分点。",
+                    "domain": "有色冶金", "industryChain": "有色冶金", "keywords": ["镍钴", "湿法冶金"], "maturity": 6,
+                    "ipStatus": "patent_granted", "contactName": "赵工", "contactPhone": "0935-8123456", "contactEmail": "zhao@example.cn",
+                ]
+                return (.post, "/v1/results", json(body), [:])
+            },
+            get("GET /v1/results", "/v1/results", signedIn.subtracting(["expert", "otherExpert"])),
+            get("GET /v1/results/{id}", "/v1/results/\(setup.result)", ["admin", "adminB", "memberB", "jinchang", "publisher"]),
             AccessProbe(operation: "PUT /v1/demands/{id}", allowed: ["adminA", "memberA", "lanzhou", "publisher"]) { _, _ in
                 let body = [
                     "industryChain": "新材料", "need": "稀土永磁材料的低成本制备工艺（修订）", "contactName": "王工",
