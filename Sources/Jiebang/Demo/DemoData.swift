@@ -138,6 +138,20 @@ public enum DemoData {
                 FROM units WHERE id = \(unitID)
                 """)
         }
+        // The result pool (成果库): what the demo's universities and institute offer the demands above.
+        for (unitIndex, title, summary, domain, chain, keywords, maturity, ip) in results {
+            guard let unitID = unitIDs.indices.contains(unitIndex) ? unitIDs[unitIndex] : nil, units[unitIndex].kind != "enterprise" else {
+                continue
+            }
+            try await tx.execute(
+                """
+                INSERT INTO results (unit_id, region_code, title, summary, domain, industry_chain, keywords, maturity, ip_status,
+                                     contact_name, contact_phone, contact_email)
+                SELECT id, region_code, \(title), \(summary), \(domain), \(chain), \(keywords), \(maturity), \(ip),
+                       contact_name, contact_phone, contact_email
+                FROM units WHERE id = \(unitID)
+                """)
+        }
         for seed in challenges {
             try await tx.execute(
                 """
@@ -153,6 +167,28 @@ public enum DemoData {
             actor: "jiebang seed-demo", action: "demo.load", entity: "programme", entityID: "\(programme)",
             after: ["challenges": "\(challenges.count)", "units": "\(units.count)"], on: tx)
         return true
+    }
+
+    /// The demo's results: the unit (an index into `units`), title, summary, domain, industry chain, keywords,
+    /// 技术成熟度 and intellectual property.
+    static let results: [(Int, String, String, String, String, [String], Int, String)] = [
+        (
+            indexOfUnit("兰州大学"), "稀土永磁材料晶界扩散技术", "以重稀土晶界扩散降低钕铁硼磁体重稀土用量30%，矫顽力提高，已完成中试验证。",
+            "新材料", "稀土功能材料", ["稀土永磁", "晶界扩散", "钕铁硼"], 6, "patent_granted"
+        ),
+        (
+            indexOfUnit("兰州理工大学"), "高温合金精密铸造缺陷控制", "面向航空发动机叶片的定向凝固与缺陷在线检测方法，成品率提高至92%。",
+            "高端装备", "装备制造", ["高温合金", "精密铸造", "定向凝固"], 5, "patent_pending"
+        ),
+        (
+            indexOfUnit("中国科学院兰州化学物理研究所"), "镍钴湿法冶金连续化工艺", "高压酸浸提取镍钴的连续化工艺与配套催化剂，金属回收率提高5个百分点。",
+            "有色冶金", "有色金属", ["镍钴", "湿法冶金", "催化剂"], 7, "patent_granted"
+        ),
+    ]
+
+    /// The index in `units` of the unit named `name` (−1 when the demo has none, which `load` skips).
+    static func indexOfUnit(_ name: String) -> Int {
+        units.firstIndex { $0.name == name } ?? -1
     }
 
     /// The demo's people: a publisher of the Gansu bureau, Lanzhou's recommender, the admin of
