@@ -77,7 +77,7 @@ struct AccessMatrixTests {
                     "POST /admin/jobs/{id}/discard",
                     "GET /bureau", "GET /bureau/programmes/{id}", "GET /bureau/programmes/{id}/summary", "GET /municipal",
                     "POST /municipal/bids/{id}/decision", "GET /municipal/programmes/{id}/summary", "GET /unit", "POST /unit/bids",
-                    "POST /unit/licence",
+                    "POST /unit/licence", "POST /unit/demands/{id}/confirm", "POST /unit/demands/{id}/close",
                     "GET /unit/bids/{id}", "POST /unit/bids/{id}/content", "POST /unit/bids/{id}/members", "POST /unit/bids/{id}/response",
                     "POST /unit/bids/{id}/attachments", "GET /unit/bids/{id}/attachments/{attachmentID}", "POST /unit/bids/{id}/submit",
                     "POST /unit/bids/{id}/withdraw", "GET /inbox", "POST /inbox/{id}/read",

@@ -267,6 +267,53 @@ struct UnitPageTests {
         }
     }
 
+    @Test(
+        "The workspace lists the unit's demands with their half-yearly refresh: one is confirmed, one lapsing soon is flagged, closing needs its tick and is final, another unit's is not found"
+    )
+    func demandRefresh() async throws {
+        try await TestDatabase.withFreshDatabase { db in
+            let world = try await BidWorld.make(db, leads: 2, partners: 0, minPartners: 0)
+            let lead = world.leads[0]
+            let demand = try await DemandRefreshTests.file(lead, need: "稀土永磁材料的低成本制备工艺", db)
+            let others = try await DemandRefreshTests.file(world.leads[1], need: "工业机器人减速器的国产替代", db)
+            try await db.execute("UPDATE demands SET confirmed_at = now() - interval '5 months 20 days' WHERE id = \(demand)")
+            let csrf = ExpertPageTests.csrf(lead.token)
+            try await world.fixture.application().test(.router) { client in
+                let listed = try await ExpertPageTests.page(client, .get, "/unit", token: lead.token)
+                #expect(listed.html.contains("id=\"demand-\(demand)\""))
+                #expect(listed.html.contains("即将到期"))
+                #expect(!listed.html.contains("id=\"demand-\(others)\""))
+
+                let confirmed = try await ExpertPageTests.page(
+                    client, .post, "/unit/demands/\(demand)/confirm", token: lead.token, form: [("csrf", csrf)])
+                #expect(confirmed.status == .seeOther)
+                let after = try await ExpertPageTests.page(client, .get, "/unit?done=demand-confirmed", token: lead.token)
+                #expect(after.html.contains("需求已确认"))
+                #expect(!after.html.contains("即将到期"))
+
+                let untouched = try await ExpertPageTests.page(
+                    client, .post, "/unit/demands/\(demand)/close", token: lead.token, form: [("csrf", csrf)])
+                #expect(untouched.status == .unprocessableContent)
+                #expect(untouched.html.contains("关闭需求须勾选「确认关闭」"))
+                let stranger = try await ExpertPageTests.page(
+                    client, .post, "/unit/demands/\(others)/close", token: lead.token, form: [("csrf", csrf), ("confirm", "yes")])
+                #expect(stranger.status == .notFound)
+                let closed = try await ExpertPageTests.page(
+                    client, .post, "/unit/demands/\(demand)/close", token: lead.token, form: [("csrf", csrf), ("confirm", "yes")])
+                #expect(closed.status == .seeOther)
+                let again = try await ExpertPageTests.page(
+                    client, .post, "/unit/demands/\(demand)/confirm", token: lead.token, form: [("csrf", csrf)])
+                #expect(again.status == .conflict)
+                #expect(again.html.contains("需求 \(demand) 已关闭"), "\(again.html)")
+                let forged = try await ExpertPageTests.page(
+                    client, .post, "/unit/demands/\(others)/confirm", token: lead.token, form: [("csrf", "forged")])
+                #expect(forged.status == .forbidden)
+                let states = try await db.query("SELECT status FROM demands ORDER BY id").decode(String.self)
+                #expect(states == ["closed", "open"])
+            }
+        }
+    }
+
     @Test("Another unit's bid, its attachments and its forms are not-found pages, and the workspace is for units' people only")
     func othersBids() async throws {
         try await TestDatabase.withFreshDatabase { db in

@@ -109,6 +109,8 @@ enum PageMessages {
         (try! Regex(#"must be one line, without tabs or line breaks \((U\+[0-9A-F]+)\)"#), { _ in "须为一行，不能含制表符或换行" }),
         (try! Regex(#"must answer each of the challenge's (\d+) indicators, not (\d+)"#), { "须逐项响应榜单的 \($0[0]) 项考核指标，现有 \($0[1]) 项" }),
         (try! Regex("must be positive"), { _ in "须大于零" }),
+        (try! Regex(#"demand (\d+) is closed; file a new one instead"#), { "需求 \($0[0]) 已关闭，如仍有需求请重新填报" }),
+        (try! Regex("the demand is closed; file a new one instead"), { _ in "需求已关闭，如仍有需求请重新填报" }),
         (try! Regex("must be more than 0"), { _ in "须大于零" }),
         (try! Regex("must not be negative"), { _ in "不能为负数" }),
         (try! Regex("must name at least one person"), { _ in "至少填写一名成员" }),

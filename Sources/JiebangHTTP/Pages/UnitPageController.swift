@@ -22,6 +22,8 @@ struct UnitPageController {
         router.get("unit", use: workspace)
         router.post("unit/bids", use: draft)
         router.post("unit/licence", use: uploadLicence)
+        router.post("unit/demands/:id/confirm", use: confirmDemand)
+        router.post("unit/demands/:id/close", use: closeDemand)
         router.get("unit/bids/:id", use: bid)
         router.post("unit/bids/:id/content", use: saveContent)
         router.post("unit/bids/:id/members", use: invite)
@@ -62,12 +64,27 @@ struct UnitPageController {
         var awaitingAnswer: Bool
     }
 
+    /// One of the unit's demands, with its half-yearly refresh (需求库每半年更新).
+    struct DemandRow: Sendable {
+        var id: Int
+        var industryChain: String
+        var need: String
+        var status: String
+        var refreshDueAt: String
+        /// Open or lapsed: it may be confirmed or closed.
+        var actionable: Bool
+        /// Open, and lapsing within thirty days.
+        var dueSoon: Bool
+    }
+
     struct WorkspaceView: SessionPageView, Sendable {
         var session: PageSessionView? = nil
         var unitName: String
         var unread: Int
         var bids: [BidRow]
         var hasBids: Bool
+        var demands: [DemandRow] = []
+        var hasDemands = false
         var invitations: [BidRow]
         var hasInvitations: Bool
         var notice: String?
@@ -94,9 +111,10 @@ struct UnitPageController {
         _ request: Request, context: AppRequestContext, errors: [String], status: HTTPResponse.Status
     ) async throws -> Response {
         let actor = try Self.unitPerson(request, context)
-        let (bids, unread, unit, licence) = try await database.withConnection { db in
+        let (bids, unread, unit, licence, demands) = try await database.withConnection { db in
             let bids = try await BidStore.list(
                 programmeID: nil, challengeID: nil, status: nil, beforeID: nil, limit: 200, for: actor, on: db)
+            let demands = try await DemandFiling.list(programmeID: nil, beforeID: nil, limit: 200, for: actor, on: db)
             let unread = try await NotificationStore.unreadCount(for: actor.userID, on: db)
             var unit: UnitStore.Unit?
             var licence: UnitVerification.Licence?
@@ -111,7 +129,7 @@ struct UnitPageController {
                     }
                 }
             }
-            return (bids, unread, unit, licence)
+            return (bids, unread, unit, licence, demands)
         }
         let rows = bids.map { bid in
             let mine = bid.members.first { $0.unitID == actor.unitID }
@@ -125,6 +143,8 @@ struct UnitPageController {
             switch request.uri.queryParameters["done"] {
             case "withdrawn": "申报已撤回，联合体各单位可另行申报本批次的其他榜单。"
             case "licence": "营业执照已上传，请等待所在市州工信部门核实。"
+            case "demand-confirmed": "需求已确认，有效期自今日起顺延半年。"
+            case "demand-closed": "需求已关闭。"
             default: nil
             }
         let verification = unit.flatMap { unit -> VerificationView? in
@@ -136,11 +156,59 @@ struct UnitPageController {
                 },
                 isAdmin: actor.role == .unitAdmin)
         }
-        let view = WorkspaceView(
+        let now = Date()
+        let demandRows = demands.map { demand in
+            DemandRow(
+                id: demand.id, industryChain: demand.industryChain,
+                need: demand.need.count > 60 ? String(demand.need.prefix(60)) + "…" : demand.need,
+                status: ["open": "有效", "lapsed": "已失效（半年未确认）", "closed": "已关闭"][demand.status] ?? demand.status,
+                refreshDueAt: demand.status == "open" ? PageFormat.dateTime(demand.refreshDueAt) : "—",
+                actionable: demand.status != "closed",
+                dueSoon: demand.status == "open" && demand.refreshDueAt.timeIntervalSince(now) < 30 * 86_400)
+        }
+        var view = WorkspaceView(
             unitName: unit?.name ?? "", unread: unread, bids: rows, hasBids: !rows.isEmpty, invitations: invitations,
             hasInvitations: !invitations.isEmpty, notice: notice, verification: verification,
             csrf: context.token.map(PageSession.csrf) ?? "", errors: errors, hasErrors: !errors.isEmpty)
+        view.demands = demandRows
+        view.hasDemands = !demandRows.isEmpty
         return renderer.response("unit", view, context: context, status: status)
+    }
+
+    /// The half-yearly refresh from the workspace: the demand still stands.
+    @Sendable func confirmDemand(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try await refreshDemand(request, context: context, done: "demand-confirmed") { id, actor, tx in
+            _ = try await DemandRefresh.confirm(id: id, by: actor, on: tx)
+        }
+    }
+
+    /// Closes a demand for good, once the form's 「确认关闭」 is ticked.
+    @Sendable func closeDemand(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try await refreshDemand(request, context: context, done: "demand-closed", requiresTick: true) { id, actor, tx in
+            _ = try await DemandRefresh.close(id: id, by: actor, on: tx)
+        }
+    }
+
+    private func refreshDemand(
+        _ request: Request, context: AppRequestContext, done: String, requiresTick: Bool = false,
+        _ action: @Sendable @escaping (Int, Actor, PostgresConnection) async throws -> Void
+    ) async throws -> Response {
+        let actor = try Self.unitPerson(request, context)
+        let id = try PublicPageController.pathID(context)
+        let form = try await PageForm.read(request)
+        try form.requireCSRF(context.token.map(PageSession.csrf))
+        if requiresTick && form["confirm"] != "yes" {
+            return try await workspacePage(request, context: context, errors: ["关闭需求须勾选「确认关闭」"], status: .unprocessableContent)
+        }
+        do {
+            try await database.withTransaction { try await action(id, actor, $0) }
+        } catch DomainError.notFound {
+            throw Problem(status: .notFound, detail: "没有编号为 \(id) 的需求。")
+        } catch let error as DomainError {
+            return try await workspacePage(
+                request, context: context, errors: PageMessages.chinese(error, fields: ["status": "需求状态"]), status: Problem(error).status)
+        }
+        return .redirect(to: "/unit?done=\(done)", type: .normal)
     }
 
     /// The unit's admin uploads its business licence (营业执照) for its bureau to verify the unit against.
