@@ -568,6 +568,8 @@ struct AccessMatrixTests {
             },
             get("GET /v1/results", "/v1/results", signedIn.subtracting(["expert", "otherExpert"])),
             get("GET /v1/results/{id}", "/v1/results/\(setup.result)", ["admin", "adminB", "memberB", "jinchang", "publisher"]),
+            get("GET /v1/results/{id}/matches", "/v1/results/\(setup.result)/matches", ["admin", "adminB", "memberB", "jinchang", "publisher"]),
+            get("GET /v1/demands/{id}/matches", "/v1/demands/\(setup.demand)/matches", ["admin", "adminA", "memberA", "lanzhou", "publisher"]),
             AccessProbe(operation: "PUT /v1/demands/{id}", allowed: ["adminA", "memberA", "lanzhou", "publisher"]) { _, _ in
                 let body = [
                     "industryChain": "新材料", "need": "稀土永磁材料的低成本制备工艺（修订）", "contactName": "王工",

@@ -13,6 +13,19 @@ struct DemandController {
         router.put("v1/demands/:id", use: change)
         router.post("v1/demands/:id/confirm", use: confirm)
         router.post("v1/demands/:id/close", use: close)
+        router.get("v1/demands/:id/matches", use: matches)
+    }
+
+    struct MatchList: Encodable {
+        var items: [PoolMatching.Suggestion]
+    }
+
+    /// The results that could serve the demand, best first, with their reasons.
+    @Sendable func matches(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let actor = try context.requireActor()
+        let id = try context.id()
+        let items = try await database.withConnection { try await PoolMatching.forDemand(id: id, for: actor, on: $0) }
+        return try JSONAnswer(MatchList(items: items), context: context).response
     }
 
     struct PageView: Encodable {

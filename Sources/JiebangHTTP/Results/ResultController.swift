@@ -10,6 +10,15 @@ struct ResultController {
         router.post("v1/results", use: file)
         router.get("v1/results", use: list)
         router.get("v1/results/:id", use: show)
+        router.get("v1/results/:id/matches", use: matches)
+    }
+
+    /// The open demands the result could serve, best first, with their reasons.
+    @Sendable func matches(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let actor = try context.requireActor()
+        let id = try context.id()
+        let items = try await database.withConnection { try await PoolMatching.forResult(id: id, for: actor, on: $0) }
+        return try JSONAnswer(DemandController.MatchList(items: items), context: context).response
     }
 
     struct PageView: Encodable {

@@ -1,0 +1,109 @@
+public import Postgres
+
+/// Matching the pools (seeds 000 and 004): for a demand, the results that could serve it; for a result, the open
+/// demands it could serve. Each suggestion is scored by the database (`pool_match_score` in
+/// `definitions/23_pool_matching.sql`: the same industry chain, the result's keywords found in the demand, and the texts'
+/// Chinese bigram overlap, the board's grams) and carries its reasons. Equal data give equal lists: ties go by id.
+///
+/// Suggestions are for the record's readers only: a unit for its own records, a bureau for its region's or
+/// province's. A suggestion shows what the other side offers or needs, never its contacts; only open demands are
+/// suggested (a lapsed or closed one has left the pool).
+public enum PoolMatching {
+    /// One suggestion.
+    public struct Suggestion: Codable, Sendable, Hashable {
+        /// The suggested record: a result's id for a demand, a demand's for a result.
+        public var id: Int
+        /// A result's title, or the beginning of a demand's text.
+        public var title: String
+        public var unitName: String
+        public var regionCode: String
+        public var industryChain: String
+        /// A result's 技术成熟度 (nil for a demand).
+        public var maturity: Int?
+        /// From 0 to 1.
+        public var score: Double
+        /// Why, in Chinese: 同属…产业链, 关键词：…, 文本相近：….
+        public var reasons: [String]
+    }
+
+    /// At most this many suggestions per record.
+    public static let limit = 20
+    /// The least score suggested: below it only a word pair or two in common, which says nothing.
+    public static let minimumScore = 0.05
+
+    /// The results that could serve demand `id`, best first.
+    /// - Throws: `DomainError.notFound` for a demand the actor may not read, as for a missing one.
+    public static func forDemand(id: Int, for actor: Actor, on db: PostgresConnection) async throws -> [Suggestion] {
+        _ = try await DemandFiling.demand(id: id, for: actor, on: db)
+        let rows = try await db.query(
+            """
+            SELECT * FROM (
+            SELECT id, title, unit_name, region_code, industry_chain, maturity, same_chain, hits, shared,
+                   pool_match_score(same_chain, cardinality(hits), shared, own_count, cardinality(bigrams(grams)))::float8 AS score
+            FROM (
+                SELECT r.id, r.title, u.name AS unit_name, r.region_code, r.industry_chain, r.maturity::integer AS maturity,
+                       r.grams, r.industry_chain = d.industry_chain AS same_chain,
+                       pool_match_keywords(r.keywords, d.industry_chain || ' ' || d.need) AS hits,
+                       pool_match_shared(d.grams, r.grams) AS shared, cardinality(bigrams(d.grams)) AS own_count
+                FROM demands d
+                JOIN results r ON r.grams && bigrams(d.grams) OR r.industry_chain = d.industry_chain
+                JOIN units u ON u.id = r.unit_id
+                WHERE d.id = \(id) AND r.unit_id <> d.unit_id
+            ) AS candidates
+            ) AS scored
+            WHERE score >= \(minimumScore)
+            ORDER BY score DESC, id
+            LIMIT \(limit)
+            """)
+        return try rows.map { row in
+            let (id, title, unitName, region, chain, maturity, sameChain, hits, shared, score) =
+                try row.decode((Int, String, String, String, String, Int, Bool, [String], Int, Double).self)
+            return Suggestion(
+                id: id, title: title, unitName: unitName, regionCode: region, industryChain: chain, maturity: maturity, score: score,
+                reasons: reasons(chain: chain, sameChain: sameChain, keywords: hits, shared: shared))
+        }
+    }
+
+    /// The open demands result `id` could serve, best first.
+    /// - Throws: `DomainError.notFound` for a result the actor may not read, as for a missing one.
+    public static func forResult(id: Int, for actor: Actor, on db: PostgresConnection) async throws -> [Suggestion] {
+        _ = try await ResultFiling.result(id: id, for: actor, on: db)
+        let rows = try await db.query(
+            """
+            SELECT * FROM (
+            SELECT id, need, unit_name, region_code, industry_chain, same_chain, hits, shared,
+                   pool_match_score(same_chain, cardinality(hits), shared, cardinality(bigrams(grams)), own_count)::float8 AS score
+            FROM (
+                SELECT d.id, d.need, u.name AS unit_name, d.region_code, d.industry_chain, d.grams,
+                       d.industry_chain = r.industry_chain AS same_chain,
+                       pool_match_keywords(r.keywords, d.industry_chain || ' ' || d.need) AS hits,
+                       pool_match_shared(d.grams, r.grams) AS shared, cardinality(bigrams(r.grams)) AS own_count
+                FROM results r
+                JOIN demands d ON d.status = 'open' AND (d.grams && bigrams(r.grams) OR d.industry_chain = r.industry_chain)
+                JOIN units u ON u.id = d.unit_id
+                WHERE r.id = \(id) AND d.unit_id <> r.unit_id
+            ) AS candidates
+            ) AS scored
+            WHERE score >= \(minimumScore)
+            ORDER BY score DESC, id
+            LIMIT \(limit)
+            """)
+        return try rows.map { row in
+            let (id, need, unitName, region, chain, sameChain, hits, shared, score) =
+                try row.decode((Int, String, String, String, String, Bool, [String], Int, Double).self)
+            return Suggestion(
+                id: id, title: need.count > 60 ? String(need.prefix(60)) + "…" : need, unitName: unitName, regionCode: region,
+                industryChain: chain, maturity: nil, score: score,
+                reasons: reasons(chain: chain, sameChain: sameChain, keywords: hits, shared: shared))
+        }
+    }
+
+    /// The reasons of a suggestion, in Chinese, in a fixed order.
+    static func reasons(chain: String, sameChain: Bool, keywords: [String], shared: Int) -> [String] {
+        var reasons: [String] = []
+        if sameChain { reasons.append("同属\(chain)产业链") }
+        if !keywords.isEmpty { reasons.append("关键词：" + keywords.joined(separator: "、")) }
+        if shared > 0 { reasons.append("文本相近：共有\(shared)个词组") }
+        return reasons
+    }
+}
