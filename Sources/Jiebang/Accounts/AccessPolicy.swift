@@ -22,6 +22,17 @@ public enum AccessPolicy {
         }
     }
 
+    /// Whose units' records a list shows the actor, as `mayRead` decides for one: a unit's people their unit's, a
+    /// municipal recommender its region's, a provincial publisher its province's (a two-digit prefix); nil filters
+    /// nothing (a system admin sees all).
+    public static func listScope(of actor: Actor) -> (unitID: Int?, regionCode: String?, province: String?) {
+        (
+            [.unitMember, .unitAdmin].contains(actor.role) ? actor.unitID : nil,
+            actor.role == .municipalRecommender ? actor.regionCode : nil,
+            actor.role == .provincialPublisher ? actor.regionCode.map { String($0.prefix(2)) } : nil
+        )
+    }
+
     /// Whether the actor may file a demand for a unit: its own people, or a bureau on its behalf.
     public static func mayFileDemand(unitID: Int, regionCode: String, by actor: Actor) -> Bool {
         actor.role != .systemAdmin && mayRead(unitID: unitID, regionCode: regionCode, by: actor)

@@ -153,9 +153,7 @@ public enum DemandFiling {
     ) async throws -> [Demand] {
         try AccessPolicy.require(
             actor, [.unitMember, .unitAdmin, .municipalRecommender, .provincialPublisher, .systemAdmin], to: "list demands")
-        let unitID: Int? = [.unitMember, .unitAdmin].contains(actor.role) ? actor.unitID : nil
-        let region: String? = actor.role == .municipalRecommender ? actor.regionCode : nil
-        let province: String? = actor.role == .provincialPublisher ? actor.regionCode.map { String($0.prefix(2)) } : nil
+        let (unitID, region, province) = AccessPolicy.listScope(of: actor)
         return try await db.query(
             """
             \(unsafeRaw: select)

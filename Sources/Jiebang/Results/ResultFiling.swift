@@ -158,9 +158,7 @@ public enum ResultFiling {
     public static func list(beforeID: Int?, limit: Int, for actor: Actor, on db: PostgresConnection) async throws -> [Result] {
         try AccessPolicy.require(
             actor, [.unitMember, .unitAdmin, .municipalRecommender, .provincialPublisher, .systemAdmin], to: "list results")
-        let unitID: Int? = [.unitMember, .unitAdmin].contains(actor.role) ? actor.unitID : nil
-        let region: String? = actor.role == .municipalRecommender ? actor.regionCode : nil
-        let province: String? = actor.role == .provincialPublisher ? actor.regionCode.map { String($0.prefix(2)) } : nil
+        let (unitID, region, province) = AccessPolicy.listScope(of: actor)
         return try await db.query(
             """
             \(unsafeRaw: select)
