@@ -58,6 +58,30 @@ public enum ProductJobs {
         public var slot: Date
     }
 
+    /// Rematches one demand or result after it changed (`PoolMatches`); enqueued by a trigger in the change's
+    /// transaction, once while one waits; 10 attempts.
+    public struct RematchPoolRecord: JobArguments {
+        public static let kind = "pools.rematch"  // never rename
+        public static var defaultOptions: JobOptions { JobOptions(priority: 7, maxAttempts: 10) }
+        /// `demand` or `result`.
+        public var record: String
+        public var id: Int
+    }
+
+    /// Recomputes every match of the pools (nightly at 02:40, or `jiebang pools rematch`); 3 attempts.
+    public struct RematchPools: JobArguments {
+        public static let kind = "pools.rematch_all"  // never rename
+        public static var defaultOptions: JobOptions { JobOptions(maxAttempts: 3) }
+        /// The cron slot that enqueued it.
+        public var slot: Date?
+    }
+
+    /// A rematch job names a pool there is not.
+    struct UnknownPool: Error, CustomStringConvertible {
+        var name: String
+        var description: String { "there is no pool of \(name)s to rematch" }
+    }
+
     /// Every handler, by kind, with its backoff; each kind's attempts are its `defaultOptions.maxAttempts`.
     /// - Parameters:
     ///   - smtp: the server e-mails go through (`SMTP_URL`); without one each e-mail is marked failed, not retried.
@@ -80,6 +104,14 @@ public enum ProductJobs {
         registry.registerTransactional(VerifyAuditChain.self, retry: .fixed(.seconds(300)), timeout: .seconds(1_800)) { _, _, db in
             let report = try await AuditChain.verify(on: db)
             if let problem = report.problem { throw BrokenAuditChain(problem: problem) }
+        }
+        registry.registerTransactional(RematchPoolRecord.self, retry: .exponential(base: .seconds(5), maxDelay: .seconds(300))) {
+            _, arguments, db in
+            guard let record = PoolMatches.Record(rawValue: arguments.record) else { throw UnknownPool(name: arguments.record) }
+            try await PoolMatches.rematch(record, id: arguments.id, on: db)
+        }
+        registry.registerTransactional(RematchPools.self, retry: .fixed(.seconds(300)), timeout: .seconds(3_600)) { _, _, db in
+            _ = try await PoolMatches.rematchAll(on: db)
         }
         registry.registerTransactional(RunReminderScan.self, retry: .fixed(.seconds(30))) { _, arguments, db in
             guard let scan = ReminderScan(rawValue: arguments.scan) else {
@@ -130,6 +162,9 @@ public enum ProductJobs {
         var verify = CronSchedule(name: "audit.verify", expression: .daily(hour: 4, minute: 10))
         verify.catchUp = .latest
         entries.append(CronScheduler.entry(verify) { slot in VerifyAuditChain(slot: slot) })
+        var rematch = CronSchedule(name: "pools.rematch_all", expression: .daily(hour: 2, minute: 40))
+        rematch.catchUp = .latest
+        entries.append(CronScheduler.entry(rematch) { slot in RematchPools(slot: slot) })
         var expire = CronSchedule(name: "acceptance.expire_rectifications", expression: .everyTenMinutes)
         expire.catchUp = .latest
         entries.append(CronScheduler.entry(expire) { slot in AcceptanceJobs.ExpireRectifications(slot: slot) })

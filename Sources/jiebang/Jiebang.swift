@@ -17,7 +17,7 @@ struct JiebangCommand: AsyncParsableCommand {
         subcommands: [
             ServeCommand.self, WorkCommand.self, JobsCommand.self, UsersCommand.self, DemandsCommand.self, ExpertsCommand.self,
             SeedDemoCommand.self, MigrateCommand.self, DatabaseCommand.self, CronCommand.self, ReviewCommand.self,
-            AuditCommand.self,
+            AuditCommand.self, PoolsCommand.self,
         ],
         defaultSubcommand: ServeCommand.self)
 

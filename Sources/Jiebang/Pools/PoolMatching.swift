@@ -3,7 +3,9 @@ public import Postgres
 /// Matching the pools (seeds 000 and 004): for a demand, the results that could serve it; for a result, the open
 /// demands it could serve. Each suggestion is scored by the database (`pool_match_score` in
 /// `definitions/23_pool_matching.sql`: the same industry chain, the result's keywords found in the demand, and the texts'
-/// Chinese bigram overlap, the board's grams) and carries its reasons. Equal data give equal lists: ties go by id.
+/// Chinese character pair overlap, from the board's grams) and carries its reasons. Equal data give equal lists: ties
+/// go by id. The lists are read from `pool_matches`, which the queue keeps (`PoolMatches`): a change shows once its
+/// rematch job has run, usually within a second.
 ///
 /// Suggestions are for the record's readers only: a unit for its own records, a bureau for its region's or
 /// province's. A suggestion shows what the other side offers or needs, never its contacts; only open demands are
@@ -28,7 +30,8 @@ public enum PoolMatching {
 
     /// At most this many suggestions per record.
     public static let limit = 20
-    /// The least score suggested: below it only a word pair or two in common, which says nothing.
+    /// The least score suggested (`definitions/26_pool_matches.sql` keeps none below): below it only a word pair
+    /// or two in common, which says nothing.
     public static let minimumScore = 0.05
 
     /// The results that could serve demand `id`, best first.
@@ -37,22 +40,13 @@ public enum PoolMatching {
         _ = try await DemandFiling.demand(id: id, for: actor, on: db)
         let rows = try await db.query(
             """
-            SELECT * FROM (
-            SELECT id, title, unit_name, region_code, industry_chain, maturity, same_chain, hits, shared,
-                   pool_match_score(same_chain, cardinality(hits), shared, own_count, cardinality(bigrams(grams)))::float8 AS score
-            FROM (
-                SELECT r.id, r.title, u.name AS unit_name, r.region_code, r.industry_chain, r.maturity::integer AS maturity,
-                       r.grams, r.industry_chain = d.industry_chain AS same_chain,
-                       pool_match_keywords(r.keywords, d.industry_chain || ' ' || d.need) AS hits,
-                       pool_match_shared(d.grams, r.grams) AS shared, cardinality(bigrams(d.grams)) AS own_count
-                FROM demands d
-                JOIN results r ON r.grams && bigrams(d.grams) OR r.industry_chain = d.industry_chain
-                JOIN units u ON u.id = r.unit_id
-                WHERE d.id = \(id) AND r.unit_id <> d.unit_id
-            ) AS candidates
-            ) AS scored
-            WHERE score >= \(minimumScore)
-            ORDER BY score DESC, id
+            SELECT r.id, r.title, u.name, r.region_code, r.industry_chain, r.maturity::integer, m.same_chain, m.keywords,
+                   m.shared, m.score::float8
+            FROM pool_matches m
+            JOIN results r ON r.id = m.result_id
+            JOIN units u ON u.id = r.unit_id
+            WHERE m.demand_id = \(id)
+            ORDER BY m.score DESC, m.result_id
             LIMIT \(limit)
             """)
         return try rows.map { row in
@@ -70,22 +64,12 @@ public enum PoolMatching {
         _ = try await ResultFiling.result(id: id, for: actor, on: db)
         let rows = try await db.query(
             """
-            SELECT * FROM (
-            SELECT id, need, unit_name, region_code, industry_chain, same_chain, hits, shared,
-                   pool_match_score(same_chain, cardinality(hits), shared, cardinality(bigrams(grams)), own_count)::float8 AS score
-            FROM (
-                SELECT d.id, d.need, u.name AS unit_name, d.region_code, d.industry_chain, d.grams,
-                       d.industry_chain = r.industry_chain AS same_chain,
-                       pool_match_keywords(r.keywords, d.industry_chain || ' ' || d.need) AS hits,
-                       pool_match_shared(d.grams, r.grams) AS shared, cardinality(bigrams(r.grams)) AS own_count
-                FROM results r
-                JOIN demands d ON d.status = 'open' AND (d.grams && bigrams(r.grams) OR d.industry_chain = r.industry_chain)
-                JOIN units u ON u.id = d.unit_id
-                WHERE r.id = \(id) AND d.unit_id <> r.unit_id
-            ) AS candidates
-            ) AS scored
-            WHERE score >= \(minimumScore)
-            ORDER BY score DESC, id
+            SELECT d.id, d.need, u.name, d.region_code, d.industry_chain, m.same_chain, m.keywords, m.shared, m.score::float8
+            FROM pool_matches m
+            JOIN demands d ON d.id = m.demand_id
+            JOIN units u ON u.id = d.unit_id
+            WHERE m.result_id = \(id) AND d.status = 'open'
+            ORDER BY m.score DESC, m.demand_id
             LIMIT \(limit)
             """)
         return try rows.map { row in
