@@ -176,6 +176,7 @@ func apiRouter(
     ProgrammeController(database: database).addRoutes(to: api)
     DemandController(database: database).addRoutes(to: api)
     ResultController(database: database).addRoutes(to: api)
+    TalentController(database: database).addRoutes(to: api)
     ChallengeController(database: database).addRoutes(to: api)
     BidController(database: database).addRoutes(to: api)
     NotificationController(database: database).addRoutes(to: api)

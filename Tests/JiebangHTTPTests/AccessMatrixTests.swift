@@ -187,6 +187,8 @@ struct AccessMatrixTests {
         var demand = 0
         /// A result of unit B (an institute, in Jinchang).
         var result = 0
+        /// A person of unit B, in the talent pool.
+        var talent = 0
         /// Bids, each in a programme of its own (a unit holds one live bid per programme), led by unit A with unit B.
         var submitted = 0
         var toRecommend = 0
@@ -248,6 +250,14 @@ struct AccessMatrixTests {
                                      contact_name, contact_phone, contact_email)
                 VALUES (\(fixture.unitB), '620300', '镍钴湿法冶金新工艺', '高压酸浸提取镍钴的连续化工艺，回收率提高5个百分点。', '有色冶金',
                         '有色冶金', 6, 'patent_granted', '赵工', '0935-8123456', 'zhao@example.cn')
+                RETURNING id
+                """
+            ).first!.decode(Int.self)
+            setup.talent = try await tx.query(
+                """
+                INSERT INTO talents (unit_id, region_code, name, title, fields, summary, contact_name, contact_phone, contact_email)
+                VALUES (\(fixture.unitB), '620300', '孙立新', '研究员', ARRAY['湿法冶金'], '开发高镍三元正极材料前驱体连续共沉淀工艺。', '赵工',
+                        '0935-8123456', 'zhao@example.cn')
                 RETURNING id
                 """
             ).first!.decode(Int.self)
@@ -568,8 +578,29 @@ struct AccessMatrixTests {
             },
             get("GET /v1/results", "/v1/results", signedIn.subtracting(["expert", "otherExpert"])),
             get("GET /v1/results/{id}", "/v1/results/\(setup.result)", ["admin", "adminB", "memberB", "jinchang", "publisher"]),
-            get("GET /v1/results/{id}/matches", "/v1/results/\(setup.result)/matches", ["admin", "adminB", "memberB", "jinchang", "publisher"]),
-            get("GET /v1/demands/{id}/matches", "/v1/demands/\(setup.demand)/matches", ["admin", "adminA", "memberA", "lanzhou", "publisher"]),
+            get(
+                "GET /v1/results/{id}/matches", "/v1/results/\(setup.result)/matches",
+                ["admin", "adminB", "memberB", "jinchang", "publisher"]),
+            AccessProbe(operation: "POST /v1/talents", allowed: ["adminB", "memberB", "jinchang", "publisher"]) { _, _ in
+                let body: [String: Any] = [
+                    "unitID": fixture.unitB, "name": "孙立新", "fields": ["湿法冶金"], "summary": "开发高镍三元正极材料前驱体连续共沉淀工艺。",
+                    "contactName": "赵工", "contactPhone": "0935-8123456", "contactEmail": "zhao@example.cn",
+                ]
+                return (.post, "/v1/talents", json(body), [:])
+            },
+            get("GET /v1/talents", "/v1/talents", signedIn.subtracting(["expert", "otherExpert"])),
+            get("GET /v1/talents/{id}", "/v1/talents/\(setup.talent)", ["admin", "adminB", "memberB", "jinchang", "publisher"]),
+            AccessProbe(operation: "PUT /v1/talents/{id}", allowed: ["adminB", "memberB", "jinchang", "publisher"]) { _, serial in
+                let body: [String: Any] = [
+                    "unitID": fixture.unitB, "name": "孙立新", "fields": ["湿法冶金", "电池材料\(serial)"],
+                    "summary": "开发高镍三元正极材料前驱体连续共沉淀工艺。", "availability": "limited", "contactName": "赵工",
+                    "contactPhone": "0935-8123456", "contactEmail": "zhao@example.cn",
+                ]
+                return (.put, "/v1/talents/\(setup.talent)", json(body), try await revision("talents", setup.talent))
+            },
+            get(
+                "GET /v1/demands/{id}/matches", "/v1/demands/\(setup.demand)/matches",
+                ["admin", "adminA", "memberA", "lanzhou", "publisher"]),
             AccessProbe(operation: "PUT /v1/demands/{id}", allowed: ["adminA", "memberA", "lanzhou", "publisher"]) { _, _ in
                 let body = [
                     "industryChain": "新材料", "need": "稀土永磁材料的低成本制备工艺（修订）", "contactName": "王工",

@@ -152,6 +152,19 @@ public enum DemoData {
                 FROM units WHERE id = \(unitID)
                 """)
         }
+        // The talent pool (人才库): people of the universities and institute whose fields meet the demands above.
+        for seed in talents {
+            let unitIndex = indexOfUnit(seed.unit)
+            guard unitIDs.indices.contains(unitIndex) else { continue }
+            try await tx.execute(
+                """
+                INSERT INTO talents (unit_id, region_code, name, title, fields, industry_chains, keywords, summary, availability,
+                                     contact_name, contact_phone, contact_email)
+                SELECT id, region_code, \(seed.name), \(seed.title), \(seed.fields), \(seed.chains), \(seed.keywords),
+                       \(seed.summary), \(seed.availability), contact_name, contact_phone, contact_email
+                FROM units WHERE id = \(unitIDs[unitIndex])
+                """)
+        }
         for seed in challenges {
             try await tx.execute(
                 """
@@ -184,6 +197,36 @@ public enum DemoData {
             indexOfUnit("中国科学院兰州化学物理研究所"), "镍钴湿法冶金连续化工艺", "高压酸浸提取镍钴的连续化工艺与配套催化剂，金属回收率提高5个百分点。",
             "有色冶金", "有色金属", ["镍钴", "湿法冶金", "催化剂"], 7, "patent_granted"
         ),
+    ]
+
+    struct TalentSeed {
+        var unit: String, name: String, title: String, fields: [String], chains: [String], keywords: [String]
+        var summary: String, availability: String
+    }
+
+    /// The demo's people: each one's fields and keywords meet one demand's text.
+    static let talents: [TalentSeed] = [
+        .init(
+            unit: "兰州大学", name: "刘明远", title: "教授", fields: ["稀土永磁材料", "磁性材料"], chains: ["有色冶金"],
+            keywords: ["钕铁硼", "晶界扩散", "矫顽力"],
+            summary: "长期从事钕铁硼磁体晶界扩散与重稀土减量研究，高矫顽力磁体工艺已在企业完成中试。", availability: "available"),
+        .init(
+            unit: "兰州大学", name: "陈静", title: "副教授", fields: ["光伏材料", "资源循环利用"], chains: ["绿色环保(含绿色矿山)"],
+            keywords: ["光伏组件", "晶硅", "材料回收"],
+            summary: "研究退役晶硅光伏组件的无损拆解与银、铜、硅高值回收，建成百吨级材料回收示范线。", availability: "limited"),
+        .init(
+            unit: "兰州理工大学", name: "王建国", title: "教授", fields: ["储氢装备", "压力容器"], chains: ["新能源及装备制造"],
+            keywords: ["储氢瓶", "碳纤维缠绕", "加氢站"],
+            summary: "从事车载储氢瓶碳纤维缠绕与内胆成型研究，研制的储氢瓶通过70MPa循环试验，参与加氢站关键部件研制。",
+            availability: "available"),
+        .init(
+            unit: "兰州理工大学", name: "赵海涛", title: "副教授", fields: ["高温合金", "精密铸造"], chains: ["航空航天"],
+            keywords: ["单晶叶片", "定向凝固", "缺陷控制"],
+            summary: "研究空心单晶叶片定向凝固工艺的过程模拟与缺陷控制，合作企业叶片成品率显著提升。", availability: "available"),
+        .init(
+            unit: "中国科学院兰州化学物理研究所", name: "孙立新", title: "研究员", fields: ["湿法冶金", "电池材料"], chains: ["有色冶金"],
+            keywords: ["高镍三元", "前驱体", "共沉淀"],
+            summary: "开发高镍三元正极材料前驱体连续共沉淀的短流程清洁生产工艺，废水循环利用率达到95%以上。", availability: "available"),
     ]
 
     /// The index in `units` of the unit named `name` (−1 when the demo has none, which `load` skips).
