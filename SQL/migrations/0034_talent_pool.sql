@@ -42,9 +42,6 @@ CREATE TABLE talents (
     revision        integer     NOT NULL DEFAULT 1,
     created_at      timestamptz NOT NULL DEFAULT now(),
     updated_at      timestamptz NOT NULL DEFAULT now(),
-    -- The person's fields, keywords and summary as the board's grams, for the matching (see 0033_pool_matching.sql).
-    grams           text[]      GENERATED ALWAYS AS (
-        text_grams(text_items_joined(fields) || ' ' || text_items_joined(keywords) || ' ' || summary)) STORED,
     CONSTRAINT talents_region_prefecture CHECK (region_code_is_prefecture(region_code)),
     CONSTRAINT talents_name_length CHECK (char_length(btrim(name)) BETWEEN 1 AND 100),
     CONSTRAINT talents_title_length CHECK (char_length(title) <= 50),
@@ -62,4 +59,3 @@ CREATE TABLE talents (
 
 CREATE INDEX talents_unit ON talents (unit_id);
 CREATE INDEX talents_region ON talents (region_code);
-CREATE INDEX talents_grams ON talents USING gin (grams);
