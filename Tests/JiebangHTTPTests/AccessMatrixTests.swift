@@ -566,10 +566,24 @@ struct AccessMatrixTests {
                 ]
                 return (.post, "/v1/results", json(body), [:])
             },
+            AccessProbe(operation: "POST /v1/results/import", allowed: ["adminB", "memberB", "jinchang", "publisher"]) { _, serial in
+                // Unit B is an institute in Jinchang: enterprises' people, other regions and other provinces get 403.
+                let code = try await db.query("SELECT credit_code FROM units WHERE id = \(fixture.unitB)").first!.decode(String.self)
+                let csv = """
+                    单位名称,统一社会信用代码,成果名称,成果简介,技术领域,所属产业链,技术成熟度,知识产权,联系人,联系电话,电子邮箱
+                    金川镍钴研究院,\(code),镍钴湿法冶金新工艺\(serial),高压酸浸提取镍钴的连续化工艺，回收率提高5个百分点。,有色冶金,有色冶金,6,已授权专利,赵工,0935-8123456,zhao@example.cn
+
+                    """
+                return (.post, "/v1/results/import", Data(csv.utf8), [.contentType: "text/csv"])
+            },
             get("GET /v1/results", "/v1/results", signedIn.subtracting(["expert", "otherExpert"])),
             get("GET /v1/results/{id}", "/v1/results/\(setup.result)", ["admin", "adminB", "memberB", "jinchang", "publisher"]),
-            get("GET /v1/results/{id}/matches", "/v1/results/\(setup.result)/matches", ["admin", "adminB", "memberB", "jinchang", "publisher"]),
-            get("GET /v1/demands/{id}/matches", "/v1/demands/\(setup.demand)/matches", ["admin", "adminA", "memberA", "lanzhou", "publisher"]),
+            get(
+                "GET /v1/results/{id}/matches", "/v1/results/\(setup.result)/matches",
+                ["admin", "adminB", "memberB", "jinchang", "publisher"]),
+            get(
+                "GET /v1/demands/{id}/matches", "/v1/demands/\(setup.demand)/matches",
+                ["admin", "adminA", "memberA", "lanzhou", "publisher"]),
             AccessProbe(operation: "PUT /v1/demands/{id}", allowed: ["adminA", "memberA", "lanzhou", "publisher"]) { _, _ in
                 let body = [
                     "industryChain": "新材料", "need": "稀土永磁材料的低成本制备工艺（修订）", "contactName": "王工",
