@@ -96,7 +96,9 @@ public enum ConstraintCatalog {
         "results_industry_chain_length": (.invalid, "industryChain", "must have 2 to 50 characters"),
         "results_keywords": (.invalid, "keywords", "must be at most 20 distinct items of 1 to 20 characters"),
         "results_maturity_range": (.invalid, "maturity", "must be between 1 and 9"),
-        "results_ip_status_known": (.invalid, "ipStatus", "must be one of patent_granted, patent_pending, software_copyright, know_how, none"),
+        "results_ip_status_known": (
+            .invalid, "ipStatus", "must be one of patent_granted, patent_pending, software_copyright, know_how, none"
+        ),
         "results_contact_name_length": (.invalid, "contactName", "must have 1 to 100 characters"),
         "results_contact_phone_format": (.invalid, "contactPhone", "is not a phone number"),
         "results_contact_email_format": (.invalid, "contactEmail", "is not an e-mail address"),
@@ -124,6 +126,9 @@ public enum ConstraintCatalog {
         "challenge_amendments_version_key": (.conflict, "version", "another amendment of this version was made at the same time"),
         "challenge_amendments_reason_length": (.invalid, "reason", "must have 4 to 2000 characters"),
         "challenge_demands_demand_id_fkey": (.invalid, "demandIDs", "names a demand that does not exist"),
+        "challenge_demands_demand_open": (
+            .invalid, "demandIDs", "names a closed or lapsed demand; only an open demand may be attached to a challenge"
+        ),
         "bids_amounts_non_negative": (.invalid, "totalInvestmentFen", "amounts must not be negative"),
         "bids_funding_within_investment": (
             .invalid, "selfFundingFen", "self-funding plus requested funding must not exceed the total investment"
