@@ -584,6 +584,13 @@ struct AccessMatrixTests {
             get(
                 "GET /v1/demands/{id}/matches", "/v1/demands/\(setup.demand)/matches",
                 ["admin", "adminA", "memberA", "lanzhou", "publisher"]),
+            AccessProbe(operation: "POST /v1/demands/{id}/challenge", allowed: ["publisher"]) { _, _ in
+                var body = Bodies.challenge().filter {
+                    ["category", "indicators", "applicationDeadline", "completionDeadline", "fundingCeilingFen"].contains($0.key)
+                }
+                body["programmeID"] = setup.programme
+                return (.post, "/v1/demands/\(setup.demand)/challenge", json(body), [:])
+            },
             AccessProbe(operation: "PUT /v1/demands/{id}", allowed: ["adminA", "memberA", "lanzhou", "publisher"]) { _, _ in
                 let body = [
                     "industryChain": "新材料", "need": "稀土永磁材料的低成本制备工艺（修订）", "contactName": "王工",
