@@ -11,6 +11,7 @@ enum FuzzTargets {
         "csv": csv,
         "demand-import": demandImport,
         "expert-import": expertImport,
+        "result-import": resultImport,
         "cron": cron,
         "bid-content": bidContent,
         "self-test": selfTest,
@@ -24,6 +25,9 @@ enum FuzzTargets {
             "所在市州,企业名称,统一社会信用代码,企业性质,所属重点产业链,技术需求,支持条件,联系人,联系电话,电子邮箱,备注\n兰州市,兰州某公司,91620100MA7ABCDE1Q,民营,有色冶金,晶界扩散,场地,李工,0931-8000000,li@example.cn,\n"
         ],
         "expert-import": ["登录名,姓名\nzhang.wei,张伟\n"],
+        "result-import": [
+            "单位名称,统一社会信用代码,成果名称,成果简介,技术领域,所属产业链,关键词,技术成熟度,知识产权,联系人,联系电话,电子邮箱\n兰州大学,12620000438000431B,晶界扩散工艺,钕铁硼晶界扩散的量产工艺与装备。,新材料,有色冶金,晶界扩散、钕铁硼,6,已授权专利,李工,0931-8000000,li@example.cn\n"
+        ],
         "cron": ["*/5 * * * *", "0 3 * * 1-5", "30 2 29 2 *", "@daily"],
         "bid-content": [
             #"{"technicalRoute":"路线","rdFoundation":"基础","indicatorAnswers":["a"],"totalInvestmentFen":100,"selfFundingFen":50,"requestedFundingFen":10,"team":[{"name":"张","title":"教授","unit":"兰大","role":"负责"}],"completionCommitment":true}"#
@@ -60,6 +64,10 @@ enum FuzzTargets {
 
     static func expertImport(_ bytes: [UInt8]) {
         _ = ExpertImport.parse(text(bytes))
+    }
+
+    static func resultImport(_ bytes: [UInt8]) {
+        _ = ResultImport.parse(text(bytes))
     }
 
     static func cron(_ bytes: [UInt8]) {

@@ -15,7 +15,8 @@ struct JiebangCommand: AsyncParsableCommand {
         abstract: "揭榜挂帅: open competition for key technology tasks.",
         version: JiebangCommand.version,
         subcommands: [
-            ServeCommand.self, WorkCommand.self, JobsCommand.self, UsersCommand.self, DemandsCommand.self, ExpertsCommand.self,
+            ServeCommand.self, WorkCommand.self, JobsCommand.self, UsersCommand.self, DemandsCommand.self, ResultsCommand.self,
+            ExpertsCommand.self,
             SeedDemoCommand.self, MigrateCommand.self, DatabaseCommand.self, CronCommand.self, ReviewCommand.self,
             AuditCommand.self, PoolsCommand.self,
         ],

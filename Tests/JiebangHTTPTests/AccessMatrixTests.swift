@@ -576,6 +576,16 @@ struct AccessMatrixTests {
                 ]
                 return (.post, "/v1/results", json(body), [:])
             },
+            AccessProbe(operation: "POST /v1/results/import", allowed: ["adminB", "memberB", "jinchang", "publisher"]) { _, serial in
+                // Unit B is an institute in Jinchang: enterprises' people, other regions and other provinces get 403.
+                let code = try await db.query("SELECT credit_code FROM units WHERE id = \(fixture.unitB)").first!.decode(String.self)
+                let csv = """
+                    单位名称,统一社会信用代码,成果名称,成果简介,技术领域,所属产业链,技术成熟度,知识产权,联系人,联系电话,电子邮箱
+                    金川镍钴研究院,\(code),镍钴湿法冶金新工艺\(serial),高压酸浸提取镍钴的连续化工艺，回收率提高5个百分点。,有色冶金,有色冶金,6,已授权专利,赵工,0935-8123456,zhao@example.cn
+
+                    """
+                return (.post, "/v1/results/import", Data(csv.utf8), [.contentType: "text/csv"])
+            },
             get("GET /v1/results", "/v1/results", signedIn.subtracting(["expert", "otherExpert"])),
             get("GET /v1/results/{id}", "/v1/results/\(setup.result)", ["admin", "adminB", "memberB", "jinchang", "publisher"]),
             get(
@@ -590,6 +600,9 @@ struct AccessMatrixTests {
             },
             get("GET /v1/talents", "/v1/talents", signedIn.subtracting(["expert", "otherExpert"])),
             get("GET /v1/talents/{id}", "/v1/talents/\(setup.talent)", ["admin", "adminB", "memberB", "jinchang", "publisher"]),
+            get(
+                "GET /v1/talents/{id}/matches", "/v1/talents/\(setup.talent)/matches",
+                ["admin", "adminB", "memberB", "jinchang", "publisher"]),
             AccessProbe(operation: "PUT /v1/talents/{id}", allowed: ["adminB", "memberB", "jinchang", "publisher"]) { _, serial in
                 let body: [String: Any] = [
                     "unitID": fixture.unitB, "name": "孙立新", "fields": ["湿法冶金", "电池材料\(serial)"],
@@ -601,6 +614,13 @@ struct AccessMatrixTests {
             get(
                 "GET /v1/demands/{id}/matches", "/v1/demands/\(setup.demand)/matches",
                 ["admin", "adminA", "memberA", "lanzhou", "publisher"]),
+            AccessProbe(operation: "POST /v1/demands/{id}/challenge", allowed: ["publisher"]) { _, _ in
+                var body = Bodies.challenge().filter {
+                    ["category", "indicators", "applicationDeadline", "completionDeadline", "fundingCeilingFen"].contains($0.key)
+                }
+                body["programmeID"] = setup.programme
+                return (.post, "/v1/demands/\(setup.demand)/challenge", json(body), [:])
+            },
             AccessProbe(operation: "PUT /v1/demands/{id}", allowed: ["adminA", "memberA", "lanzhou", "publisher"]) { _, _ in
                 let body = [
                     "industryChain": "新材料", "need": "稀土永磁材料的低成本制备工艺（修订）", "contactName": "王工",

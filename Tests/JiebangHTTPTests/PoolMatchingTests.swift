@@ -121,7 +121,7 @@ struct PoolMatchingTests {
     }
 
     @Test(
-        "Rematching record by record after changes gives exactly the lists a full run gives, and a full run gives the same lists every time"
+        "Rematching record by record after changes to demands, results and people gives exactly the lists a full run gives, and a full run gives the same lists every time"
     )
     func incrementalEqualsFullRun() async throws {
         try await TestDatabase.withFreshDatabase { db in
@@ -137,7 +137,13 @@ struct PoolMatchingTests {
             let chains = ["新材料", "有色冶金", "新能源"]
             var demands: [Int] = []
             var results: [Int] = []
+            var talents: [Int] = []
             try await db.withTransaction { tx in
+                for n in 0..<12 {
+                    talents.append(
+                        try await Self.insertTalent(
+                            unit: fixture.unitB, fields: [text(1)], keywords: [text(1)], summary: text(5), chains: [chains[n % 3]], on: tx))
+                }
                 for n in 0..<30 {
                     demands.append(try await Self.insertDemand(unit: fixture.unitA, need: text(5), chain: chains[n % 3], on: tx))
                     results.append(
@@ -163,6 +169,8 @@ struct PoolMatchingTests {
                 for n in 0..<5 {
                     try await tx.execute("UPDATE results SET summary = \(text(6)), keywords = \([text(1)]) WHERE id = \(results[n * 5])")
                 }
+                for n in 0..<3 { try await tx.execute("UPDATE talents SET summary = \(text(5)) WHERE id = \(talents[n * 4])") }
+                try await tx.execute("UPDATE talents SET availability = 'unavailable' WHERE id = \(talents[1])")
                 for n in 0..<4 { _ = try await Self.insertDemand(unit: fixture.unitA, need: text(5), chain: chains[n % 3], on: tx) }
                 for n in 0..<3 {
                     _ = try await Self.insertResult(
@@ -180,6 +188,10 @@ struct PoolMatchingTests {
             let closed = try await db.query(
                 "SELECT count(*)::bigint FROM pool_matches m JOIN demands d ON d.id = m.demand_id WHERE d.status <> 'open'")
             #expect(try closed.first!.decode(Int.self) == 0, "a closed demand keeps no suggestion")
+            let unavailable = try await db.query(
+                "SELECT count(*)::bigint FROM pool_matches WHERE offer_kind = 'talent' AND offer_id = \(talents[1])")
+            #expect(try unavailable.first!.decode(Int.self) == 0, "an unavailable person is offered to no one")
+            #expect(incremental.contains { $0.hasPrefix("talent ") } && incremental.contains { $0.contains(" talents: ") })
         }
     }
 
@@ -189,7 +201,7 @@ struct PoolMatchingTests {
         let rows = try await db.query(
             """
             SELECT (SELECT count(*) FROM demands WHERE status = 'open' AND cardinality(pool_probes(pairs)) <> cardinality(pairs))
-                 + (SELECT count(*) FROM results WHERE cardinality(pool_probes(pairs)) <> cardinality(pairs))
+                 + (SELECT count(*) FROM pool_offers WHERE cardinality(pool_probes(pairs)) <> cardinality(pairs))
             """)
         #expect(try rows.first!.decode(Int.self) == 0)
     }
@@ -213,6 +225,20 @@ struct PoolMatchingTests {
                                  contact_name, contact_phone, contact_email)
             VALUES (\(unit), '620100', \(title), \(summary + "。成果简介"), '技术', \(chain), \(Array(Set(keywords)).sorted()), 5,
                     'patent_granted', '李老师', '0931-8000001', 'result@example.cn')
+            RETURNING id
+            """
+        ).first!.decode(Int.self)
+    }
+
+    static func insertTalent(
+        unit: Int, fields: [String], keywords: [String], summary: String, chains: [String], on tx: PostgresConnection
+    ) async throws -> Int {
+        try await tx.query(
+            """
+            INSERT INTO talents (unit_id, region_code, name, fields, industry_chains, keywords, summary, contact_name,
+                                 contact_phone, contact_email)
+            VALUES (\(unit), '620100', '张研究员', \(fields), \(chains), \(Array(Set(keywords)).sorted()), \(summary + "。研究方向"),
+                    '张研究员', '0931-8000002', 'talent@example.cn')
             RETURNING id
             """
         ).first!.decode(Int.self)
@@ -242,14 +268,16 @@ struct PoolMatchingTests {
     static func lists(_ db: PostgresClient) async throws -> [String] {
         let rows = try await db.query(
             """
-            SELECT 'demand ' || demand_id || ': ' || string_agg(result_id || '@' || score || '/' || shared || '/' || keywords::text, ' '
-                                                             ORDER BY score DESC, result_id)
-            FROM (SELECT *, row_number() OVER (PARTITION BY demand_id ORDER BY score DESC, result_id) AS place FROM pool_matches) m
-            WHERE place <= 20 GROUP BY demand_id
+            SELECT 'demand ' || demand_id || ' ' || offer_kind || 's: '
+                   || string_agg(offer_id || '@' || score || '/' || shared || '/' || keywords::text, ' ' ORDER BY score DESC, offer_id)
+            FROM (SELECT *, row_number() OVER (PARTITION BY demand_id, offer_kind ORDER BY score DESC, offer_id) AS place
+                  FROM pool_matches) m
+            WHERE place <= 20 GROUP BY demand_id, offer_kind
             UNION ALL
-            SELECT 'result ' || result_id || ': ' || string_agg(demand_id || '@' || score, ' ' ORDER BY score DESC, demand_id)
-            FROM (SELECT *, row_number() OVER (PARTITION BY result_id ORDER BY score DESC, demand_id) AS place FROM pool_matches) m
-            WHERE place <= 20 GROUP BY result_id
+            SELECT offer_kind || ' ' || offer_id || ': ' || string_agg(demand_id || '@' || score, ' ' ORDER BY score DESC, demand_id)
+            FROM (SELECT *, row_number() OVER (PARTITION BY offer_kind, offer_id ORDER BY score DESC, demand_id) AS place
+                  FROM pool_matches) m
+            WHERE place <= 20 GROUP BY offer_kind, offer_id
             ORDER BY 1
             """)
         return try rows.decode(String.self)

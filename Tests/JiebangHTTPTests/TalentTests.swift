@@ -162,8 +162,10 @@ struct TalentTests {
                 let move = try await client.call(
                     .put, "/v1/talents/\(id)", as: "memberB", fixture: fixture, json: moved, headers: [.ifMatch: "\"2\""])
                 #expect(move.status == .unprocessableContent && move.problemFields == ["unitID"])
-                let grams = try await db.query("SELECT grams FROM talents WHERE id = \(id)").first!.decode([String].self)
-                #expect(grams.contains("沉淀") && grams.contains("冶金") && grams.contains("前驱"))
+                let pairs = try await db.query(
+                    "SELECT pairs @> text_pair_hashes('沉淀 冶金 前驱') FROM talents WHERE id = \(id)"
+                ).first!.decode(Bool.self)
+                #expect(pairs, "the person's fields, keywords and summary are matched by their character pairs")
             }
         }
     }
@@ -260,13 +262,18 @@ struct TalentTests {
                 SELECT t.name FROM talents t
                 WHERE NOT EXISTS (
                     SELECT 1 FROM demands d, unnest(t.keywords) AS k
-                    WHERE position(k IN d.need) > 0 AND d.grams @> text_grams(k) AND d.industry_chain = ANY (t.industry_chains))
+                    WHERE position(k IN d.need) > 0 AND d.pairs @> text_pair_hashes(k) AND d.industry_chain = ANY (t.industry_chains))
                 """
             ).decode(String.self)
             #expect(unmatched == [])
             let kinds = try await db.query("SELECT DISTINCT u.kind::text FROM talents t JOIN units u ON u.id = t.unit_id").decode(
                 String.self)
             #expect(Set(kinds).isSubset(of: ["university", "institute"]))
+            _ = try await db.withTransaction { try await PoolMatches.rematchAll(on: $0) }
+            let suggested = try await db.query(
+                "SELECT count(DISTINCT offer_id)::bigint FROM pool_matches WHERE offer_kind = 'talent'"
+            ).first!.decode(Int.self)
+            #expect(suggested == count, "every demo person is suggested for a demo demand")
         }
     }
 }

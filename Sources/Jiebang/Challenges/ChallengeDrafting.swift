@@ -206,7 +206,6 @@ public enum ChallengeDrafting {
                     winners = \(input.winners)
                 WHERE id = \(id)
                 """)
-            try await tx.execute("DELETE FROM challenge_demands WHERE challenge_id = \(id)")
             try await linkDemands(challengeID: id, input.demandIDs ?? [], programmeID: programme.id, on: tx)
             let after = try await load(id: id, on: tx)
             try await AuditLog.append(
@@ -335,18 +334,35 @@ public enum ChallengeDrafting {
         return programme
     }
 
+    /// Makes `demandIDs` the challenge's demands: links to others are removed, links it has stay, and each demand
+    /// added must be of the programme (or of none) and open (a closed or lapsed one has left the pool; the
+    /// `challenge_demands_demand_open` trigger holds the same rule).
     static func linkDemands(challengeID: Int, _ demandIDs: [Int], programmeID: Int, on tx: PostgresConnection) async throws {
-        guard !demandIDs.isEmpty else { return }
+        try await tx.execute(
+            "DELETE FROM challenge_demands WHERE challenge_id = \(challengeID) AND demand_id <> ALL (\(demandIDs)::bigint[])")
+        let kept = try await tx.query("SELECT demand_id FROM challenge_demands WHERE challenge_id = \(challengeID)").decode(Int.self)
+        let added = Array(Set(demandIDs).subtracting(kept)).sorted()
+        guard !added.isEmpty else { return }
+        // FOR SHARE: a demand closed meanwhile waits for this transaction, so it is never linked once closed.
         let found = try await tx.query(
-            "SELECT id FROM demands WHERE id = ANY (\(demandIDs)) AND (programme_id IS NULL OR programme_id = \(programmeID))"
-        ).decode(Int.self)
-        let missing = Set(demandIDs).subtracting(found).sorted()
+            """
+            SELECT id, status FROM demands
+            WHERE id = ANY (\(added)) AND (programme_id IS NULL OR programme_id = \(programmeID))
+            ORDER BY id FOR SHARE
+            """
+        ).decode((Int, String).self)
+        let missing = Set(added).subtracting(found.map(\.0)).sorted()
         guard missing.isEmpty else {
             throw DomainError.invalid(
                 "demandIDs", "no demand of this programme has id \(missing.map(String.init).joined(separator: ", "))")
         }
+        let gone = found.filter { $0.1 != "open" }
+        guard gone.isEmpty else {
+            let named = gone.map { "\($0.0) is \($0.1)" }.joined(separator: ", ")
+            throw DomainError.invalid("demandIDs", "demand \(named); only an open demand may be attached to a challenge")
+        }
         try await tx.execute(
-            "INSERT INTO challenge_demands (challenge_id, demand_id) SELECT \(challengeID), unnest(\(demandIDs)::bigint[])")
+            "INSERT INTO challenge_demands (challenge_id, demand_id) SELECT \(challengeID), unnest(\(added)::bigint[])")
     }
 
     static func load(id: Int, on db: PostgresConnection, lock: Bool = false) async throws -> Challenge {

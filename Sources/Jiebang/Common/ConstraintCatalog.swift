@@ -141,6 +141,9 @@ public enum ConstraintCatalog {
         "challenge_amendments_version_key": (.conflict, "version", "another amendment of this version was made at the same time"),
         "challenge_amendments_reason_length": (.invalid, "reason", "must have 4 to 2000 characters"),
         "challenge_demands_demand_id_fkey": (.invalid, "demandIDs", "names a demand that does not exist"),
+        "challenge_demands_demand_open": (
+            .invalid, "demandIDs", "names a closed or lapsed demand; only an open demand may be attached to a challenge"
+        ),
         "bids_amounts_non_negative": (.invalid, "totalInvestmentFen", "amounts must not be negative"),
         "bids_funding_within_investment": (
             .invalid, "selfFundingFen", "self-funding plus requested funding must not exceed the total investment"

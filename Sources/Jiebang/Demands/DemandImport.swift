@@ -38,6 +38,11 @@ public struct DemandImport: Sendable {
         public var errors: [RowError]
         public init(_ errors: [RowError]) { self.errors = errors }
         public var description: String { errors.map(\.description).joined(separator: "\n") }
+
+        /// The errors as field issues (`line 3, 技术需求`), for a problem document.
+        public var issues: [FieldIssue] {
+            errors.map { FieldIssue(field: "line \($0.line), \($0.column)", message: $0.message) }
+        }
     }
 
     /// The headers, and whether each must have a value.
@@ -86,7 +91,8 @@ public struct DemandImport: Sendable {
         for (position, name) in headers.enumerated() { index[name] = position }
         let missing = columns.filter { index[$0.header] == nil }.map(\.header)
         guard missing.isEmpty else {
-            return .failure(Failure([RowError(line: header.line, column: "-", message: "missing columns: \(missing.joined(separator: ", "))")]))
+            return .failure(
+                Failure([RowError(line: header.line, column: "-", message: "missing columns: \(missing.joined(separator: ", "))")]))
         }
         var rows: [Row] = []
         var errors: [RowError] = []

@@ -1,30 +1,32 @@
 public import Foundation
 public import Postgres
 
-/// The stored matches between the demand pool and the result pool (`pool_matches`), kept by the queue: a change
-/// to a demand or a result enqueues a `pools.rematch` job in its own transaction (a trigger does), and the nightly
+/// The stored matches between the demand pool and the result and talent pools (`pool_matches`), kept by the queue:
+/// a change to a demand, a result or a talent enqueues a `pools.rematch` job in its own transaction (a trigger does), and the nightly
 /// `pools.rematch_all` recomputes everything. The rules are in `SQL/definitions/26_pool_matches.sql`; this type
 /// only runs them.
 public enum PoolMatches {
-    /// The two pools a rematch is for.
+    /// The pools a rematch is for.
     public enum Record: String, Codable, Sendable, CaseIterable {
         case demand
         case result
+        case talent
     }
 
     /// What a full run did.
     public struct Run: Sendable, Hashable, CustomStringConvertible {
         public var id: Int
-        /// Open demands and results matched.
+        /// Open demands, results and available talents matched.
         public var demands: Int
         public var results: Int
+        public var talents: Int
         /// Pairs scored (they share a rare character pair) and pairs kept.
         public var candidates: Int
         public var matches: Int
         public var elapsed: Duration
 
         public var description: String {
-            "run \(id): \(demands) open demands × \(results) results, \(candidates) candidate pairs scored, "
+            "run \(id): \(demands) open demands × \(results) results and \(talents) talents, \(candidates) candidate pairs scored, "
                 + "\(matches) kept, in \(elapsed)"
         }
     }
@@ -47,13 +49,13 @@ public enum PoolMatches {
         try await tx.execute("SET LOCAL jit = off")
         // The run's row is read by a second statement: the first's snapshot predates it.
         let run = try await tx.query("SELECT pool_rematch_all()").first?.decode(Int.self)
-        let rows = try await tx.query("SELECT id, demands, results, candidates, matches FROM pool_match_runs WHERE id = \(run)")
+        let rows = try await tx.query("SELECT id, demands, results, talents, candidates, matches FROM pool_match_runs WHERE id = \(run)")
         guard let row = rows.first else {
             throw PostgresError(code: .invalidQuery, message: "pool_rematch_all() returned no run")
         }
-        let (id, demands, results, candidates, matches) = try row.decode((Int, Int, Int, Int, Int).self)
+        let (id, demands, results, talents, candidates, matches) = try row.decode((Int, Int, Int, Int, Int, Int).self)
         return Run(
-            id: id, demands: demands, results: results, candidates: candidates, matches: matches,
+            id: id, demands: demands, results: results, talents: talents, candidates: candidates, matches: matches,
             elapsed: ContinuousClock.now - started)
     }
 }

@@ -14,18 +14,42 @@ struct DemandController {
         router.post("v1/demands/:id/confirm", use: confirm)
         router.post("v1/demands/:id/close", use: close)
         router.get("v1/demands/:id/matches", use: matches)
+        router.post("v1/demands/:id/challenge", use: draftChallenge)
     }
 
     struct MatchList: Encodable {
+        /// The results.
         var items: [PoolMatching.Suggestion]
+        /// The people (talents).
+        var talents: [PoolMatching.Suggestion]
     }
 
-    /// The results that could serve the demand, best first, with their reasons.
+    /// The results and the people that could serve the demand, best first, with their reasons.
     @Sendable func matches(_ request: Request, context: AppRequestContext) async throws -> Response {
         let actor = try context.requireActor()
         let id = try context.id()
-        let items = try await database.withConnection { try await PoolMatching.forDemand(id: id, for: actor, on: $0) }
-        return try JSONAnswer(MatchList(items: items), context: context).response
+        let (items, talents) = try await database.withConnection { db in
+            (
+                try await PoolMatching.forDemand(id: id, for: actor, on: db),
+                try await PoolMatching.talentsForDemand(id: id, for: actor, on: db)
+            )
+        }
+        return try JSONAnswer(MatchList(items: items, talents: talents), context: context).response
+    }
+
+    /// A bureau turns the demand into a draft challenge in one step, its candidate results listed in the content.
+    @Sendable func draftChallenge(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let actor = try context.requireActor()
+        try AccessPolicy.require(actor, [.provincialPublisher], to: "draft a challenge")
+        let id = try context.id()
+        var request = request
+        let (draft, body) = try await request.decodeJSON(ChallengeDrafting.DemandDraft.self, context: context)
+        return try await Creation(database: database).respond(to: request, body: body, context: context) { tx in
+            let challenge = try await ChallengeDrafting.create(fromDemand: id, draft, by: actor, on: tx)
+            return try JSONAnswer(
+                challenge, status: .created, revision: challenge.revision, location: "/v1/challenges/\(challenge.id)",
+                context: context)
+        }
     }
 
     struct PageView: Encodable {

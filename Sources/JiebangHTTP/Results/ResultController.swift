@@ -6,8 +6,12 @@ import Postgres
 struct ResultController {
     let database: PostgresClient
 
+    /// The largest CSV an import accepts.
+    static let maximumImport = 5 << 20
+
     func addRoutes(to router: some RouterMethods<AppRequestContext>) {
         router.post("v1/results", use: file)
+        router.post("v1/results/import", use: importTable)
         router.get("v1/results", use: list)
         router.get("v1/results/:id", use: show)
         router.get("v1/results/:id/matches", use: matches)
@@ -18,7 +22,7 @@ struct ResultController {
         let actor = try context.requireActor()
         let id = try context.id()
         let items = try await database.withConnection { try await PoolMatching.forResult(id: id, for: actor, on: $0) }
-        return try JSONAnswer(DemandController.MatchList(items: items), context: context).response
+        return try JSONAnswer(TalentController.MatchList(items: items), context: context).response
     }
 
     struct PageView: Encodable {
@@ -36,6 +40,39 @@ struct ResultController {
         return try await Creation(database: database).respond(to: request, body: body, context: context) { tx in
             let result = try await ResultFiling.file(input, by: actor, on: tx)
             return try JSONAnswer(result, status: .created, location: "/v1/results/\(result.id)", context: context)
+        }
+    }
+
+    struct ImportSummary: Encodable {
+        /// Rows read, each now a result.
+        var imported: Int
+        /// The new results' ids, in the file's order.
+        var ids: [Int]
+    }
+
+    /// A result table (CSV, Chinese headers) imported whole, or a 422 naming every bad row's line and column.
+    @Sendable func importTable(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let actor = try context.requireActor()
+        try AccessPolicy.require(
+            actor, [.unitMember, .unitAdmin, .municipalRecommender, .provincialPublisher], to: "import results")
+        var request = request
+        let body: ByteBuffer
+        do {
+            body = try await request.collectBody(upTo: Self.maximumImport)
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw Problem(status: .contentTooLarge, detail: "A result table may have at most \(Self.maximumImport) bytes.")
+        }
+        guard RequestText.isUTF8(body.readableBytesView) else { throw RequestText.notUTF8Problem(field: "body") }
+        let rows: [ResultImport.Row]
+        switch ResultImport.parse(String(decoding: body.readableBytesView, as: UTF8.self)) {
+        case .success(let parsed): rows = parsed
+        case .failure(let failure): throw DomainError.invalid(failure.issues)
+        }
+        return try await Creation(database: database).respond(to: request, body: body, context: context) { tx in
+            switch try await ResultStore.importRows(rows, by: actor, on: tx) {
+            case .success(let ids): return try JSONAnswer(ImportSummary(imported: ids.count, ids: ids), context: context)
+            case .failure(let failure): throw DomainError.invalid(failure.issues)
+            }
         }
     }
 

@@ -11,6 +11,20 @@ struct TalentController {
         router.get("v1/talents", use: list)
         router.get("v1/talents/:id", use: show)
         router.put("v1/talents/:id", use: change)
+        router.get("v1/talents/:id/matches", use: matches)
+    }
+
+    /// The open demands a result or a talent could serve.
+    struct MatchList: Encodable {
+        var items: [PoolMatching.Suggestion]
+    }
+
+    /// The open demands the person could serve, best first, with their reasons.
+    @Sendable func matches(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let actor = try context.requireActor()
+        let id = try context.id()
+        let items = try await database.withConnection { try await PoolMatching.forTalent(id: id, for: actor, on: $0) }
+        return try JSONAnswer(MatchList(items: items), context: context).response
     }
 
     struct PageView: Encodable {

@@ -1,5 +1,6 @@
--- Stored matches (issue 26): the suggestions between the demand pool and the result pool are computed by the
--- queue, not on read. A change to a demand or a result enqueues a `pools.rematch` job in the same transaction
+-- Stored matches (issue 26): the suggestions between the demand pool and what could serve a demand, the result
+-- pool and the talent pool (the offers), are computed by the queue, not on read. A change to a demand, a result or a
+-- talent enqueues a `pools.rematch` job in the same transaction
 -- (definitions/26_pool_matches.sql), and the nightly `pools.rematch_all` recomputes everything (after an upgrade,
 -- `jiebang pools rematch` matches the records filed before at once).
 --
@@ -15,13 +16,7 @@ LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
     FROM unnest(text_grams(content)) AS g WHERE char_length(g) = 2
 $$;
 
--- Words joined by spaces (array_to_string is only stable).
-CREATE FUNCTION words_text(words text[]) RETURNS text
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
-    SELECT coalesce(string_agg(w, ' '), '') FROM unnest(words) AS w
-$$;
-
--- The pairs of a result's keywords, or null when one keyword has none (a single character): a demand whose text
+-- The pairs of an offer's keywords, or null when one keyword has none (a single character): a demand whose text
 -- has none of the pairs cannot contain a keyword, so the matching skips the substring search.
 CREATE FUNCTION keyword_pair_hashes(words text[]) RETURNS integer[]
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
@@ -35,33 +30,41 @@ ALTER TABLE demands DROP COLUMN grams;
 ALTER TABLE results DROP COLUMN grams;
 ALTER TABLE demands ADD COLUMN pairs integer[] GENERATED ALWAYS AS (text_pair_hashes(industry_chain || ' ' || need)) STORED;
 ALTER TABLE results ADD COLUMN pairs integer[]
-    GENERATED ALWAYS AS (text_pair_hashes(title || ' ' || summary || ' ' || words_text(keywords))) STORED;
+    GENERATED ALWAYS AS (text_pair_hashes(title || ' ' || summary || ' ' || text_items_joined(keywords))) STORED;
 ALTER TABLE results ADD COLUMN keyword_pairs integer[] GENERATED ALWAYS AS (keyword_pair_hashes(keywords)) STORED;
+ALTER TABLE talents ADD COLUMN pairs integer[] GENERATED ALWAYS AS (
+    text_pair_hashes(text_items_joined(fields) || ' ' || text_items_joined(keywords) || ' ' || summary)) STORED;
+ALTER TABLE talents ADD COLUMN keyword_pairs integer[] GENERATED ALWAYS AS (keyword_pair_hashes(keywords)) STORED;
 CREATE INDEX demands_pairs ON demands USING gin (pairs gin__int_ops) WHERE status = 'open';
 CREATE INDEX results_pairs ON results USING gin (pairs gin__int_ops);
+CREATE INDEX talents_pairs ON talents USING gin (pairs gin__int_ops) WHERE availability <> 'unavailable';
 
--- A suggestion between a demand and a result, scored by pool_match_score. The score is the pair's, so one row
--- serves both lists. Kept: every pair in the demand's best twenty or in the result's (and possibly a few more);
--- a list is read as its record's best twenty rows.
+-- A suggestion between a demand and an offer (a result or a talent), scored by pool_match_score. The score is the
+-- pair's, so one row serves both lists. Kept: every pair in the demand's best twenty of its kind or in the offer's
+-- best twenty (and possibly a few more); a list is read as its record's best twenty rows. The offer is a result or a
+-- talent by offer_kind; its deletion deletes its rows (definitions/26_pool_matches.sql).
 CREATE TABLE pool_matches (
     demand_id   bigint       NOT NULL REFERENCES demands (id) ON DELETE CASCADE,
-    result_id   bigint       NOT NULL REFERENCES results (id) ON DELETE CASCADE,
+    offer_kind  text         NOT NULL,
+    offer_id    bigint       NOT NULL,
     score       numeric(5,4) NOT NULL,
+    -- The demand's industry chain is the offer's (one of a talent's).
     same_chain  boolean      NOT NULL,
-    -- The result's keywords found in the demand's text.
+    -- The offer's keywords found in the demand's text.
     keywords    text[]       NOT NULL DEFAULT '{}',
     -- The character pairs both texts have.
     shared      integer      NOT NULL,
     matched_at  timestamptz  NOT NULL DEFAULT now(),
-    PRIMARY KEY (demand_id, result_id),
+    PRIMARY KEY (demand_id, offer_kind, offer_id),
+    CONSTRAINT pool_matches_offer_kind CHECK (offer_kind IN ('result', 'talent')),
     CONSTRAINT pool_matches_score_range CHECK (score BETWEEN 0.05 AND 1),
-    CONSTRAINT pool_matches_shared_range CHECK (shared >= 0)
+    CONSTRAINT pool_matches_shared_range CHECK (shared > 0)
 );
 
-CREATE INDEX pool_matches_demand_rank ON pool_matches (demand_id, score DESC, result_id);
-CREATE INDEX pool_matches_result_rank ON pool_matches (result_id, score DESC, demand_id);
+CREATE INDEX pool_matches_demand_rank ON pool_matches (demand_id, offer_kind, score DESC, offer_id);
+CREATE INDEX pool_matches_offer_rank ON pool_matches (offer_kind, offer_id, score DESC, demand_id);
 
--- How many open demands and results have each character pair, as of the last full run: a record looks its
+-- How many open demands and offers have each character pair, as of the last full run: a record looks its
 -- candidates up by its rarest pairs (definitions/26_pool_matches.sql). A pair not counted yet counts as rare.
 CREATE TABLE pool_pair_counts (
     pair     integer PRIMARY KEY,
@@ -75,6 +78,7 @@ CREATE TABLE pool_match_runs (
     finished_at timestamptz,
     demands     integer,
     results     integer,
+    talents     integer,
     candidates  bigint,
     matches     bigint,
     CONSTRAINT pool_match_runs_finished CHECK (finished_at IS NULL OR finished_at >= started_at)

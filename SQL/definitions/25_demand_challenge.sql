@@ -1,0 +1,19 @@
+-- Demands and challenges (migrations 0005 and 0031): only an open demand is attached to a challenge. A closed or
+-- lapsed demand has left the pool, so no challenge may be condensed from it afterwards, whoever writes the link.
+-- Links made while the demand was open stay when it closes or lapses later.
+CREATE OR REPLACE FUNCTION challenge_demands_demand_open() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    current_status text;
+BEGIN
+    SELECT status INTO current_status FROM demands WHERE id = NEW.demand_id;
+    IF current_status IN ('closed', 'lapsed') THEN
+        RAISE EXCEPTION 'demand % is %', NEW.demand_id, current_status
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'challenge_demands_demand_open';
+    END IF;
+    RETURN NEW;
+END;
+$$;
+
+CREATE OR REPLACE TRIGGER challenge_demands_demand_open BEFORE INSERT OR UPDATE OF demand_id ON challenge_demands
+    FOR EACH ROW EXECUTE FUNCTION challenge_demands_demand_open();
