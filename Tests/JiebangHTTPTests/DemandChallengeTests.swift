@@ -53,6 +53,7 @@ struct DemandChallengeTests {
     func oneStep() async throws {
         try await TestDatabase.withFreshDatabase { db in
             let (fixture, programme, demand, result) = try await Self.world(db)
+            try await PoolMatchingTests.drainRematches(db)
             try await fixture.application().test(.router) { client in
                 let drafted = try await client.call(
                     .post, "/v1/demands/\(demand)/challenge", as: "publisher", fixture: fixture, json: Self.body(programme: programme))

@@ -51,6 +51,8 @@ extension ChallengeDrafting {
 
     /// The line that starts each candidate result in a draft's content.
     public static let candidatePrefix = "候选成果："
+    /// The line that starts each candidate person (talent) in a draft's content.
+    public static let talentPrefix = "候选人才："
 
     /// Drafts a challenge from demand `id` in one step: its text from the demand, `demandIDs` = [id], and the
     /// demand's current best matches listed in its content as 候选成果 lines, so the bureau sees who could solve it.
@@ -75,9 +77,10 @@ extension ChallengeDrafting {
             throw DomainError.invalid("demandIDs", "demand \(id) is \(demand.status); only an open demand becomes a challenge")
         }
         let candidates = try await PoolMatching.forDemand(id: id, for: actor, on: tx)
+        let people = try await PoolMatching.talentsForDemand(id: id, for: actor, on: tx)
         let input = Input(
             title: draft.title ?? title(of: demand.need), task: draft.task ?? String(demand.need.prefix(2000)),
-            content: draft.content ?? content(of: demand, candidates: candidates), indicators: draft.indicators!,
+            content: draft.content ?? content(of: demand, candidates: candidates, people: people), indicators: draft.indicators!,
             category: draft.category!, domain: draft.domain ?? demand.industryChain,
             industryChain: draft.industryChain ?? demand.industryChain, applicationDeadline: draft.applicationDeadline!,
             completionDeadline: draft.completionDeadline!, fundingCeilingFen: draft.fundingCeilingFen!, winners: draft.winners,
@@ -92,8 +95,11 @@ extension ChallengeDrafting {
         return trimmed.count > 40 ? String(trimmed.prefix(39)) + "…" : trimmed
     }
 
-    /// A draft's content from a demand: the need, the support conditions, and one 候选成果 line per candidate result.
-    static func content(of demand: DemandFiling.Demand, candidates: [PoolMatching.Suggestion]) -> String {
+    /// A draft's content from a demand: the need, the support conditions, one 候选成果 line per candidate result and
+    /// one 候选人才 line per candidate person.
+    static func content(
+        of demand: DemandFiling.Demand, candidates: [PoolMatching.Suggestion], people: [PoolMatching.Suggestion] = []
+    ) -> String {
         var lines = ["技术需求（需求编号 \(demand.id)）：\(demand.need)"]
         if !demand.supportConditions.isEmpty { lines.append("支持条件：\(demand.supportConditions)") }
         if candidates.isEmpty {
@@ -106,6 +112,10 @@ extension ChallengeDrafting {
                 facts += candidate.reasons
                 lines.append("\(candidatePrefix)\(candidate.title)（成果编号 \(candidate.id)；\(facts.joined(separator: "；"))）")
             }
+        }
+        for person in people {
+            let facts = [person.unitName, "匹配度\(Int((person.score * 100).rounded()))%"] + person.reasons
+            lines.append("\(talentPrefix)\(person.title)（人才编号 \(person.id)；\(facts.joined(separator: "；"))）")
         }
         return lines.joined(separator: "\n")
     }

@@ -27,7 +27,7 @@ public enum PoolMatches {
 
         public var description: String {
             "run \(id): \(demands) open demands × \(results) results and \(talents) talents, \(candidates) candidate pairs scored, "
-                + "\(matches) kept, in \(elapsed)"
+                + "\(matches) kept, in \(String(format: "%.1f", Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)) s"
         }
     }
 
