@@ -58,14 +58,11 @@ public enum ProductJobs {
         public var slot: Date
     }
 
-    /// Rematches one demand or result after it changed (`PoolMatches`); enqueued by a trigger in the change's
-    /// transaction, once while one waits; 10 attempts.
-    public struct RematchPoolRecord: JobArguments {
+    /// Carries out the rematches that changes to demands, results and talents requested (`PoolMatches`), a hundred
+    /// per transaction; a trigger enqueues it in the change's transaction, once while one waits; 10 attempts.
+    public struct RematchRequested: JobArguments {
         public static let kind = "pools.rematch"  // never rename
         public static var defaultOptions: JobOptions { JobOptions(priority: 7, maxAttempts: 10) }
-        /// `demand` or `result`.
-        public var record: String
-        public var id: Int
     }
 
     /// Recomputes every match of the pools (nightly at 02:40, or `jiebang pools rematch`); 3 attempts.
@@ -74,12 +71,6 @@ public enum ProductJobs {
         public static var defaultOptions: JobOptions { JobOptions(maxAttempts: 3) }
         /// The cron slot that enqueued it.
         public var slot: Date?
-    }
-
-    /// A rematch job names a pool there is not.
-    struct UnknownPool: Error, CustomStringConvertible {
-        var name: String
-        var description: String { "there is no pool of \(name)s to rematch" }
     }
 
     /// Every handler, by kind, with its backoff; each kind's attempts are its `defaultOptions.maxAttempts`.
@@ -105,10 +96,9 @@ public enum ProductJobs {
             let report = try await AuditChain.verify(on: db)
             if let problem = report.problem { throw BrokenAuditChain(problem: problem) }
         }
-        registry.registerTransactional(RematchPoolRecord.self, retry: .exponential(base: .seconds(5), maxDelay: .seconds(300))) {
-            _, arguments, db in
-            guard let record = PoolMatches.Record(rawValue: arguments.record) else { throw UnknownPool(name: arguments.record) }
-            try await PoolMatches.rematch(record, id: arguments.id, on: db)
+        registry.registerTransactional(RematchRequested.self, retry: .exponential(base: .seconds(5), maxDelay: .seconds(300))) {
+            _, _, db in
+            _ = try await PoolMatches.rematchRequested(batch: 100, on: db)
         }
         registry.registerTransactional(RematchPools.self, retry: .fixed(.seconds(300)), timeout: .seconds(3_600)) { _, _, db in
             _ = try await PoolMatches.rematchAll(on: db)

@@ -9,11 +9,12 @@
 -- pair and score at least 0.05 are a suggestion. A talent who is unavailable is offered to no one.
 --
 -- pool_matches keeps every pair in its demand's best twenty of the offer's kind or in its offer's best twenty. A
--- rematch of a record scores its shortlists and the pairs stored for it, keeps its best twenty and those in the
--- other side's best twenty, and enqueues a rematch of each record on the other side that lost a place in its best
--- twenty (its twenty-first is not stored). A record whose text did not change scores its stored pairs as before, so
--- such rematches enqueue nothing further. The full run takes every shortlist at once. Rematches and full runs take
--- one advisory lock, so they never interleave.
+-- change requests its record's rematch (pool_rematch_requests, in the change's transaction), and one `pools.rematch`
+-- job at a time carries the requests out. A rematch of a record scores its shortlists and the pairs stored for it,
+-- keeps its best twenty and those in the other side's best twenty, and requests a rematch of each record on the
+-- other side that lost a place in its best twenty (its twenty-first is not stored). A record whose text did not
+-- change scores its stored pairs as before, so such rematches request nothing further. The full run takes every
+-- shortlist at once. Rematches and full runs take one advisory lock, so they never interleave.
 
 -- The records a record's probes may reach together.
 CREATE OR REPLACE FUNCTION pool_probe_budget() RETURNS integer
@@ -52,16 +53,21 @@ $$;
 CREATE OR REPLACE FUNCTION pool_matches_lock_key() RETURNS bigint
 LANGUAGE sql IMMUTABLE AS $$ SELECT 7236410529361042026::bigint $$;
 
--- Enqueues a rematch of a record (`demand`, `result` or `talent`), once while one waits.
-CREATE OR REPLACE FUNCTION pool_enqueue_rematch(record text, record_id bigint, at timestamptz DEFAULT now())
-RETURNS void
+-- Enqueues the job that carries out the rematches requested, once while one waits.
+CREATE OR REPLACE FUNCTION pool_enqueue_rematches(at timestamptz) RETURNS void
 LANGUAGE sql AS $$
     INSERT INTO jobs (queue, kind, args, state, priority, max_attempts, run_at, unique_key, unique_states)
-    VALUES ('default', 'pools.rematch', jsonb_build_object('record', record, 'id', record_id),
-            CASE WHEN at > now() THEN 'scheduled' ELSE 'available' END::job_state, 7, 10, greatest(at, now()),
-            record || ':' || record_id, '{available,scheduled}')
+    VALUES ('default', 'pools.rematch', '{}', CASE WHEN at > now() THEN 'scheduled' ELSE 'available' END::job_state, 7, 10,
+            greatest(at, now()), 'requests', '{available,scheduled}')
     ON CONFLICT (kind, unique_key) WHERE unique_key IS NOT NULL AND state = ANY (unique_states) DO NOTHING;
     SELECT pg_notify('jiebang_jobs', 'default');
+$$;
+
+-- Requests the rematch of a record (`demand`, `result` or `talent`).
+CREATE OR REPLACE FUNCTION pool_request_rematch(record text, record_id bigint) RETURNS void
+LANGUAGE sql AS $$
+    INSERT INTO pool_rematch_requests (record, record_id) VALUES (record, record_id) ON CONFLICT DO NOTHING;
+    SELECT pool_enqueue_rematches(now());
 $$;
 
 -- Demand `demand`'s shortlist of offers of `kind` (none unless it is open).
@@ -157,7 +163,7 @@ BEGIN
                                  WHERE o.offer_kind = kind AND o.offer_id = c.offer_id
                                    AND (o.score > c.score OR (o.score = c.score AND o.demand_id < record_id))
                                  LIMIT 20) AS better) < 20;
-    PERFORM pool_enqueue_rematch(kind, l.id)
+    PERFORM pool_request_rematch(kind, l.id)
     FROM unnest(lost, lost_scores) AS l (id, score)
     WHERE NOT EXISTS (SELECT 1 FROM pool_matches m
                       WHERE m.demand_id = record_id AND m.offer_kind = kind AND m.offer_id = l.id AND m.score >= l.score);
@@ -196,15 +202,15 @@ BEGIN
                                  WHERE o.demand_id = c.demand_id AND o.offer_kind = kind
                                    AND (o.score > c.score OR (o.score = c.score AND o.offer_id < record_id))
                                  LIMIT 20) AS better) < 20;
-    PERFORM pool_enqueue_rematch('demand', l.id)
+    PERFORM pool_request_rematch('demand', l.id)
     FROM unnest(lost, lost_scores) AS l (id, score)
     WHERE NOT EXISTS (SELECT 1 FROM pool_matches m
                       WHERE m.offer_kind = kind AND m.offer_id = record_id AND m.demand_id = l.id AND m.score >= l.score);
 END
 $$;
 
--- Rematches one record. Waits at most five seconds for a full run or another rematch; if one is still running
--- the rematch is enqueued again for a minute later and this returns false.
+-- Rematches one record now, whatever was requested. Waits at most five seconds for a full run or the rematch job;
+-- if one is still running the record's rematch is requested instead and this returns false.
 CREATE OR REPLACE FUNCTION pool_rematch(record text, record_id bigint) RETURNS boolean
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -215,17 +221,56 @@ BEGIN
         SET LOCAL lock_timeout = '5s';
         PERFORM pg_advisory_xact_lock(pool_matches_lock_key());
     EXCEPTION WHEN lock_not_available THEN
-        PERFORM pool_enqueue_rematch(record, record_id, now() + interval '1 minute');
+        PERFORM pool_request_rematch(record, record_id);
         RETURN false;
     END;
     SET LOCAL lock_timeout = 0;
+    PERFORM pool_rematch_record(record, record_id);
+    RETURN true;
+END
+$$;
+
+-- Rematches one record; the caller holds the lock.
+CREATE OR REPLACE FUNCTION pool_rematch_record(record text, record_id bigint) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
     IF record = 'demand' THEN
         PERFORM pool_rematch_demand(record_id, 'result');
         PERFORM pool_rematch_demand(record_id, 'talent');
     ELSE
         PERFORM pool_rematch_offer(record, record_id);
     END IF;
-    RETURN true;
+END
+$$;
+
+-- Carries out up to `batch` of the rematches requested, oldest first, in the caller's transaction (the
+-- `pools.rematch` job's), and returns how many. If a full run holds the pools it asks again two seconds later and
+-- returns 0 without waiting; if requests remain, the job is enqueued again. The requests taken are deleted in the
+-- same transaction, so a job killed halfway leaves them all for its retry.
+CREATE OR REPLACE FUNCTION pool_rematch_requested(batch integer) RETURNS integer
+LANGUAGE plpgsql AS $$
+DECLARE
+    request record;
+    done integer := 0;
+BEGIN
+    IF NOT pg_try_advisory_xact_lock(pool_matches_lock_key()) THEN
+        PERFORM pool_enqueue_rematches(now() + interval '2 seconds');
+        RETURN 0;
+    END IF;
+    FOR request IN
+        DELETE FROM pool_rematch_requests r
+        WHERE (r.record, r.record_id) IN (SELECT q.record, q.record_id FROM pool_rematch_requests q
+                                          ORDER BY q.requested_at, q.record, q.record_id LIMIT batch
+                                          FOR UPDATE SKIP LOCKED)
+        RETURNING r.record, r.record_id
+    LOOP
+        PERFORM pool_rematch_record(request.record, request.record_id);
+        done := done + 1;
+    END LOOP;
+    IF EXISTS (SELECT 1 FROM pool_rematch_requests) THEN
+        PERFORM pool_enqueue_rematches(now());
+    END IF;
+    RETURN done;
 END
 $$;
 
@@ -309,11 +354,11 @@ BEGIN
 END
 $$;
 
--- A change to what a record is matched by enqueues its rematch, in the change's transaction.
+-- A change to what a record is matched by requests its rematch, in the change's transaction.
 CREATE OR REPLACE FUNCTION pool_records_enqueue_rematch() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM pool_enqueue_rematch(TG_ARGV[0], NEW.id);
+    PERFORM pool_request_rematch(TG_ARGV[0], NEW.id);
     RETURN NULL;
 END
 $$;

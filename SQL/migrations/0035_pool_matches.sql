@@ -1,6 +1,6 @@
 -- Stored matches (issue 26): the suggestions between the demand pool and what could serve a demand, the result
 -- pool and the talent pool (the offers), are computed by the queue, not on read. A change to a demand, a result or a
--- talent enqueues a `pools.rematch` job in the same transaction
+-- talent requests its rematch in the same transaction, which a `pools.rematch` job carries out
 -- (definitions/26_pool_matches.sql), and the nightly `pools.rematch_all` recomputes everything (after an upgrade,
 -- `jiebang pools rematch` matches the records filed before at once).
 --
@@ -70,6 +70,18 @@ CREATE TABLE pool_pair_counts (
     pair     integer PRIMARY KEY,
     records  integer NOT NULL
 );
+
+-- The records waiting for their rematch: one row per record however often it changed, taken in the order they
+-- came by the one `pools.rematch` job that drains them (definitions/26_pool_matches.sql).
+CREATE TABLE pool_rematch_requests (
+    record        text        NOT NULL,
+    record_id     bigint      NOT NULL,
+    requested_at  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (record, record_id),
+    CONSTRAINT pool_rematch_requests_record CHECK (record IN ('demand', 'result', 'talent'))
+);
+
+CREATE INDEX pool_rematch_requests_order ON pool_rematch_requests (requested_at, record, record_id);
 
 -- The full runs: when, how big, how long.
 CREATE TABLE pool_match_runs (

@@ -86,38 +86,87 @@ struct PoolMatchingTests {
     }
 
     @Test(
-        "A change to a demand or a result enqueues one rematch in the change's own transaction, none when rolled back or when nothing matched changes"
+        "A change to a demand or a result requests its rematch in the change's own transaction, once however often it changes, none when rolled back or when nothing matched changes; one job waits for every request"
     )
     func changesEnqueueRematches() async throws {
         try await TestDatabase.withFreshDatabase { db in
             let fixture = try await APIFixture.make(db)
             try await db.execute("DELETE FROM jobs")
+            try await db.execute("DELETE FROM pool_rematch_requests")
             do {
                 try await db.withTransaction { tx in
                     try await Self.insertDemand(unit: fixture.unitA, need: "回滚的需求文本内容", on: tx)
                     throw CancellationError()
                 }
             } catch is CancellationError {}
-            #expect(try await Self.pendingRematches(db) == 0)
+            #expect(try await Self.requests(db).isEmpty)
+            #expect(try await Self.waitingJobs(db) == 0)
             let demand = try await db.withTransaction { try await Self.insertDemand(unit: fixture.unitA, need: "稀土永磁材料的晶界扩散", on: $0) }
-            let jobs = try await db.query(
-                "SELECT args ->> 'record', (args ->> 'id')::bigint, state::text FROM jobs WHERE kind = 'pools.rematch'")
-            #expect(try jobs.decode((String, Int, String).self).map { "\($0.0) \($0.1) \($0.2)" } == ["demand \(demand) available"])
+            #expect(try await Self.requests(db) == ["demand \(demand)"])
+            #expect(try await Self.waitingJobs(db) == 1)
             try await db.execute("UPDATE demands SET need = '稀土永磁材料的晶界扩散工艺' WHERE id = \(demand)")
             try await db.execute("UPDATE demands SET need = '稀土永磁材料的晶界扩散新工艺' WHERE id = \(demand)")
             try await db.execute("UPDATE demands SET remarks = '备注不影响匹配' WHERE id = \(demand)")
-            #expect(try await Self.pendingRematches(db) == 1, "one waits for the demand, however often it changed")
+            #expect(try await Self.requests(db) == ["demand \(demand)"], "one request for the demand, however often it changed")
+            #expect(try await Self.waitingJobs(db) == 1, "one job waits for every request")
+            try await db.execute("DELETE FROM pool_rematch_requests")
             try await db.execute("UPDATE jobs SET state = 'completed', finished_at = now() WHERE kind = 'pools.rematch'")
             try await db.execute("UPDATE demands SET status = 'closed', closed_at = now() WHERE id = \(demand)")
             let result = try await db.withTransaction { tx in
                 try await Self.insertResult(
                     unit: fixture.unitB, title: "镍钴湿法冶金新工艺", summary: "高压酸浸提取镍钴", keywords: ["镍钴"], chain: "有色冶金", on: tx)
             }
-            let waiting = try await db.query(
-                "SELECT args ->> 'record' || ' ' || (args ->> 'id') FROM jobs WHERE kind = 'pools.rematch' AND state = 'available' ORDER BY id"
-            )
-            #expect(try waiting.decode(String.self) == ["demand \(demand)", "result \(result)"])
+            #expect(try await Self.requests(db) == ["demand \(demand)", "result \(result)"])
+            #expect(try await Self.waitingJobs(db) == 1)
         }
+    }
+
+    @Test(
+        "The rematch job carries out the requests in batches, deletes them in its own transaction, and while a full run holds the pools comes back later without waiting"
+    )
+    func requestsAreCarriedOut() async throws {
+        try await TestDatabase.withFreshDatabase { db in
+            let fixture = try await APIFixture.make(db)
+            try await db.execute("DELETE FROM jobs")
+            try await db.execute("DELETE FROM pool_rematch_requests")
+            try await db.withTransaction { tx in
+                for n in 0..<5 {
+                    try await Self.insertDemand(unit: fixture.unitA, need: "稀土永磁材料的晶界扩散第\(n)项", on: tx)
+                }
+            }
+            #expect(try await db.withTransaction { try await PoolMatches.rematchRequested(batch: 2, on: $0) } == 2)
+            #expect(try await Self.requests(db).count == 3)
+            do {
+                try await db.withTransaction { tx in
+                    #expect(try await PoolMatches.rematchRequested(batch: 10, on: tx) == 3)
+                    throw CancellationError()
+                }
+            } catch is CancellationError {}
+            #expect(try await Self.requests(db).count == 3, "a rolled-back job leaves its requests for the retry")
+            try await db.withConnection { holder in
+                try await holder.execute("BEGIN")
+                try await holder.execute("SELECT pg_advisory_xact_lock(pool_matches_lock_key())")
+                let started = ContinuousClock.now
+                #expect(try await db.withTransaction { try await PoolMatches.rematchRequested(batch: 10, on: $0) } == 0)
+                #expect(ContinuousClock.now - started < .seconds(2), "it does not wait for the lock")
+                try await holder.execute("ROLLBACK")
+            }
+            let later = try await db.query(
+                "SELECT count(*)::bigint FROM jobs WHERE kind = 'pools.rematch' AND state IN ('available', 'scheduled')")
+            #expect(try later.first!.decode(Int.self) == 1)
+            #expect(try await db.withTransaction { try await PoolMatches.rematchRequested(batch: 10, on: $0) } == 3)
+            #expect(try await Self.requests(db).isEmpty)
+        }
+    }
+
+    static func requests(_ db: PostgresClient) async throws -> [String] {
+        try await db.query("SELECT record || ' ' || record_id FROM pool_rematch_requests ORDER BY requested_at, record, record_id")
+            .decode(String.self)
+    }
+
+    static func waitingJobs(_ db: PostgresClient) async throws -> Int {
+        try await db.query("SELECT count(*)::bigint FROM jobs WHERE kind = 'pools.rematch' AND state IN ('available', 'scheduled')")
+            .first!.decode(Int.self)
     }
 
     @Test(
@@ -260,7 +309,10 @@ struct PoolMatchingTests {
 
     static func pendingRematches(_ db: PostgresClient) async throws -> Int {
         try await db.query(
-            "SELECT count(*)::bigint FROM jobs WHERE kind = 'pools.rematch' AND state IN ('available', 'scheduled', 'running', 'retryable')"
+            """
+            SELECT (SELECT count(*) FROM pool_rematch_requests)
+                 + (SELECT count(*) FROM jobs WHERE kind = 'pools.rematch' AND state IN ('available', 'scheduled', 'running', 'retryable'))
+            """
         ).first!.decode(Int.self)
     }
 

@@ -2,7 +2,8 @@ public import Foundation
 public import Postgres
 
 /// The stored matches between the demand pool and the result and talent pools (`pool_matches`), kept by the queue:
-/// a change to a demand, a result or a talent enqueues a `pools.rematch` job in its own transaction (a trigger does), and the nightly
+/// a change to a demand, a result or a talent requests its rematch in its own transaction (a trigger does), which
+/// the `pools.rematch` job carries out, and the nightly
 /// `pools.rematch_all` recomputes everything. The rules are in `SQL/definitions/26_pool_matches.sql`; this type
 /// only runs them.
 public enum PoolMatches {
@@ -31,9 +32,18 @@ public enum PoolMatches {
         }
     }
 
-    /// Rematches one record, in the caller's transaction.
-    /// - Returns: false when a full run held the pools for more than five seconds: the rematch is then enqueued
-    ///   again for a minute later.
+    /// Carries out up to `batch` of the rematches changes requested, oldest first, in the caller's transaction (the
+    /// `pools.rematch` job's); when more wait, the job is enqueued again.
+    /// - Returns: how many records were rematched: 0 when a full run holds the pools (the job then comes back two
+    ///   seconds later).
+    @discardableResult
+    public static func rematchRequested(batch: Int, on tx: PostgresConnection) async throws -> Int {
+        try await tx.query("SELECT pool_rematch_requested(\(batch)::integer)").first?.decode(Int.self) ?? 0
+    }
+
+    /// Rematches one record now, in the caller's transaction.
+    /// - Returns: false when a full run or the rematch job held the pools for more than five seconds: the record's
+    ///   rematch is then requested instead.
     @discardableResult
     public static func rematch(_ record: Record, id: Int, on tx: PostgresConnection) async throws -> Bool {
         let rows = try await tx.query("SELECT pool_rematch(\(record.rawValue), \(id))")
