@@ -267,6 +267,32 @@ struct UnitPageTests {
         }
     }
 
+    @Test("The workspace shows each open demand's best suggestions from the result and talent pools once the queue has matched it")
+    func demandSuggestions() async throws {
+        try await TestDatabase.withFreshDatabase { db in
+            let fixture = try await APIFixture.make(db)
+            try await db.withTransaction { tx in
+                try await PoolMatchingTests.insertDemand(
+                    unit: fixture.unitA, need: "镍钴湿法冶金中高压酸浸的连续化与回收率提升", chain: "有色冶金", on: tx)
+                _ = try await PoolMatchingTests.insertResult(
+                    unit: fixture.unitB, title: "镍钴湿法冶金连续化工艺", summary: "高压酸浸提取镍钴的连续化工艺", keywords: ["镍钴"],
+                    chain: "有色冶金", on: tx)
+                _ = try await PoolMatchingTests.insertTalent(
+                    unit: fixture.unitB, fields: ["湿法冶金"], keywords: ["高压酸浸"], summary: "镍钴湿法冶金与高压酸浸工艺", chains: ["有色冶金"],
+                    on: tx)
+            }
+            try await fixture.application().test(.router) { client in
+                let before = try await ExpertPageTests.page(client, .get, "/unit", token: fixture.tokens["memberA"]!)
+                #expect(before.status == .ok)
+                #expect(!before.html.contains("成果：镍钴湿法冶金连续化工艺"))
+                try await PoolMatchingTests.drainRematches(db)
+                let after = try await ExpertPageTests.page(client, .get, "/unit", token: fixture.tokens["memberA"]!)
+                #expect(after.html.contains("成果：镍钴湿法冶金连续化工艺（"), "\(after.html)")
+                #expect(after.html.contains("人才：张研究员（"))
+            }
+        }
+    }
+
     @Test(
         "The workspace lists the unit's demands with their half-yearly refresh: one is confirmed, one lapsing soon is flagged, closing needs its tick and is final, another unit's is not found"
     )

@@ -75,7 +75,13 @@ struct UnitPageController {
         var actionable: Bool
         /// Open, and lapsing within thirty days.
         var dueSoon: Bool
+        /// The best three results and three people the matching suggests (an open demand's only).
+        var suggestions: [String] = []
+        var hasSuggestions = false
     }
+
+    /// The open demands whose suggestions the workspace shows.
+    static let demandsWithSuggestions = 20
 
     struct WorkspaceView: SessionPageView, Sendable {
         var session: PageSessionView? = nil
@@ -111,10 +117,18 @@ struct UnitPageController {
         _ request: Request, context: AppRequestContext, errors: [String], status: HTTPResponse.Status
     ) async throws -> Response {
         let actor = try Self.unitPerson(request, context)
-        let (bids, unread, unit, licence, demands) = try await database.withConnection { db in
+        let (bids, unread, unit, licence, demands, suggestions) = try await database.withConnection { db in
             let bids = try await BidStore.list(
                 programmeID: nil, challengeID: nil, status: nil, beforeID: nil, limit: 200, for: actor, on: db)
             let demands = try await DemandFiling.list(programmeID: nil, beforeID: nil, limit: 200, for: actor, on: db)
+            var suggestions: [Int: [String]] = [:]
+            for demand in demands.filter({ $0.status == "open" }).prefix(Self.demandsWithSuggestions) {
+                let results = try await PoolMatching.forDemand(id: demand.id, for: actor, on: db).prefix(3)
+                let people = try await PoolMatching.talentsForDemand(id: demand.id, for: actor, on: db).prefix(3)
+                suggestions[demand.id] =
+                    results.map { "成果：\($0.title)（\($0.unitName)，匹配度\(Int(($0.score * 100).rounded()))%）" }
+                    + people.map { "人才：\($0.title)（\($0.unitName)，匹配度\(Int(($0.score * 100).rounded()))%）" }
+            }
             let unread = try await NotificationStore.unreadCount(for: actor.userID, on: db)
             var unit: UnitStore.Unit?
             var licence: UnitVerification.Licence?
@@ -129,7 +143,7 @@ struct UnitPageController {
                     }
                 }
             }
-            return (bids, unread, unit, licence, demands)
+            return (bids, unread, unit, licence, demands, suggestions)
         }
         let rows = bids.map { bid in
             let mine = bid.members.first { $0.unitID == actor.unitID }
@@ -164,7 +178,8 @@ struct UnitPageController {
                 status: ["open": "有效", "lapsed": "已失效（半年未确认）", "closed": "已关闭"][demand.status] ?? demand.status,
                 refreshDueAt: demand.status == "open" ? PageFormat.dateTime(demand.refreshDueAt) : "—",
                 actionable: demand.status != "closed",
-                dueSoon: demand.status == "open" && demand.refreshDueAt.timeIntervalSince(now) < 30 * 86_400)
+                dueSoon: demand.status == "open" && demand.refreshDueAt.timeIntervalSince(now) < 30 * 86_400,
+                suggestions: suggestions[demand.id] ?? [], hasSuggestions: !(suggestions[demand.id] ?? []).isEmpty)
         }
         var view = WorkspaceView(
             unitName: unit?.name ?? "", unread: unread, bids: rows, hasBids: !rows.isEmpty, invitations: invitations,
