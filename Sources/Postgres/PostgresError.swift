@@ -89,12 +89,14 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible, CustomDeb
 
     /// Whether the database could not serve the statement now, through no fault of its input: a
     /// statement or lock timeout (57014, 55P03), an idle transaction ended (25P03), too many
-    /// connections (53300), a write on a server that became a standby (25006), no free pooled
-    /// connection, or an outage (`isOutage`). A caller may try again later (HTTP 503).
+    /// connections (53300), out of memory (53200), a configuration limit such as the lock table's
+    /// (53400), a write on a server that became a standby (25006), a serialization failure or
+    /// deadlock still there after the client's retries (`isTransient`), no free pooled connection, or
+    /// an outage (`isOutage`). A caller may try again later (HTTP 503).
     public var isUnavailable: Bool {
-        if code == .acquireTimeout || isOutage { return true }
+        if code == .acquireTimeout || isOutage || isTransient { return true }
         guard let state = sqlState?.code else { return false }
-        return ["57014", "55P03", "25P03", "53300", "25006"].contains(state)
+        return ["57014", "55P03", "25P03", "53300", "53200", "53400", "25006"].contains(state)
     }
 
     /// Whether the connection that reported this error must not be used again: the server is away

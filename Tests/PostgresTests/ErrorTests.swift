@@ -24,10 +24,27 @@ struct ErrorTests {
         }
     }
 
+    @Test(
+        "Out of memory, a configuration limit, a serialization failure and a deadlock raised by the server are unavailability (503), a unique violation is not",
+        arguments: [("53200", true), ("53400", true), ("40001", true), ("40P01", true), ("53300", true), ("23505", false)])
+    func unavailability(state: String, unavailable: Bool) async throws {
+        try await TestDatabase.withEmptyDatabase { db in
+            do {
+                try await db.execute(
+                    PostgresQuery(unsafeSQL: "DO $$ BEGIN RAISE EXCEPTION 'raised' USING ERRCODE = '\(state)'; END $$"))
+                Issue.record("the DO block succeeded")
+            } catch let error as PostgresError {
+                #expect(error.sqlState?.code == state)
+                #expect(error.isUnavailable == unavailable)
+            }
+        }
+    }
+
     @Test("A check and a not-null violation name their constraint and column")
     func checkAndNotNull() async throws {
         try await TestDatabase.withEmptyDatabase { db in
-            try await db.execute("CREATE TABLE bids (id bigint PRIMARY KEY, fen bigint NOT NULL CONSTRAINT bids_fen_positive CHECK (fen > 0))")
+            try await db.execute(
+                "CREATE TABLE bids (id bigint PRIMARY KEY, fen bigint NOT NULL CONSTRAINT bids_fen_positive CHECK (fen > 0))")
             await #expect {
                 try await db.execute("INSERT INTO bids VALUES (1, -5)")
             } throws: { error in
