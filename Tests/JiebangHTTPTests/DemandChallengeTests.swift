@@ -48,7 +48,7 @@ struct DemandChallengeTests {
     }
 
     @Test(
-        "A publisher turns a demand into a draft challenge in one step: its text from the demand, linked to it, the candidate results listed as 候选成果 lines"
+        "A publisher turns a demand into a draft challenge in one step: its text from the demand, linked to it, the candidate results listed as 候选成果 lines, which must go before it is published, in the API and in the database"
     )
     func oneStep() async throws {
         try await TestDatabase.withFreshDatabase { db in
@@ -71,6 +71,17 @@ struct DemandChallengeTests {
                 let id = try #require(object["id"] as? Int)
                 let shown = try await client.call(.get, "/v1/challenges/\(id)", as: "publisher", fixture: fixture)
                 #expect(shown.object["demandIDs"] as? [Int] == [demand])
+
+                let published = try await client.call(.post, "/v1/challenges/\(id)/publish", as: "publisher", fixture: fixture)
+                #expect(published.status == .unprocessableContent && published.problemFields == ["content"], "\(published.object)")
+                let byHand = await #expect(throws: PostgresError.self) {
+                    try await db.execute("UPDATE challenges SET status = 'published', published_at = now() WHERE id = \(id)")
+                }
+                #expect(byHand?.constraint == "challenges_published_without_candidates")
+                try await db.execute(
+                    "UPDATE challenges SET content = regexp_replace(content, '\\n候选成果：[^\\n]*', '', 'g') WHERE id = \(id)")
+                let cleaned = try await client.call(.post, "/v1/challenges/\(id)/publish", as: "publisher", fixture: fixture)
+                #expect(cleaned.status == .ok, "\(cleaned.object)")
 
                 var custom = Self.body(programme: programme)
                 custom["title"] = "镍钴高压酸浸连续化技术攻关"

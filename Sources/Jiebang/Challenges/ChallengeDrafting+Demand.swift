@@ -54,6 +54,20 @@ extension ChallengeDrafting {
     /// The line that starts each candidate person (talent) in a draft's content.
     public static let talentPrefix = "候选人才："
 
+    /// Why a challenge with candidate lines is not published: they name other units' results and people, which the
+    /// matching shows only to the demand's readers.
+    static let candidateLinesMessage =
+        "remove the 候选成果 and 候选人才 lines before publishing: they name other units' results and people"
+
+    /// Whether `content` still has a line that starts as a candidate result's or person's (the database refuses
+    /// them in a published challenge too, `challenges_published_without_candidates`).
+    static func hasCandidateLines(_ content: String) -> Bool {
+        content.split(whereSeparator: \.isNewline).contains {
+            let line = $0.drop { $0 == " " || $0 == "\t" }
+            return line.hasPrefix(candidatePrefix) || line.hasPrefix(talentPrefix)
+        }
+    }
+
     /// Drafts a challenge from demand `id` in one step: its text from the demand, `demandIDs` = [id], and the
     /// demand's current best matches listed in its content as 候选成果 lines, so the bureau sees who could solve it.
     ///

@@ -230,6 +230,7 @@ public enum ChallengeDrafting {
         } catch {
             throw DomainError.conflict(field: "status", message: error.description)
         }
+        if hasCandidateLines(before.content) { throw DomainError.invalid("content", candidateLinesMessage) }
         return try await ConstraintCatalog.translating {
             try await tx.execute("UPDATE challenges SET status = 'published', published_at = now() WHERE id = \(id)")
             let after = try await load(id: id, on: tx)
@@ -268,6 +269,7 @@ public enum ChallengeDrafting {
         if input.applicationDeadline != before.applicationDeadline, input.applicationDeadline <= Date() {
             checker.add("challenge.applicationDeadline", "a new application deadline must lie in the future")
         }
+        if hasCandidateLines(input.content) { checker.add("challenge.content", candidateLinesMessage) }
         try checker.check()
         let changes = diff(before, input)
         guard !changes.isEmpty else { throw DomainError.invalid("challenge", "the amendment changes nothing") }

@@ -141,6 +141,10 @@ public enum ConstraintCatalog {
         "challenge_amendments_version_key": (.conflict, "version", "another amendment of this version was made at the same time"),
         "challenge_amendments_reason_length": (.invalid, "reason", "must have 4 to 2000 characters"),
         "challenge_demands_demand_id_fkey": (.invalid, "demandIDs", "names a demand that does not exist"),
+        "challenges_published_without_candidates": (
+            .invalid, "content",
+            "remove the 候选成果 and 候选人才 lines before publishing: they name other units' results and people"
+        ),
         "challenge_demands_demand_open": (
             .invalid, "demandIDs", "names a closed or lapsed demand; only an open demand may be attached to a challenge"
         ),
