@@ -1,5 +1,5 @@
 public import Foundation
-import Jiebang
+public import Jiebang
 public import JobQueue
 public import SMTP
 
@@ -77,8 +77,10 @@ public enum ProductJobs {
     /// - Parameters:
     ///   - smtp: the server e-mails go through (`SMTP_URL`); without one each e-mail is marked failed, not retried.
     ///   - emailRetry: the backoff of `email.send` (default 30 s doubling to at most an hour: 10 attempts span about 3 hours).
+    ///   - secretsKeys: the keys that open webhook secrets to sign deliveries (nil: the database's own key).
     public static func registry(
-        smtp: SMTPConfiguration? = nil, emailRetry: RetryPolicy = .exponential(base: .seconds(30), maxDelay: .seconds(3_600))
+        smtp: SMTPConfiguration? = nil, emailRetry: RetryPolicy = .exponential(base: .seconds(30), maxDelay: .seconds(3_600)),
+        secretsKeys: SecretsKeyring? = nil
     ) -> JobRegistry {
         var registry = JobRegistry()
         registry.registerTransactional(CloseExpiredChallenges.self, retry: .fixed(.seconds(10))) { _, _, db in
@@ -127,7 +129,7 @@ public enum ProductJobs {
         registry.registerTransactional(
             WebhookDeliveries.Deliver.self, retry: .exponential(base: .seconds(10), maxDelay: .seconds(3_600)), timeout: .seconds(30)
         ) { _, arguments, db in
-            try await WebhookDeliveries.attempt(arguments.delivery, on: db)
+            try await WebhookDeliveries.attempt(arguments.delivery, keys: secretsKeys, on: db)
         }
         // The session's own timeout (30 s by default) ends an attempt before the job's.
         registry.registerTransactional(EmailDeliveries.Send.self, retry: emailRetry, timeout: .seconds(120)) { _, arguments, db in

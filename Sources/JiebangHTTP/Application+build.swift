@@ -35,6 +35,9 @@ public struct HTTPConfiguration: Sendable {
     /// The most API requests handled at once; further ones answer 503 problem+json with `Retry-After` at
     /// once (``LoadSheddingMiddleware``; `/healthz` is never refused). Nil sets no limit. Default 256.
     public var maximumRequestsInFlight: Int? = 256
+    /// The keys webhook secrets are sealed under (``SecretsKeyring``); nil uses the database's own key
+    /// (`server_secrets`), made on first use. `jiebang serve` always sets one. Default nil.
+    public var secretsKeys: SecretsKeyring? = nil
 
     /// Creates a configuration.
     public init(hostname: String = "127.0.0.1", port: Int = 8080) {
@@ -96,7 +99,8 @@ public func buildApplication(
         database: database, boardDatabase: boardDatabase, metrics: metrics, passwords: passwords, tokenUses: tokenUses,
         cronSchedules: cronSchedules, signInThrottles: configuration.signInThrottles,
         registrationThrottle: configuration.registrationThrottle,
-        trustedProxies: configuration.trustedProxies, maximumRequestsInFlight: configuration.maximumRequestsInFlight, logger: logger)
+        trustedProxies: configuration.trustedProxies, maximumRequestsInFlight: configuration.maximumRequestsInFlight,
+        secretsKeys: configuration.secretsKeys, logger: logger)
     return Application(
         router: router,
         server: .http1(configuration: configuration.http1),
@@ -134,12 +138,13 @@ public func buildOperationsApplication(
 ///   - registrationThrottle: how units registered by people not signed in are counted per address (nil: not at all).
 ///   - trustedProxies: the reverse proxies whose `X-Forwarded-For` names the client.
 ///   - maximumRequestsInFlight: the most requests handled at once (nil: no limit).
+///   - secretsKeys: the keys webhook secrets are sealed under (nil: the database's own key).
 ///   - logger: where an outage of the database is logged, once when it starts and once when it ends.
 func apiRouter(
     database: PostgresClient, boardDatabase: PostgresClient? = nil, metrics: PrometheusCollectorRegistry, passwords: PasswordHashingPool,
     tokenUses: TokenUseRecorder, cronSchedules: [CronSchedule] = [], signInThrottles: SignInThrottle.Rules? = .standard,
     registrationThrottle: SignInThrottle? = .registrationsPerAddress, trustedProxies: Set<String> = [],
-    maximumRequestsInFlight: Int? = nil, logger: Logger = Logger(label: "jiebang")
+    maximumRequestsInFlight: Int? = nil, secretsKeys: SecretsKeyring? = nil, logger: Logger = Logger(label: "jiebang")
 ) -> Router<AppRequestContext> {
     let router = operationsRouter(
         database: database, metrics: metrics, logger: logger, pages: true, maximumRequestsInFlight: maximumRequestsInFlight)
@@ -186,7 +191,7 @@ func apiRouter(
     AwardController(database: database).addRoutes(to: api)
     ProjectController(database: database).addRoutes(to: api)
     AcceptanceController(database: database).addRoutes(to: api)
-    WebhookController(database: database).addRoutes(to: api)
+    WebhookController(database: database, keys: secretsKeys).addRoutes(to: api)
     return router
 }
 

@@ -66,18 +66,23 @@ struct ServeCommand: AsyncParsableCommand {
         let http = configuration
         Self.raiseOpenFileLimit(logger: logger)
         let smtp = try settings.smtp()
+        let secretsKey = try settings.configuredSecretsKey()
 
         // A fixed-size pool, opened at start: a deadline rush finds every connection ready.
         try await settings.withDatabase(minimumConnections: pool, maximumConnections: pool) { client in
             try await prepareSchema(client, migrate: !noMigrate, logger: logger)
+            let keys = try await settings.secretsKeys(configured: secretsKey, client, logger: logger)
             let workers =
                 (withWorkers ?? settings.usesEmbeddedDatabase)
                 ? buildWorkerServices(
                     configuration: WorkerConfiguration(), database: client, jobs: JobClient(),
-                    registry: ProductJobs.registry(smtp: smtp), schedules: ProductJobs.schedules(), logger: settings.logger("jiebang.jobs"))
+                    registry: ProductJobs.registry(smtp: smtp, secretsKeys: keys), schedules: ProductJobs.schedules(),
+                    logger: settings.logger("jiebang.jobs"))
                 : []
+            var withKeys = http
+            withKeys.secretsKeys = keys
             let app = buildApplication(
-                configuration: http, database: client, boardDatabase: settings.readDatabase(like: client.configuration),
+                configuration: withKeys, database: client, boardDatabase: settings.readDatabase(like: client.configuration),
                 metrics: settings.metrics, services: workers,
                 cronSchedules: ProductJobs.schedules().map(\.schedule), logger: logger
             ) { port in

@@ -36,10 +36,13 @@ struct WorkCommand: AsyncParsableCommand {
         let address = try settings.http(hostname: hostname, port: port, defaultPort: 8081, portVariable: "JIEBANG_WORKER_PORT")
         let logger = settings.logger("jiebang.jobs")
         let smtp = try settings.smtp()
+        let secretsKey = try settings.configuredSecretsKey()
         try await settings.withDatabase(maximumConnections: min(50, configuration.queues.values.reduce(4, +))) { client in
             try await JiebangSchema.migrator(client: client, logger: logger).migrate()
+            let keys = try await settings.secretsKeys(configured: secretsKey, client, logger: logger)
             let services = buildWorkerServices(
-                configuration: configuration, database: client, jobs: JobClient(), registry: ProductJobs.registry(smtp: smtp),
+                configuration: configuration, database: client, jobs: JobClient(),
+                registry: ProductJobs.registry(smtp: smtp, secretsKeys: keys),
                 schedules: ProductJobs.schedules(), logger: logger)
             let app = buildOperationsApplication(
                 configuration: HTTPConfiguration(hostname: address.hostname, port: address.port), database: client,

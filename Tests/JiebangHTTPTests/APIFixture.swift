@@ -118,10 +118,11 @@ struct APIFixture: Sendable {
             contactEmail: "zhang@example.cn")
     }
 
-    /// The application under test.
-    func application() -> some ApplicationProtocol {
-        buildApplication(
-            configuration: HTTPConfiguration(), database: db, passwordHasher: .fastForTests, logger: Logger(label: "test"))
+    /// The application under test; webhook secrets sealed under `secretsKeys` (nil: the database's own key).
+    func application(secretsKeys: SecretsKeyring? = nil) -> some ApplicationProtocol {
+        var configuration = HTTPConfiguration()
+        configuration.secretsKeys = secretsKeys
+        return buildApplication(configuration: configuration, database: db, passwordHasher: .fastForTests, logger: Logger(label: "test"))
     }
 }
 

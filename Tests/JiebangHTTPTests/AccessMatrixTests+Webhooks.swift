@@ -13,10 +13,13 @@ extension AccessMatrixTests {
         // Every runner but adminA runs endpoints of their own, and unit A's are not there for them.
         let runners: Set<String> = ["adminA", "adminB", "adminC", "publisher", "otherPublisher", "lanzhou", "jinchang"]
         @Sendable func endpoint() async throws -> Int {
-            try await db.query(
+            // Sealed under the database's own key, as the application under test seals (it is given no key).
+            let key = try await db.withConnection { try await SecretsKeyring.Key.databaseKept(on: $0) }
+            let secret = try SecretsKeyring(current: key).seal(String(repeating: "0f", count: 32))
+            return try await db.query(
                 """
                 INSERT INTO webhook_endpoints (unit_id, url, secret, created_by)
-                VALUES (\(unitA), 'https://example.cn/hook', \(String(repeating: "0f", count: 32)),
+                VALUES (\(unitA), 'https://example.cn/hook', \(secret),
                         (SELECT id FROM users WHERE login = 'admina'))
                 RETURNING id
                 """

@@ -115,6 +115,55 @@ struct CommandLineTests {
         #expect(!output.contains("PostgreSQL"), "\(output)")
     }
 
+    @Test(
+        "work refuses a secrets key that is not base64 of 32 bytes, a missing key file, or both set, with one line naming the variable, before touching a database",
+        arguments: [
+            (["JIEBANG_SECRETS_KEY": "not a key"], "JIEBANG_SECRETS_KEY is not base64 text"),
+            (["JIEBANG_SECRETS_KEY": Data(count: 16).base64EncodedString()], "JIEBANG_SECRETS_KEY must hold 32 bytes"),
+            (
+                ["JIEBANG_SECRETS_KEY_FILE": "/nonexistent/secrets.key"],
+                "JIEBANG_SECRETS_KEY_FILE: /nonexistent/secrets.key is not a readable file"
+            ),
+            (
+                ["JIEBANG_SECRETS_KEY": SecretsKeyring.Key.random(source: "").base64, "JIEBANG_SECRETS_KEY_FILE": "/tmp/x"],
+                "are both set"
+            ),
+        ])
+    func badSecretsKey(variables: [String: String], message: String) throws {
+        let (status, output) = try Self.run(
+            ["work"], environment: variables.merging(["PATH": "/usr/bin:/bin", "DATABASE_URL": "host=/nonexistent dbname=x"]) { $1 })
+        #expect(status != 0)
+        #expect(output.split(separator: "\n").count == 1, "\(output)")
+        #expect(output.contains(message), "\(output)")
+        #expect(!output.contains("PostgreSQL"), "\(output)")
+    }
+
+    @Test("work with the wrong secrets key for the stored webhook secrets stops with one line naming the endpoint and both keys")
+    func wrongSecretsKey() async throws {
+        let server = try await TestDatabase.serverConnectionString()
+        try await TestDatabase.withFreshDatabase { db in
+            let fixture = try await APIFixture.make(db)
+            let (right, wrong) = (SecretsKeyring(current: .random(source: "")), SecretsKeyring.Key.random(source: ""))
+            let endpoint = try await db.query(
+                """
+                INSERT INTO webhook_endpoints (unit_id, url, secret, created_by)
+                SELECT \(fixture.unitA), 'https://example.cn/hook', \(try right.seal(WebhookSignature.newSecret())), id
+                FROM users WHERE login = 'admina' RETURNING id
+                """
+            ).first!.decode(Int.self)
+            let name = try await db.query("SELECT current_database()").first!.decode(String.self)
+            let (status, output) = try Self.run(
+                ["work"],
+                environment: ["DATABASE_URL": server + " dbname=\(name)", "PATH": "/usr/bin:/bin", "JIEBANG_SECRETS_KEY": wrong.base64])
+            #expect(status != 0)
+            #expect(output.split(separator: "\n").count == 1, "\(output)")
+            #expect(
+                output.contains(
+                    "webhook endpoint \(endpoint): the stored secret was sealed under key \(right.current.id), but the key configured is \(wrong.id) (from JIEBANG_SECRETS_KEY)"
+                ), "\(output)")
+        }
+    }
+
     @Test("A poller other than epoll or poll is a one-line error naming JIEBANG_POSTGRES_POLLER, before any connection")
     func badPoller() throws {
         let (status, output) = try Self.run(

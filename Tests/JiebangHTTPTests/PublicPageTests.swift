@@ -287,7 +287,9 @@ struct PublicPageTests {
         #expect(PageHTML.escape("稀土永磁") == "稀土永磁")
     }
 
-    @Test("Every answer, the API's and its errors included, carries nosniff and a policy that loads and frames nothing; pages keep theirs")
+    @Test(
+        "Every answer, the API's and its errors included, carries nosniff, no referrer and a policy that loads and frames nothing; pages keep theirs; CORS is off: another origin is allowed nothing"
+    )
     func securityHeaders() async throws {
         try await TestDatabase.withFreshDatabase { db in
             let fixture = try await APIFixture.make(db)
@@ -299,6 +301,17 @@ struct PublicPageTests {
                         response.headers[HTTPField.Name("Content-Security-Policy")!] == "default-src 'none'; frame-ancestors 'none'",
                         "\(uri)")
                     #expect(response.headers[HTTPField.Name("X-Frame-Options")!] == "DENY", "\(uri)")
+                    #expect(response.headers[HTTPField.Name("Referrer-Policy")!] == "no-referrer", "\(uri)")
+                }
+                let crossOrigin: HTTPFields = [
+                    HTTPField.Name("Origin")!: "https://evil.example.cn", HTTPField.Name("Access-Control-Request-Method")!: "POST",
+                    .authorization: "Bearer \(fixture.tokens["adminA"]!)",
+                ]
+                for (uri, method) in [("/v1/board/challenges", HTTPRequest.Method.get), ("/v1/me", .get), ("/v1/webhooks", .options)] {
+                    let response = try await client.execute(uri: uri, method: method, headers: crossOrigin)
+                    #expect(response.headers[HTTPField.Name("Access-Control-Allow-Origin")!] == nil, "\(uri)")
+                    #expect(response.headers[HTTPField.Name("Access-Control-Allow-Credentials")!] == nil, "\(uri)")
+                    #expect(response.headers[HTTPField.Name("Access-Control-Allow-Methods")!] == nil, "\(uri)")
                 }
                 let page = try await client.execute(uri: "/", method: .get)
                 #expect(page.headers[HTTPField.Name("Content-Security-Policy")!]?.contains("script-src 'self'") == true)

@@ -297,7 +297,8 @@ struct WebhookTests {
                 }
                 let (endpoint, _) = try await Self.register("https://example.cn/hook", as: "adminA", fixture, client)
                 let creator = try await Self.userID("admina", db)
-                let secret = String(repeating: "ab", count: 32)
+                // Sealed in form (`v1:<key id>:<base64>`), so that only the constraint under test refuses.
+                let secret = "v1:00000000:" + Data(count: 92).base64EncodedString()
                 let refusals: [(String, PostgresQuery)] = [
                     (
                         "webhook_endpoints_owner",

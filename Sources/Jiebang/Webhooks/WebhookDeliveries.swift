@@ -75,9 +75,11 @@ public enum WebhookDeliveries {
     }
 
     /// One attempt at a delivery, in the job's transaction: POSTs it unless it is no longer pending, and marks
-    /// it delivered on a 2xx. A deactivated endpoint's delivery fails without a POST.
-    /// - Throws: `AttemptFailed` for any other answer, a timeout or a transport error (the job retries).
-    public static func attempt(_ id: UUID, now: Date = Date(), on tx: PostgresConnection) async throws {
+    /// it delivered on a 2xx. A deactivated endpoint's delivery fails without a POST. The endpoint's secrets are
+    /// opened with `keys` (nil: the database's own key).
+    /// - Throws: `AttemptFailed` for any other answer, a timeout or a transport error (the job retries);
+    ///   `SecretsKeyError` when a secret does not open (the wrong key), naming the key it was sealed under.
+    public static func attempt(_ id: UUID, keys: SecretsKeyring? = nil, now: Date = Date(), on tx: PostgresConnection) async throws {
         guard
             let row = try await tx.query(
                 """
@@ -103,7 +105,9 @@ public enum WebhookDeliveries {
             title: try row.decode(String.self, at: 3), body: try row.decode(String.self, at: 4),
             link: try row.decode(String?.self, at: 5), createdAt: try row.decode(Date.self, at: 6))
         let url = try row.decode(String.self, at: 7)
-        let secrets = [try row.decode(String.self, at: 9)] + [try row.decode(String?.self, at: 10)].compactMap { $0 }
+        let keys = try await SecretsKeyring.resolved(keys, on: tx)
+        let sealed = [try row.decode(String.self, at: 9)] + [try row.decode(String?.self, at: 10)].compactMap { $0 }
+        let secrets = try sealed.map { stored throws(SecretsKeyError) in try keys.open(stored) }
         let body = try encoder.encode(payload)
         let signature = WebhookSignature.header(secrets: secrets, timestamp: Int(now.timeIntervalSince1970), body: body)
         let status = try await post(body, to: url, delivery: id, signature: signature)

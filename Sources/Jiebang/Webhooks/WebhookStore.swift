@@ -70,17 +70,21 @@ public enum WebhookStore {
         }
     }
 
-    /// Registers an endpoint for the actor's unit (a unit admin) or bureau (a publisher or recommender).
+    /// Registers an endpoint for the actor's unit (a unit admin) or bureau (a publisher or recommender); its secret
+    /// is stored sealed under `keys` (``SecretsKeyring``; nil: the database's own key), and answered once in clear.
     /// - Throws: `DomainError.forbidden` for other roles, `.invalid` for a bad URL.
-    public static func register(_ input: Input, by actor: Actor, on tx: PostgresConnection) async throws -> Created {
+    public static func register(
+        _ input: Input, by actor: Actor, keys: SecretsKeyring? = nil, on tx: PostgresConnection
+    ) async throws -> Created {
         let (unitID, bureauID) = try owner(of: actor)
         try check(input)
         let secret = WebhookSignature.newSecret()
+        let sealed = try await SecretsKeyring.resolved(keys, on: tx).seal(secret)
         let row = try await ConstraintCatalog.translating {
             try await tx.query(
                 """
                 INSERT INTO webhook_endpoints (unit_id, bureau_id, url, secret, created_by)
-                VALUES (\(unitID), \(bureauID), \(input.url), \(secret), \(actor.userID))
+                VALUES (\(unitID), \(bureauID), \(input.url), \(sealed), \(actor.userID))
                 RETURNING \(unsafeRaw: columns)
                 """)
         }
@@ -106,15 +110,17 @@ public enum WebhookStore {
             "UPDATE webhook_endpoints SET active = false, deactivated_at = now() WHERE id = \(id) AND active")
     }
 
-    /// Gives an endpoint a new secret; the previous one still signs for `rotationGrace` (24 hours).
-    public static func rotate(id: Int, by actor: Actor, on tx: PostgresConnection) async throws -> Created {
+    /// Gives an endpoint a new secret, sealed under `keys` (nil: the database's own key); the previous one still
+    /// signs for `rotationGrace` (24 hours).
+    public static func rotate(id: Int, by actor: Actor, keys: SecretsKeyring? = nil, on tx: PostgresConnection) async throws -> Created {
         _ = try await owned(id: id, by: actor, on: tx)
         let secret = WebhookSignature.newSecret()
+        let sealed = try await SecretsKeyring.resolved(keys, on: tx).seal(secret)
         let row = try await tx.query(
             """
             UPDATE webhook_endpoints
             SET previous_secret = secret, previous_secret_expires_at = now() + make_interval(secs => \(rotationGrace)),
-                secret = \(secret)
+                secret = \(sealed)
             WHERE id = \(id)
             RETURNING \(unsafeRaw: columns)
             """)

@@ -7,6 +7,8 @@ import Postgres
 /// the delivery log.
 struct WebhookController {
     let database: PostgresClient
+    /// The keys new secrets are sealed under (nil: the database's own key).
+    let keys: SecretsKeyring?
 
     func addRoutes(to router: some RouterMethods<AppRequestContext>) {
         router.post("v1/webhooks", use: register)
@@ -29,7 +31,7 @@ struct WebhookController {
         try AccessPolicy.require(actor, [.unitAdmin, .provincialPublisher, .municipalRecommender], to: "register webhooks")
         var request = request
         let (input, _) = try await request.decodeJSON(WebhookStore.Input.self, context: context)
-        let created = try await database.withTransaction { try await WebhookStore.register(input, by: actor, on: $0) }
+        let created = try await database.withTransaction { try await WebhookStore.register(input, by: actor, keys: keys, on: $0) }
         return try JSONAnswer(created, status: .created, location: "/v1/webhooks/\(created.endpoint.id)", context: context).response
     }
 
@@ -52,7 +54,7 @@ struct WebhookController {
         let actor = try context.requireActor()
         try AccessPolicy.require(actor, [.unitAdmin, .provincialPublisher, .municipalRecommender], to: "rotate webhook secrets")
         let id = try context.id()
-        let created = try await database.withTransaction { try await WebhookStore.rotate(id: id, by: actor, on: $0) }
+        let created = try await database.withTransaction { try await WebhookStore.rotate(id: id, by: actor, keys: keys, on: $0) }
         return try JSONAnswer(created, context: context).response
     }
 

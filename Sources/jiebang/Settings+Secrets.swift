@@ -1,0 +1,110 @@
+import Foundation
+import Jiebang
+import Logging
+import Postgres
+
+extension Settings {
+    /// The key file of the embedded cluster's data folder (`<data-dir>/secrets.key`).
+    var embeddedKeyFile: URL { dataDirectory.appending(path: "secrets.key") }
+
+    /// The key configured outside the database: `JIEBANG_SECRETS_KEY` (base64 of 32 bytes), else the file
+    /// `JIEBANG_SECRETS_KEY_FILE` names (the same text); nil when neither is set. Read before any database is opened.
+    /// - Throws: `CommandFailure` naming the variable or the file: both set, a file that cannot be read, a key that
+    ///   is not base64 of 32 bytes.
+    func configuredSecretsKey() throws -> SecretsKeyring.Key? {
+        let given = environment["JIEBANG_SECRETS_KEY"].flatMap { $0.isEmpty ? nil : $0 }
+        let file = environment["JIEBANG_SECRETS_KEY_FILE"].flatMap { $0.isEmpty ? nil : $0 }
+        do {
+            switch (given, file) {
+            case (.some, .some):
+                throw CommandFailure("JIEBANG_SECRETS_KEY and JIEBANG_SECRETS_KEY_FILE are both set: set one of them")
+            case (.some(let text), nil):
+                return try SecretsKeyring.Key(base64: text, source: "JIEBANG_SECRETS_KEY")
+            case (nil, .some(let path)):
+                guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+                    throw CommandFailure("JIEBANG_SECRETS_KEY_FILE: \(path) is not a readable file")
+                }
+                return try SecretsKeyring.Key(base64: text, source: "JIEBANG_SECRETS_KEY_FILE (\(path))")
+            case (nil, nil):
+                return nil
+            }
+        } catch let error as SecretsKeyError {
+            throw CommandFailure(error.description)
+        }
+    }
+
+    /// The keys webhook secrets are sealed under, with every stored secret sealed under the current one; `serve` and
+    /// `work` call it after migrating, before they serve or deliver.
+    ///
+    /// The key is `configured` (``configuredSecretsKey()``), else with the embedded database `<data-dir>/secrets.key`
+    /// (made with mode 0600 at the first start), else the database's own key in `server_secrets`, with a warning: the
+    /// secrets are then only as safe as the database. The data folder's key file and the database's key, when another
+    /// key replaces them, stay in the ring as retired keys, so what they sealed is opened and sealed again under the
+    /// new one.
+    /// - Throws: `CommandFailure` naming the file or the endpoint at fault (an unreadable key file, a secret sealed
+    ///   under a key that is not given).
+    func secretsKeys(configured: SecretsKeyring.Key?, _ client: PostgresClient, logger: Logger) async throws -> SecretsKeyring {
+        let databaseKey = try await client.withConnection { try await SecretsKeyring.Key.databaseKept(ifAnyOn: $0) }
+        let keys: SecretsKeyring
+        if let configured {
+            let fileKey = usesEmbeddedDatabase ? try embeddedKey(create: false) : nil
+            keys = SecretsKeyring(current: configured, retired: [fileKey, databaseKey].compactMap { $0 })
+        } else if usesEmbeddedDatabase {
+            guard let key = try embeddedKey(create: true) else { throw CommandFailure("\(embeddedKeyFile.path) is missing") }
+            keys = SecretsKeyring(current: key, retired: [databaseKey].compactMap { $0 })
+        } else {
+            logger.warning(
+                """
+                webhook secrets are sealed under a key kept in the database itself, so they are only as safe as the \
+                database: set JIEBANG_SECRETS_KEY or JIEBANG_SECRETS_KEY_FILE
+                """)
+            keys = SecretsKeyring(current: try await client.withConnection { try await SecretsKeyring.Key.databaseKept(on: $0) })
+        }
+        do {
+            let sealing = try await client.withConnection { try await WebhookStore.sealSecrets(with: keys, on: $0) }
+            if sealing != WebhookStore.Sealing() {
+                logger.notice(
+                    "sealed the webhook secrets under the current key",
+                    metadata: [
+                        "secrets.key": "\(keys.current.id)", "secrets.sealed": "\(sealing.sealed)",
+                        "secrets.resealed": "\(sealing.resealed)",
+                    ])
+            }
+        } catch let error as SecretsKeyError {
+            throw CommandFailure(error.description)
+        }
+        return keys
+    }
+
+    /// The data folder's key, made first when `create` and there is none: written to a private temporary file, then
+    /// linked to its name, so a process starting at the same time reads either no file or the whole key, and one key wins.
+    /// - Throws: `CommandFailure` when the file cannot be made or read, or others may read it.
+    private func embeddedKey(create: Bool) throws -> SecretsKeyring.Key? {
+        let path = embeddedKeyFile.path
+        if create, !FileManager.default.fileExists(atPath: path) {
+            let temporary = path + ".\(getpid()).tmp"
+            let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            guard descriptor >= 0 else { throw CommandFailure("cannot create \(temporary): errno \(errno)") }
+            let text = SecretsKeyring.Key.random(source: path).base64 + "\n"
+            let written = text.utf8CString.withUnsafeBufferPointer { write(descriptor, $0.baseAddress, text.utf8.count) }
+            let synced = fsync(descriptor)
+            close(descriptor)
+            defer { unlink(temporary) }
+            guard written == text.utf8.count, synced == 0 else { throw CommandFailure("cannot write \(temporary): errno \(errno)") }
+            guard link(temporary, path) == 0 || errno == EEXIST else { throw CommandFailure("cannot create \(path): errno \(errno)") }
+        }
+        var status = stat()
+        guard lstat(path, &status) == 0 else { return nil }
+        guard (status.st_mode & S_IFMT) == S_IFREG, status.st_uid == getuid(), status.st_mode & 0o077 == 0 else {
+            throw CommandFailure("\(path) must be a file of this user that no one else may read (chmod 600 \(path))")
+        }
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            throw CommandFailure("\(path) is not a readable key file")
+        }
+        do {
+            return try SecretsKeyring.Key(base64: text, source: path)
+        } catch {
+            throw CommandFailure(error.description)
+        }
+    }
+}
