@@ -1,19 +1,24 @@
 // Primary-key SELECT round trips through our libpq client, side by side with
 // pgbench's select-only script against the same server, in one run.
 //
-//   swift run -c release PostgresBenchmark [--seconds 10] [--clients 8] [--rounds 3]
+//   swift run -c release PostgresBenchmark [--seconds 10] [--clients 8] [--tasks 64] [--rounds 3]
 //
 // It creates (or reuses) a durable private cluster in /var/tmp/jiebang-bench,
 // loads pgbench's tables at scale 10 and runs, in turn: our client (which
-// prepares each statement once per connection), `pgbench -S -c 8` as written
-// (simple protocol), pgbench -M extended and pgbench -M prepared (the same
-// protocol shape as ours), for several rounds, and prints the medians.
+// prepares each statement once per connection) with one task per connection,
+// then with `--tasks` tasks sharing the pool's `--clients` connections,
+// `pgbench -S -c 8` as written (simple protocol), pgbench -M extended and
+// pgbench -M prepared (the same protocol shape as ours), for several rounds,
+// and prints the medians and the ratios. Our client runs twice each way: its
+// tasks on Swift's global executor, and its tasks preferring the client's own
+// executor (`PostgresClient.executor`, the thread that reads the results).
 import Foundation
 import Postgres
 
 struct Options {
     var seconds = 10
     var clients = 8
+    var tasks = 64
     var rounds = 3
     var scale = 10
     var directory = "/var/tmp/jiebang-bench"
@@ -25,6 +30,7 @@ struct Options {
             switch argument {
             case "--seconds": seconds = Int(value) ?? seconds
             case "--clients": clients = Int(value) ?? clients
+            case "--tasks": tasks = Int(value) ?? tasks
             case "--rounds": rounds = Int(value) ?? rounds
             case "--scale": scale = Int(value) ?? scale
             case "--directory": directory = value
@@ -36,8 +42,43 @@ struct Options {
     }
 }
 
-/// Runs `clients` tasks issuing primary-key selects for `seconds`; returns transactions per second.
-nonisolated func measureClient(connectionString: String, options: Options) async throws -> Double {
+/// A fast pseudo-random generator, as pgbench has its own: the system's costs a system call per number.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// A measured run: transactions per second, and the client's CPU time per transaction.
+struct Measurement {
+    var tps: Double
+    var cpuMicroseconds: Double
+}
+
+/// CPU seconds (user and system) used so far by this process, or by its waited-for children.
+func cpuSeconds(children: Bool) -> Double {
+    var usage = rusage()
+    #if canImport(Glibc)
+        getrusage(children ? RUSAGE_CHILDREN.rawValue : RUSAGE_SELF.rawValue, &usage)
+    #else
+        getrusage(children ? RUSAGE_CHILDREN : RUSAGE_SELF, &usage)
+    #endif
+    func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+}
+
+/// Runs `tasks` tasks issuing primary-key selects for `seconds` on a pool of `clients` connections.
+nonisolated func measureClient(
+    connectionString: String, tasks: Int, onClientExecutor: Bool, options: Options
+) async throws -> Measurement {
     let db = PostgresClient(
         configuration: PostgresConfiguration(
             connectionString: connectionString, minimumConnections: options.clients, maximumConnections: options.clients))
@@ -49,10 +90,11 @@ nonisolated func measureClient(connectionString: String, options: Options) async
     }
     let deadline = ContinuousClock.now + .seconds(options.seconds)
     let started = ContinuousClock.now
+    let cpuBefore = cpuSeconds(children: false)
     let total = try await withThrowingTaskGroup(of: Int.self) { group in
-        for _ in 0..<options.clients {
-            group.addTask {
-                var generator = SystemRandomNumberGenerator()
+        for _ in 0..<tasks {
+            group.addTask(executorPreference: onClientExecutor ? db.executor : nil) {
+                var generator = SplitMix64(seed: UInt64.random(in: 1...UInt64.max))
                 var count = 0
                 while ContinuousClock.now < deadline {
                     let aid = Int.random(in: 1...rows, using: &generator)
@@ -66,12 +108,15 @@ nonisolated func measureClient(connectionString: String, options: Options) async
         return try await group.reduce(0, +)
     }
     let elapsed = ContinuousClock.now - started
+    let cpu = cpuSeconds(children: false) - cpuBefore
     await db.close()
-    return Double(total) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+    let tps = Double(total) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+    return Measurement(tps: tps, cpuMicroseconds: cpu * 1e6 / Double(max(total, 1)))
 }
 
-/// Runs pgbench's select-only script; returns its transactions per second.
-func measurePgbench(cluster: PostgresCluster, mode: String, options: Options) throws -> Double {
+/// Runs pgbench's select-only script.
+func measurePgbench(cluster: PostgresCluster, mode: String, options: Options) throws -> Measurement {
+    let cpuBefore = cpuSeconds(children: true)
     let result = try cluster.runTool(
         "pgbench",
         [
@@ -81,15 +126,18 @@ func measurePgbench(cluster: PostgresCluster, mode: String, options: Options) th
         ])
     guard result.status == 0,
         let line = result.output.split(separator: "\n").first(where: { $0.hasPrefix("tps = ") }),
-        let tps = Double(line.dropFirst(6).prefix { $0.isNumber || $0 == "." })
+        let tps = Double(line.dropFirst(6).prefix { $0.isNumber || $0 == "." }),
+        let processed = result.output.split(separator: "\n").first(where: { $0.contains("actually processed: ") }),
+        let count = Double(processed.split(separator: " ").last ?? "")
     else {
         throw PostgresCluster.Failure(description: "pgbench failed: \(result.output)")
     }
-    return tps
+    return Measurement(tps: tps, cpuMicroseconds: (cpuSeconds(children: true) - cpuBefore) * 1e6 / max(count, 1))
 }
 
-func median(_ values: [Double]) -> Double {
-    let sorted = values.sorted()
+/// The run of median rate.
+func median(_ values: [Measurement]) -> Measurement {
+    let sorted = values.sorted { $0.tps < $1.tps }
     return sorted[sorted.count / 2]
 }
 
@@ -106,26 +154,49 @@ guard loaded.status == 0 else {
     print("pgbench -i failed: \(loaded.output)")
     exit(1)
 }
-print("PostgreSQL: \(cluster.socketDirectory.path), scale \(options.scale), \(options.clients) clients, \(options.seconds) s × \(options.rounds) rounds")
-var ours: [Double] = []
-var simple: [Double] = []
-var extended: [Double] = []
-var prepared: [Double] = []
+print(
+    "PostgreSQL: \(cluster.socketDirectory.path), scale \(options.scale), \(options.clients) clients, \(options.seconds) s × \(options.rounds) rounds"
+)
+var ours: [Measurement] = []
+var shared: [Measurement] = []
+var oursGlobal: [Measurement] = []
+var sharedGlobal: [Measurement] = []
+var simple: [Measurement] = []
+var extended: [Measurement] = []
+var prepared: [Measurement] = []
 for round in 1...options.rounds {
-    ours.append(try await measureClient(connectionString: cluster.connectionString(), options: options))
+    let url = cluster.connectionString()
+    ours.append(try await measureClient(connectionString: url, tasks: options.clients, onClientExecutor: true, options: options))
+    shared.append(try await measureClient(connectionString: url, tasks: options.tasks, onClientExecutor: true, options: options))
+    oursGlobal.append(try await measureClient(connectionString: url, tasks: options.clients, onClientExecutor: false, options: options))
+    sharedGlobal.append(try await measureClient(connectionString: url, tasks: options.tasks, onClientExecutor: false, options: options))
     simple.append(try measurePgbench(cluster: cluster, mode: "simple", options: options))
     extended.append(try measurePgbench(cluster: cluster, mode: "extended", options: options))
     prepared.append(try measurePgbench(cluster: cluster, mode: "prepared", options: options))
     print(
         String(
-            format: "round %d: jiebang %.0f tps | pgbench -M simple %.0f | -M extended %.0f | -M prepared %.0f",
-            round, ours.last!, simple.last!, extended.last!, prepared.last!))
+            format: "round %d: jiebang on its executor %.0f tps, %d tasks %.0f | on the global executor %.0f, %d tasks %.0f"
+                + " | pgbench -M simple %.0f | -M extended %.0f | -M prepared %.0f",
+            round, ours.last!.tps, options.tasks, shared.last!.tps, oursGlobal.last!.tps, options.tasks, sharedGlobal.last!.tps,
+            simple.last!.tps, extended.last!.tps, prepared.last!.tps))
 }
+let reference = median(prepared)
 print(
     String(
-        format: "median tps: jiebang client %.0f | pgbench -S simple %.0f | extended %.0f | prepared %.0f",
-        median(ours), median(simple), median(extended), median(prepared)))
-print(String(format: "ratio jiebang / pgbench -S -c 8 (simple, as the issue states): %.2f (goal ≥ 0.80)", median(ours) / median(simple)))
-print(String(format: "ratio jiebang / pgbench -M extended: %.2f", median(ours) / median(extended)))
-print(String(format: "ratio jiebang / pgbench -M prepared (same protocol as ours): %.2f", median(ours) / median(prepared)))
+        format: "median tps: pgbench -S simple %.0f | extended %.0f | prepared %.0f (its own CPU %.1f µs a transaction)",
+        median(simple).tps, median(extended).tps, reference.tps, reference.cpuMicroseconds))
+for (label, values) in [
+    ("jiebang, \(options.clients) tasks on the client's executor", ours),
+    ("jiebang, \(options.tasks) tasks on \(options.clients) connections, on the client's executor", shared),
+    ("jiebang, \(options.clients) tasks on the global executor", oursGlobal),
+    ("jiebang, \(options.tasks) tasks on \(options.clients) connections, on the global executor", sharedGlobal),
+] {
+    let run = median(values)
+    print(
+        label
+            + String(
+                format: ": median %.0f tps (CPU %.1f µs a transaction); / pgbench -M prepared (the same protocol) %.2f"
+                    + " (goal ≥ 0.80); / -M simple %.2f",
+                run.tps, run.cpuMicroseconds, run.tps / reference.tps, run.tps / median(simple).tps))
+}
 try cluster.stop()

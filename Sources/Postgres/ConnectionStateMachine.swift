@@ -280,19 +280,19 @@ struct ConnectionStateMachine {
 
     /// A result for the current command.
     mutating func received(_ result: Received) -> Action {
-        guard isRunning, var operation else { return .none }
-        guard operation.cursor < operation.commands.count else { return .read }
-        let command = operation.commands[operation.cursor]
+        // The operation is changed in place (`operation!`): a copy would copy its arrays too.
+        guard isRunning, let cursor = operation?.cursor, let commands = operation?.commands else { return .none }
+        guard cursor < commands.count else { return .read }
+        let command = commands[cursor]
         switch (result, command) {
         case (.aborted, _):
             break
         case (.outcome(.success), .prepare(_, let name)):
             // Recorded now: the statement exists on the server even if a later command fails.
-            if let key = operation.keys[command.statement] { statements[key] = name }
+            if let key = operation!.keys[command.statement] { statements[key] = name }
         case (.outcome(let outcome), _):
-            if operation.outcomes[command.statement] == nil { operation.outcomes[command.statement] = outcome }
+            if operation!.outcomes[command.statement] == nil { operation!.outcomes[command.statement] = outcome }
         }
-        self.operation = operation
         return .read
     }
 
@@ -301,8 +301,7 @@ struct ConnectionStateMachine {
     mutating func commandEnded(inTransaction: Bool, connectionOK: Bool) -> Action {
         guard isRunning, var operation else { return .none }
         if operation.sentPipelined {
-            operation.cursor += 1
-            self.operation = operation
+            self.operation!.cursor += 1
             return .read
         }
         self.inTransaction = inTransaction

@@ -20,6 +20,9 @@ final class PollReadiness: SocketReadiness, @unchecked Sendable {
     /// The loop thread's buffer for `poll`.
     private var descriptors: [pollfd] = []
 
+    /// One-shot, and the armed set is the loop thread's own.
+    var keepsSockets: Bool { false }
+
     init() {
         var fds: [Int32] = [-1, -1]
         _ = jiebang_pipe_cloexec(&fds)
@@ -28,13 +31,13 @@ final class PollReadiness: SocketReadiness, @unchecked Sendable {
         (wakeRead, wakeWrite) = (fds[0], fds[1])
     }
 
-    func wait(_ ready: (Int32, Bool, Bool) -> Void) -> Bool {
+    func wait(blocking: Bool, _ ready: (Int32, Bool, Bool) -> Void) -> Bool {
         descriptors.removeAll(keepingCapacity: true)
         descriptors.append(pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0))
         for (socket, writable) in armed {
             descriptors.append(pollfd(fd: socket, events: Int16(POLLIN) | (writable ? Int16(POLLOUT) : 0), revents: 0))
         }
-        let count = poll(&descriptors, nfds_t(descriptors.count), -1)
+        let count = poll(&descriptors, nfds_t(descriptors.count), blocking ? -1 : 0)
         if count < 0 { return errno == EINTR }
         if descriptors[0].revents != 0 { drainWakePipe() }
         for descriptor in descriptors.dropFirst() where descriptor.revents != 0 {

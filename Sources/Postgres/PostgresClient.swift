@@ -57,6 +57,14 @@ public final class PostgresClient: Sendable, Service {
         loop.shutdown()
     }
 
+    /// The executor of the thread that reads this client's results.
+    ///
+    /// A task that prefers it (`withTaskExecutorPreference(client.executor) { … }`) runs there: each
+    /// result resumes it on the thread that read it, and its next statement leaves from that thread, so
+    /// a round trip wakes no other thread. One thread serves every such task: keep blocking calls and
+    /// long computations off it.
+    public var executor: any TaskExecutor { loop }
+
     /// Opens the minimum connections, then waits for shutdown and closes the pool.
     public func run() async throws {
         do {
@@ -175,7 +183,11 @@ public final class PostgresClient: Sendable, Service {
         let deadline = ContinuousClock.now.advanced(by: configuration.acquireTimeout)
         let lease: Lease = try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Lease, any Error>) in
-                enum Decision { case resume(Lease), fail(PostgresError), wait(startExpiring: Bool) }
+                enum Decision {
+                    case resume(Lease)
+                    case fail(PostgresError)
+                    case wait(startExpiring: Bool)
+                }
                 let decision = state.withLock { state -> Decision in
                     if state.closed { return .fail(PostgresError(code: .clientClosed, message: "the client was closed")) }
                     if let connection = state.idle.popLast() { return .resume(.connection(connection)) }
@@ -264,12 +276,24 @@ public final class PostgresClient: Sendable, Service {
     }
 
     private func release(_ connection: PostgresConnection) async {
-        if connection.inTransaction && !connection.isBroken {
-            await connection.rollback()
+        // One look at the machine in the common case: no transaction left open.
+        var usable = connection.event { machine -> Bool? in
+            if machine.inTransaction && !machine.isBroken { return nil }
+            machine.needsHealthCheck = true
+            return !machine.isBroken
         }
-        let reusable = !connection.isBroken
-        connection.needsHealthCheck = true
-        enum Decision { case handOver(Waiter, Lease), keep, discard }
+        if usable == nil {
+            await connection.rollback()
+            usable = connection.event { machine in
+                machine.needsHealthCheck = true
+                return !machine.isBroken
+            }
+        }
+        let reusable = usable ?? false
+        enum Decision {
+            case handOver(Waiter, Lease)
+            case keep, discard
+        }
         let decision = state.withLock { state -> Decision in
             if !reusable || state.closed {
                 if !state.closed, !state.waiters.isEmpty {

@@ -17,6 +17,15 @@ extension PostgresConnection {
         let continuation: UnsafeContinuation<[PostgresRows], any Error>
     }
 
+    /// How the event loop's poller watches the connection's socket, when it keeps it registered between
+    /// statements (epoll). Touched only by the thread that owns the connection's input and output at the time.
+    struct LoopRegistration {
+        /// The socket registered: a reset connection has a new one, even under the same number.
+        var socket: Int32
+        /// Whether writability is watched too.
+        var writable: Bool
+    }
+
     /// Raised when an idle connection turned out to be closed by the server: the caller resets it on the
     /// thread pool and runs the operation again.
     struct NeedsReset: Error {}
@@ -31,7 +40,7 @@ extension PostgresConnection {
         case failed
     }
 
-    // MARK: - Loop thread only
+    // MARK: - The loop thread (and, for `loopStart`, the thread that asks for the statement)
 
     /// Starts the submitted operation (after the idle health check) and says what to wait for.
     func loopStart() -> LoopStep {

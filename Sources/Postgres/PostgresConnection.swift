@@ -18,6 +18,8 @@ public final class PostgresConnection: @unchecked Sendable {
     var machine: ConnectionStateMachine
     /// The statements in flight and their caller (the thread running the operation).
     var waiting: Waiting?
+    /// How the event loop watches the socket (see `PostgresEventLoop`); nil until it first does, and after a reset.
+    var loopRegistration: LoopRegistration?
     /// Where `withTransaction` stands: its BEGIN waits to go out with the first statement.
     private var transaction = TransactionStage.none
     /// Guards `machine` and `cancelInFlight`.
@@ -31,13 +33,6 @@ public final class PostgresConnection: @unchecked Sendable {
     public let id: Int
     /// Whether the connection is unusable and must not go back to the pool.
     var isBroken: Bool { event { $0.isBroken } }
-    /// Whether the connection sits inside a transaction block (or a failed one).
-    var inTransaction: Bool { event { $0.inTransaction } }
-    /// Set by the pool when the connection goes idle; the next statement first checks its health.
-    var needsHealthCheck: Bool {
-        get { event { $0.needsHealthCheck } }
-        set { event { $0.needsHealthCheck = newValue } }
-    }
 
     /// The server process serving this connection.
     public private(set) var backendPID: Int32 = 0
@@ -331,7 +326,7 @@ public final class PostgresConnection: @unchecked Sendable {
                 let output = try await withTaskCancellationHandler {
                     try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<[PostgresRows], any Error>) in
                         waiting = Waiting(queries: queries, continuation: continuation)
-                        loop.submit(self)
+                        loop.start(self)
                     }
                 } onCancel: {
                     if checkingCancellation { self.requestCancel(generation) }
@@ -473,6 +468,7 @@ public final class PostgresConnection: @unchecked Sendable {
             cancelHandle = nil
         }
         PQreset(handle)
+        loopRegistration = nil
         let succeeded = PQstatus(handle) == CONNECTION_OK
         event { $0.didReset(succeeded: succeeded) }
         guard succeeded else {

@@ -76,4 +76,57 @@ struct PollerTests {
             #expect(try await db.query("SELECT 8").first!.decode(Int.self) == 8)
         }
     }
+
+    @Test(
+        "Each poller reopens an idle connection whose backend was terminated while it sat in the pool, with no error",
+        .timeLimit(.minutes(1)), arguments: PostgresPoller.allCases)
+    func pollerReopensTerminatedIdleConnection(poller: PostgresPoller) async throws {
+        try await TestDatabase.withEmptyDatabase(maximumConnections: 1, poller: poller) { db in
+            for _ in 0..<3 {
+                let pid = try await db.query("SELECT pg_backend_pid()").first!.decode(Int32.self)
+                let killer = PostgresClient(configuration: db.configuration)
+                _ = try await killer.query("SELECT pg_terminate_backend(\(pid))")
+                #expect(await eventually { (try? await killer.isGone(pid)) == true })
+                await killer.close()
+                let next = try await db.query("SELECT pg_backend_pid()").first!.decode(Int32.self)
+                #expect(next != pid)
+            }
+        }
+    }
+
+    @Test(
+        "Tasks that prefer the client's executor all run on its one thread, and their statements, large ones too, work",
+        .timeLimit(.minutes(1)), arguments: PostgresPoller.allCases)
+    func tasksOnTheClientsExecutor(poller: PostgresPoller) async throws {
+        try await TestDatabase.withEmptyDatabase(maximumConnections: 4, poller: poller) { db in
+            let data = Data((0..<(3 * 1024 * 1024)).map { UInt8(truncatingIfNeeded: $0 &* 7) })
+            let outcomes = try await withThrowingTaskGroup(of: (Int, Set<UInt>, Bool).self) { group in
+                for index in 0..<32 {
+                    group.addTask(executorPreference: db.executor) {
+                        var threads: Set<UInt> = [UInt(pthread_self())]
+                        var sum = 0
+                        for step in 0..<20 {
+                            sum += try await db.query("SELECT \(index * 100 + step)::int").first!.decode(Int.self)
+                            threads.insert(UInt(pthread_self()))
+                        }
+                        var large = true
+                        if index % 8 == 0 {
+                            large = try await db.query("SELECT \(data)::bytea").first!.decode(Data.self) == data
+                            threads.insert(UInt(pthread_self()))
+                        }
+                        return (sum, threads, large)
+                    }
+                }
+                var outcomes: [(Int, Set<UInt>, Bool)] = []
+                for try await outcome in group { outcomes.append(outcome) }
+                return outcomes
+            }
+            let expected = (0..<32).map { index in (0..<20).map { index * 100 + $0 }.reduce(0, +) }.reduce(0, +)
+            #expect(outcomes.map(\.0).reduce(0, +) == expected)
+            let allLarge = outcomes.allSatisfy { $0.2 }
+            let threads = outcomes.reduce(into: Set<UInt>()) { $0.formUnion($1.1) }
+            #expect(allLarge)
+            #expect(threads.count == 1)
+        }
+    }
 }

@@ -63,13 +63,18 @@ struct PoolTests {
         try await TestDatabase.withEmptyDatabase(maximumConnections: 2) { db in
             let started = ContinuousClock.now
             let sleeper = Task { try await db.execute("SELECT pg_sleep(30)") }
-            #expect(await eventually {
-                (try? await db.query("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query = 'SELECT pg_sleep(30)' AND state = 'active'").first?.decode(Int.self)) == 1
-            })
+            #expect(
+                await eventually {
+                    (try? await db.query(
+                        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query = 'SELECT pg_sleep(30)' AND state = 'active'"
+                    ).first?.decode(Int.self)) == 1
+                })
             sleeper.cancel()
             await #expect(throws: CancellationError.self) { try await sleeper.value }
             #expect(ContinuousClock.now - started < .seconds(10))
-            let stillRunning = try await db.query("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query = 'SELECT pg_sleep(30)' AND state = 'active'").first?.decode(Int.self)
+            let stillRunning = try await db.query(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query = 'SELECT pg_sleep(30)' AND state = 'active'"
+            ).first?.decode(Int.self)
             let five = try await db.query("SELECT 5").first?.decode(Int.self)
             #expect(stillRunning == 0)
             #expect(five == 5)
@@ -117,7 +122,7 @@ struct PoolTests {
 
 extension PostgresClient {
     /// Whether the backend `pid` no longer appears in pg_stat_activity.
-    fileprivate func isGone(_ pid: Int32) async throws -> Bool {
+    func isGone(_ pid: Int32) async throws -> Bool {
         try await query("SELECT count(*) FROM pg_stat_activity WHERE pid = \(pid)").first!.decode(Int.self) == 0
     }
 }

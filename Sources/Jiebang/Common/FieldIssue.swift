@@ -67,9 +67,14 @@ public struct FieldChecker: Sendable {
     }
 
     /// The first control character of `text` that a field refuses; see `controlCharacters`.
+    ///
+    /// Category Cc is fixed by Unicode's stability policy to exactly those 65 code points, so they are
+    /// compared directly rather than looked up in the character database for every scalar.
     public static func controlCharacter(in text: String, singleLine: Bool) -> Unicode.Scalar? {
         text.unicodeScalars.first { scalar in
-            scalar.properties.generalCategory == .control && (singleLine || !["\t", "\n", "\r"].contains(scalar))
+            let value = scalar.value
+            guard value < 0x20 || (0x7F...0x9F).contains(value) else { return false }
+            return singleLine || (value != 0x09 && value != 0x0A && value != 0x0D)
         }
     }
 
