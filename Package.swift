@@ -164,7 +164,7 @@ let package = Package(
                 .embedInCode("Pages/Templates/inbox.mustache"),
                 .embedInCode("Pages/Static/site.css"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: swiftSettings + fuzzSettings
         ),
         .target(
             name: "Workers",
@@ -194,7 +194,7 @@ let package = Package(
         // -sanitize=fuzzer -DFUZZING and runs each target under libFuzzer for a bounded time.
         .executableTarget(
             name: "JiebangFuzz",
-            dependencies: ["Jiebang", "JobQueue"],
+            dependencies: ["Jiebang", "JiebangHTTP", "JobQueue"],
             path: "Fuzz",
             swiftSettings: swiftSettings + fuzzSettings,
             linkerSettings: fuzzing ? [.unsafeFlags(["-sanitize=fuzzer", "-use-ld=lld"])] : []

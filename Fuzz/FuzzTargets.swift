@@ -1,5 +1,6 @@
 import Foundation
 import Jiebang
+import JiebangHTTP
 import JobQueue
 
 /// The parsers a stranger's bytes reach, each run on one input: none may crash, hang or trap, whatever the
@@ -14,6 +15,9 @@ enum FuzzTargets {
         "result-import": resultImport,
         "cron": cron,
         "bid-content": bidContent,
+        "request-text": requestText,
+        "trusted-proxies": trustedProxies,
+        "query-date": queryDate,
         "self-test": selfTest,
     ]
 
@@ -29,12 +33,51 @@ enum FuzzTargets {
             "单位名称,统一社会信用代码,成果名称,成果简介,技术领域,所属产业链,关键词,技术成熟度,知识产权,联系人,联系电话,电子邮箱\n兰州大学,12620000438000431B,晶界扩散工艺,钕铁硼晶界扩散的量产工艺与装备。,新材料,有色冶金,晶界扩散、钕铁硼,6,已授权专利,李工,0931-8000000,li@example.cn\n"
         ],
         "cron": ["*/5 * * * *", "0 3 * * 1-5", "30 2 29 2 *", "@daily"],
+        "request-text": [
+            #"{"title":"稀土\u0000","items":[[1,2],{"a":"%E7%A8%80"}]}"#, "q=%E7%A8%80%E5%9C%9F&domain=%ZZ",
+        ],
+        "trusted-proxies": ["10.0.0.0/8,127.0.0.1,::1,fd00::/8", "192.168.1.1/24"],
+        "query-date": ["2026-12-05", "2026-12-05T08:00:00+08:00", "2025-02-30", "2026-12-05T08:00:00Z"],
         "bid-content": [
             #"{"technicalRoute":"路线","rdFoundation":"基础","indicatorAnswers":["a"],"totalInvestmentFen":100,"selfFundingFen":50,"requestedFundingFen":10,"team":[{"name":"张","title":"教授","unit":"兰大","role":"负责"}],"completionCommitment":true}"#
         ],
     ]
 
     static func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
+
+    /// The server's own scans of a request's bytes before any decoder: UTF-8, percent-decoding, NUL in JSON
+    /// strings (raw or escaped) and the JSON shape limits (depth, items).
+    static func requestText(_ bytes: [UInt8]) {
+        if RequestText.isUTF8(bytes) != (String(validating: bytes, as: UTF8.self) != nil) {
+            fatalError("isUTF8 disagrees with Swift's own check")
+        }
+        if let decoded = RequestText.percentDecoded(bytes) {
+            // Decoding never lengthens the text: each %XX becomes one byte.
+            if decoded.count > bytes.count { fatalError("percent-decoding made the text longer") }
+        }
+        _ = RequestText.pathOfNUL(inJSON: bytes)
+        _ = RequestText.shapeProblem(inJSON: bytes)
+    }
+
+    /// `JIEBANG_TRUSTED_PROXIES`: comma-separated addresses and networks; what parses is asked about addresses.
+    static func trustedProxies(_ bytes: [UInt8]) {
+        let entries = text(bytes).split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        if case .success(let proxies) = TrustedProxies.parse(entries) {
+            for entry in entries {
+                let address = String(entry.split(separator: "/").first ?? "")
+                // An entry's own address is inside it.
+                if !proxies.contains(address) { fatalError("a parsed entry does not contain its own address") }
+            }
+            _ = proxies.contains("127.0.0.1")
+            _ = proxies.contains("::1")
+        }
+        _ = TrustedProxies.address(text(bytes))
+    }
+
+    /// A query parameter's date (`YYYY-MM-DD` or an ISO 8601 date-time).
+    static func queryDate(_ bytes: [UInt8]) {
+        _ = queryDateParses(text(bytes))
+    }
 
     /// A planted bug (a trap on input starting `FUZ!`), which `scripts/fuzz` expects libFuzzer to find
     /// within a minute: proof that the harness reaches the code and reports what it finds.

@@ -36,7 +36,8 @@ enum QueryDate: Equatable {
             // Dates run from 0001-01-01 to 9999-12-31; the first and last days are clamped to
             // `RequestDates`, whose bounds no stored deadline passes.
             let start = max(startInShanghai(year: year, month: month, day: day), RequestDates.earliest)
-            let next = day < daysIn(month: month, year: year)
+            let next =
+                day < daysIn(month: month, year: year)
                 ? (year, month, day + 1) : month < 12 ? (year, month + 1, 1) : (year + 1, 1, 1)
             let end = min(startInShanghai(year: next.0, month: next.1, day: next.2), RequestDates.latest)
             return .day(start: start, end: end)
@@ -90,4 +91,9 @@ enum QueryDate: Equatable {
         let offset = zone.secondsFromGMT(for: midnightUTC.addingTimeInterval(-8 * 3_600))
         return midnightUTC.addingTimeInterval(-Double(offset))
     }
+}
+
+/// Whether `text` reads as a query date: `QueryDate.parse` for the fuzz target, which sees the package's API only.
+package func queryDateParses(_ text: String) -> Bool {
+    (try? QueryDate.parse(text)) != nil
 }

@@ -5,7 +5,7 @@ import HTTPTypes
 ///
 /// JSON bodies are checked by `Request.decodeJSON`, query parameters and the path by
 /// `RequestTextMiddleware`, and the CSV import applies the same rule to its cells.
-enum RequestText {
+package enum RequestText {
     /// The 422 problem for a NUL in `field`.
     static func nulProblem(field: String) -> Problem {
         Problem(
@@ -21,7 +21,7 @@ enum RequestText {
     }
 
     /// Whether `bytes` are well-formed UTF-8.
-    static func isUTF8(_ bytes: some Collection<UInt8>) -> Bool {
+    package static func isUTF8(_ bytes: some Collection<UInt8>) -> Bool {
         var decoder = UTF8()
         var iterator = bytes.makeIterator()
         while true {
@@ -35,7 +35,7 @@ enum RequestText {
 
     /// The bytes of `text` with `%XX` escapes decoded, as Hummingbird decodes query values;
     /// nil when an escape is malformed (Hummingbird then keeps the text as it is).
-    static func percentDecoded(_ text: some Collection<UInt8>) -> [UInt8]? {
+    package static func percentDecoded(_ text: some Collection<UInt8>) -> [UInt8]? {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(text.count)
         var iterator = text.makeIterator()
@@ -66,7 +66,7 @@ enum RequestText {
     ///
     /// In valid JSON a NUL can only be written as the escape `\u0000`, so texts without that escape
     /// are not walked. The walk keeps a stack, not recursion, so any depth is safe.
-    static func pathOfNUL(inJSON bytes: some Collection<UInt8>) -> String? {
+    package static func pathOfNUL(inJSON bytes: some Collection<UInt8>) -> String? {
         let text = Array(bytes)
         guard containsNULEscape(text) else { return nil }
         var scanner = JSONPathScanner(text: text)
@@ -81,7 +81,7 @@ enum RequestText {
     /// The 422 problem for the first place a JSON text nests deeper than `maximumJSONDepth` or holds an
     /// array longer than `maximumJSONItems`, naming it as `pathOfNUL` does; nil when the text keeps within
     /// both. Decoding would otherwise reach Foundation's own limits (512 levels) and answer only "not valid JSON".
-    static func shapeProblem(inJSON bytes: some Collection<UInt8>) -> Problem? {
+    package static func shapeProblem(inJSON bytes: some Collection<UInt8>) -> Problem? {
         var scanner = JSONPathScanner(text: Array(bytes))
         guard let (field, message) = scanner.shapeIssue(maximumDepth: maximumJSONDepth, maximumItems: maximumJSONItems) else {
             return nil

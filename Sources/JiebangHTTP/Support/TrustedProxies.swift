@@ -7,7 +7,7 @@
 /// The reverse proxies whose `X-Forwarded-For` is believed: exact addresses (`10.0.0.7`, `::1`) and
 /// networks in CIDR notation (`10.0.0.0/8`, `fd00::/8`), IPv4 and IPv6. In Kubernetes the ingress
 /// controller's pods change address, so their network is named rather than each pod.
-struct TrustedProxies: Sendable, Hashable {
+package struct TrustedProxies: Sendable, Hashable {
     /// One entry: an address's bytes and how many leading bits must match (all of them for an address).
     struct Range: Sendable, Hashable {
         var bytes: [UInt8]
@@ -29,7 +29,7 @@ struct TrustedProxies: Sendable, Hashable {
     let ranges: [Range]
 
     /// The entries, or nil naming the first that is neither an IP address nor a network.
-    static func parse(_ entries: some Sequence<String>) -> Result<TrustedProxies, InvalidEntry> {
+    package static func parse(_ entries: some Sequence<String>) -> Result<TrustedProxies, InvalidEntry> {
         var ranges: [Range] = []
         for entry in entries {
             let parts = entry.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
@@ -47,12 +47,12 @@ struct TrustedProxies: Sendable, Hashable {
     }
 
     /// An entry of `JIEBANG_TRUSTED_PROXIES` that is neither an IP address nor a network.
-    struct InvalidEntry: Error, Sendable, Equatable {
+    package struct InvalidEntry: Error, Sendable, Equatable {
         var entry: String
     }
 
     /// Whether `address` (the text of an IP address) is one of the proxies or in one of their networks.
-    func contains(_ address: String) -> Bool {
+    package func contains(_ address: String) -> Bool {
         guard let bytes = Self.address(address) else { return false }
         return ranges.contains { $0.contains(bytes) }
     }
@@ -60,7 +60,7 @@ struct TrustedProxies: Sendable, Hashable {
     var isEmpty: Bool { ranges.isEmpty }
 
     /// The bytes of an IPv4 (4) or IPv6 (16) address, as `inet_pton` reads it; nil for anything else.
-    static func address(_ text: String) -> [UInt8]? {
+    package static func address(_ text: String) -> [UInt8]? {
         var v4 = in_addr()
         if inet_pton(AF_INET, text, &v4) == 1 {
             return withUnsafeBytes(of: &v4) { Array($0) }
