@@ -1,7 +1,7 @@
 // Primary-key SELECT round trips through our libpq client, side by side with
 // pgbench's select-only script against the same server, in one run.
 //
-//   swift run -c release PostgresBenchmark [--seconds 10] [--clients 8] [--tasks 64] [--rounds 3]
+//   swift run -c release PostgresBenchmark [--seconds 10] [--clients 8] [--tasks 64] [--rounds 3] [--loops 1,2]
 //
 // It creates (or reuses) a durable private cluster in /var/tmp/jiebang-bench,
 // loads pgbench's tables at scale 10 and runs, in turn: our client (which
@@ -11,7 +11,8 @@
 // pgbench -M prepared (the same protocol shape as ours), for several rounds,
 // and prints the medians and the ratios. Our client runs twice each way: its
 // tasks on Swift's global executor, and its tasks preferring the client's own
-// executor (`PostgresClient.executor`, the thread that reads the results).
+// executor (`PostgresClient.executor`, the thread that reads the results),
+// each with one event loop (the default) and with two.
 import Foundation
 import Postgres
 
@@ -22,6 +23,8 @@ struct Options {
     var rounds = 3
     var scale = 10
     var directory = "/var/tmp/jiebang-bench"
+    /// The event-loop counts to measure the client with (`PostgresConfiguration.eventLoops`).
+    var loops = [1, 2]
 
     init(_ arguments: [String]) {
         var iterator = arguments.dropFirst().makeIterator()
@@ -34,6 +37,7 @@ struct Options {
             case "--rounds": rounds = Int(value) ?? rounds
             case "--scale": scale = Int(value) ?? scale
             case "--directory": directory = value
+            case "--loops": loops = value.split(separator: ",").compactMap { Int($0) }.filter { $0 > 0 }
             default:
                 FileHandle.standardError.write(Data("unknown option \(argument)\n".utf8))
                 exit(2)
@@ -77,11 +81,12 @@ func cpuSeconds(children: Bool) -> Double {
 
 /// Runs `tasks` tasks issuing primary-key selects for `seconds` on a pool of `clients` connections.
 nonisolated func measureClient(
-    connectionString: String, tasks: Int, onClientExecutor: Bool, options: Options
+    connectionString: String, tasks: Int, onClientExecutor: Bool, loops: Int, options: Options
 ) async throws -> Measurement {
-    let db = PostgresClient(
-        configuration: PostgresConfiguration(
-            connectionString: connectionString, minimumConnections: options.clients, maximumConnections: options.clients))
+    var configuration = PostgresConfiguration(
+        connectionString: connectionString, minimumConnections: options.clients, maximumConnections: options.clients)
+    configuration.eventLoops = loops
+    let db = PostgresClient(configuration: configuration)
     let rows = 100_000 * options.scale
     // Warm up: open every connection.
     try await withThrowingTaskGroup(of: Void.self) { group in
@@ -157,43 +162,59 @@ guard loaded.status == 0 else {
 print(
     "PostgreSQL: \(cluster.socketDirectory.path), scale \(options.scale), \(options.clients) clients, \(options.seconds) s × \(options.rounds) rounds"
 )
-var ours: [Measurement] = []
-var shared: [Measurement] = []
-var oursGlobal: [Measurement] = []
-var sharedGlobal: [Measurement] = []
+/// One way of running our client: its tasks, where they run and the client's event loops.
+struct Variant {
+    var tasks: Int
+    var onClientExecutor: Bool
+    var loops: Int
+
+    func label(clients: Int) -> String {
+        let executor = onClientExecutor ? "the client's executor" : "the global executor"
+        let loopCount = loops == 1 ? "1 loop" : "\(loops) loops"
+        let taskCount = tasks == clients ? "\(tasks) tasks" : "\(tasks) tasks on \(clients) connections"
+        return "jiebang, \(taskCount), on \(executor), \(loopCount)"
+    }
+}
+
+var variants: [Variant] = []
+for loops in options.loops {
+    for onClientExecutor in [true, false] {
+        for tasks in [options.clients, options.tasks] {
+            variants.append(Variant(tasks: tasks, onClientExecutor: onClientExecutor, loops: loops))
+        }
+    }
+}
+var ours = [[Measurement]](repeating: [], count: variants.count)
 var simple: [Measurement] = []
 var extended: [Measurement] = []
 var prepared: [Measurement] = []
 for round in 1...options.rounds {
     let url = cluster.connectionString()
-    ours.append(try await measureClient(connectionString: url, tasks: options.clients, onClientExecutor: true, options: options))
-    shared.append(try await measureClient(connectionString: url, tasks: options.tasks, onClientExecutor: true, options: options))
-    oursGlobal.append(try await measureClient(connectionString: url, tasks: options.clients, onClientExecutor: false, options: options))
-    sharedGlobal.append(try await measureClient(connectionString: url, tasks: options.tasks, onClientExecutor: false, options: options))
+    for (index, variant) in variants.enumerated() {
+        ours[index].append(
+            try await measureClient(
+                connectionString: url, tasks: variant.tasks, onClientExecutor: variant.onClientExecutor, loops: variant.loops,
+                options: options))
+    }
     simple.append(try measurePgbench(cluster: cluster, mode: "simple", options: options))
     extended.append(try measurePgbench(cluster: cluster, mode: "extended", options: options))
     prepared.append(try measurePgbench(cluster: cluster, mode: "prepared", options: options))
+    let figures = ours.map { String(format: "%.0f", $0.last!.tps) }.joined(separator: " ")
     print(
-        String(
-            format: "round %d: jiebang on its executor %.0f tps, %d tasks %.0f | on the global executor %.0f, %d tasks %.0f"
-                + " | pgbench -M simple %.0f | -M extended %.0f | -M prepared %.0f",
-            round, ours.last!.tps, options.tasks, shared.last!.tps, oursGlobal.last!.tps, options.tasks, sharedGlobal.last!.tps,
-            simple.last!.tps, extended.last!.tps, prepared.last!.tps))
+        "round \(round): jiebang \(figures)"
+            + String(
+                format: " | pgbench -M simple %.0f | -M extended %.0f | -M prepared %.0f", simple.last!.tps, extended.last!.tps,
+                prepared.last!.tps))
 }
 let reference = median(prepared)
 print(
     String(
         format: "median tps: pgbench -S simple %.0f | extended %.0f | prepared %.0f (its own CPU %.1f µs a transaction)",
         median(simple).tps, median(extended).tps, reference.tps, reference.cpuMicroseconds))
-for (label, values) in [
-    ("jiebang, \(options.clients) tasks on the client's executor", ours),
-    ("jiebang, \(options.tasks) tasks on \(options.clients) connections, on the client's executor", shared),
-    ("jiebang, \(options.clients) tasks on the global executor", oursGlobal),
-    ("jiebang, \(options.tasks) tasks on \(options.clients) connections, on the global executor", sharedGlobal),
-] {
+for (variant, values) in zip(variants, ours) {
     let run = median(values)
     print(
-        label
+        variant.label(clients: options.clients)
             + String(
                 format: ": median %.0f tps (CPU %.1f µs a transaction); / pgbench -M prepared (the same protocol) %.2f"
                     + " (goal ≥ 0.80); / -M simple %.2f",

@@ -16,7 +16,10 @@ public final class PostgresClient: Sendable, Service {
     public let configuration: PostgresConfiguration
     let logger: Logger
     let threads: PostgresThreadPool
-    let loop: PostgresEventLoop
+    /// The event loops, each driving the connections opened in its turn (see `PostgresConfiguration.eventLoops`).
+    let loops: [PostgresEventLoop]
+    /// The loop `executor` hands out next.
+    private let nextExecutor = Atomic<UInt>(0)
     private let state: Mutex<State>
 
     private struct Waiter {
@@ -24,6 +27,13 @@ public final class PostgresClient: Sendable, Service {
         /// When the waiter gives up (`acquireTimeout` after it began to wait).
         let deadline: ContinuousClock.Instant
         let continuation: CheckedContinuation<Lease, any Error>
+        /// The event loop the waiting task runs on, if it runs on one.
+        let home: PostgresEventLoop?
+        /// How often a later waiter was served before this one, while it stood first.
+        var passedOver = 0
+
+        /// Whether a connection of `loop` suits this waiter: it runs on no loop, or on that one.
+        func suits(_ loop: PostgresEventLoop) -> Bool { home == nil || home === loop }
     }
 
     private enum Lease: Sendable {
@@ -40,6 +50,30 @@ public final class PostgresClient: Sendable, Service {
         var closed = false
         /// Whether a task is sleeping until the first waiter's deadline.
         var expiring = false
+
+        /// Takes an idle connection, one of `home`'s when there is one: a task running on an event loop
+        /// then sends and reads on its own thread.
+        mutating func takeIdle(preferring home: PostgresEventLoop?) -> PostgresConnection? {
+            if let home, idle.count > 1, let index = idle.lastIndex(where: { $0.loop === home }) {
+                idle.swapAt(index, idle.count - 1)
+            }
+            return idle.popLast()
+        }
+
+        /// Takes the waiter a released connection of `loop` goes to: the first, unless it runs on another
+        /// loop and one of the next few runs on this one. The first is passed over at most
+        /// `maximumPassOvers` times, so it waits only a few releases longer, even when its loop has no connection.
+        mutating func takeWaiter(for loop: PostgresEventLoop) -> Waiter {
+            if waiters[0].suits(loop) || waiters[0].passedOver >= Self.maximumPassOvers {
+                return waiters.removeFirst()
+            }
+            guard let index = waiters.prefix(16).firstIndex(where: { $0.suits(loop) }) else { return waiters.removeFirst() }
+            waiters[0].passedOver += 1
+            return waiters.remove(at: index)
+        }
+
+        /// How often the first waiter may be passed over for one running on the released connection's loop.
+        static let maximumPassOvers = 4
     }
 
     /// Creates a pool. No connection is opened until one is needed or `run()` starts.
@@ -48,22 +82,34 @@ public final class PostgresClient: Sendable, Service {
         self.logger = logger
         self.threads = PostgresThreadPool(
             maximumThreads: configuration.maximumConnections + 2, name: configuration.name)
-        self.loop = PostgresEventLoop(name: configuration.name, poller: configuration.poller)
+        self.loops = (0..<max(1, configuration.eventLoops)).map { index in
+            PostgresEventLoop(
+                name: configuration.eventLoops > 1 ? "\(configuration.name)-\(index)" : configuration.name,
+                poller: configuration.poller)
+        }
         self.state = Mutex(State())
     }
 
     deinit {
         threads.shutdown()
-        loop.shutdown()
+        for loop in loops { loop.shutdown() }
     }
 
-    /// The executor of the thread that reads this client's results.
+    /// The executor of a thread that reads this client's results: each read hands out the next of the
+    /// client's event loops, so tasks given one each spread over them.
     ///
-    /// A task that prefers it (`withTaskExecutorPreference(client.executor) { … }`) runs there: each
-    /// result resumes it on the thread that read it, and its next statement leaves from that thread, so
-    /// a round trip wakes no other thread. One thread serves every such task: keep blocking calls and
-    /// long computations off it.
-    public var executor: any TaskExecutor { loop }
+    /// A task that prefers it (`withTaskExecutorPreference(client.executor) { … }`) runs there, and
+    /// leases the connections of that loop first: each result resumes it on the thread that read it, and
+    /// its next statement leaves from that thread, so a round trip wakes no other thread. One thread
+    /// serves every task of its loop: keep blocking calls and long computations off it.
+    public var executor: any TaskExecutor {
+        loops[Int(nextExecutor.wrappingAdd(1, ordering: .relaxed).oldValue % UInt(loops.count))]
+    }
+
+    /// The event loop whose thread is running the caller, if any.
+    private var currentLoop: PostgresEventLoop? {
+        loops.count > 1 ? loops.first { $0.onLoopThread } : nil
+    }
 
     /// Opens the minimum connections, then waits for shutdown and closes the pool.
     public func run() async throws {
@@ -172,8 +218,9 @@ public final class PostgresClient: Sendable, Service {
 
     private func acquire() async throws -> PostgresConnection {
         // The common case, an idle connection, needs no continuation.
+        let home = currentLoop
         let idle = state.withLock { state -> PostgresConnection? in
-            state.closed ? nil : state.idle.popLast()
+            state.closed ? nil : state.takeIdle(preferring: home)
         }
         if let idle { return idle }
         let id = state.withLock { state in
@@ -190,12 +237,12 @@ public final class PostgresClient: Sendable, Service {
                 }
                 let decision = state.withLock { state -> Decision in
                     if state.closed { return .fail(PostgresError(code: .clientClosed, message: "the client was closed")) }
-                    if let connection = state.idle.popLast() { return .resume(.connection(connection)) }
+                    if let connection = state.takeIdle(preferring: home) { return .resume(.connection(connection)) }
                     if state.open < configuration.maximumConnections {
                         state.open += 1
                         return .resume(.open)
                     }
-                    state.waiters.append(Waiter(id: id, deadline: deadline, continuation: continuation))
+                    state.waiters.append(Waiter(id: id, deadline: deadline, continuation: continuation, home: home))
                     defer { state.expiring = true }
                     return .wait(startExpiring: !state.expiring)
                 }
@@ -219,7 +266,8 @@ public final class PostgresClient: Sendable, Service {
             }
             do {
                 let connection = try await PostgresConnection.connect(
-                    configuration: configuration, id: connectionID, threads: threads, loop: loop)
+                    configuration: configuration, id: connectionID, threads: threads,
+                    loop: loops[(connectionID - 1) % loops.count])
                 logger.debug("opened connection", metadata: ["db.connection": "\(connectionID)"])
                 return connection
             } catch {
@@ -302,7 +350,7 @@ public final class PostgresClient: Sendable, Service {
                 state.open -= 1
                 return .discard
             }
-            if !state.waiters.isEmpty { return .handOver(state.waiters.removeFirst(), .connection(connection)) }
+            if !state.waiters.isEmpty { return .handOver(state.takeWaiter(for: connection.loop), .connection(connection)) }
             state.idle.append(connection)
             return .keep
         }

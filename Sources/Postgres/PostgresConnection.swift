@@ -13,7 +13,8 @@ public final class PostgresConnection: @unchecked Sendable {
     /// The `PGcancel *` for the current backend.
     private var cancelHandle: OpaquePointer?
     private let threads: PostgresThreadPool
-    private let loop: PostgresEventLoop
+    /// The event loop that sends this connection's statements and reads their results.
+    let loop: PostgresEventLoop
     /// The connection's state: what is in flight and what comes next (guarded by `execution`).
     var machine: ConnectionStateMachine
     /// The statements in flight and their caller (the thread running the operation).

@@ -60,7 +60,7 @@ final class PostgresEventLoop: TaskExecutor, @unchecked Sendable {
     }
 
     /// Whether the calling thread is the loop's.
-    private var onLoopThread: Bool {
+    var onLoopThread: Bool {
         threadID.load(ordering: .relaxed) == Self.currentThreadID()
     }
 

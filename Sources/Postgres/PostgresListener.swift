@@ -43,7 +43,7 @@ extension PostgresClient {
                 message: "LISTEN needs a session of its own, which a transaction pooler does not keep: set a direct connection string")
         }
         let connection = try await PostgresConnection.connect(
-            configuration: session, id: 0, threads: threads, loop: loop)
+            configuration: session, id: 0, threads: threads, loop: loops[0])
         do {
             for channel in channels {
                 try await connection.execute(PostgresQuery(unsafeSQL: "LISTEN \(quoteIdentifier(channel))"))
