@@ -162,7 +162,9 @@ struct SignInThrottleHTTPTests {
         #expect(network.contains("fd12:3456::1") && !network.contains("fe80::1") && !network.contains("9.255.255.255"))
         #expect(try proxies(["192.168.1.0/25"]).contains("192.168.1.127") && !(try proxies(["192.168.1.0/25"]).contains("192.168.1.128")))
         #expect(try proxies(["0.0.0.0/0"]).contains("8.8.8.8"))
-        for bad in ["10.0.0.0/33", "10.0.0.0/", "10.0.0/8", "proxy.example.cn", "::1/129", "10.0.0.0/+8"] {
+        // C reads "10.0.0.1\0junk" only up to the NUL: without its own check the entry would pass as 10.0.0.1.
+        #expect(TrustedProxies.address("10.0.0.1\u{0}junk") == nil && !network.contains("10.0.0.1\u{0}junk"))
+        for bad in ["10.0.0.0/33", "10.0.0.0/", "10.0.0/8", "proxy.example.cn", "::1/129", "10.0.0.0/+8", "10.0.0.1\u{0}"] {
             #expect(HTTPConfiguration.invalidTrustedProxy([bad]) == bad, "\(bad)")
         }
         #expect(HTTPConfiguration.invalidTrustedProxy(["127.0.0.1", "10.0.0.0/8", "::1"]) == nil)

@@ -59,8 +59,10 @@ package struct TrustedProxies: Sendable, Hashable {
 
     var isEmpty: Bool { ranges.isEmpty }
 
-    /// The bytes of an IPv4 (4) or IPv6 (16) address, as `inet_pton` reads it; nil for anything else.
+    /// The bytes of an IPv4 (4) or IPv6 (16) address, as `inet_pton` reads it; nil for anything else,
+    /// including text with a NUL, which C would read only up to it.
     package static func address(_ text: String) -> [UInt8]? {
+        guard !text.utf8.contains(0) else { return nil }
         var v4 = in_addr()
         if inet_pton(AF_INET, text, &v4) == 1 {
             return withUnsafeBytes(of: &v4) { Array($0) }
