@@ -66,6 +66,41 @@ struct ConnectionLimitsTests {
         }
     }
 
+    @Test(
+        "A keep-alive connection whose requests come within the head deadline of each other stays open past the first deadline, and closes a deadline after its last answer",
+        .timeLimit(.minutes(1)))
+    func keptAliveConnectionMovesItsDeadline() async throws {
+        try await TestDatabase.withFreshDatabase { db in
+            var configuration = HTTPConfiguration(port: 0)
+            configuration.requestHeadTimeout = .seconds(2)
+            let app = buildApplication(configuration: configuration, database: db, logger: Logger(label: "test"))
+            try await app.test(.live) { client in
+                let port = try #require(client.port)
+                let (answered, closedAfter) = try await Task.detached { () throws -> ([Bool], Double) in
+                    let socket = try Self.connected(port: port)
+                    defer { close(socket) }
+                    // Four requests 1.2 s apart: the deadline armed when the connection opened (2 s) passes
+                    // during the third wait, and each answer moved it 2 s on.
+                    var answered: [Bool] = []
+                    for index in 0..<4 {
+                        if index > 0 { usleep(1_200_000) }
+                        answered.append(Self.exchange(socket, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"))
+                    }
+                    let idle = ContinuousClock.now
+                    var timeout = timeval(tv_sec: 10, tv_usec: 0)
+                    setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+                    var byte: UInt8 = 0
+                    let closed = recv(socket, &byte, 1, 0) == 0
+                    let waited = ContinuousClock.now - idle
+                    let seconds = Double(waited.components.seconds) + Double(waited.components.attoseconds) / 1e18
+                    return (answered, closed ? seconds : .infinity)
+                }.value
+                #expect(answered == [true, true, true, true], "answers on the one connection: \(answered)")
+                #expect((1.5...4).contains(closedAfter), "closed \(closedAfter) s after the last answer")
+            }
+        }
+    }
+
     @Test("An API request while the database cannot be reached answers 503 problem+json with Retry-After")
     func absentDatabaseAnswers503() async throws {
         let db = PostgresClient(
@@ -103,6 +138,33 @@ struct ConnectionLimitsTests {
             }
         }
         return nil
+    }
+
+    /// Sends `request` on `socket` and says whether a 200 answer came back whole within 2 s (its head and
+    /// as many bytes of body as its Content-Length says, so the next answer starts the next read).
+    static func exchange(_ socket: Int32, _ request: String) -> Bool {
+        let sent = request.utf8CString.withUnsafeBufferPointer {
+            Glibc.send(socket, $0.baseAddress, $0.count - 1, Int32(MSG_NOSIGNAL))
+        }
+        guard sent == request.utf8.count else { return false }
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let text = String(decoding: received, as: UTF8.self)
+            if let headEnd = text.range(of: "\r\n\r\n") {
+                let head = text[..<headEnd.lowerBound].lowercased()
+                let length = head.split(separator: "\r\n").first { $0.hasPrefix("content-length:") }
+                    .flatMap { Int($0.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) }
+                if let length, received.count >= text[..<headEnd.upperBound].utf8.count + length {
+                    return text.hasPrefix("HTTP/1.1 200")
+                }
+            }
+            var pollDescriptor = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
+            guard poll(&pollDescriptor, 1, 2_000) > 0 else { return false }
+            let count = recv(socket, &buffer, buffer.count, 0)
+            guard count > 0 else { return false }
+            received += buffer[..<count]
+        }
     }
 
     /// A TCP socket connected to 127.0.0.1:`port`; the caller closes it.
