@@ -61,10 +61,35 @@ struct SplitMix64: RandomNumberGenerator {
     }
 }
 
-/// A measured run: transactions per second, and the client's CPU time per transaction.
+/// A measured run: transactions per second, and the client's and the server's CPU time per transaction.
 struct Measurement {
     var tps: Double
     var cpuMicroseconds: Double
+    var serverMicroseconds = 0.0
+}
+
+/// CPU seconds (user and system) used so far by the cluster's processes: the postmaster, its children alive
+/// now, and those it has reaped (their time is added to its own children's).
+func serverCPUSeconds(_ cluster: PostgresCluster) -> Double {
+    guard let text = try? String(contentsOf: cluster.dataDirectory.appending(path: "postmaster.pid"), encoding: .utf8),
+        let postmaster = text.split(separator: "\n").first.map(String.init)
+    else { return 0 }
+    let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+    /// The fields after the command's closing parenthesis: state, ppid, … (utime is the 12th, stime the 13th).
+    func fields(_ pid: String) -> [Substring]? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let end = stat.lastIndex(of: ")")
+        else { return nil }
+        return stat[stat.index(after: end)...].split(separator: " ")
+    }
+    func number(_ fields: [Substring], _ index: Int) -> Double { index < fields.count ? Double(fields[index]) ?? 0 : 0 }
+    guard let own = fields(postmaster) else { return 0 }
+    var total = number(own, 11) + number(own, 12) + number(own, 13) + number(own, 14)
+    for pid in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] where pid.allSatisfy(\.isNumber) {
+        guard pid != postmaster, let child = fields(pid), child.count > 12, String(child[1]) == postmaster else { continue }
+        total += number(child, 11) + number(child, 12)
+    }
+    return total / ticks
 }
 
 /// CPU seconds (user and system) used so far by this process, or by its waited-for children.
@@ -81,8 +106,9 @@ func cpuSeconds(children: Bool) -> Double {
 
 /// Runs `tasks` tasks issuing primary-key selects for `seconds` on a pool of `clients` connections.
 nonisolated func measureClient(
-    connectionString: String, tasks: Int, onClientExecutor: Bool, loops: Int, options: Options
+    cluster: PostgresCluster, tasks: Int, onClientExecutor: Bool, loops: Int, options: Options
 ) async throws -> Measurement {
+    let connectionString = cluster.connectionString()
     var configuration = PostgresConfiguration(
         connectionString: connectionString, minimumConnections: options.clients, maximumConnections: options.clients)
     configuration.eventLoops = loops
@@ -101,6 +127,7 @@ nonisolated func measureClient(
     let deadline = ContinuousClock.now + .seconds(options.seconds)
     let started = ContinuousClock.now
     let cpuBefore = cpuSeconds(children: false)
+    let serverBefore = serverCPUSeconds(cluster)
     let total = try await withThrowingTaskGroup(of: Int.self) { group in
         for _ in 0..<tasks {
             group.addTask(executorPreference: onClientExecutor ? db.executor : nil) {
@@ -119,14 +146,17 @@ nonisolated func measureClient(
     }
     let elapsed = ContinuousClock.now - started
     let cpu = cpuSeconds(children: false) - cpuBefore
+    let server = serverCPUSeconds(cluster) - serverBefore
     await db.close()
     let tps = Double(total) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
-    return Measurement(tps: tps, cpuMicroseconds: cpu * 1e6 / Double(max(total, 1)))
+    return Measurement(
+        tps: tps, cpuMicroseconds: cpu * 1e6 / Double(max(total, 1)), serverMicroseconds: server * 1e6 / Double(max(total, 1)))
 }
 
 /// Runs pgbench's select-only script.
 func measurePgbench(cluster: PostgresCluster, mode: String, options: Options) throws -> Measurement {
     let cpuBefore = cpuSeconds(children: true)
+    let serverBefore = serverCPUSeconds(cluster)
     let result = try cluster.runTool(
         "pgbench",
         [
@@ -142,7 +172,9 @@ func measurePgbench(cluster: PostgresCluster, mode: String, options: Options) th
     else {
         throw PostgresCluster.Failure(description: "pgbench failed: \(result.output)")
     }
-    return Measurement(tps: tps, cpuMicroseconds: (cpuSeconds(children: true) - cpuBefore) * 1e6 / max(count, 1))
+    return Measurement(
+        tps: tps, cpuMicroseconds: (cpuSeconds(children: true) - cpuBefore) * 1e6 / max(count, 1),
+        serverMicroseconds: (serverCPUSeconds(cluster) - serverBefore) * 1e6 / max(count, 1))
 }
 
 /// The run of median rate.
@@ -194,11 +226,10 @@ var simple: [Measurement] = []
 var extended: [Measurement] = []
 var prepared: [Measurement] = []
 for round in 1...options.rounds {
-    let url = cluster.connectionString()
     for (index, variant) in variants.enumerated() {
         ours[index].append(
             try await measureClient(
-                connectionString: url, tasks: variant.tasks, onClientExecutor: variant.onClientExecutor, loops: variant.loops,
+                cluster: cluster, tasks: variant.tasks, onClientExecutor: variant.onClientExecutor, loops: variant.loops,
                 options: options))
     }
     simple.append(try measurePgbench(cluster: cluster, mode: "simple", options: options))
@@ -214,15 +245,17 @@ for round in 1...options.rounds {
 let reference = median(prepared)
 print(
     String(
-        format: "median tps: pgbench -S simple %.0f | extended %.0f | prepared %.0f (its own CPU %.1f µs a transaction)",
-        median(simple).tps, median(extended).tps, reference.tps, reference.cpuMicroseconds))
+        format:
+            "median tps: pgbench -S simple %.0f | extended %.0f | prepared %.0f (CPU a transaction: its own %.1f µs, PostgreSQL's %.1f µs)",
+        median(simple).tps, median(extended).tps, reference.tps, reference.cpuMicroseconds, reference.serverMicroseconds))
 for (variant, values) in zip(variants, ours) {
     let run = median(values)
     print(
         variant.label(clients: options.clients)
             + String(
-                format: ": median %.0f tps (CPU %.1f µs a transaction); / pgbench -M prepared (the same protocol) %.2f"
+                format:
+                    ": median %.0f tps (CPU a transaction: ours %.1f µs, PostgreSQL's %.1f µs); / pgbench -M prepared (the same protocol) %.2f"
                     + " (goal ≥ 0.80); / -M simple %.2f",
-                run.tps, run.cpuMicroseconds, run.tps / reference.tps, run.tps / median(simple).tps))
+                run.tps, run.cpuMicroseconds, run.serverMicroseconds, run.tps / reference.tps, run.tps / median(simple).tps))
 }
 try cluster.stop()
