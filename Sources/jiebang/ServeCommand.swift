@@ -33,6 +33,11 @@ struct ServeCommand: AsyncParsableCommand {
     /// connections on 2 CPUs at the same rate).
     static var defaultPoolSize: Int { max(4, 4 * ProcessInfo.processInfo.activeProcessorCount) }
 
+    @Option(
+        name: .customLong("http-threads"),
+        help: "Threads reading requests and writing answers (env JIEBANG_HTTP_THREADS, default half the CPUs, at least 1).")
+    var httpThreads: Int?
+
     @Flag(
         name: .customLong("print-pool-size"),
         help: "Print the pool size this invocation would use (after --pool-size and JIEBANG_DB_POOL_SIZE) and exit.")
@@ -63,6 +68,7 @@ struct ServeCommand: AsyncParsableCommand {
             throw CommandFailure("JIEBANG_TRUSTED_PROXIES: \(invalid) is neither an IP address nor a network such as 10.0.0.0/8")
         }
         configuration.maximumRequestsInFlight = try resolvedRequestLimit(settings.environment)
+        configuration.threads = try resolvedHTTPThreads(settings.environment)
         let http = configuration
         Self.raiseOpenFileLimit(logger: logger)
         let smtp = try settings.smtp()
@@ -115,6 +121,21 @@ struct ServeCommand: AsyncParsableCommand {
     /// The most requests in flight: `JIEBANG_MAX_REQUESTS_IN_FLIGHT` (0: no limit), else
     /// `HTTPConfiguration`'s default (256).
     /// - Throws: `CommandFailure` naming the variable when it is not a whole number from 0 to 1,000,000.
+    /// `--http-threads`, else `JIEBANG_HTTP_THREADS`, else the configuration's default; from 1 to 256.
+    private func resolvedHTTPThreads(_ environment: [String: String]) throws -> Int {
+        if let httpThreads {
+            guard (1...256).contains(httpThreads) else {
+                throw CommandFailure("--http-threads: \(httpThreads) is not a whole number from 1 to 256")
+            }
+            return httpThreads
+        }
+        guard let text = environment["JIEBANG_HTTP_THREADS"], !text.isEmpty else { return HTTPConfiguration.defaultThreads }
+        guard let value = Int(text), (1...256).contains(value) else {
+            throw CommandFailure("JIEBANG_HTTP_THREADS: \(text) is not a whole number from 1 to 256")
+        }
+        return value
+    }
+
     private func resolvedRequestLimit(_ environment: [String: String]) throws -> Int? {
         guard let text = environment["JIEBANG_MAX_REQUESTS_IN_FLIGHT"], !text.isEmpty else {
             return HTTPConfiguration().maximumRequestsInFlight

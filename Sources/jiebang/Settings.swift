@@ -78,6 +78,9 @@ struct Settings {
 
     /// The HTTP address from `JIEBANG_HOST` / `JIEBANG_PORT` unless options override them.
     func http(hostname: String?, port: Int?, defaultPort: Int, portVariable: String = "JIEBANG_PORT") throws -> HTTPAddress {
+        if let port, !(1...65535).contains(port) {
+            throw CommandFailure("--port: \(port) is not a port number (1-65535)")
+        }
         let portText = environment[portVariable]
         guard let port = port ?? (portText.map { Int($0) } ?? defaultPort), (1...65535).contains(port) else {
             throw CommandFailure("\(portVariable): \(portText ?? "") is not a port number (1-65535)")

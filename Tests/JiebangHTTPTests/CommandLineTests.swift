@@ -227,6 +227,36 @@ struct CommandLineTests {
         #expect(byDefault.output == "\(max(4, 4 * ProcessInfo.processInfo.activeProcessorCount))\n")
     }
 
+    @Test(
+        "A count of HTTP threads that is not a whole number from 1 to 256 is a one-line error naming it, before any connection",
+        arguments: [["JIEBANG_HTTP_THREADS=many"], ["JIEBANG_HTTP_THREADS=0"], ["--http-threads", "257"]])
+    func badHTTPThreads(setting: [String]) throws {
+        var environment = ["PATH": "/usr/bin:/bin", "DATABASE_URL": "host=/nonexistent dbname=x"]
+        var arguments = ["serve"]
+        if setting.count == 1, let equals = setting[0].firstIndex(of: "=") {
+            environment[String(setting[0][..<equals])] = String(setting[0][setting[0].index(after: equals)...])
+        } else {
+            arguments += setting
+        }
+        let (status, output) = try Self.run(arguments, environment: environment)
+        #expect(status != 0)
+        #expect(output.split(separator: "\n").count == 1, "\(output)")
+        let named = setting.count == 1 ? "JIEBANG_HTTP_THREADS" : "--http-threads"
+        #expect(output.contains("\(named): ") && output.contains("is not a whole number from 1 to 256"), "\(output)")
+        #expect(!output.contains("connect"), "\(output)")
+    }
+
+    @Test("A port out of range is a one-line error naming --port when the option gave it, and JIEBANG_PORT when the variable did")
+    func badPort() throws {
+        let environment = ["PATH": "/usr/bin:/bin", "DATABASE_URL": "host=/nonexistent dbname=x"]
+        let option = try Self.run(["serve", "--port", "0"], environment: environment)
+        #expect(option.status != 0)
+        #expect(option.output.contains("--port: 0 is not a port number (1-65535)"), "\(option.output)")
+        let variable = try Self.run(["serve"], environment: environment.merging(["JIEBANG_PORT": "70000"]) { $1 })
+        #expect(variable.status != 0)
+        #expect(variable.output.contains("JIEBANG_PORT: 70000 is not a port number (1-65535)"), "\(variable.output)")
+    }
+
     @Test("A pool size that is not a whole number from 1 to 500 is a one-line error naming it", arguments: ["many", "0", "501"])
     func badPoolSize(text: String) throws {
         let (status, output) = try Self.run(

@@ -23,7 +23,7 @@ struct ConnectionLimitsTests {
             try await app.test(.live) { client in
                 let port = try #require(client.port)
                 let started = ContinuousClock.now
-                let closed = try await Task.detached { try Self.waitForClose(port: port, within: 10) }.value
+                let closed = try await Self.onOwnThread { try Self.waitForClose(port: port, within: 10) }
                 #expect(closed)
                 #expect(ContinuousClock.now - started < .seconds(9))
             }
@@ -41,20 +41,20 @@ struct ConnectionLimitsTests {
             let app = buildApplication(configuration: configuration, database: db, logger: Logger(label: "test"))
             try await app.test(.live) { client in
                 let port = try #require(client.port)
-                let head = try await Task.detached {
+                let head = try await Self.onOwnThread {
                     try Self.trickle(
                         port: port, prefix: "",
                         trickle: "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + String(repeating: "a", count: 40))
-                }.value
+                }
                 #expect(head != nil, "a head sent one byte a second held its connection")
                 #expect((1.5...6).contains(head ?? 0), "closed after \(head ?? 0) s")
-                let body = try await Task.detached {
+                let body = try await Self.onOwnThread {
                     try Self.trickle(
                         port: port,
                         prefix:
                             "POST /v1/sessions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 60\r\n\r\n",
                         trickle: String(repeating: " ", count: 40))
-                }.value
+                }
                 #expect(body != nil, "a body sent one byte a second held its connection")
                 #expect((1.5...6).contains(body ?? 0), "closed after \(body ?? 0) s")
                 // A prompt request on a new connection is answered as usual. (The test client's own connection sat idle
@@ -76,7 +76,7 @@ struct ConnectionLimitsTests {
             let app = buildApplication(configuration: configuration, database: db, logger: Logger(label: "test"))
             try await app.test(.live) { client in
                 let port = try #require(client.port)
-                let (answered, closedAfter) = try await Task.detached { () throws -> ([Bool], Double) in
+                let (answered, closedAfter) = try await Self.onOwnThread { () throws -> ([Bool], Double) in
                     let socket = try Self.connected(port: port)
                     defer { close(socket) }
                     // Four requests 1.2 s apart: the deadline armed when the connection opened (2 s) passes
@@ -94,9 +94,29 @@ struct ConnectionLimitsTests {
                     let waited = ContinuousClock.now - idle
                     let seconds = Double(waited.components.seconds) + Double(waited.components.attoseconds) / 1e18
                     return (answered, closed ? seconds : .infinity)
-                }.value
+                }
                 #expect(answered == [true, true, true, true], "answers on the one connection: \(answered)")
                 #expect((1.5...4).contains(closedAfter), "closed \(closedAfter) s after the last answer")
+            }
+        }
+    }
+
+    @Test("The server answers on as many HTTP threads as configured, one or several", arguments: [1, 3])
+    func answersOnConfiguredThreads(threads: Int) async throws {
+        try await TestDatabase.withFreshDatabase { db in
+            var configuration = HTTPConfiguration(port: 0)
+            configuration.threads = threads
+            let app = buildApplication(configuration: configuration, database: db, logger: Logger(label: "test"))
+            try await app.test(.live) { client in
+                let port = try #require(client.port)
+                let answered = try await Self.onOwnThread { () throws -> [Bool] in
+                    try (0..<6).map { _ in
+                        let socket = try Self.connected(port: port)
+                        defer { close(socket) }
+                        return Self.exchange(socket, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+                    }
+                }
+                #expect(answered == Array(repeating: true, count: 6))
             }
         }
     }
@@ -164,6 +184,14 @@ struct ConnectionLimitsTests {
             let count = recv(socket, &buffer, buffer.count, 0)
             guard count > 0 else { return false }
             received += buffer[..<count]
+        }
+    }
+
+    /// Runs `body`, which blocks on sockets, on a thread of its own: on the cooperative pool (two threads on
+    /// two CPUs) two blocked tests would leave none for the server's handlers, and its answers would wait.
+    static func onOwnThread<Value: Sendable>(_ body: @escaping @Sendable () throws -> Value) async throws -> Value {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(with: Result { try body() }) }
         }
     }
 
