@@ -16,17 +16,13 @@ import Testing
 struct ConnectionLimitsTests {
     @Test("A client that connects and sends nothing is disconnected after the idle timeout", .timeLimit(.minutes(1)))
     func idleClientIsClosed() async throws {
-        try await TestDatabase.withFreshDatabase { db in
-            var configuration = HTTPConfiguration(port: 0)
+        try await Self.withLiveServer { configuration in
             configuration.idleTimeout = .milliseconds(300)
-            let app = buildApplication(configuration: configuration, database: db, logger: Logger(label: "test"))
-            try await app.test(.live) { client in
-                let port = try #require(client.port)
-                let started = ContinuousClock.now
-                let closed = try await Self.onOwnThread { try Self.waitForClose(port: port, within: 10) }
-                #expect(closed)
-                #expect(ContinuousClock.now - started < .seconds(9))
-            }
+        } _: { port in
+            let started = ContinuousClock.now
+            let closed = try await Self.onOwnThread { try Self.waitForClose(port: port, within: 10) }
+            #expect(closed)
+            #expect(ContinuousClock.now - started < .seconds(9))
         }
     }
 
@@ -34,35 +30,31 @@ struct ConnectionLimitsTests {
         "A client sending its request head, or its body, one byte a second is cut off at the deadline; a prompt request is answered",
         .timeLimit(.minutes(1)))
     func slowClientIsCutOff() async throws {
-        try await TestDatabase.withFreshDatabase { db in
-            var configuration = HTTPConfiguration(port: 0)
+        try await Self.withLiveServer { configuration in
             configuration.requestHeadTimeout = .seconds(2)
             configuration.requestBodyTimeout = .seconds(2)
-            let app = buildApplication(configuration: configuration, database: db, logger: Logger(label: "test"))
-            try await app.test(.live) { client in
-                let port = try #require(client.port)
-                let head = try await Self.onOwnThread {
-                    try Self.trickle(
-                        port: port, prefix: "",
-                        trickle: "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + String(repeating: "a", count: 40))
-                }
-                #expect(head != nil, "a head sent one byte a second held its connection")
-                #expect((1.5...6).contains(head ?? 0), "closed after \(head ?? 0) s")
-                let body = try await Self.onOwnThread {
-                    try Self.trickle(
-                        port: port,
-                        prefix:
-                            "POST /v1/sessions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 60\r\n\r\n",
-                        trickle: String(repeating: " ", count: 40))
-                }
-                #expect(body != nil, "a body sent one byte a second held its connection")
-                #expect((1.5...6).contains(body ?? 0), "closed after \(body ?? 0) s")
-                // A prompt request on a new connection is answered as usual. (The test client's own connection sat idle
-                // past the head deadline, so it was closed too: that is the deadline doing its work.)
-                let (_, response) = try await URLSession(configuration: .ephemeral).data(
-                    from: URL(string: "http://127.0.0.1:\(port)/healthz")!)
-                #expect((response as? HTTPURLResponse)?.statusCode == 200)
+        } _: { port in
+            let head = try await Self.onOwnThread {
+                try Self.trickle(
+                    port: port, prefix: "",
+                    trickle: "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + String(repeating: "a", count: 40))
             }
+            #expect(head != nil, "a head sent one byte a second held its connection")
+            #expect((1.5...6).contains(head ?? 0), "closed after \(head ?? 0) s")
+            let body = try await Self.onOwnThread {
+                try Self.trickle(
+                    port: port,
+                    prefix:
+                        "POST /v1/sessions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 60\r\n\r\n",
+                    trickle: String(repeating: " ", count: 40))
+            }
+            #expect(body != nil, "a body sent one byte a second held its connection")
+            #expect((1.5...6).contains(body ?? 0), "closed after \(body ?? 0) s")
+            // A prompt request on a new connection is answered as usual. (The test client's own connection sat idle
+            // past the head deadline, so it was closed too: that is the deadline doing its work.)
+            let (_, response) = try await URLSession(configuration: .ephemeral).data(
+                from: URL(string: "http://127.0.0.1:\(port)/healthz")!)
+            #expect((response as? HTTPURLResponse)?.statusCode == 200)
         }
     }
 
@@ -70,54 +62,46 @@ struct ConnectionLimitsTests {
         "A keep-alive connection whose requests come within the head deadline of each other stays open past the first deadline, and closes a deadline after its last answer",
         .timeLimit(.minutes(1)))
     func keptAliveConnectionMovesItsDeadline() async throws {
-        try await TestDatabase.withFreshDatabase { db in
-            var configuration = HTTPConfiguration(port: 0)
+        try await Self.withLiveServer { configuration in
             configuration.requestHeadTimeout = .seconds(2)
-            let app = buildApplication(configuration: configuration, database: db, logger: Logger(label: "test"))
-            try await app.test(.live) { client in
-                let port = try #require(client.port)
-                let (answered, closedAfter) = try await Self.onOwnThread { () throws -> ([Bool], Double) in
-                    let socket = try Self.connected(port: port)
-                    defer { close(socket) }
-                    // Four requests 1.2 s apart: the deadline armed when the connection opened (2 s) passes
-                    // during the third wait, and each answer moved it 2 s on.
-                    var answered: [Bool] = []
-                    for index in 0..<4 {
-                        if index > 0 { usleep(1_200_000) }
-                        answered.append(Self.exchange(socket, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"))
-                    }
-                    let idle = ContinuousClock.now
-                    var timeout = timeval(tv_sec: 10, tv_usec: 0)
-                    setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-                    var byte: UInt8 = 0
-                    let closed = recv(socket, &byte, 1, 0) == 0
-                    let waited = ContinuousClock.now - idle
-                    let seconds = Double(waited.components.seconds) + Double(waited.components.attoseconds) / 1e18
-                    return (answered, closed ? seconds : .infinity)
+        } _: { port in
+            let (answered, closedAfter) = try await Self.onOwnThread { () throws -> ([Bool], Double) in
+                let socket = try Self.connected(port: port)
+                defer { close(socket) }
+                // Four requests 1.2 s apart: the deadline armed when the connection opened (2 s) passes
+                // during the third wait, and each answer moved it 2 s on.
+                var answered: [Bool] = []
+                for index in 0..<4 {
+                    if index > 0 { usleep(1_200_000) }
+                    answered.append(Self.exchange(socket, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"))
                 }
-                #expect(answered == [true, true, true, true], "answers on the one connection: \(answered)")
-                #expect((1.5...4).contains(closedAfter), "closed \(closedAfter) s after the last answer")
+                let idle = ContinuousClock.now
+                var timeout = timeval(tv_sec: 10, tv_usec: 0)
+                setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+                var byte: UInt8 = 0
+                let closed = recv(socket, &byte, 1, 0) == 0
+                let waited = ContinuousClock.now - idle
+                let seconds = Double(waited.components.seconds) + Double(waited.components.attoseconds) / 1e18
+                return (answered, closed ? seconds : .infinity)
             }
+            #expect(answered == [true, true, true, true], "answers on the one connection: \(answered)")
+            #expect((1.5...4).contains(closedAfter), "closed \(closedAfter) s after the last answer")
         }
     }
 
     @Test("The server answers on as many HTTP threads as configured, one or several", arguments: [1, 3])
     func answersOnConfiguredThreads(threads: Int) async throws {
-        try await TestDatabase.withFreshDatabase { db in
-            var configuration = HTTPConfiguration(port: 0)
+        try await Self.withLiveServer { configuration in
             configuration.threads = threads
-            let app = buildApplication(configuration: configuration, database: db, logger: Logger(label: "test"))
-            try await app.test(.live) { client in
-                let port = try #require(client.port)
-                let answered = try await Self.onOwnThread { () throws -> [Bool] in
-                    try (0..<6).map { _ in
-                        let socket = try Self.connected(port: port)
-                        defer { close(socket) }
-                        return Self.exchange(socket, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-                    }
+        } _: { port in
+            let answered = try await Self.onOwnThread { () throws -> [Bool] in
+                try (0..<6).map { _ in
+                    let socket = try Self.connected(port: port)
+                    defer { close(socket) }
+                    return Self.exchange(socket, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
                 }
-                #expect(answered == Array(repeating: true, count: 6))
             }
+            #expect(answered == Array(repeating: true, count: 6))
         }
     }
 
@@ -184,6 +168,21 @@ struct ConnectionLimitsTests {
             let count = recv(socket, &buffer, buffer.count, 0)
             guard count > 0 else { return false }
             received += buffer[..<count]
+        }
+    }
+
+    /// Runs `body` with the port of a live server on a fresh database, configured by `configure`.
+    static func withLiveServer(
+        _ configure: (inout HTTPConfiguration) -> Void, _ body: @escaping @Sendable (Int) async throws -> Void
+    ) async throws {
+        var configuration = HTTPConfiguration(port: 0)
+        configure(&configuration)
+        let settings = configuration
+        try await TestDatabase.withFreshDatabase { db in
+            let app = buildApplication(configuration: settings, database: db, logger: Logger(label: "test"))
+            try await app.test(.live) { client in
+                try await body(try #require(client.port))
+            }
         }
     }
 
