@@ -20,7 +20,7 @@ struct ConnectionLimitsTests {
             configuration.idleTimeout = .milliseconds(300)
         } _: { port in
             let started = ContinuousClock.now
-            let closed = try await Self.onOwnThread { try Self.waitForClose(port: port, within: 10) }
+            let closed = try await onOwnThread { try Self.waitForClose(port: port, within: 10) }
             #expect(closed)
             #expect(ContinuousClock.now - started < .seconds(9))
         }
@@ -34,14 +34,14 @@ struct ConnectionLimitsTests {
             configuration.requestHeadTimeout = .seconds(2)
             configuration.requestBodyTimeout = .seconds(2)
         } _: { port in
-            let head = try await Self.onOwnThread {
+            let head = try await onOwnThread {
                 try Self.trickle(
                     port: port, prefix: "",
                     trickle: "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + String(repeating: "a", count: 40))
             }
             #expect(head != nil, "a head sent one byte a second held its connection")
             #expect((1.5...6).contains(head ?? 0), "closed after \(head ?? 0) s")
-            let body = try await Self.onOwnThread {
+            let body = try await onOwnThread {
                 try Self.trickle(
                     port: port,
                     prefix:
@@ -65,7 +65,7 @@ struct ConnectionLimitsTests {
         try await Self.withLiveServer { configuration in
             configuration.requestHeadTimeout = .seconds(2)
         } _: { port in
-            let (answered, closedAfter) = try await Self.onOwnThread { () throws -> ([Bool], Double) in
+            let (answered, closedAfter) = try await onOwnThread { () throws -> ([Bool], Double) in
                 let socket = try Self.connected(port: port)
                 defer { close(socket) }
                 // Four requests 1.2 s apart: the deadline armed when the connection opened (2 s) passes
@@ -94,7 +94,7 @@ struct ConnectionLimitsTests {
         try await Self.withLiveServer { configuration in
             configuration.threads = threads
         } _: { port in
-            let answered = try await Self.onOwnThread { () throws -> [Bool] in
+            let answered = try await onOwnThread { () throws -> [Bool] in
                 try (0..<6).map { _ in
                     let socket = try Self.connected(port: port)
                     defer { close(socket) }
@@ -183,14 +183,6 @@ struct ConnectionLimitsTests {
             try await app.test(.live) { client in
                 try await body(try #require(client.port))
             }
-        }
-    }
-
-    /// Runs `body`, which blocks on sockets, on a thread of its own: on the cooperative pool (two threads on
-    /// two CPUs) two blocked tests would leave none for the server's handlers, and its answers would wait.
-    static func onOwnThread<Value: Sendable>(_ body: @escaping @Sendable () throws -> Value) async throws -> Value {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread.detachNewThread { continuation.resume(with: Result { try body() }) }
         }
     }
 

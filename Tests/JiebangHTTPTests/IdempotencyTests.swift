@@ -139,19 +139,19 @@ struct IdempotencyTests {
                 let port = try #require(client.port)
                 let first = try JSONSerialization.data(withJSONObject: try Self.registration(code: "91620100MA7ANANA1", login: "anon.one"))
                 let second = try JSONSerialization.data(withJSONObject: try Self.registration(code: "91620100MA7ANANB1", login: "anon.two"))
-                let (one, oneHeaders) = try await Task.detached {
+                let (one, oneHeaders) = try await onOwnThread {
                     try Self.send(from: "127.0.0.2", port: port, path: "/v1/units", key: "k", body: first)
-                }.value
-                let (two, twoHeaders) = try await Task.detached {
+                }
+                let (two, twoHeaders) = try await onOwnThread {
                     try Self.send(from: "127.0.0.3", port: port, path: "/v1/units", key: "k", body: second)
-                }.value
+                }
                 #expect(one == 201)
                 #expect(two == 201, "another caller's key does not collide with the first's (no 409, no replay of its answer)")
                 #expect(oneHeaders["location"] != twoHeaders["location"])
                 #expect(twoHeaders["idempotent-replayed"] == nil)
-                let (again, againHeaders) = try await Task.detached {
+                let (again, againHeaders) = try await onOwnThread {
                     try Self.send(from: "127.0.0.2", port: port, path: "/v1/units", key: "k", body: first)
-                }.value
+                }
                 #expect(again == 201)
                 #expect(againHeaders["idempotent-replayed"] == "true")
                 #expect(againHeaders["location"] == oneHeaders["location"])
