@@ -47,7 +47,7 @@ public struct HTTPConfiguration: Sendable {
     ///
     /// A request crosses from the thread that read it to the one that runs its handler, and its answer
     /// back. On 2 CPUs shared with PostgreSQL, one such thread instead of two cut the server's CPU a
-    /// submission by 10-20% in the deadline rush (Benchmarks/BidBenchmark) at the same p99, and left the
+    /// submission by 11% on average in the deadline rush (Benchmarks/BidBenchmark) at the same p99, and left the
     /// board's rate as it was.
     public var threads: Int = HTTPConfiguration.defaultThreads
 

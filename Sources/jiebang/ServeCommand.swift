@@ -118,10 +118,8 @@ struct ServeCommand: AsyncParsableCommand {
         return value
     }
 
-    /// The most requests in flight: `JIEBANG_MAX_REQUESTS_IN_FLIGHT` (0: no limit), else
-    /// `HTTPConfiguration`'s default (256).
-    /// - Throws: `CommandFailure` naming the variable when it is not a whole number from 0 to 1,000,000.
-    /// `--http-threads`, else `JIEBANG_HTTP_THREADS`, else the configuration's default; from 1 to 256.
+    /// `--http-threads`, else `JIEBANG_HTTP_THREADS`, else `HTTPConfiguration.defaultThreads`.
+    /// - Throws: `CommandFailure` naming the option or the variable when it is not a whole number from 1 to 256.
     private func resolvedHTTPThreads(_ environment: [String: String]) throws -> Int {
         if let httpThreads {
             guard (1...256).contains(httpThreads) else {
@@ -136,6 +134,9 @@ struct ServeCommand: AsyncParsableCommand {
         return value
     }
 
+    /// The most requests in flight: `JIEBANG_MAX_REQUESTS_IN_FLIGHT` (0: no limit), else
+    /// `HTTPConfiguration`'s default (256).
+    /// - Throws: `CommandFailure` naming the variable when it is not a whole number from 0 to 1,000,000.
     private func resolvedRequestLimit(_ environment: [String: String]) throws -> Int? {
         guard let text = environment["JIEBANG_MAX_REQUESTS_IN_FLIGHT"], !text.isEmpty else {
             return HTTPConfiguration().maximumRequestsInFlight

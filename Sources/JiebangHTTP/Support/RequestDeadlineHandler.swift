@@ -26,8 +26,8 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
     /// Moving or clearing the deadline leaves the timer alone: when it fires it closes the connection if the
     /// deadline has passed, schedules itself again for a later one, and lapses when there is none. So a busy
     /// keep-alive connection schedules about one task per `headTimeout` instead of three per request (each
-    /// with its promise, and a cancellation that fails that promise), which cost 5% of the server's CPU in
-    /// the deadline rush (Benchmarks/BidBenchmark).
+    /// with its promise, and a cancellation that fails that promise), which were 1.3% of the server's CPU
+    /// samples in the deadline rush (Benchmarks/BidBenchmark).
     private var timer: Scheduled<Void>?
     /// When `timer` fires.
     private var timerDeadline: NIODeadline?
