@@ -1,7 +1,7 @@
 // Primary-key SELECT round trips through our libpq client, side by side with
 // pgbench's select-only script against the same server, in one run.
 //
-//   swift run -c release PostgresBenchmark [--seconds 10] [--clients 8] [--tasks 64] [--rounds 3] [--loops 1,2]
+//   swift run -c release PostgresBenchmark [--seconds 10] [--clients 8] [--tasks 64] [--rounds 3] [--loops 1,2] [--executors client,global]
 //
 // It creates (or reuses) a durable private cluster in /var/tmp/jiebang-bench,
 // loads pgbench's tables at scale 10 and runs, in turn: our client (which
@@ -25,6 +25,8 @@ struct Options {
     var directory = "/var/tmp/jiebang-bench"
     /// The event-loop counts to measure the client with (`PostgresConfiguration.eventLoops`).
     var loops = [1, 2]
+    /// Where our tasks run: on the client's executor (`client`), Swift's global one (`global`), or both.
+    var executors = [true, false]
 
     init(_ arguments: [String]) {
         var iterator = arguments.dropFirst().makeIterator()
@@ -38,6 +40,8 @@ struct Options {
             case "--scale": scale = Int(value) ?? scale
             case "--directory": directory = value
             case "--loops": loops = value.split(separator: ",").compactMap { Int($0) }.filter { $0 > 0 }
+            case "--executors":
+                executors = value.split(separator: ",").compactMap { $0 == "client" ? true : $0 == "global" ? false : nil }
             default:
                 FileHandle.standardError.write(Data("unknown option \(argument)\n".utf8))
                 exit(2)
@@ -215,7 +219,7 @@ struct Variant {
 
 var variants: [Variant] = []
 for loops in options.loops {
-    for onClientExecutor in [true, false] {
+    for onClientExecutor in options.executors {
         for tasks in [options.clients, options.tasks] {
             variants.append(Variant(tasks: tasks, onClientExecutor: onClientExecutor, loops: loops))
         }

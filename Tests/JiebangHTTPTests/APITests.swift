@@ -28,6 +28,11 @@ struct APITests {
                 let me = try await client.call(.get, "/v1/me", headers: bearer)
                 #expect(me.status == .ok)
                 #expect(me.object["login"] as? String == "publisher")
+                // Spaces and tabs around the token are not part of it; anything else is.
+                let spaced = try await client.call(.get, "/v1/me", headers: [.authorization: "Bearer  \t\(token) \t"])
+                #expect(spaced.status == .ok)
+                let padded = try await client.call(.get, "/v1/me", headers: [.authorization: "Bearer \(token)x"])
+                #expect(padded.status == .unauthorized)
                 #expect(try await client.call(.delete, "/v1/sessions/current", headers: bearer).status == .noContent)
                 let after = try await client.call(.get, "/v1/me", headers: bearer)
                 #expect(after.status == .unauthorized)

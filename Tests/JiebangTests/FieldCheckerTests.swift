@@ -1,3 +1,4 @@
+import Foundation
 import JiebangTesting
 import Postgres
 import Testing
@@ -21,6 +22,30 @@ struct FieldCheckerTests {
             }
         }
         #expect(wrong == [])
+    }
+
+    @Test("A name's one-line check skips the same characters at either end as Foundation's whitespacesAndNewlines trimming")
+    func trimmingMatchesFoundation() {
+        var wrong: [String] = []
+        // Every White_Space code point is in the Basic Multilingual Plane. Foundation also trims U+200B (no
+        // longer white space in Unicode); it is no control character, so a name's check is the same.
+        for value in UInt32(0)...0xFFFF {
+            guard let scalar = Unicode.Scalar(value) else { continue }
+            let text = String(Character(scalar)) + "稀土 x" + String(Character(scalar))
+            let ours = FieldChecker.controlCharacter(in: String(Substring(FieldChecker.trimmedScalars(text))), singleLine: true)
+            let foundation = FieldChecker.controlCharacter(in: text.trimmingCharacters(in: .whitespacesAndNewlines), singleLine: true)
+            if ours != foundation
+                || (value != 0x200B
+                    && String(Substring(FieldChecker.trimmedScalars(text))) != text.trimmingCharacters(in: .whitespacesAndNewlines))
+            {
+                wrong.append("U+" + String(value, radix: 16))
+            }
+        }
+        #expect(wrong == [])
+        var checker = FieldChecker()
+        checker.name("name", "\u{3000}\u{2028}兰州稀土\u{A0}\n", 2...200)
+        checker.name("title", "\u{3000}稀土\n永磁 ", 2...200)
+        #expect(checker.issues.map(\.description) == ["title: must be one line, without tabs or line breaks (U+000A)"])
     }
 
     @Test("A length counts code points between the first and last non-blank character, as char_length(btrim(…)) does")

@@ -33,34 +33,34 @@ public struct FieldChecker: Sendable {
     /// tab, line feed and carriage return (a long text keeps its lines).
     ///
     /// Characters are counted as the database's `char_length` counts them, in Unicode code points.
-    public mutating func length(_ field: String, _ text: String, _ range: ClosedRange<Int>) {
-        guard controlCharacters(field, text, singleLine: false) else { return }
+    public mutating func length(_ field: @autoclosure () -> String, _ text: String, _ range: ClosedRange<Int>) {
+        guard controlCharacters(field(), text.unicodeScalars, singleLine: false) else { return }
         let count = Self.trimmedLength(text)
         if count == 0, range.lowerBound > 0 {
-            add(field, "is required")
+            add(field(), "is required")
         } else if !range.contains(count) {
-            add(field, "must have \(range.lowerBound) to \(range.upperBound) characters, not \(count)")
+            add(field(), "must have \(range.lowerBound) to \(range.upperBound) characters, not \(count)")
         }
     }
 
     /// Requires a name: `text`, trimmed, on one line (no control character at all, tab and line breaks
     /// included), with between `range` characters.
-    public mutating func name(_ field: String, _ text: String, _ range: ClosedRange<Int>) {
-        guard controlCharacters(field, text.trimmingCharacters(in: .whitespacesAndNewlines), singleLine: true) else {
-            return
-        }
-        length(field, text, range)
+    public mutating func name(_ field: @autoclosure () -> String, _ text: String, _ range: ClosedRange<Int>) {
+        guard controlCharacters(field(), Self.trimmedScalars(text), singleLine: true) else { return }
+        length(field(), text, range)
     }
 
     /// Records an issue when `text` holds a control character (Unicode category Cc: U+0000–U+001F,
     /// U+007F–U+009F), except tab, line feed and carriage return when it is not `singleLine`.
     /// - Returns: whether `text` has none.
-    mutating func controlCharacters(_ field: String, _ text: String, singleLine: Bool) -> Bool {
-        guard let scalar = Self.controlCharacter(in: text, singleLine: singleLine) else { return true }
+    mutating func controlCharacters(
+        _ field: @autoclosure () -> String, _ text: some Sequence<Unicode.Scalar>, singleLine: Bool
+    ) -> Bool {
+        guard let scalar = Self.controlCharacter(inScalars: text, singleLine: singleLine) else { return true }
         let hex = String(scalar.value, radix: 16, uppercase: true)
         let code = "U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
         add(
-            field,
+            field(),
             singleLine && ["\t", "\n", "\r"].contains(scalar)
                 ? "must be one line, without tabs or line breaks (\(code))" : "must not contain the control character \(code)")
         return false
@@ -71,7 +71,11 @@ public struct FieldChecker: Sendable {
     /// Category Cc is fixed by Unicode's stability policy to exactly those 65 code points, so they are
     /// compared directly rather than looked up in the character database for every scalar.
     public static func controlCharacter(in text: String, singleLine: Bool) -> Unicode.Scalar? {
-        text.unicodeScalars.first { scalar in
+        controlCharacter(inScalars: text.unicodeScalars, singleLine: singleLine)
+    }
+
+    private static func controlCharacter(inScalars scalars: some Sequence<Unicode.Scalar>, singleLine: Bool) -> Unicode.Scalar? {
+        scalars.first { scalar in
             let value = scalar.value
             guard value < 0x20 || (0x7F...0x9F).contains(value) else { return false }
             return singleLine || (value != 0x09 && value != 0x0A && value != 0x0D)
@@ -80,19 +84,32 @@ public struct FieldChecker: Sendable {
 
     /// The code points of `text` between its first and last character that is not white space.
     static func trimmedLength(_ text: String) -> Int {
+        trimmedScalars(text).count
+    }
+
+    /// The code points of `text` between its first and last that is not white space (Unicode's White_Space:
+    /// what Foundation's `whitespacesAndNewlines` holds), without Foundation's bridging to `NSString`.
+    static func trimmedScalars(_ text: String) -> Substring.UnicodeScalarView {
         let scalars = text.unicodeScalars
-        guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
-            let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })
-        else { return 0 }
-        return scalars[first...last].count
+        guard let first = scalars.firstIndex(where: { !isWhiteSpace($0) }),
+            let last = scalars.lastIndex(where: { !isWhiteSpace($0) })
+        else { return Substring().unicodeScalars }
+        return scalars[first...last]
+    }
+
+    /// Unicode's White_Space property, answered without a table lookup for ASCII.
+    private static func isWhiteSpace(_ scalar: Unicode.Scalar) -> Bool {
+        let value = scalar.value
+        if value < 0x80 { return value == 0x20 || (0x09...0x0D).contains(value) }
+        return scalar.properties.isWhitespace
     }
 
     /// Requires at most `limit` characters (Unicode code points, as the database's `char_length`) and no
     /// control character but tab, line feed and carriage return.
-    public mutating func maxLength(_ field: String, _ text: String, _ limit: Int) {
-        guard controlCharacters(field, text, singleLine: false) else { return }
+    public mutating func maxLength(_ field: @autoclosure () -> String, _ text: String, _ limit: Int) {
+        guard controlCharacters(field(), text.unicodeScalars, singleLine: false) else { return }
         let count = text.unicodeScalars.count
-        if count > limit { add(field, "must have at most \(limit) characters, not \(count)") }
+        if count > limit { add(field(), "must have at most \(limit) characters, not \(count)") }
     }
 
     /// Requires a phone number: digits, spaces and dashes, 6 to 20 characters, an optional leading +.
