@@ -3,6 +3,7 @@ import JiebangTesting
 import JobQueue
 import Logging
 import Postgres
+import Synchronization
 import Testing
 
 @Suite("The worker")
@@ -153,6 +154,38 @@ struct WorkerTests {
             #expect(try await db.jobState(job.id) == .available)
             let attempt = try await db.count("SELECT attempt FROM jobs WHERE id = \(job.id)")
             #expect(attempt == 0)
+        }
+    }
+
+    @Test(
+        "A finished job's outcome that cannot be written (the jobs table locked away) is kept and written when it can: the job runs once",
+        .timeLimit(.minutes(1)))
+    func outcomeKeptThroughOutage() async throws {
+        try await TestDatabase.withFreshDatabase { db in
+            let job = try await JobClient().enqueue(Scripted(action: .sleep, sleepMilliseconds: 800), using: db)
+            var workerDatabase = db.configuration
+            workerDatabase.lockTimeout = .milliseconds(100)
+            let workerClient = PostgresClient(configuration: workerDatabase)
+            let sink = FailureStreakTests.Lines()
+            let logger = Logger(label: "worker") { _ in FailureStreakTests.Capture(sink: sink) }
+            let worker = JobWorker(client: workerClient, registry: testRegistry(), configuration: testWorkerConfiguration(), logger: logger)
+            try await withRunning([worker]) {
+                #expect(await eventually { (try? await db.jobState(job.id)) == .running })
+                // The job finishes (0.8 s) while the table is locked (2.5 s): writing its outcome times out, again and again.
+                try await db.withTransaction { tx in
+                    try await tx.execute("LOCK TABLE jobs IN ACCESS EXCLUSIVE MODE")
+                    try await Task.sleep(for: .milliseconds(2500))
+                }
+                #expect(await eventually(timeout: .seconds(8)) { (try? await db.jobState(job.id)) == .completed })
+            }
+            await workerClient.close()
+            #expect(try await db.count("SELECT attempt FROM jobs WHERE id = \(job.id)") == 1)
+            // Behind a transaction pooler no startup options reach the server, so the lock timeout does not
+            // apply: the write waits for the lock instead of failing, and nothing is logged.
+            guard !TestDatabase.runsBehindPooler else { return }
+            let lines = sink.lines.withLock { $0.map(\.1) }
+            #expect(lines.filter { $0.hasPrefix("recording job outcomes") }.count == 2, "\(lines)")
+            #expect(lines.contains("recording job outcomes (they are kept until it works) works again"))
         }
     }
 

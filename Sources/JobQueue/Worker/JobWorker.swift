@@ -61,6 +61,10 @@ public final class JobWorker: Service, Sendable {
     let claimFailures = FailureStreak("claiming jobs")
     /// Listening failing in a row: the worker polls meanwhile.
     let listenFailures = FailureStreak("listening for jobs (the worker polls meanwhile)")
+    /// Writing finished jobs' outcomes failing in a row: they are kept and written when it works.
+    let outcomeFailures = FailureStreak("recording job outcomes (they are kept until it works)")
+    /// Renewing the running jobs' leases failing in a row.
+    let leaseFailures = FailureStreak("renewing leases")
     let now: @Sendable () -> Date
     /// The process's shared LISTEN connection, if any.
     let wakeups: JobWakeups?
@@ -297,7 +301,14 @@ public final class JobWorker: Service, Sendable {
         }
     }
 
+    /// Writes the finished jobs' outcomes in batches. A batch that cannot be written (the database away) is
+    /// kept and tried again, after 0.1 s doubling to 5 s, so a short outage does not run a finished job
+    /// again. Writing is guarded by the claim (attempt, owner, state), so a batch written twice counts once.
+    /// While the worker stops, it gives up after three failed tries: those jobs stay running under a lease
+    /// nobody renews, and are rescued when it expires.
     private func writeOutcomes() async {
+        var delay = Duration.milliseconds(100)
+        var failedWhileStopping = 0
         while true {
             let (completions, released) = state.withLock { state in
                 let batch = Array(state.completions.prefix(configuration.completionBatch))
@@ -311,10 +322,27 @@ public final class JobWorker: Service, Sendable {
                     try await JobStore.complete(completions, owner: configuration.name, on: db)
                     try await JobStore.release(released, owner: configuration.name, on: db)
                 }
+                outcomeFailures.succeeded(logger: logger)
+                delay = .milliseconds(100)
             } catch {
-                // The jobs stay running under our lease; they are rescued when it expires.
-                logger.error("could not record job outcomes", metadata: ["error": "\(error)", "count": "\(completions.count)"])
-                return
+                let stopping = state.withLock { state in
+                    state.completions.insert(contentsOf: completions, at: 0)
+                    state.released.append(contentsOf: released)
+                    return state.shuttingDown
+                }
+                outcomeFailures.failed(error, logger: logger, metadata: ["count": "\(completions.count + released.count)"])
+                if stopping || Task.isCancelled {
+                    failedWhileStopping += 1
+                    if failedWhileStopping >= 3 || Task.isCancelled {
+                        let left = state.withLock { $0.completions.count + $0.released.count }
+                        logger.error(
+                            "stopping without recording the outcomes of finished jobs: they run again when their leases expire",
+                            metadata: ["error": "\(error)", "count": "\(left)"])
+                        return
+                    }
+                }
+                try? await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(5))
             }
         }
     }
@@ -345,8 +373,9 @@ public final class JobWorker: Service, Sendable {
                         }
                     }
                 }
+                leaseFailures.succeeded(logger: logger)
             } catch {
-                logger.warning("could not renew leases", metadata: ["error": "\(error)"])
+                leaseFailures.failed(error, logger: logger)
             }
         }
     }
