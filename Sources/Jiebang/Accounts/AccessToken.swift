@@ -12,10 +12,7 @@ public struct AccessToken: Sendable, Hashable, CustomStringConvertible {
     public static func generate() -> AccessToken {
         var generator = SystemRandomNumberGenerator()
         let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
-        let text = Data(bytes).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
-        return AccessToken(value: "jb_" + text)
+        return AccessToken(value: "jb_" + Base64URL.encode(bytes))
     }
 
     /// Wraps a token received from a client.

@@ -35,19 +35,25 @@ enum BoardQueryParser {
             }
         }
         if let value = typed("programme") {
-            if let id = Int(value), id > 0 { query.programmeID = id } else {
+            if let id = Int(value), id > 0 {
+                query.programmeID = id
+            } else {
                 errors.append(.init(field: "programme", message: "\(value) is not a programme id"))
             }
         }
         query.domain = text("domain")
         query.industryChain = text("industryChain")
         if let value = typed("category") {
-            if categories.contains(value) { query.category = value } else {
+            if categories.contains(value) {
+                query.category = value
+            } else {
                 errors.append(.init(field: "category", message: "must be one of \(categories.sorted().joined(separator: ", "))"))
             }
         }
         if let value = typed("status") {
-            if let status = ChallengeStatus(rawValue: value), status != .draft { query.status = status } else {
+            if let status = ChallengeStatus(rawValue: value), status != .draft {
+                query.status = status
+            } else {
                 errors.append(.init(field: "status", message: "must be published or closed"))
             }
         }
@@ -59,17 +65,22 @@ enum BoardQueryParser {
         }
         query.keyword = text("q", maximum: 50)
         if let value = typed("limit") {
-            if let limit = Int(value), (1...100).contains(limit) { query.limit = limit } else {
+            if let limit = Int(value), (1...100).contains(limit) {
+                query.limit = limit
+            } else {
                 errors.append(.init(field: "limit", message: "must be a whole number from 1 to 100"))
             }
         }
         if let value = typed("after", maximum: 80) {
-            if let cursor = decode(value) { query.after = cursor } else {
+            if let cursor = decode(value) {
+                query.after = cursor
+            } else {
                 errors.append(.init(field: "after", message: "is not a cursor from a previous page's next"))
             }
         }
         guard errors.isEmpty else {
-            throw Problem(status: .badRequest, title: "Invalid query parameters", detail: "Some query parameters are not valid.", errors: errors)
+            throw Problem(
+                status: .badRequest, title: "Invalid query parameters", detail: "Some query parameters are not valid.", errors: errors)
         }
         return query
     }
@@ -84,20 +95,14 @@ enum BoardQueryParser {
         guard RequestDates.contains(cursor.deadline),
             let micros = Int64(exactly: ((cursor.deadline.timeIntervalSince1970 - postgresEpoch) * 1_000_000).rounded())
         else { return nil }
-        return Data("v1:\(micros):\(cursor.id)".utf8).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        return Base64URL.encode("v1:\(micros):\(cursor.id)".utf8)
     }
 
     /// Reads a cursor `encode` wrote; anything else, including a deadline outside `RequestDates`, is nil.
     static func decode(_ text: String) -> BoardStore.Cursor? {
-        guard !text.isEmpty, text.utf8.allSatisfy({ byte in
-            (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
-                || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
-        }) else { return nil }
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
-        guard let data = Data(base64Encoded: base64), let plain = String(data: data, encoding: .utf8) else { return nil }
+        guard !text.isEmpty, !text.contains("="), let bytes = Base64URL.decode(text),
+            let plain = String(validating: bytes, as: UTF8.self)
+        else { return nil }
         let parts = plain.split(separator: ":", omittingEmptySubsequences: false)
         guard parts.count == 3, parts[0] == "v1", let micros = Int64(parts[1]), let id = Int(parts[2]), id > 0,
             String(micros) == parts[1], String(id) == parts[2]
