@@ -79,20 +79,29 @@ public struct PostgresQuery: Sendable, ExpressibleByStringInterpolation, CustomS
         /// by digits (fragments come from interpolation, so their only such text is placeholders).
         public mutating func appendInterpolation(fragment: PostgresQuery) {
             let offset = bindings.count
-            var characters = fragment.sql.makeIterator()
-            var pending = characters.next()
-            while let character = pending {
-                pending = characters.next()
-                guard character == "$", let first = pending, first.isASCII, first.isNumber else {
-                    sql.append(character)
-                    continue
+            // The text is read as UTF-8 bytes: `$` and digits are ASCII, and no character boundary is needed.
+            if offset == 0 || !fragment.sql.utf8.contains(UInt8(ascii: "$")) {
+                sql += fragment.sql
+            } else {
+                let bytes = Array(fragment.sql.utf8)
+                var output: [UInt8] = []
+                output.reserveCapacity(bytes.count + 8)
+                var index = 0
+                while index < bytes.count {
+                    var end = index + 1
+                    var number = 0
+                    while bytes[index] == UInt8(ascii: "$"), end < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[end]) {
+                        number = number * 10 + Int(bytes[end] - UInt8(ascii: "0"))
+                        end += 1
+                    }
+                    if end > index + 1 {
+                        output.append(contentsOf: "$\(offset + number)".utf8)
+                    } else {
+                        output.append(bytes[index])
+                    }
+                    index = end
                 }
-                var digits = ""
-                while let digit = pending, digit.isASCII, digit.isNumber {
-                    digits.append(digit)
-                    pending = characters.next()
-                }
-                sql += "$\(offset + Int(digits)!)"
+                sql += String(decoding: output, as: UTF8.self)
             }
             bindings.append(contentsOf: fragment.bindings)
         }

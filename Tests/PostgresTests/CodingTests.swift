@@ -54,6 +54,13 @@ struct CodingTests {
             #expect(query.bindings.count == 4)
             let total = try await db.query(query).first!.decode(Int.self)
             #expect(total == 12)
+            // Placeholders of two digits, text around them that is not ASCII, and a `$` that is no placeholder.
+            let many: PostgresQuery = "'稀$土' IN (\("a"), \("b"), \("c"), \("d"), \("e"), \("f"), \("g"), \("h"), \("i"), \("j"), \("稀$土"))"
+            #expect(many.sql.hasSuffix("$10, $11)"))
+            let after: PostgresQuery = "SELECT \(1) + \(2) + \(3) AS n, \(fragment: many) AS found"
+            #expect(after.sql == "SELECT $1 + $2 + $3 AS n, '稀$土' IN ($4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) AS found")
+            let row = try await db.query(after).first!.decode((Int, Bool).self)
+            #expect(row.0 == 6 && row.1)
         }
     }
 

@@ -243,7 +243,7 @@ public enum BoardStore {
 
     /// Chooses how to match `keyword` (trimmed, lower-cased).
     static func match(_ keyword: String?) -> KeywordMatch {
-        guard let trimmed = keyword?.trimmingCharacters(in: .whitespacesAndNewlines).lowercased(), !trimmed.isEmpty else {
+        guard let trimmed = keyword?.trimmingWhiteSpace().lowercased(), !trimmed.isEmpty else {
             return .none
         }
         let simple = trimmed.unicodeScalars.allSatisfy { scalar in

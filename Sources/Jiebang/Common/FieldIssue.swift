@@ -87,21 +87,9 @@ public struct FieldChecker: Sendable {
         trimmedScalars(text).count
     }
 
-    /// The code points of `text` between its first and last that is not white space (Unicode's White_Space:
-    /// what Foundation's `whitespacesAndNewlines` holds), without Foundation's bridging to `NSString`.
+    /// The code points of `text` between its first and last that is not white space (`trimmingWhiteSpace`).
     static func trimmedScalars(_ text: String) -> Substring.UnicodeScalarView {
-        let scalars = text.unicodeScalars
-        guard let first = scalars.firstIndex(where: { !isWhiteSpace($0) }),
-            let last = scalars.lastIndex(where: { !isWhiteSpace($0) })
-        else { return Substring().unicodeScalars }
-        return scalars[first...last]
-    }
-
-    /// Unicode's White_Space property, answered without a table lookup for ASCII.
-    private static func isWhiteSpace(_ scalar: Unicode.Scalar) -> Bool {
-        let value = scalar.value
-        if value < 0x80 { return value == 0x20 || (0x09...0x0D).contains(value) }
-        return scalar.properties.isWhitespace
+        text.trimmingWhiteSpace().unicodeScalars
     }
 
     /// Requires at most `limit` characters (Unicode code points, as the database's `char_length`) and no

@@ -176,7 +176,7 @@ enum PageFormat {
 
     /// `text` cut into runs, each occurrence of `keyword` (ignoring case) marked as a hit.
     static func highlight(_ text: String, _ keyword: String?) -> [Segment] {
-        guard let keyword = keyword?.trimmingCharacters(in: .whitespacesAndNewlines), !keyword.isEmpty else {
+        guard let keyword = keyword.map({ String($0.trimmingWhiteSpace()) }), !keyword.isEmpty else {
             return [Segment(text: text, hit: false)]
         }
         var segments: [Segment] = []

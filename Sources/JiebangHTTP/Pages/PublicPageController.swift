@@ -128,7 +128,7 @@ struct PublicPageController {
             facets = try await self.facets.current()
         }
         let names = Dictionary(facets.programmes.map { ($0.id, $0.name) }, uniquingKeysWith: { first, _ in first })
-        let keyword = query.keyword?.trimmingCharacters(in: .whitespacesAndNewlines)
+        let keyword = query.keyword.map { String($0.trimmingWhiteSpace()) }
         let kept = given.filter { $0.key != "after" && $0.key != "before" }
         func link(_ name: String, _ cursor: BoardStore.Cursor?) -> String? {
             guard let cursor, let encoded = BoardQueryParser.encode(cursor) else { return nil }
@@ -221,7 +221,7 @@ struct PublicPageController {
 
     @Sendable func challenge(_ request: Request, context: AppRequestContext) async throws -> Response {
         let id = try Self.pathID(context)
-        let keyword = request.uri.queryParameters["q"].map(String.init)?.trimmingCharacters(in: .whitespacesAndNewlines)
+        let keyword = request.uri.queryParameters["q"].map { String($0.trimmingWhiteSpace()) }
         let found = try await database.withConnection { db -> (ChallengeStore.PublicChallenge, [AwardStore.PublicWinner])? in
             guard let challenge = try await ChallengeStore.publicChallenge(id: id, on: db) else { return nil }
             let winners = try await AwardStore.publicWinners(programmeID: challenge.programmeID, on: db).filter { $0.challengeID == id }
