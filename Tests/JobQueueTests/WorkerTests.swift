@@ -185,7 +185,7 @@ struct WorkerTests {
             guard !TestDatabase.runsBehindPooler else { return }
             let lines = sink.lines.withLock { $0.map(\.1) }
             #expect(lines.filter { $0.hasPrefix("recording job outcomes") }.count == 2, "\(lines)")
-            #expect(lines.contains("recording job outcomes (they are kept until it works) works again"))
+            #expect(lines.contains("recording job outcomes (they are kept meanwhile) works again"))
         }
     }
 

@@ -62,7 +62,7 @@ public final class JobWorker: Service, Sendable {
     /// Listening failing in a row: the worker polls meanwhile.
     let listenFailures = FailureStreak("listening for jobs (the worker polls meanwhile)")
     /// Writing finished jobs' outcomes failing in a row: they are kept and written when it works.
-    let outcomeFailures = FailureStreak("recording job outcomes (they are kept until it works)")
+    let outcomeFailures = FailureStreak("recording job outcomes (they are kept meanwhile)")
     /// Renewing the running jobs' leases failing in a row.
     let leaseFailures = FailureStreak("renewing leases")
     let now: @Sendable () -> Date
