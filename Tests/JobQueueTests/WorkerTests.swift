@@ -162,7 +162,7 @@ struct WorkerTests {
         .timeLimit(.minutes(1)))
     func outcomeKeptThroughOutage() async throws {
         try await TestDatabase.withFreshDatabase { db in
-            let job = try await JobClient().enqueue(Scripted(action: .sleep, sleepMilliseconds: 800), using: db)
+            let job = try await JobClient().enqueue(Scripted(action: .sleep, sleepMilliseconds: 1500), using: db)
             var workerDatabase = db.configuration
             workerDatabase.lockTimeout = .milliseconds(100)
             let workerClient = PostgresClient(configuration: workerDatabase)
@@ -171,10 +171,10 @@ struct WorkerTests {
             let worker = JobWorker(client: workerClient, registry: testRegistry(), configuration: testWorkerConfiguration(), logger: logger)
             try await withRunning([worker]) {
                 #expect(await eventually { (try? await db.jobState(job.id)) == .running })
-                // The job finishes (0.8 s) while the table is locked (2.5 s): writing its outcome times out, again and again.
+                // The job finishes (1.5 s) while the table is locked (3 s): writing its outcome times out, again and again.
                 try await db.withTransaction { tx in
                     try await tx.execute("LOCK TABLE jobs IN ACCESS EXCLUSIVE MODE")
-                    try await Task.sleep(for: .milliseconds(2500))
+                    try await Task.sleep(for: .milliseconds(3000))
                 }
                 #expect(await eventually(timeout: .seconds(8)) { (try? await db.jobState(job.id)) == .completed })
             }

@@ -22,11 +22,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
         guard parts.count == 2, parts[0].lowercased() == "bearer", !parts[1].isEmpty else {
             throw Self.refusal("The Authorization header must be Bearer <token>.")
         }
-        // Spaces and tabs (HTTP's optional white space) around the token are not part of it.
-        let value = parts[1].utf8
-        let start = value.firstIndex { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\t") } ?? value.endIndex
-        let end = value[start...].lastIndex { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\t") }.map(value.index(after:)) ?? start
-        let token = AccessToken(value: String(Substring(value[start..<end])))
+        let token = AccessToken(value: String(parts[1].trimmingWhiteSpace()))
         guard let use = try await database.withConnection({ try await AccountStore.identify(token, on: $0) }) else {
             throw Self.refusal("The token is unknown, expired or revoked; sign in again.")
         }

@@ -331,15 +331,13 @@ public final class JobWorker: Service, Sendable {
                     return state.shuttingDown
                 }
                 outcomeFailures.failed(error, logger: logger, metadata: ["count": "\(completions.count + released.count)"])
-                if stopping || Task.isCancelled {
-                    failedWhileStopping += 1
-                    if failedWhileStopping >= 3 || Task.isCancelled {
-                        let left = state.withLock { $0.completions.count + $0.released.count }
-                        logger.error(
-                            "stopping without recording the outcomes of finished jobs: they run again when their leases expire",
-                            metadata: ["error": "\(error)", "count": "\(left)"])
-                        return
-                    }
+                if stopping { failedWhileStopping += 1 }
+                if failedWhileStopping >= 3 || Task.isCancelled {
+                    let left = state.withLock { $0.completions.count + $0.released.count }
+                    logger.error(
+                        "stopping without recording the outcomes of finished jobs: they run again when their leases expire",
+                        metadata: ["error": "\(error)", "count": "\(left)"])
+                    return
                 }
                 try? await Task.sleep(for: delay)
                 delay = min(delay * 2, .seconds(5))
