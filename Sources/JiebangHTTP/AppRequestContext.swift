@@ -10,6 +10,9 @@ public struct AppRequestContext: RequestContext {
     public var actor: Actor?
     /// The bearer token the actor was authenticated with (signing out revokes it).
     public var token: AccessToken?
+    /// On a route that looks its token up itself (`AuthenticationMiddleware` with `deferred`): the token and how
+    /// to admit what its lookup found. `actor` is then nil until the route has done so.
+    public var tokenAdmission: TokenAdmission?
 
     /// The client's IP address as the socket saw it (nil in tests without a socket). Sign-in is
     /// throttled per address; behind a reverse proxy every client shares the proxy's.

@@ -225,6 +225,10 @@ func apiRouter(
     ProjectController(database: database).addRoutes(to: api)
     AcceptanceController(database: database).addRoutes(to: api)
     WebhookController(database: database, keys: secretsKeys).addRoutes(to: api)
+    let selfIdentifying = router.group()
+        .add(middleware: RequestTextMiddleware())
+        .add(middleware: AuthenticationMiddleware(database: database, tokenUses: tokenUses, deferred: true))
+    BidController(database: database).addSelfIdentifyingRoutes(to: selfIdentifying)
     return router
 }
 

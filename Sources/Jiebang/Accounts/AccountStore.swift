@@ -101,22 +101,39 @@ public enum AccountStore {
     /// stamp is due (never stamped, or over a minute ago); the caller records the use and
     /// ``stampUses(_:on:)`` writes many at once.
     public static func identify(_ token: AccessToken, on db: PostgresConnection) async throws -> TokenUse? {
-        let row = try await db.query(
-            """
-            SELECT t.id, u.id, u.display_name, u.role::text, u.unit_id, u.bureau_id, b.region_code,
-                   t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute', t.scopes
-            FROM access_tokens t JOIN users u ON u.id = t.user_id LEFT JOIN bureaus b ON b.id = u.bureau_id
-            WHERE t.token_hash = \(token.digest) AND t.revoked_at IS NULL AND t.expires_at > now() AND u.disabled_at IS NULL
-            """
-        ).first
-        guard let row else { return nil }
-        let (tokenID, id, name, role, unitID, bureauID, region, due, scopes) =
-            try row.decode((Int, Int, String, String, Int?, Int?, String?, Bool, [String]).self)
-        guard let role = Role(rawValue: role) else { return nil }
+        guard let row = try await db.query(identification(token)).first else { return nil }
+        return try tokenUse(row, at: 0)
+    }
+
+    /// ``identify(_:on:)``'s lookup as a query to embed (`\(fragment:)`) in a statement that does more in the
+    /// same round trip: one row of ``identificationColumns`` columns, named `token_id`, `user_id`,
+    /// `display_name`, `role`, `unit_id`, `bureau_id`, `region_code`, `stamp_due` and `scopes`; or no row.
+    public static func identification(_ token: AccessToken) -> PostgresQuery {
+        """
+        SELECT t.id AS token_id, u.id AS user_id, u.display_name, u.role::text AS role, u.unit_id, u.bureau_id, b.region_code,
+               t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute' AS stamp_due, t.scopes
+        FROM access_tokens t JOIN users u ON u.id = t.user_id LEFT JOIN bureaus b ON b.id = u.bureau_id
+        WHERE t.token_hash = \(token.digest) AND t.revoked_at IS NULL AND t.expires_at > now() AND u.disabled_at IS NULL
+        """
+    }
+
+    /// How many columns ``identification(_:)`` gives.
+    public static let identificationColumns = 9
+
+    /// The token use in `row`'s columns from `offset`, as ``identification(_:)`` gives them; nil when they are
+    /// NULL (an outer join found no token) or the role is unknown.
+    public static func tokenUse(_ row: PostgresRow, at offset: Int) throws -> TokenUse? {
+        guard let tokenID = try row.decode(Int?.self, at: offset) else { return nil }
+        let id = try row.decode(Int.self, at: offset + 1)
+        let name = try row.decode(String.self, at: offset + 2)
+        guard let role = Role(rawValue: try row.decode(String.self, at: offset + 3)) else { return nil }
+        let actor = Actor(
+            userID: id, displayName: name, role: role, unitID: try row.decode(Int?.self, at: offset + 4),
+            bureauID: try row.decode(Int?.self, at: offset + 5), regionCode: try row.decode(String?.self, at: offset + 6))
+        let scopes = try row.decode([String].self, at: offset + 8)
         return TokenUse(
-            tokenID: tokenID,
-            actor: Actor(userID: id, displayName: name, role: role, unitID: unitID, bureauID: bureauID, regionCode: region),
-            stampDue: due, scopes: Set(scopes.compactMap(TokenScope.init(rawValue:))))
+            tokenID: tokenID, actor: actor, stampDue: try row.decode(Bool.self, at: offset + 7),
+            scopes: Set(scopes.compactMap(TokenScope.init(rawValue:))))
     }
 
     /// Writes tokens' `last_used_at` stamps in one statement: each token's latest use, never moving a stamp back.

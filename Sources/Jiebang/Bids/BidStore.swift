@@ -196,9 +196,16 @@ public enum BidStore {
     /// another live bid (one submitted before, or a concurrent submission that won the race), the 409
     /// names the unit and that bid.
     public static func submit(id: Int, ifRevision revision: Int?, by actor: Actor, database: PostgresClient) async throws -> Receipt {
+        try await submit(id: id, ifRevision: revision, as: .actor(actor), database: database)
+    }
+
+    /// Submits the bid in its own transaction, as ``submit(id:ifRevision:by:database:)``; a submitter's
+    /// token is looked up in the same statement that locks and reads the bid.
+    public static func submit(id: Int, ifRevision revision: Int?, as submitter: Submitter, database: PostgresClient) async throws -> Receipt
+    {
         do {
             return try await database.withTransaction {
-                try await submit(id: id, ifRevision: revision, by: actor, on: $0, committing: true)
+                try await submit(id: id, ifRevision: revision, as: submitter, on: $0, committing: true)
             }
         } catch let error as PostgresError where error.constraint == "bid_members_one_live_bid" {
             let clash = try await database.withConnection { conn in
@@ -228,28 +235,39 @@ public enum BidStore {
     public static func submit(
         id: Int, ifRevision revision: Int?, by actor: Actor, on tx: PostgresConnection, committing: Bool = false
     ) async throws -> Receipt {
+        try await submit(id: id, ifRevision: revision, as: .actor(actor), on: tx, committing: committing)
+    }
+
+    /// Submits the bid, as ``submit(id:ifRevision:by:on:committing:)``, for an actor or for a token looked up
+    /// in the statement that locks and reads the bid.
+    public static func submit(
+        id: Int, ifRevision revision: Int?, as submitter: Submitter, on tx: PostgresConnection, committing: Bool = false
+    ) async throws -> Receipt {
         // The bid locked, with its challenge, programme and attachments, one row per member. Whether a unit
         // is already in another live bid is not read here: the write claims the units (bid_live_units,
         // whose key is the rule), and a refusal is named by `submit(id:ifRevision:by:database:)`, in the same
         // way whether the other bid was live before or committed while this one ran.
-        let rows = try await tx.query(
-            """
-            SELECT b.revision, b.version, b.status::text, b.programme_id, b.challenge_id, b.lead_unit_id,
-                   b.technical_route, b.rd_foundation, b.indicator_answers, b.total_investment_fen, b.self_funding_fen,
-                   b.requested_funding_fen, b.team, b.completion_commitment,
-                   c.status::text, c.application_deadline > now(), cardinality(c.indicators),
-                   p.min_partners, p.max_consortium_size, p.funding_ratio_cap_bp,
-                   p.funding_absolute_cap_fen, p.funding_mode,
-                   ARRAY(SELECT sha256 FROM bid_attachments WHERE bid_id = b.id ORDER BY id),
-                   m.unit_id, m.role, m.status, m.part_role, m.tasks, m.budget_share_fen, m.contribution,
-                   c.funding_ceiling_fen
-            FROM bids b JOIN challenges c ON c.id = b.challenge_id JOIN programmes p ON p.id = b.programme_id
-                 JOIN bid_members m ON m.bid_id = b.id
-            WHERE b.id = \(id)
-            ORDER BY m.unit_id
-            FOR UPDATE OF b
-            """)
-        guard let row = rows.first else { throw DomainError.notFound("no bid has id \(id)") }
+        let rows: PostgresRows
+        let actor: Actor
+        switch submitter {
+        case .actor(let known):
+            rows = try await tx.query(submissionRead(id: id))
+            actor = known
+        case .token(let token, let admit):
+            // The token's row first; the bid is read (and locked) beside it only when the token may write.
+            rows = try await tx.query(
+                """
+                WITH who AS (\(fragment: AccountStore.identification(token)))
+                SELECT bid.*, who.*
+                FROM who LEFT JOIN LATERAL (\(fragment: submissionRead(id: id, whenWhoWrites: true))) AS bid ON true
+                ORDER BY bid.member_unit_id
+                """)
+            let use = try rows.first.flatMap { try AccountStore.tokenUse($0, at: submissionReadColumns) }
+            actor = try admit(use)
+        }
+        guard let row = rows.first, try row.decode(Int?.self, at: 0) != nil else {
+            throw DomainError.notFound("no bid has id \(id)")
+        }
         let current = try row.decode(Int.self, at: 0)
         let version = try row.decode(Int.self, at: 1)
         let status = BidStatus(rawValue: try row.decode(String.self, at: 2)) ?? .draft
@@ -349,6 +367,31 @@ public enum BidStore {
         }
         let (keptVersion, at, digest) = try kept.decode((Int, Date, String).self)
         return Receipt(bidID: id, version: keptVersion, submittedAt: at, sha256: digest)
+    }
+
+    /// How many columns ``submissionRead(id:whenWhoWrites:)`` gives.
+    static let submissionReadColumns = 31
+
+    /// The submission's read: the bid locked, with its challenge, programme and attachments, one row per
+    /// member in unit order (`member_unit_id`). With `whenWhoWrites`, it is embedded beside the CTE `who`
+    /// (``AccountStore/identification(_:)``) and reads nothing unless that token has the write scope.
+    static func submissionRead(id: Int, whenWhoWrites: Bool = false) -> PostgresQuery {
+        """
+        SELECT b.revision, b.version, b.status::text, b.programme_id, b.challenge_id, b.lead_unit_id,
+               b.technical_route, b.rd_foundation, b.indicator_answers, b.total_investment_fen, b.self_funding_fen,
+               b.requested_funding_fen, b.team, b.completion_commitment,
+               c.status::text, c.application_deadline > now(), cardinality(c.indicators),
+               p.min_partners, p.max_consortium_size, p.funding_ratio_cap_bp,
+               p.funding_absolute_cap_fen, p.funding_mode,
+               ARRAY(SELECT sha256 FROM bid_attachments WHERE bid_id = b.id ORDER BY id),
+               m.unit_id AS member_unit_id, m.role, m.status, m.part_role, m.tasks, m.budget_share_fen, m.contribution,
+               c.funding_ceiling_fen
+        FROM bids b JOIN challenges c ON c.id = b.challenge_id JOIN programmes p ON p.id = b.programme_id
+             JOIN bid_members m ON m.bid_id = b.id
+        WHERE b.id = \(id) \(fragment: whenWhoWrites ? "AND \(TokenScope.write.rawValue) = ANY(who.scopes)" : "")
+        ORDER BY m.unit_id
+        FOR UPDATE OF b
+        """
     }
 
     /// Withdraws the bid; its units are free for another bid of the programme.

@@ -10,9 +10,15 @@ import Postgres
 /// enough); a token that is unknown, expired or revoked is refused with 401 at once, and an API token
 /// without the write scope is refused with 403 on any method but GET and HEAD. The lookup only
 /// reads: a due `last_used_at` stamp goes to the ``TokenUseRecorder``, which writes stamps in batches.
+///
+/// With `deferred`, the token is not looked up here: the context gets a ``TokenAdmission`` for a route whose
+/// first statement looks the token up in the same round trip as its own read (the deadline rush's submit),
+/// and the admission refuses in the same words.
 struct AuthenticationMiddleware: RouterMiddleware {
     let database: PostgresClient
     let tokenUses: TokenUseRecorder
+    /// Whether the lookup is left to the route (``AppRequestContext/tokenAdmission``).
+    var deferred = false
 
     func handle(
         _ request: Request, context: AppRequestContext, next: (Request, AppRequestContext) async throws -> Response
@@ -23,22 +29,33 @@ struct AuthenticationMiddleware: RouterMiddleware {
             throw Self.refusal("The Authorization header must be Bearer <token>.")
         }
         let token = AccessToken(value: String(parts[1].trimmingWhiteSpace()))
-        guard let use = try await database.withConnection({ try await AccountStore.identify(token, on: $0) }) else {
-            throw Self.refusal("The token is unknown, expired or revoked; sign in again.")
+        let method = request.method.rawValue
+        var context = context
+        context.token = token
+        if deferred {
+            let tokenUses = tokenUses
+            context.tokenAdmission = TokenAdmission(token: token) { use in try Self.admit(use, method: method, tokenUses: tokenUses) }
+            return try await next(request, context)
         }
-        if TokenScope.needsWrite(method: request.method.rawValue), !use.scopes.contains(.write) {
+        let use = try await database.withConnection { try await AccountStore.identify(token, on: $0) }
+        let actor = try Self.admit(use, method: method, tokenUses: tokenUses)
+        context.actor = actor
+        context.logger[metadataKey: "user.id"] = "\(actor.userID)"
+        return try await next(request, context)
+    }
+
+    /// The actor of a token's lookup, its due stamp recorded; or the refusal: 401 when the lookup found nothing,
+    /// 403 when an API token without the write scope asks for a method that writes.
+    static func admit(_ use: TokenUse?, method: String, tokenUses: TokenUseRecorder) throws -> Actor {
+        guard let use else { throw Self.refusal("The token is unknown, expired or revoked; sign in again.") }
+        if TokenScope.needsWrite(method: method), !use.scopes.contains(.write) {
             throw Problem(
                 status: .forbidden, title: "Forbidden",
-                detail: "This API token may only read (scope read); \(request.method.rawValue) needs a token with the write scope.",
+                detail: "This API token may only read (scope read); \(method) needs a token with the write scope.",
                 errors: [.init(field: "Authorization", message: "the token lacks the write scope")])
         }
         if use.stampDue { tokenUses.record(tokenID: use.tokenID) }
-        let actor = use.actor
-        var context = context
-        context.actor = actor
-        context.token = token
-        context.logger[metadataKey: "user.id"] = "\(actor.userID)"
-        return try await next(request, context)
+        return use.actor
     }
 
     static func refusal(_ detail: String) -> Problem {
