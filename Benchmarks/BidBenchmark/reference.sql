@@ -1,5 +1,6 @@
 -- pgbench's reference: the statements the server runs for one submission (AccountStore.identify and
--- BidStore.submit), on the next bid of the queue.
+-- BidStore.submit), on the next bid of the queue. Since session 22 the server runs the token's lookup inside
+-- the read (a CTE beside the locked bid); the reference keeps it a statement of its own, as before.
 SELECT bid AS bid_id, 'bench-' || n AS token FROM bench_consortia WHERE n = (SELECT nextval('bench_reference')) \gset
 SELECT t.id, u.id, u.display_name, u.role::text, u.unit_id, u.bureau_id, b.region_code,
        t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute'

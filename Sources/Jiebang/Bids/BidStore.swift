@@ -278,7 +278,7 @@ public enum BidStore {
             technicalRoute: try row.decode(String.self, at: 6), rdFoundation: try row.decode(String.self, at: 7),
             indicatorAnswers: try row.decode([String].self, at: 8), totalInvestmentFen: try row.decode(Int64.self, at: 9),
             selfFundingFen: try row.decode(Int64.self, at: 10), requestedFundingFen: try row.decode(Int64.self, at: 11),
-            team: try row.decode(PostgresJSON<[BidContent.TeamMember]>.self, at: 12).value,
+            team: try row.decode(TeamColumn.self, at: 12).members,
             completionCommitment: try row.decode(Bool.self, at: 13))
         let challengeStatus = try row.decode(String.self, at: 14)
         let open = try row.decode(Bool.self, at: 15)
@@ -690,7 +690,7 @@ public enum BidStore {
             technicalRoute: try row.decode(String.self, at: 9), rdFoundation: try row.decode(String.self, at: 10),
             indicatorAnswers: try row.decode([String].self, at: 11), totalInvestmentFen: try row.decode(Int64.self, at: 12),
             selfFundingFen: try row.decode(Int64.self, at: 13), requestedFundingFen: try row.decode(Int64.self, at: 14),
-            team: try row.decode(PostgresJSON<[BidContent.TeamMember]>.self, at: 15).value,
+            team: try row.decode(TeamColumn.self, at: 15).members,
             completionCommitment: try row.decode(Bool.self, at: 16))
         return Bid(
             id: try row.decode(Int.self, at: 0), revision: try row.decode(Int.self, at: 1),
