@@ -106,7 +106,7 @@ public enum AccountStore {
     }
 
     /// ``identify(_:on:)``'s lookup as a query to embed (`\(fragment:)`) in a statement that does more in the
-    /// same round trip: one row of ``identificationColumns`` columns, named `token_id`, `user_id`,
+    /// same round trip: one row of nine columns, named `token_id`, `user_id`,
     /// `display_name`, `role`, `unit_id`, `bureau_id`, `region_code`, `stamp_due` and `scopes`; or no row.
     public static func identification(_ token: AccessToken) -> PostgresQuery {
         """
@@ -116,9 +116,6 @@ public enum AccountStore {
         WHERE t.token_hash = \(token.digest) AND t.revoked_at IS NULL AND t.expires_at > now() AND u.disabled_at IS NULL
         """
     }
-
-    /// How many columns ``identification(_:)`` gives.
-    public static let identificationColumns = 9
 
     /// The token use in `row`'s columns from `offset`, as ``identification(_:)`` gives them; nil when they are
     /// NULL (an outer join found no token) or the role is unknown.
