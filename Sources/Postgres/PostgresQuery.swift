@@ -86,21 +86,24 @@ public struct PostgresQuery: Sendable, ExpressibleByStringInterpolation, CustomS
                 let bytes = Array(fragment.sql.utf8)
                 var output: [UInt8] = []
                 output.reserveCapacity(bytes.count + 8)
-                var index = 0
-                while index < bytes.count {
-                    var end = index + 1
+                // Runs between placeholders are copied whole; only a `$` and its digits are rewritten.
+                var start = 0
+                while let dollar = bytes[start...].firstIndex(of: UInt8(ascii: "$")) {
+                    var end = dollar + 1
                     var number = 0
-                    while bytes[index] == UInt8(ascii: "$"), end < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[end]) {
+                    while end < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[end]) {
                         number = number * 10 + Int(bytes[end] - UInt8(ascii: "0"))
                         end += 1
                     }
-                    if end > index + 1 {
+                    output.append(contentsOf: bytes[start..<dollar])
+                    if end > dollar + 1 {
                         output.append(contentsOf: "$\(offset + number)".utf8)
                     } else {
-                        output.append(bytes[index])
+                        output.append(UInt8(ascii: "$"))
                     }
-                    index = end
+                    start = end
                 }
+                output.append(contentsOf: bytes[start...])
                 sql += String(decoding: output, as: UTF8.self)
             }
             bindings.append(contentsOf: fragment.bindings)

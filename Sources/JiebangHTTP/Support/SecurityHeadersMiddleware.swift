@@ -6,15 +6,8 @@ import Hummingbird
 /// Content-Security-Policy that lets an API answer load nothing and be framed by no one; no referrer. It
 /// is the outermost middleware, so errors and `/healthz` get the headers too.
 struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
-    /// The headers, each set unless the answer has it already.
-    static var headers: HTTPFields {
-        [
-            HTTPField.Name("X-Content-Type-Options")!: "nosniff",
-            HTTPField.Name("Content-Security-Policy")!: "default-src 'none'; frame-ancestors 'none'",
-            HTTPField.Name("X-Frame-Options")!: "DENY",
-            HTTPField.Name("Referrer-Policy")!: "no-referrer",
-        ]
-    }
+    /// The headers, each set unless the answer has it already (built once: a generic type has no stored statics).
+    static var headers: HTTPFields { SecurityHeaders.fields }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var response: Response
@@ -29,4 +22,14 @@ struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
         }
         return response
     }
+}
+
+/// The fields ``SecurityHeadersMiddleware`` sets.
+enum SecurityHeaders {
+    static let fields: HTTPFields = [
+        HTTPField.Name("X-Content-Type-Options")!: "nosniff",
+        HTTPField.Name("Content-Security-Policy")!: "default-src 'none'; frame-ancestors 'none'",
+        HTTPField.Name("X-Frame-Options")!: "DENY",
+        HTTPField.Name("Referrer-Policy")!: "no-referrer",
+    ]
 }
