@@ -78,8 +78,9 @@ public final class CronScheduler: Service, Sendable {
     @discardableResult
     public func tickOnce(at time: Date? = nil) async throws -> [String: [Date]] {
         let now = time ?? self.now()
+        let lastSlots = try await self.lastSlots()
         var enqueued: [String: [Date]] = [:]
-        for entry in entries {
+        for entry in entries where !entry.schedule.slotsToEnqueue(lastSlot: lastSlots[entry.schedule.name], now: now).isEmpty {
             let slots = try await client.withTransaction { db in try await self.enqueueDue(entry, now: now, on: db) }
             if !slots.isEmpty {
                 enqueued[entry.schedule.name] = slots
@@ -88,6 +89,19 @@ public final class CronScheduler: Service, Sendable {
             }
         }
         return enqueued
+    }
+
+    /// Every schedule's last enqueued slot, read without locks in one statement, so a tick opens a transaction
+    /// only for a schedule with a slot due. A slot due after a newer last slot is due after this one too (the
+    /// last slot only moves forward), so nothing due is skipped; the transaction reads it again under the row lock.
+    private func lastSlots() async throws -> [String: Date] {
+        let names = entries.map(\.schedule.name)
+        var slots: [String: Date] = [:]
+        for row in try await client.query("SELECT name, last_slot FROM cron_schedules WHERE name = ANY(\(names))") {
+            let (name, slot) = try row.decode((String, Date).self)
+            slots[name] = slot
+        }
+        return slots
     }
 
     private func enqueueDue(_ entry: Entry, now: Date, on db: PostgresConnection) async throws -> [Date] {
