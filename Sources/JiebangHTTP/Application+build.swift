@@ -249,7 +249,7 @@ func operationsRouter(
     if pages { router.add(middleware: PageMiddleware()) }
     let availability = DatabaseAvailability(database: database, logger: logger)
     router.add(middleware: ProblemMiddleware(availability: availability))
-    router.add(middleware: MetricsMiddleware())
+    router.add(middleware: RequestMetricsMiddleware())
     HealthController(database: database, availability: availability).addRoutes(to: router)
     MetricsController(registry: metrics).addRoutes(to: router)
     return router

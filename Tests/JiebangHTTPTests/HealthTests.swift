@@ -4,6 +4,7 @@ import HummingbirdTesting
 import JiebangHTTP
 import JiebangTesting
 import Logging
+import Metrics
 import Postgres
 import Prometheus
 import Testing
@@ -62,6 +63,29 @@ struct HealthTests {
                 #expect(String(buffer: response.body).contains("jiebang_test_marker_total 1"))
             }
         }
+    }
+
+    @Test("Each request is counted and timed by route, method and status, errors apart, with none left in flight")
+    func requestMetrics() async throws {
+        let registry = PrometheusCollectorRegistry()
+        try await withMetricsFactory(PrometheusMetricsFactory(registry: registry)) {
+            let db = PostgresClient(
+                configuration: PostgresConfiguration(connectionString: "host=/nonexistent port=1", minimumConnections: 0))
+            let app = buildApplication(configuration: HTTPConfiguration(), database: db, logger: Logger(label: "test"))
+            try await app.test(.router) { client in
+                for _ in 0..<3 {
+                    try await client.execute(uri: "/healthz", method: .get) { #expect($0.status == .ok) }
+                }
+                try await client.execute(uri: "/v1/nothing-here", method: .get) { #expect($0.status == .notFound) }
+            }
+        }
+        let text = registry.emitToString()
+        let healthz = #"http_route="/healthz",http_request_method="GET",http_response_status_code="200""#
+        #expect(text.contains("hb_requests{\(healthz)} 3"))
+        #expect(text.contains("http_server_request_duration_count{\(healthz)} 3"))
+        #expect(text.contains(#"hb_request_errors{http_route="NotFound",http_request_method="GET",error_type="404"} 1"#))
+        #expect(!text.contains(#"hb_request_errors{http_route="/healthz""#))
+        #expect(text.contains(#"http_server_active_requests{http_request_method="GET"} 0"#))
     }
 
     @Test("An unknown route is a 404 problem document, not a bare error")
