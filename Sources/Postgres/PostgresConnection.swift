@@ -506,30 +506,19 @@ public final class PostgresConnection: @unchecked Sendable {
                     name: String(cString: PQfname(result, Int32(column))),
                     dataType: PostgresDataType(PQftype(result, Int32(column)))))
         }
-        var bytes: [UInt8] = []
-        var offsets: [Int] = []
-        var lengths: [Int32] = []
-        offsets.reserveCapacity(rowCount * columnCount)
-        lengths.reserveCapacity(rowCount * columnCount)
-        for row in 0..<Int32(rowCount) {
-            for column in 0..<Int32(columnCount) {
-                offsets.append(bytes.count)
-                if PQgetisnull(result, row, column) != 0 {
-                    lengths.append(-1)
-                    continue
-                }
-                let length = PQgetlength(result, row, column)
-                lengths.append(length)
-                if length > 0, let value = PQgetvalue(result, row, column) {
-                    bytes.append(contentsOf: UnsafeRawBufferPointer(start: value, count: Int(length)))
-                }
+        let storage = PostgresRows.Storage(rowCount: rowCount, columnCount: columnCount) { row, column in
+            if PQgetisnull(result, Int32(row), Int32(column)) != 0 { return nil }
+            let length = Int(PQgetlength(result, Int32(row), Int32(column)))
+            guard length > 0, let value = PQgetvalue(result, Int32(row), Int32(column)) else {
+                return UnsafeRawBufferPointer(start: nil, count: 0)
             }
+            return UnsafeRawBufferPointer(start: value, count: length)
         }
         let commandTag = String(cString: PQcmdStatus(result))
         let affected = Int(String(cString: PQcmdTuples(result))) ?? 0
         return PostgresRows(
             columns: columns, commandTag: commandTag, affectedRows: affected,
-            storage: .init(bytes: bytes, offsets: offsets, lengths: lengths, rowCount: rowCount))
+            storage: storage)
     }
 
     private func serverError(_ result: OpaquePointer, query: String?) -> PostgresError {

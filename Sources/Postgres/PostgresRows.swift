@@ -19,19 +19,48 @@ public struct PostgresRows: Sendable, RandomAccessCollection {
     public let affectedRows: Int
     let storage: Storage
 
-    final class Storage: Sendable {
-        let bytes: [UInt8]
-        /// Per cell (row-major): the offset into `bytes`.
-        let offsets: [Int]
-        /// Per cell: the length, or -1 for NULL.
-        let lengths: [Int32]
+    /// The cells of a result, copied out of libpq into one allocation (immutable once made).
+    final class Storage: @unchecked Sendable {
+        /// Where a cell's bytes start in `bytes`, and how many there are (-1 for NULL).
+        struct Cell {
+            var offset: Int
+            var length: Int32
+        }
+
+        /// The cells' bytes, back to back.
+        let bytes: UnsafeMutableRawPointer
+        /// Per cell, row-major.
+        let cells: UnsafeMutableBufferPointer<Cell>
         let rowCount: Int
 
-        init(bytes: [UInt8], offsets: [Int], lengths: [Int32], rowCount: Int) {
-            self.bytes = bytes
-            self.offsets = offsets
-            self.lengths = lengths
+        /// Copies `rowCount` rows of `columnCount` cells, each given by `cell` as its bytes or nil for NULL.
+        init(rowCount: Int, columnCount: Int, cell: (_ row: Int, _ column: Int) -> UnsafeRawBufferPointer?) {
             self.rowCount = rowCount
+            let cells = UnsafeMutableBufferPointer<Cell>.allocate(capacity: rowCount * columnCount)
+            var total = 0
+            for row in 0..<rowCount {
+                for column in 0..<columnCount {
+                    let value = cell(row, column)
+                    cells[row * columnCount + column] = Cell(offset: total, length: value.map { Int32($0.count) } ?? -1)
+                    total += value?.count ?? 0
+                }
+            }
+            let bytes = UnsafeMutableRawPointer.allocate(byteCount: Swift.max(total, 1), alignment: 8)
+            for row in 0..<rowCount {
+                for column in 0..<columnCount {
+                    let stored = cells[row * columnCount + column]
+                    if stored.length > 0, let value = cell(row, column), let source = value.baseAddress {
+                        (bytes + stored.offset).copyMemory(from: source, byteCount: Int(stored.length))
+                    }
+                }
+            }
+            self.cells = cells
+            self.bytes = bytes
+        }
+
+        deinit {
+            bytes.deallocate()
+            cells.deallocate()
         }
     }
 
@@ -82,7 +111,7 @@ public struct PostgresRow: Sendable {
 
     /// Whether the column at `column` is NULL.
     public func isNull(_ column: Int) -> Bool {
-        rows.storage.lengths[index * rows.columns.count + column] < 0
+        rows.storage.cells[index * rows.columns.count + column].length < 0
     }
 
     /// Decodes the row's columns, in order, into the given types.
@@ -127,14 +156,12 @@ public struct PostgresRow: Sendable {
                 reason: "does not exist (the row has \(columns.count) columns)")
         }
         let storage = rows.storage
-        let cell = index * columns.count + column
-        let length = Int(storage.lengths[cell])
+        let cell = storage.cells[index * columns.count + column]
         do {
-            if length < 0 { return try Value.decodeNull() }
-            let offset = storage.offsets[cell]
-            return try storage.bytes.withUnsafeBytes { buffer throws(PostgresDecodingFailure) in
+            if cell.length < 0 { return try Value.decodeNull() }
+            return try withExtendedLifetime(storage) {
                 try Value.decode(
-                    from: UnsafeRawBufferPointer(rebasing: buffer[offset..<offset + length]),
+                    from: UnsafeRawBufferPointer(start: storage.bytes + cell.offset, count: Int(cell.length)),
                     type: columns[column].dataType)
             }
         } catch let error as PostgresDecodingFailure {

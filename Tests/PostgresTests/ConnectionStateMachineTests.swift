@@ -12,7 +12,7 @@ struct ConnectionStateMachineTests {
 
     static func rows(_ tag: String = "SELECT 1") -> PostgresRows {
         PostgresRows(
-            columns: [], commandTag: tag, affectedRows: 1, storage: .init(bytes: [], offsets: [], lengths: [], rowCount: 0))
+            columns: [], commandTag: tag, affectedRows: 1, storage: .init(rowCount: 0, columnCount: 0) { _, _ in nil })
     }
 
     static func serverError(_ state: SQLState, _ message: String = "failed") -> PostgresError {
