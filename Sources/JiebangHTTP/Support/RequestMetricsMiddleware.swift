@@ -57,44 +57,45 @@ final class RequestMetrics: Sendable {
 
     /// The meter of requests in flight with `method`.
     func active(_ method: HTTPRequest.Method) -> Meter {
-        meters.withLock { meters in
-            if let meter = meters[method] { return meter }
-            let meter = Meter(label: "http.server.active_requests", dimensions: [("http.request.method", method.description)])
-            meters[method] = meter
-            return meter
+        Self.entry(method, in: meters) {
+            Meter(label: "http.server.active_requests", dimensions: [("http.request.method", method.description)])
         }
     }
 
     /// The metrics of `route` answered with `status`.
     func route(_ route: String, _ method: HTTPRequest.Method, _ status: HTTPResponse.Status) -> Route {
-        let key = RouteKey(route: route, method: method, status: status)
-        return routes.withLock { routes in
-            if let metrics = routes[key] { return metrics }
+        Self.entry(RouteKey(route: route, method: method, status: status), in: routes) {
             let dimensions = [
                 ("http.route", route), ("http.request.method", method.description),
                 ("http.response.status_code", status.code.description),
             ]
-            let metrics = Route(
+            return Route(
                 requests: Counter(label: "hb.requests", dimensions: dimensions),
                 duration: Timer(label: "http.server.request.duration", dimensions: dimensions, preferredDisplayUnit: .seconds))
-            routes[key] = metrics
-            return metrics
         }
     }
 
     /// The counter of errors thrown on `route` and answered with `status` (made at the first one, so a route
     /// that never failed shows no error series).
     func errors(_ route: String, _ method: HTTPRequest.Method, _ status: HTTPResponse.Status) -> Counter {
-        let key = RouteKey(route: route, method: method, status: status)
-        return errorCounters.withLock { counters in
-            if let counter = counters[key] { return counter }
-            let counter = Counter(
+        Self.entry(RouteKey(route: route, method: method, status: status), in: errorCounters) {
+            Counter(
                 label: "hb.request.errors",
                 dimensions: [
                     ("http.route", route), ("http.request.method", method.description), ("error.type", status.code.description),
                 ])
-            counters[key] = counter
-            return counter
+        }
+    }
+
+    /// The value kept under `key` in `table`, made by `make` the first time.
+    private static func entry<Key: Hashable & Sendable, Value: Sendable>(
+        _ key: Key, in table: borrowing Mutex<[Key: Value]>, _ make: () -> Value
+    ) -> Value {
+        table.withLock { table in
+            if let value = table[key] { return value }
+            let value = make()
+            table[key] = value
+            return value
         }
     }
 }
