@@ -62,6 +62,12 @@ public struct PostgresRows: Sendable, RandomAccessCollection {
             bytes.deallocate()
             cells.deallocate()
         }
+
+        /// The cell at `index` (row-major); traps outside the result, as an array would.
+        subscript(index: Int) -> Cell {
+            precondition(index >= 0 && index < cells.count, "no cell \(index) in a result of \(cells.count)")
+            return cells[index]
+        }
     }
 
     init(columns: [Column], commandTag: String, affectedRows: Int, storage: Storage) {
@@ -109,9 +115,10 @@ public struct PostgresRow: Sendable {
     /// The number of columns.
     public var columnCount: Int { rows.columns.count }
 
-    /// Whether the column at `column` is NULL.
+    /// Whether the column at `column` is NULL; traps for a column the row does not have.
     public func isNull(_ column: Int) -> Bool {
-        rows.storage.cells[index * rows.columns.count + column].length < 0
+        precondition(column >= 0 && column < columnCount, "no column \(column) in a row of \(columnCount)")
+        return rows.storage[index * columnCount + column].length < 0
     }
 
     /// Decodes the row's columns, in order, into the given types.
@@ -156,7 +163,7 @@ public struct PostgresRow: Sendable {
                 reason: "does not exist (the row has \(columns.count) columns)")
         }
         let storage = rows.storage
-        let cell = storage.cells[index * columns.count + column]
+        let cell = storage[index * columns.count + column]
         do {
             if cell.length < 0 { return try Value.decodeNull() }
             return try withExtendedLifetime(storage) {
