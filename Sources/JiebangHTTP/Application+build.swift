@@ -85,11 +85,13 @@ public struct HTTPConfiguration: Sendable {
     /// The event-loop groups made for thread counts other than the singleton's, by count.
     private static let groups = Mutex<[Int: MultiThreadedEventLoopGroup]>([:])
 
-    /// The HTTP/1 server's settings: the idle timeout, and the request deadlines (``RequestDeadlineHandler``).
+    /// The HTTP/1 server's settings: the idle timeout, the request deadlines (``RequestDeadlineHandler``), and a
+    /// problem+json answer to a request the parser refuses (``MalformedRequestHandler``).
     var http1: HTTP1Channel.Configuration {
         HTTP1Channel.Configuration(
             additionalChannelHandlers: [
-                RequestDeadlineHandler(headTimeout: .init(requestHeadTimeout), bodyTimeout: .init(requestBodyTimeout))
+                RequestDeadlineHandler(headTimeout: .init(requestHeadTimeout), bodyTimeout: .init(requestBodyTimeout)),
+                MalformedRequestHandler(),
             ],
             idleTimeout: .init(idleTimeout))
     }
