@@ -49,6 +49,42 @@ struct MalformedRequestTests {
         }
     }
 
+    @Test("A chunked body with a malformed chunk size is answered 400 problem+json naming the body, not 500")
+    func malformedChunkIsBadInput() async throws {
+        try await ConnectionLimitsTests.withLiveServer { _ in
+        } _: { port in
+            let answer = try await onOwnThread {
+                try Self.exchange(port: port, Self.malformedChunk(to: "/v1/sessions", type: "application/json"))
+            }
+            #expect(answer.closed)
+            let problem = try #require(answer.responses.first)
+            #expect(problem.status == 400)
+            #expect(problem.headers["content-type"] == "application/problem+json; charset=utf-8")
+            let document = try #require(try JSONSerialization.jsonObject(with: problem.body) as? [String: Any])
+            let errors = try #require(document["errors"] as? [[String: String]])
+            #expect(errors.first?["field"] == "body")
+        }
+    }
+
+    @Test("A form posted with a malformed chunk size gets the 400 error page, not 500")
+    func malformedChunkToAPageIsBadInput() async throws {
+        try await ConnectionLimitsTests.withLiveServer { _ in
+        } _: { port in
+            let answer = try await onOwnThread {
+                try Self.exchange(port: port, Self.malformedChunk(to: "/sign-in", type: "application/x-www-form-urlencoded"))
+            }
+            let page = try #require(answer.responses.first)
+            #expect(page.status == 400)
+            #expect(page.headers["content-type"]?.hasPrefix("text/html") == true)
+        }
+    }
+
+    /// A chunked POST of `type` to `path` whose first chunk size is not hexadecimal.
+    static func malformedChunk(to path: String, type: String) -> String {
+        "POST \(path) HTTP/1.1\r\nHost: localhost\r\nContent-Type: \(type)\r\nTransfer-Encoding: chunked\r\n\r\n"
+            + "zz\r\n{}\r\n0\r\n\r\n"
+    }
+
     @Test("A 400 the API itself gives is left as it was, and the connection stays open")
     func applicationBadRequestIsUntouched() async throws {
         try await ConnectionLimitsTests.withLiveServer { _ in

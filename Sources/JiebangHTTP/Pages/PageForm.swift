@@ -12,7 +12,8 @@ struct PageForm: Sendable {
     subscript(_ name: String) -> String? { fields[name] }
 
     /// Reads the request's form.
-    /// - Throws: a 413 problem past `maximumSize`, a 415 problem for another content type.
+    /// - Throws: a 413 problem past `maximumSize`, a 415 problem for another content type; a body that
+    ///   cannot be read (a malformed chunk) throws its own error, which `ProblemMiddleware` answers.
     static func read(_ request: Request) async throws -> PageForm {
         let type = request.headers[.contentType]?.lowercased() ?? ""
         guard type.hasPrefix("application/x-www-form-urlencoded") else {
@@ -21,7 +22,7 @@ struct PageForm: Sendable {
         let body: ByteBuffer
         do {
             body = try await request.body.collect(upTo: maximumSize)
-        } catch {
+        } catch let error as HTTPError where error.status == .contentTooLarge {
             throw Problem(status: .contentTooLarge, detail: "表单内容过长。")
         }
         let form = PageForm(fields: parse(String(decoding: body.readableBytesView, as: UTF8.self)))

@@ -35,7 +35,7 @@ struct PageUpload: Sendable {
         let body: ByteBuffer
         do {
             body = try await request.body.collect(upTo: maximumSize)
-        } catch {
+        } catch let error as HTTPError where error.status == .contentTooLarge {
             throw Problem(status: .contentTooLarge, detail: "上传的文件过大：每个文件不超过 \(BidAttachments.maximumSize / 1_048_576) MiB。")
         }
         guard let upload = parse(Array(body.readableBytesView), boundary: boundary) else {

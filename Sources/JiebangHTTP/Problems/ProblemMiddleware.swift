@@ -1,10 +1,12 @@
 public import Hummingbird
 import Jiebang
 import Logging
+import NIOHTTP1
 import Postgres
 
 /// Turns every error into a problem document: `Problem` as it is, domain refusals with their
-/// status and fields, Hummingbird's own HTTP errors (unknown route, bad body) with their status,
+/// status and fields, Hummingbird's own HTTP errors (unknown route, bad body) with their status, a body
+/// the HTTP parser refuses (a malformed chunk) as a 400 naming the fault,
 /// a database data exception (SQLSTATE class 22, a value the input checks missed) as a 400 logged
 /// at warning, a database out of disk space (SQLSTATE 53100: the statement failed and its transaction
 /// was rolled back, so nothing was half-written) as a 507 logged at error, anything else as a bare 500
@@ -40,6 +42,9 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             throw Problem(error)
         } catch let busy as PasswordHashingPool.Busy {
             throw RetryLaterProblem(detail: "Too many passwords are being checked; try again shortly.", retryAfter: busy.retryAfter)
+        } catch let error as HTTPParserError {
+            // The body could not be read as HTTP (a chunked body with a malformed chunk size): bad input.
+            throw MalformedRequestHandler.problem(for: error)
         } catch let error as HTTPError {
             throw Problem(status: error.status, detail: error.body)
         } catch let error as any HTTPResponseError {
