@@ -245,7 +245,7 @@ func operationsRouter(
     database: PostgresClient, metrics: PrometheusCollectorRegistry, logger: Logger = Logger(label: "jiebang"), pages: Bool = false,
     maximumRequestsInFlight: Int? = nil
 ) -> Router<AppRequestContext> {
-    let router = Router(context: AppRequestContext.self)
+    let router = Router(context: AppRequestContext.self, options: .autoGenerateHeadEndpoints)
     router.add(middleware: SecurityHeadersMiddleware())
     if let maximumRequestsInFlight { router.add(middleware: LoadSheddingMiddleware(limit: maximumRequestsInFlight)) }
     if pages { router.add(middleware: PageMiddleware()) }

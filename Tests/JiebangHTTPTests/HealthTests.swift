@@ -31,6 +31,27 @@ struct HealthTests {
         }
     }
 
+    @Test("HEAD is answered as GET without the body, for health checks, the API and the pages; an unknown path is 404")
+    func headIsAnsweredAsGet() async throws {
+        try await TestDatabase.withFreshDatabase { db in
+            let app = buildApplication(configuration: HTTPConfiguration(), database: db, logger: Logger(label: "test"))
+            try await app.test(.live) { client in
+                for uri in ["/healthz", "/v1/board/challenges", "/"] {
+                    let get = try await client.execute(uri: uri, method: .get)
+                    let head = try await client.execute(uri: uri, method: .head)
+                    #expect(get.status == .ok, "\(uri)")
+                    #expect(head.status == .ok, "\(uri)")
+                    #expect(head.body.readableBytes == 0, "\(uri)")
+                    #expect(head.headers[.contentType] == get.headers[.contentType], "\(uri)")
+                    #expect(head.headers[.contentLength] == String(get.body.readableBytes), "\(uri)")
+                }
+                let unknown = try await client.execute(uri: "/v1/no-such-thing", method: .head)
+                #expect(unknown.status == .notFound)
+                #expect(unknown.body.readableBytes == 0)
+            }
+        }
+    }
+
     @Test("/readyz answers 503 as problem+json when the database cannot be reached")
     func notReady() async throws {
         let db = PostgresClient(

@@ -23,6 +23,23 @@ struct RequestTextTests {
         #expect(found == fields, "\(body ?? [:])", sourceLocation: sourceLocation)
     }
 
+    @Test("A body that is not JSON is a 400 naming the body, its detail one sentence with one full stop")
+    func invalidJSONDetail() throws {
+        struct Login: Decodable { var login: String }
+        do {
+            _ = try JSONDecoder().decode(Login.self, from: Data(#"{"login":"#.utf8))
+            Issue.record("the truncated body decoded")
+        } catch let error as DecodingError {
+            let problem = Request.problem(for: error)
+            #expect(problem.statusCode == 400)
+            #expect(problem.errors?.first?.field == "body")
+            #expect(problem.errors?.first?.message.hasPrefix("is not valid JSON") == true)
+            #expect(problem.errors?.first?.message.hasSuffix(".") == false)
+            #expect(problem.detail?.hasSuffix("..") == false)
+            #expect(problem.detail?.hasSuffix(".") == true)
+        }
+    }
+
     @Test("A NUL anywhere in a JSON body is a 422 naming its path, keys included; escaped backslashes are not NUL")
     func nulPaths() {
         #expect(RequestText.pathOfNUL(inJSON: Array(#"{"login":"demo\u0000.publisher","password":"x"}"#.utf8)) == "login")

@@ -57,10 +57,9 @@ extension Request {
         case .typeMismatch(let type, let context):
             issue = (path(context.codingPath), "must be \(jsonName(type))")
         case .dataCorrupted(let context):
-            issue =
-                context.codingPath.isEmpty
-                ? ("body", "is not valid JSON: \(context.debugDescription)")
-                : (path(context.codingPath), context.debugDescription)
+            // Foundation's descriptions end with a full stop; the detail adds its own.
+            let reason = context.debugDescription.hasSuffix(".") ? String(context.debugDescription.dropLast()) : context.debugDescription
+            issue = context.codingPath.isEmpty ? ("body", "is not valid JSON: \(reason)") : (path(context.codingPath), reason)
         @unknown default:
             issue = ("body", "cannot be read")
         }
