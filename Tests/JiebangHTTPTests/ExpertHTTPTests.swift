@@ -168,6 +168,12 @@ struct ExpertHTTPTests {
                     .post, "/v1/experts/import", as: "publisher", fixture: fixture,
                     raw: Data(repeating: 0x41, count: (5 << 20) + 1))
                 #expect(huge.status == .contentTooLarge)
+                #expect((huge.object["detail"] as? String)?.contains("at most") == true)
+                let hugeJSON = try await client.call(
+                    .post, "/v1/experts", as: "publisher", fixture: fixture,
+                    raw: Data(("{\"login\":\"" + String(repeating: "x", count: 2 << 20) + "\"}").utf8))
+                #expect(hugeJSON.status == .contentTooLarge)
+                #expect((hugeJSON.object["detail"] as? String)?.hasPrefix("The body may have at most") == true)
                 let unit = try await client.call(.post, "/v1/experts/import", as: "adminA", fixture: fixture, raw: Data(good.utf8))
                 #expect(unit.status == .forbidden)
                 let json = try await client.call(.post, "/v1/experts", as: "publisher", fixture: fixture, raw: Data("{\"login\":".utf8))

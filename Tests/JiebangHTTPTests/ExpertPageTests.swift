@@ -128,6 +128,10 @@ struct ExpertPageTests {
                 #expect(try await post("csrf=\(token)&login=%zz&password=%") == .unprocessableContent)
                 #expect(try await post("csrf=\(token)&login=a%00b&password=x") == .unprocessableContent)
                 #expect(try await post("csrf=\(token)&login=" + String(repeating: "x", count: 300_000)) == .contentTooLarge)
+                let tooLong = try await client.execute(
+                    uri: "/sign-in", method: .post, headers: [.contentType: "application/x-www-form-urlencoded", .cookie: jar],
+                    body: ByteBuffer(string: "csrf=\(token)&login=" + String(repeating: "x", count: 300_000)))
+                #expect(String(buffer: tooLong.body).contains("表单内容过长"))
                 #expect(try await post("{\"login\":\"expert\"}", type: "application/json") == .unsupportedMediaType)
                 #expect(
                     try await post("csrf=\(token)&login=expert&password=x", cookie: "\(PageSession.formCookieName)=other") == .forbidden)

@@ -33,6 +33,9 @@ struct LargePayloadTests {
                 "POST", "/v1/bids/\(bid)/attachments?filename=b.pdf", token: token,
                 headers: ["Content-Type": "application/pdf"], body: pdf + Data([0]))
             #expect(tooLarge.status == 413)
+            let refusal = try JSONSerialization.jsonObject(with: tooLarge.body) as? [String: Any]
+            #expect((refusal?["detail"] as? String)?.contains("\(PDFUpload.maximumSize) bytes") == true)
+            #expect((refusal?["errors"] as? [[String: String]])?.first?["field"] == "body")
             let stored = try await db.query("SELECT count(*) FROM bid_attachments").first!.decode(Int.self)
             #expect(stored == 1)
             #expect(await server.stop() == 0)

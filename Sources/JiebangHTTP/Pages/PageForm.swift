@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import NIOCore
 
 /// A form a page posted (`application/x-www-form-urlencoded`), its fields by name.
 struct PageForm: Sendable {
@@ -22,7 +23,7 @@ struct PageForm: Sendable {
         let body: ByteBuffer
         do {
             body = try await request.body.collect(upTo: maximumSize)
-        } catch let error as HTTPError where error.status == .contentTooLarge {
+        } catch is NIOTooManyBytesError {
             throw Problem(status: .contentTooLarge, detail: "表单内容过长。")
         }
         let form = PageForm(fields: parse(String(decoding: body.readableBytesView, as: UTF8.self)))

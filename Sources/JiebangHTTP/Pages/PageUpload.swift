@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import NIOCore
 import Jiebang
 
 /// A file upload form a page posted (`multipart/form-data`, RFC 7578): its text fields and its files.
@@ -35,7 +36,7 @@ struct PageUpload: Sendable {
         let body: ByteBuffer
         do {
             body = try await request.body.collect(upTo: maximumSize)
-        } catch let error as HTTPError where error.status == .contentTooLarge {
+        } catch is NIOTooManyBytesError {
             throw Problem(status: .contentTooLarge, detail: "上传的文件过大：每个文件不超过 \(BidAttachments.maximumSize / 1_048_576) MiB。")
         }
         guard let upload = parse(Array(body.readableBytesView), boundary: boundary) else {

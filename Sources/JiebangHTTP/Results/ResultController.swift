@@ -1,4 +1,5 @@
 import Hummingbird
+import NIOCore
 import Jiebang
 import Postgres
 
@@ -59,7 +60,7 @@ struct ResultController {
         let body: ByteBuffer
         do {
             body = try await request.collectBody(upTo: Self.maximumImport)
-        } catch let error as HTTPError where error.status == .contentTooLarge {
+        } catch is NIOTooManyBytesError {
             throw Problem(status: .contentTooLarge, detail: "A result table may have at most \(Self.maximumImport) bytes.")
         }
         guard RequestText.isUTF8(body.readableBytesView) else { throw RequestText.notUTF8Problem(field: "body") }

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import NIOCore
 
 extension Request {
     /// The largest JSON body a route accepts.
@@ -18,7 +19,7 @@ extension Request {
         let buffer: ByteBuffer
         do {
             buffer = try await collectBody(upTo: Self.maxJSONBody)
-        } catch let error as HTTPError where error.status == .contentTooLarge {
+        } catch is NIOTooManyBytesError {
             throw Problem(status: .contentTooLarge, detail: "The body may have at most \(Self.maxJSONBody) bytes.")
         }
         guard RequestText.isUTF8(buffer.readableBytesView) else {

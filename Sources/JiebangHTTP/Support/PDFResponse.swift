@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import NIOCore
 import Jiebang
 
 /// Uploading and downloading PDFs (bid attachments, acceptance evidence).
@@ -12,7 +13,7 @@ enum PDFResponse {
     static func body(of request: inout Request) async throws -> ByteBuffer {
         do {
             return try await request.collectBody(upTo: PDFUpload.maximumSize)
-        } catch let error as HTTPError where error.status == .contentTooLarge {
+        } catch is NIOTooManyBytesError {
             throw Problem(
                 status: .contentTooLarge, detail: "A file may have at most \(PDFUpload.maximumSize) bytes.",
                 errors: [.init(field: "body", message: "is larger than 20 MiB")])
