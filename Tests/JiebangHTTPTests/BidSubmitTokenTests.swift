@@ -61,6 +61,16 @@ struct BidSubmitTokenTests {
                     #expect(reply.status == status, "\(headers)")
                     #expect((reply.object["detail"] as? String)?.contains(words) == true, "\(reply.object)")
                 }
+                // A bad id or If-Match is answered after the token, as on every route: a stranger learns nothing from it.
+                let badRequests: [(String, HTTPFields)] = [("/v1/bids/abc/submit", [:]), (path, [.ifMatch: "abc"])]
+                for (bad, headers) in badRequests {
+                    var unknownToken: HTTPFields = [.authorization: "Bearer 0123456789abcdef"]
+                    unknownToken.append(contentsOf: headers)
+                    #expect(try await client.call(.post, bad, headers: unknownToken).status == .unauthorized, "\(bad)")
+                    var leadToken: HTTPFields = [.authorization: "Bearer \(lead.token)"]
+                    leadToken.append(contentsOf: headers)
+                    #expect(try await client.call(.post, bad, headers: leadToken).status == .badRequest, "\(bad)")
+                }
                 let scope = try await client.call(.post, path, headers: [.authorization: "Bearer \(readOnly)"])
                 #expect((scope.object["errors"] as? [[String: Any]])?.first?["field"] as? String == "Authorization")
                 let partner = try await client.call(.post, path, headers: [.authorization: "Bearer \(world.partners[0].token)"])

@@ -140,8 +140,19 @@ struct BidController {
         } else {
             submitter = .actor(try context.requireActor())
         }
-        let id = try context.id()
-        let revision = try request.ifMatchRevision(required: false)
+        let id: Int
+        let revision: Int?
+        do {
+            id = try context.id()
+            revision = try request.ifMatchRevision(required: false)
+        } catch {
+            // As on every other route, the token is judged first: a stranger's bad id is 401, not 400.
+            if let admission = context.tokenAdmission {
+                let use = try await database.withConnection { try await AccountStore.identify(admission.token, on: $0) }
+                _ = try admission.admit(use)
+            }
+            throw error
+        }
         let receipt = try await BidStore.submit(id: id, ifRevision: revision, as: submitter, database: database)
         return try JSONAnswer(receipt, context: context).response
     }
