@@ -61,10 +61,11 @@ struct JSONOutput {
     var failure: EncodingError?
     private var nextID: UInt32 = 0
 
-    init(capacity: Int) {
+    /// Bytes with room for `capacity`, and room for `frames` open containers (none for `JSONComposer`).
+    init(capacity: Int, frames: Int = 16) {
         self.capacity = capacity
         bytes = .allocate(capacity: capacity)
-        frames.reserveCapacity(16)
+        if frames > 0 { self.frames.reserveCapacity(frames) }
     }
 
     /// Frees the bytes; the output must not be used afterwards.
@@ -370,7 +371,7 @@ struct JSONOutput {
     }
 
     /// Writes UTF-8 text in quotes, copying the runs that need no escaping in bulk.
-    private mutating func writeQuoted(_ text: UnsafeBufferPointer<UInt8>) {
+    mutating func writeQuoted(_ text: UnsafeBufferPointer<UInt8>) {
         let length = text.count
         reserve(length &+ 2)
         put(UInt8(ascii: "\""))

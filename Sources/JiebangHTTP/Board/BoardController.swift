@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Jiebang
 import Postgres
+import StreamingJSON
 
 /// The public board (no sign-in): `GET /v1/board/challenges` lists and searches published challenges.
 struct BoardController {
@@ -64,7 +65,7 @@ struct BoardController {
     }
 
     /// One challenge as the board shows it.
-    struct EntryView: ResponseEncodable {
+    struct EntryView: Encodable {
         var id: Int
         var programmeID: Int
         var title: String
@@ -78,9 +79,56 @@ struct BoardController {
     }
 
     /// A page of the board; `next` is the cursor of the following page.
-    struct PageView: ResponseEncodable {
+    ///
+    /// The board is the busiest answer, so it writes its own JSON (`JSONComposer`): through `Encodable`'s
+    /// containers the encoding was 9% of the server's CPU under the board benchmark. Its `Encodable`
+    /// conformance stays, and `BoardJSONTests` checks that both write the same bytes.
+    struct PageView: Encodable, ResponseGenerator {
         var items: [EntryView]
         var next: String?
+
+        func response(from request: Request, context: some RequestContext) throws -> Response {
+            var json = JSONComposer(capacity: 64 + items.count * 384)
+            write(to: &json)
+            return json.withBytes { StreamingJSONEncoder.response(json: $0) }
+        }
+
+        /// Writes what `encode(to:)` writes: the members in declaration order, `next` left out when nil.
+        func write(to json: inout JSONComposer) {
+            json.beginObject()
+            json.key("items")
+            json.beginArray()
+            for item in items {
+                json.beginObject()
+                json.key("id")
+                json.integer(item.id)
+                json.key("programmeID")
+                json.integer(item.programmeID)
+                json.key("title")
+                json.string(item.title)
+                json.key("category")
+                json.string(item.category)
+                json.key("domain")
+                json.string(item.domain)
+                json.key("industryChain")
+                json.string(item.industryChain)
+                json.key("status")
+                json.string(item.status)
+                json.key("applicationDeadline")
+                json.date(item.applicationDeadline)
+                json.key("fundingCeilingFen")
+                json.integer(item.fundingCeilingFen)
+                json.key("version")
+                json.integer(item.version)
+                json.endObject()
+            }
+            json.endArray()
+            if let next {
+                json.key("next")
+                json.string(next)
+            }
+            json.endObject()
+        }
     }
 
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> PageView {
