@@ -65,6 +65,24 @@ public struct JSONComposer: ~Copyable {
         output.writeDate(value)
     }
 
+    /// Writes a member whose value is a string.
+    public mutating func member(_ name: StaticString, _ value: String) {
+        key(name)
+        string(value)
+    }
+
+    /// Writes a member whose value is a whole number.
+    public mutating func member(_ name: StaticString, _ value: some FixedWidthInteger) {
+        key(name)
+        integer(value)
+    }
+
+    /// Writes a member whose value is a date.
+    public mutating func member(_ name: StaticString, _ value: Date) {
+        key(name)
+        date(value)
+    }
+
     /// Writes `null`.
     public mutating func null() {
         separate()

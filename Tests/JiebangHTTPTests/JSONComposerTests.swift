@@ -22,18 +22,17 @@ struct JSONComposerTests {
         json.null()
         json.string("x:[")
         json.endArray()
-        json.key("b")
-        json.date(Date(timeIntervalSince1970: 86_400.75))
+        json.member("b", Date(timeIntervalSince1970: 86_400.75))
         json.key("c")
         json.beginObject()
-        json.key("d")
-        json.integer(UInt8(255))
+        json.member("d", UInt8(255))
+        json.member("e", "\u{1}")
         json.endObject()
         json.endObject()
         json.string("")
         json.endArray()
         let text = json.withBytes { String(decoding: $0, as: UTF8.self) }
-        #expect(text == #"[[],[1,-2],{"a":[{},null,"x:["],"b":"1970-01-02T00:00:00Z","c":{"d":255}},""]"#)
+        #expect(text == #"[[],[1,-2],{"a":[{},null,"x:["],"b":"1970-01-02T00:00:00Z","c":{"d":255,"e":"\u0001"}},""]"#)
         #expect(try JSONSerialization.jsonObject(with: Data(text.utf8)) is [Any])
     }
 }
