@@ -1,6 +1,6 @@
 import Hummingbird
-import NIOCore
 import Jiebang
+import NIOCore
 import Postgres
 
 /// The expert pool (专家库): kept by the publishers of a provincial bureau (list, search, create,

@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
-import NIOCore
 import Jiebang
+import NIOCore
 
 /// A file upload form a page posted (`multipart/form-data`, RFC 7578): its text fields and its files.
 ///

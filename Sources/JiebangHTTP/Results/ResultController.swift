@@ -1,6 +1,6 @@
 import Hummingbird
-import NIOCore
 import Jiebang
+import NIOCore
 import Postgres
 
 /// The result pool: results filed by universities and institutes (or a bureau for them), and accepted projects'.

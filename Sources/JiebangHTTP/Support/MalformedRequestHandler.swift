@@ -65,7 +65,7 @@ final class MalformedRequestHandler: ChannelDuplexHandler, RemovableChannelHandl
             message = "is not HTTP/1.0 or HTTP/1.1"
         case .headerOverflow:
             field = "headers"
-            message = "are larger than the server accepts"
+            message = "are larger than the server accepts (a header, or the request line with its URL, is too long)"
         case .invalidHeaderToken, .invalidCharactersUsed:
             field = "headers"
             message = "have a name or value with a character HTTP does not allow"

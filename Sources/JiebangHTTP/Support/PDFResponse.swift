@@ -1,8 +1,8 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import NIOCore
 import Jiebang
+import NIOCore
 
 /// Uploading and downloading PDFs (bid attachments, acceptance evidence).
 enum PDFResponse {
