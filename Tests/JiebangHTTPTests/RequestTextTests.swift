@@ -23,6 +23,33 @@ struct RequestTextTests {
         #expect(found == fields, "\(body ?? [:])", sourceLocation: sourceLocation)
     }
 
+    @Test("If-Match names a revision, weak or strong, quoted or not; * and anything else are a 400 naming If-Match, * with its own reason")
+    func ifMatchRevisions() throws {
+        func request(_ value: String?) -> Request {
+            var fields = HTTPFields()
+            if let value { fields[.ifMatch] = value }
+            return Request(
+                head: HTTPRequest(method: .put, scheme: nil, authority: nil, path: "/v1/bids/1", headerFields: fields),
+                body: .init(buffer: ByteBuffer()))
+        }
+        for (value, revision) in [("\"3\"", 3), ("W/\"12\"", 12), ("7", 7), (" \"4\" ", 4)] {
+            #expect(try request(value).ifMatchRevision(required: true) == revision, "\(value)")
+        }
+        #expect(try request(nil).ifMatchRevision(required: false) == nil)
+        #expect(throws: DomainError.self) { try request(nil).ifMatchRevision(required: true) }
+        for value in ["*", "\"*\"", "abc", "\"0\"", "\"-1\"", "\"1\", \"2\""] {
+            do {
+                _ = try request(value).ifMatchRevision(required: true)
+                Issue.record("If-Match \(value) was taken for a revision")
+            } catch let problem as Problem {
+                #expect(problem.statusCode == 400)
+                #expect(problem.errors?.map(\.field) == ["If-Match"])
+                let star = value == "*" || value == "\"*\""
+                #expect(problem.errors?.first?.message.contains("not accepted") == star, "\(value): \(problem.errors ?? [])")
+            }
+        }
+    }
+
     @Test("A body that is not JSON is a 400 naming the body, its detail one sentence with one full stop")
     func invalidJSONDetail() throws {
         struct Login: Decodable { var login: String }

@@ -116,6 +116,12 @@ extension Request {
         var text = Substring(value)
         if text.hasPrefix("W/") { text = text.dropFirst(2) }
         if text.hasPrefix("\""), text.hasSuffix("\""), text.count >= 2 { text = text.dropFirst().dropLast() }
+        if text == "*" {
+            throw Problem(
+                status: .badRequest, title: "Invalid If-Match",
+                detail: "If-Match must name the revision you read, such as \"3\": * (any revision) would overwrite another's edit unseen.",
+                errors: [.init(field: "If-Match", message: "* is not accepted: send the ETag of the revision you read")])
+        }
         guard let revision = Int(text), revision > 0 else {
             throw Problem(
                 status: .badRequest, title: "Invalid If-Match", detail: "If-Match must name a revision, such as \"3\".",
