@@ -73,6 +73,16 @@ extension Settings {
         } catch let error as SecretsKeyError {
             throw CommandFailure(error.description)
         }
+        do {
+            if try await client.withConnection({ try await WebhookStore.validateSealedCheck(on: $0) }) == .validated {
+                logger.notice("the database now refuses a webhook secret in clear in every row (webhook_endpoints_secret_sealed validated)")
+            }
+        } catch let error as PostgresError {
+            // New rows are held to the check already; an operator may validate it with a role that owns the table.
+            logger.warning(
+                "cannot validate webhook_endpoints_secret_sealed: run ALTER TABLE webhook_endpoints VALIDATE CONSTRAINT webhook_endpoints_secret_sealed",
+                metadata: ["error": "\(error)"])
+        }
         return keys
     }
 

@@ -12,6 +12,12 @@ import Workers
 @Suite("Webhook secrets")
 struct WebhookSecretTests {
     /// Rows of every table in the public schema whose text holds `needle`.
+    /// Whether `webhook_endpoints_secret_sealed` holds for every row (`pg_constraint.convalidated`).
+    static func sealedCheckValid(_ db: PostgresClient) async throws -> Bool {
+        try await db.query("SELECT convalidated FROM pg_constraint WHERE conname = 'webhook_endpoints_secret_sealed'").first!.decode(
+            Bool.self)
+    }
+
     static func rowsHolding(_ needle: String, _ db: PostgresClient) async throws -> [String] {
         let tables = try await db.query("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename").decode(
             String.self)
@@ -97,13 +103,18 @@ struct WebhookSecretTests {
                 ).first!.decode(Int.self)
                 try await JiebangSchema.migrator(client: db).migrate()
 
+                // Before sealing, a row in clear keeps the check NOT VALID, and the attempt changes nothing.
+                #expect(try await db.withConnection { try await WebhookStore.validateSealedCheck(on: $0) } == .rowsInClear)
+                #expect(try await Self.sealedCheckValid(db) == false)
                 let sealing = try await db.withConnection { try await WebhookStore.sealSecrets(with: keys, on: $0) }
                 #expect(sealing == WebhookStore.Sealing(sealed: 1, resealed: 0))
                 #expect(try await Self.rowsHolding(current, db) == [])
                 #expect(try await Self.rowsHolding(previous, db) == [])
                 // Sealing again changes nothing; every row now passes the check the migration added.
                 #expect(try await db.withConnection { try await WebhookStore.sealSecrets(with: keys, on: $0) } == WebhookStore.Sealing())
-                try await db.execute("ALTER TABLE webhook_endpoints VALIDATE CONSTRAINT webhook_endpoints_secret_sealed")
+                #expect(try await db.withConnection { try await WebhookStore.validateSealedCheck(on: $0) } == .validated)
+                #expect(try await Self.sealedCheckValid(db) == true)
+                #expect(try await db.withConnection { try await WebhookStore.validateSealedCheck(on: $0) } == .alreadyValid)
 
                 try await WebhookTests.withWorker(db, registry: ProductJobs.registry(secretsKeys: keys)) {
                     try await Self.deliverOne(subject: "bid:1", db, receiver, count: 1)

@@ -49,6 +49,38 @@ extension WebhookStore {
         return sealing
     }
 
+    /// Where ``validateSealedCheck(on:)`` left the database's check that every stored secret is sealed.
+    public enum SealedCheck: Sendable, Hashable {
+        /// The check already held for every row.
+        case alreadyValid
+        /// The check was validated now: it holds for every row, those written before migration 0036 too.
+        case validated
+        /// A row still holds a secret in clear (sealing has not run since it was written); nothing changed.
+        case rowsInClear
+    }
+
+    /// Validates `webhook_endpoints_secret_sealed` once every secret is sealed: migration 0036 added it `NOT VALID`,
+    /// as it could not seal the secrets stored before it, so until now it held only for the rows written since.
+    /// `serve` and `work` run it at start, after ``sealSecrets(with:on:)``. Validating takes a lock that lets reads and
+    /// writes of the table go on; once valid, the check is only read.
+    /// - Throws: `PostgresError` when the statement fails for another reason than a row in clear (the role may not
+    ///   alter the table, say).
+    public static func validateSealedCheck(on db: PostgresConnection) async throws -> SealedCheck {
+        let valid = try await db.query(
+            """
+            SELECT convalidated FROM pg_constraint
+            WHERE conrelid = 'webhook_endpoints'::regclass AND conname = 'webhook_endpoints_secret_sealed'
+            """
+        ).first?.decode(Bool.self)
+        guard valid == false else { return .alreadyValid }
+        do {
+            try await db.execute("ALTER TABLE webhook_endpoints VALIDATE CONSTRAINT webhook_endpoints_secret_sealed")
+            return .validated
+        } catch let error as PostgresError where error.sqlState == .checkViolation {
+            return .rowsInClear
+        }
+    }
+
     /// A stored secret's clear text: as it is when stored in clear (64 hex digits), else opened with `keys`.
     private static func open(_ stored: String, _ keys: SecretsKeyring) throws(SecretsKeyError) -> String {
         isClear(stored) ? stored : try keys.open(stored)
