@@ -73,11 +73,12 @@ struct ServeCommand: AsyncParsableCommand {
         Self.raiseOpenFileLimit(logger: logger)
         let smtp = try settings.smtp()
         let secretsKey = try settings.configuredSecretsKey()
+        let retiredSecretsKeys = try settings.retiredSecretsKeys()
 
         // A fixed-size pool, opened at start: a deadline rush finds every connection ready.
         try await settings.withDatabase(minimumConnections: pool, maximumConnections: pool) { client in
             try await prepareSchema(client, migrate: !noMigrate, logger: logger)
-            let keys = try await settings.secretsKeys(configured: secretsKey, client, logger: logger)
+            let keys = try await settings.secretsKeys(configured: secretsKey, retired: retiredSecretsKeys, client, logger: logger)
             let workers =
                 (withWorkers ?? settings.usesEmbeddedDatabase)
                 ? buildWorkerServices(

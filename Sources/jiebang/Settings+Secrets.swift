@@ -33,6 +33,41 @@ extension Settings {
         }
     }
 
+    /// The retired keys configured for a change of key: `JIEBANG_SECRETS_KEY_RETIRED` (base64 keys separated by commas or
+    /// white space), else the file `JIEBANG_SECRETS_KEY_RETIRED_FILE` names (the same text, one key a line); empty when
+    /// neither is set. They only open what they sealed: at start every secret they sealed is sealed again under the
+    /// current key, after which they may be removed. Read before any database is opened.
+    /// - Throws: `CommandFailure` naming the variable, the file or the key at fault: both set, a file that cannot be
+    ///   read, a key that is not base64 of 32 bytes.
+    func retiredSecretsKeys() throws -> [SecretsKeyring.Key] {
+        let given = environment["JIEBANG_SECRETS_KEY_RETIRED"].flatMap { $0.isEmpty ? nil : $0 }
+        let file = environment["JIEBANG_SECRETS_KEY_RETIRED_FILE"].flatMap { $0.isEmpty ? nil : $0 }
+        let text: String
+        let source: String
+        switch (given, file) {
+        case (.some, .some):
+            throw CommandFailure("JIEBANG_SECRETS_KEY_RETIRED and JIEBANG_SECRETS_KEY_RETIRED_FILE are both set: set one of them")
+        case (.some(let value), nil):
+            (text, source) = (value, "JIEBANG_SECRETS_KEY_RETIRED")
+        case (nil, .some(let path)):
+            guard let data = FileManager.default.contents(atPath: path), let contents = String(data: data, encoding: .utf8) else {
+                throw CommandFailure("JIEBANG_SECRETS_KEY_RETIRED_FILE: \(path) is not a readable file")
+            }
+            (text, source) = (contents, "JIEBANG_SECRETS_KEY_RETIRED_FILE (\(path))")
+        case (nil, nil):
+            return []
+        }
+        let words = text.split { $0 == "," || $0.isWhitespace }
+        guard !words.isEmpty else { throw CommandFailure("\(source) holds no key") }
+        do {
+            return try words.enumerated().map { index, word throws(SecretsKeyError) in
+                try SecretsKeyring.Key(base64: String(word), source: words.count == 1 ? source : "\(source), key \(index + 1)")
+            }
+        } catch {
+            throw CommandFailure(error.description)
+        }
+    }
+
     /// The keys webhook secrets are sealed under, with every stored secret sealed under the current one; `serve` and
     /// `work` call it after migrating, before they serve or deliver.
     ///
@@ -43,22 +78,27 @@ extension Settings {
     /// new one.
     /// - Throws: `CommandFailure` naming the file or the endpoint at fault (an unreadable key file, a secret sealed
     ///   under a key that is not given).
-    func secretsKeys(configured: SecretsKeyring.Key?, _ client: PostgresClient, logger: Logger) async throws -> SecretsKeyring {
+    /// - Parameters:
+    ///   - retired: keys given for a change of key (``retiredSecretsKeys()``): what they sealed is sealed again under the current one.
+    func secretsKeys(
+        configured: SecretsKeyring.Key?, retired: [SecretsKeyring.Key] = [], _ client: PostgresClient, logger: Logger
+    ) async throws -> SecretsKeyring {
         let databaseKey = try await client.withConnection { try await SecretsKeyring.Key.databaseKept(ifAnyOn: $0) }
         let keys: SecretsKeyring
         if let configured {
             let fileKey = usesEmbeddedDatabase ? try embeddedKey(create: false) : nil
-            keys = SecretsKeyring(current: configured, retired: [fileKey, databaseKey].compactMap { $0 })
+            keys = SecretsKeyring(current: configured, retired: retired + [fileKey, databaseKey].compactMap { $0 })
         } else if usesEmbeddedDatabase {
             guard let key = try embeddedKey(create: true) else { throw CommandFailure("\(embeddedKeyFile.path) is missing") }
-            keys = SecretsKeyring(current: key, retired: [databaseKey].compactMap { $0 })
+            keys = SecretsKeyring(current: key, retired: retired + [databaseKey].compactMap { $0 })
         } else {
             logger.warning(
                 """
                 webhook secrets are sealed under a key kept in the database itself, so they are only as safe as the \
                 database: set JIEBANG_SECRETS_KEY or JIEBANG_SECRETS_KEY_FILE
                 """)
-            keys = SecretsKeyring(current: try await client.withConnection { try await SecretsKeyring.Key.databaseKept(on: $0) })
+            keys = SecretsKeyring(
+                current: try await client.withConnection { try await SecretsKeyring.Key.databaseKept(on: $0) }, retired: retired)
         }
         do {
             let sealing = try await client.withConnection { try await WebhookStore.sealSecrets(with: keys, on: $0) }

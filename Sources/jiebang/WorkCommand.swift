@@ -37,9 +37,10 @@ struct WorkCommand: AsyncParsableCommand {
         let logger = settings.logger("jiebang.jobs")
         let smtp = try settings.smtp()
         let secretsKey = try settings.configuredSecretsKey()
+        let retiredSecretsKeys = try settings.retiredSecretsKeys()
         try await settings.withDatabase(maximumConnections: min(50, configuration.queues.values.reduce(4, +))) { client in
             try await JiebangSchema.migrator(client: client, logger: logger).migrate()
-            let keys = try await settings.secretsKeys(configured: secretsKey, client, logger: logger)
+            let keys = try await settings.secretsKeys(configured: secretsKey, retired: retiredSecretsKeys, client, logger: logger)
             let services = buildWorkerServices(
                 configuration: configuration, database: client, jobs: JobClient(),
                 registry: ProductJobs.registry(smtp: smtp, secretsKeys: keys),

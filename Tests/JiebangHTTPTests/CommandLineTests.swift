@@ -128,6 +128,23 @@ struct CommandLineTests {
                 ["JIEBANG_SECRETS_KEY": SecretsKeyring.Key.random(source: "").base64, "JIEBANG_SECRETS_KEY_FILE": "/tmp/x"],
                 "are both set"
             ),
+            (["JIEBANG_SECRETS_KEY_RETIRED": "not-a-key"], "JIEBANG_SECRETS_KEY_RETIRED is not base64 text"),
+            (
+                ["JIEBANG_SECRETS_KEY_RETIRED": SecretsKeyring.Key.random(source: "").base64 + ", " + Data(count: 8).base64EncodedString()],
+                "JIEBANG_SECRETS_KEY_RETIRED, key 2 must hold 32 bytes"
+            ),
+            (["JIEBANG_SECRETS_KEY_RETIRED": " , "], "JIEBANG_SECRETS_KEY_RETIRED holds no key"),
+            (
+                ["JIEBANG_SECRETS_KEY_RETIRED_FILE": "/nonexistent/retired.keys"],
+                "JIEBANG_SECRETS_KEY_RETIRED_FILE: /nonexistent/retired.keys is not a readable file"
+            ),
+            (
+                [
+                    "JIEBANG_SECRETS_KEY_RETIRED": SecretsKeyring.Key.random(source: "").base64,
+                    "JIEBANG_SECRETS_KEY_RETIRED_FILE": "/tmp/x",
+                ],
+                "JIEBANG_SECRETS_KEY_RETIRED and JIEBANG_SECRETS_KEY_RETIRED_FILE are both set"
+            ),
         ])
     func badSecretsKey(variables: [String: String], message: String) throws {
         let (status, output) = try Self.run(
@@ -161,6 +178,57 @@ struct CommandLineTests {
                 output.contains(
                     "webhook endpoint \(endpoint): the stored secret was sealed under key \(right.current.id), but the key configured is \(wrong.id) (from JIEBANG_SECRETS_KEY)"
                 ), "\(output)")
+        }
+    }
+
+    @Test(
+        "A change of secrets key: work started with the new key and the old one in JIEBANG_SECRETS_KEY_RETIRED seals every webhook secret under the new key, unchanged; the old key alone then stops the start naming the new one"
+    )
+    func secretsKeyChange() async throws {
+        let server = try await TestDatabase.serverConnectionString()
+        try await TestDatabase.withFreshDatabase { db in
+            let fixture = try await APIFixture.make(db)
+            let (old, new) = (SecretsKeyring(current: .random(source: "")), SecretsKeyring(current: .random(source: "")))
+            let (secret, previous) = (WebhookSignature.newSecret(), WebhookSignature.newSecret())
+            let endpoint = try await db.query(
+                """
+                INSERT INTO webhook_endpoints (unit_id, url, secret, previous_secret, previous_secret_expires_at, created_by)
+                SELECT \(fixture.unitA), 'https://example.cn/hook', \(try old.seal(secret)), \(try old.seal(previous)),
+                       now() + interval '1 hour', id
+                FROM users WHERE login = 'admina' RETURNING id
+                """
+            ).first!.decode(Int.self)
+            let name = try await db.query("SELECT current_database()").first!.decode(String.self)
+            let base = ["DATABASE_URL": server + " dbname=\(name)", "PATH": "/usr/bin:/bin"]
+            let process = Process()
+            process.executableURL = Self.binary
+            process.arguments = ["work"]
+            // The retired key among others, as an operator keeps the last few.
+            let retired = [SecretsKeyring.Key.random(source: "").base64, old.current.base64].joined(separator: ",\n")
+            process.environment = base.merging(["JIEBANG_SECRETS_KEY": new.current.base64, "JIEBANG_SECRETS_KEY_RETIRED": retired]) { $1 }
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            defer { if process.isRunning { process.terminate() } }
+            var stored: (String, String?) = ("", nil)
+            for _ in 0..<300 {
+                stored = try await db.query("SELECT secret, previous_secret FROM webhook_endpoints WHERE id = \(endpoint)").first!.decode(
+                    (String, String?).self)
+                if stored.0.hasPrefix(new.currentPrefix), stored.1?.hasPrefix(new.currentPrefix) == true { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            process.terminate()
+            process.waitUntilExit()
+            #expect(stored.0.hasPrefix(new.currentPrefix) && stored.1?.hasPrefix(new.currentPrefix) == true, "\(stored)")
+            #expect(try new.open(stored.0) == secret)
+            #expect(try stored.1.map { try new.open($0) } == previous)
+            #expect(throws: SecretsKeyError.self) { try old.open(stored.0) }
+
+            let (status, output) = try Self.run(["work"], environment: base.merging(["JIEBANG_SECRETS_KEY": old.current.base64]) { $1 })
+            #expect(status != 0)
+            #expect(output.split(separator: "\n").count == 1, "\(output)")
+            #expect(output.contains("sealed under key \(new.current.id), but the key configured is \(old.current.id)"), "\(output)")
+            #expect(output.contains("JIEBANG_SECRETS_KEY_RETIRED"), "\(output)")
         }
     }
 

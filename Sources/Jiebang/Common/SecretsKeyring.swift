@@ -93,7 +93,8 @@ public struct SecretsKeyring: Sendable {
             throw SecretsKeyError(
                 """
                 the stored secret was sealed under key \(parts[1]), but the key configured is \(current.id) (from \(current.source)): \
-                set JIEBANG_SECRETS_KEY or JIEBANG_SECRETS_KEY_FILE to the key it was sealed with
+                set JIEBANG_SECRETS_KEY or JIEBANG_SECRETS_KEY_FILE to the key it was sealed with, or give that key in \
+                JIEBANG_SECRETS_KEY_RETIRED to move its secrets under the new one
                 """)
         }
         do {
