@@ -58,11 +58,28 @@ struct MalformedRequestTests {
             }
             #expect(answer.closed)
             let problem = try #require(answer.responses.first)
+            #expect(answer.responses.count == 1)
             #expect(problem.status == 400)
             #expect(problem.headers["content-type"] == "application/problem+json; charset=utf-8")
             let document = try #require(try JSONSerialization.jsonObject(with: problem.body) as? [String: Any])
             let errors = try #require(document["errors"] as? [[String: String]])
             #expect(errors.first?["field"] == "body")
+        }
+    }
+
+    @Test(
+        "A request answered before its body is read (401, 404, a GET), then refused by the parser in its body, gets that one answer and no second 400; the connection closes",
+        arguments: [
+            ("POST /v1/bids/1/submit HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\n", 401),
+            ("POST /v1/nowhere HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\n", 404),
+            ("GET /healthz HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: identity\r\n\r\n", 200),
+        ])
+    func oneAnswerARequest(request: String, status: Int) async throws {
+        try await ConnectionLimitsTests.withLiveServer { _ in
+        } _: { port in
+            let answer = try await onOwnThread { try Self.exchange(port: port, request) }
+            #expect(answer.closed)
+            #expect(answer.responses.map(\.status) == [status])
         }
     }
 

@@ -11,6 +11,11 @@ import StreamingJSON
 /// sits between the codec and Hummingbird: it notes the parser's error on its way in, and rewrites the bare
 /// 400 that Hummingbird then writes into a problem naming the part of the request and the reason. The answer
 /// keeps its place after any earlier pipelined request's answer, and the connection still closes after it.
+///
+/// When the parser fails in the body of a request that has had its answer already (a 401 or 404 given before the
+/// body was read, then a malformed chunk), Hummingbird's 400 would be a second answer to one request, which a
+/// client reusing the connection would take for the answer to its next request. That 400 is dropped; the
+/// connection closes as before.
 final class MalformedRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
@@ -19,20 +24,57 @@ final class MalformedRequestHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     /// The parser's error, until the answer to it is written.
     private var refused: HTTPParserError?
+    /// Requests whose head was read, and answers whose (final) head was written.
+    private var requestsRead = 0
+    private var answersWritten = 0
+    /// Whether a request's head was read and its end not yet.
+    private var readingBody = false
+    /// Whether the parser failed in the body of a request (its head was read), not at the start of one.
+    private var refusedInBody = false
+    /// Whether the parts of that 400 are being dropped (its head was).
+    private var dropping = false
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head:
+            requestsRead += 1
+            readingBody = true
+        case .end:
+            readingBody = false
+        case .body:
+            break
+        }
+        context.fireChannelRead(data)
+    }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if let error = error as? HTTPParserError { refused = error }
+        if let error = error as? HTTPParserError {
+            refused = error
+            refusedInBody = readingBody
+        }
         context.fireErrorCaught(error)
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        guard let refused, case .head(let head) = unwrapOutboundIn(data), head.status == .badRequest,
-            head.headerFields[.contentLength] == "0"
-        else {
+        let part = unwrapOutboundIn(data)
+        if dropping {
+            if case .end = part { dropping = false }
+            promise?.succeed(())
+            return
+        }
+        guard let refused, case .head(let head) = part, head.status == .badRequest, head.headerFields[.contentLength] == "0" else {
+            if case .head(let head) = part, head.status.kind != .informational { answersWritten += 1 }
             context.write(data, promise: promise)
             return
         }
         self.refused = nil
+        // A refusal in the body of a request whose answer is written already: the 400 would be its second answer.
+        if refusedInBody && answersWritten >= requestsRead {
+            dropping = true
+            promise?.succeed(())
+            return
+        }
+        answersWritten += 1
         var body = context.channel.allocator.buffer(capacity: 512)
         do {
             try StreamingJSONEncoder().encode(Self.problem(for: refused), into: &body)
