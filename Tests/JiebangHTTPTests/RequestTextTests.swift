@@ -79,7 +79,9 @@ struct RequestTextTests {
         #expect(RequestText.pathOfNUL(inJSON: Array((String(repeating: "[", count: 100_000) + #""\u0000""#).utf8)) != nil)
     }
 
-    @Test("Sign-in, registration and the board refuse NUL with 422 naming the field, bad UTF-8 with 400, and never reach the database")
+    @Test(
+        "Sign-in, registration and the board refuse NUL with 422 naming the field, bad UTF-8 with 400, a compressed body with 415, and never reach the database"
+    )
     func refusedOverHTTP() async throws {
         try await TestDatabase.withFreshDatabase { db in
             let fixture = try await APIFixture.make(db)
@@ -113,6 +115,23 @@ struct RequestTextTests {
                     try await client.execute(uri: "/v1/board/challenges?\(query)", method: .get) { response in
                         try Self.expect(response, status, [field])
                     }
+                }
+                // A compressed body is refused before it is read, naming the header; identity is no coding at all.
+                let gzip: [UInt8] = [0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03]
+                for coding in ["gzip", "br", "identity, gzip", "x-unknown"] {
+                    try await client.execute(
+                        uri: "/v1/sessions", method: .post, headers: [.contentType: "application/json", .contentEncoding: coding],
+                        body: ByteBuffer(bytes: gzip)
+                    ) { response in
+                        try Self.expect(response, 415, ["Content-Encoding"])
+                    }
+                }
+                try await client.execute(
+                    uri: "/v1/sessions", method: .post, headers: [.contentType: "application/json", .contentEncoding: "Identity"],
+                    body: ByteBuffer(string: #"{"login":"nobody","password":"not-the-password"}"#)
+                ) { response in
+                    // Read and judged: the credentials are wrong.
+                    #expect(response.status == .unauthorized)
                 }
                 try await client.execute(
                     uri: "/v1/programmes/1/quotas/62%000100", method: .put,
