@@ -69,6 +69,8 @@ struct SplitMix64: RandomNumberGenerator {
 struct Measurement {
     var tps: Double
     var cpuMicroseconds: Double
+    /// The part of `cpuMicroseconds` spent in user space (the rest is the kernel's, on the client's behalf).
+    var userMicroseconds = 0.0
     var serverMicroseconds = 0.0
 }
 
@@ -96,8 +98,8 @@ func serverCPUSeconds(_ cluster: PostgresCluster) -> Double {
     return total / ticks
 }
 
-/// CPU seconds (user and system) used so far by this process, or by its waited-for children.
-func cpuSeconds(children: Bool) -> Double {
+/// CPU seconds (user and system, then user alone) used so far by this process, or by its waited-for children.
+func cpuSeconds(children: Bool) -> (total: Double, user: Double) {
     var usage = rusage()
     #if canImport(Glibc)
         getrusage(children ? RUSAGE_CHILDREN.rawValue : RUSAGE_SELF.rawValue, &usage)
@@ -105,7 +107,7 @@ func cpuSeconds(children: Bool) -> Double {
         getrusage(children ? RUSAGE_CHILDREN : RUSAGE_SELF, &usage)
     #endif
     func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
-    return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+    return (seconds(usage.ru_utime) + seconds(usage.ru_stime), seconds(usage.ru_utime))
 }
 
 /// Runs `tasks` tasks issuing primary-key selects for `seconds` on a pool of `clients` connections.
@@ -149,12 +151,14 @@ nonisolated func measureClient(
         return try await group.reduce(0, +)
     }
     let elapsed = ContinuousClock.now - started
-    let cpu = cpuSeconds(children: false) - cpuBefore
+    let cpuAfter = cpuSeconds(children: false)
     let server = serverCPUSeconds(cluster) - serverBefore
     await db.close()
     let tps = Double(total) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
     return Measurement(
-        tps: tps, cpuMicroseconds: cpu * 1e6 / Double(max(total, 1)), serverMicroseconds: server * 1e6 / Double(max(total, 1)))
+        tps: tps, cpuMicroseconds: (cpuAfter.total - cpuBefore.total) * 1e6 / Double(max(total, 1)),
+        userMicroseconds: (cpuAfter.user - cpuBefore.user) * 1e6 / Double(max(total, 1)),
+        serverMicroseconds: server * 1e6 / Double(max(total, 1)))
 }
 
 /// Runs pgbench's select-only script.
@@ -177,7 +181,8 @@ func measurePgbench(cluster: PostgresCluster, mode: String, options: Options) th
         throw PostgresCluster.Failure(description: "pgbench failed: \(result.output)")
     }
     return Measurement(
-        tps: tps, cpuMicroseconds: (cpuSeconds(children: true) - cpuBefore) * 1e6 / max(count, 1),
+        tps: tps, cpuMicroseconds: (cpuSeconds(children: true).total - cpuBefore.total) * 1e6 / max(count, 1),
+        userMicroseconds: (cpuSeconds(children: true).user - cpuBefore.user) * 1e6 / max(count, 1),
         serverMicroseconds: (serverCPUSeconds(cluster) - serverBefore) * 1e6 / max(count, 1))
 }
 
@@ -250,16 +255,18 @@ let reference = median(prepared)
 print(
     String(
         format:
-            "median tps: pgbench -S simple %.0f | extended %.0f | prepared %.0f (CPU a transaction: its own %.1f µs, PostgreSQL's %.1f µs)",
-        median(simple).tps, median(extended).tps, reference.tps, reference.cpuMicroseconds, reference.serverMicroseconds))
+            "median tps: pgbench -S simple %.0f | extended %.0f | prepared %.0f (CPU a transaction: its own %.1f µs, %.1f of them in user space; PostgreSQL's %.1f µs)",
+        median(simple).tps, median(extended).tps, reference.tps, reference.cpuMicroseconds, reference.userMicroseconds,
+        reference.serverMicroseconds))
 for (variant, values) in zip(variants, ours) {
     let run = median(values)
     print(
         variant.label(clients: options.clients)
             + String(
                 format:
-                    ": median %.0f tps (CPU a transaction: ours %.1f µs, PostgreSQL's %.1f µs); / pgbench -M prepared (the same protocol) %.2f"
+                    ": median %.0f tps (CPU a transaction: ours %.1f µs, %.1f of them in user space; PostgreSQL's %.1f µs); / pgbench -M prepared (the same protocol) %.2f"
                     + " (goal ≥ 0.80); / -M simple %.2f",
-                run.tps, run.cpuMicroseconds, run.serverMicroseconds, run.tps / reference.tps, run.tps / median(simple).tps))
+                run.tps, run.cpuMicroseconds, run.userMicroseconds, run.serverMicroseconds, run.tps / reference.tps,
+                run.tps / median(simple).tps))
 }
 try cluster.stop()
