@@ -85,8 +85,9 @@ public struct HTTPConfiguration: Sendable {
     /// The event-loop groups made for thread counts other than the singleton's, by count.
     private static let groups = Mutex<[Int: MultiThreadedEventLoopGroup]>([:])
 
-    /// The HTTP/1 server's settings: the idle timeout, the request deadlines (``RequestDeadlineHandler``), and a
-    /// problem+json answer to a request the parser refuses (``MalformedRequestHandler``).
+    /// The HTTP/1 server's settings: the idle timeout, the request deadlines (``RequestDeadlineHandler``), a
+    /// problem+json answer to a request the parser refuses (``MalformedRequestHandler``), and a connection closed
+    /// after the answer when the request asks for it, HTTP/1.0 ones too (``ConnectionCloseHandler``).
     var http1: HTTP1Channel.Configuration {
         HTTP1Channel.Configuration(
             additionalChannelHandlers: [

@@ -34,6 +34,11 @@ final class MalformedRequestHandler: ChannelDuplexHandler, RemovableChannelHandl
     /// Whether the parts of that 400 are being dropped (its head was).
     private var dropping = false
 
+    /// Puts ``ConnectionCloseHandler`` in front of the conversion to HTTP types, where no handler of ours can be added.
+    func handlerAdded(context: ChannelHandlerContext) {
+        ConnectionCloseHandler.install(inPipelineOf: context)
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head:
