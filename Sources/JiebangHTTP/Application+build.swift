@@ -155,8 +155,11 @@ public func buildOperationsApplication(
     services: [any Service],
     logger: Logger
 ) -> some ApplicationProtocol {
-    Application(
-        router: operationsRouter(database: database, metrics: metrics, logger: logger),
+    let routeMethods = RouteMethods()
+    let router = operationsRouter(database: database, metrics: metrics, logger: logger, routeMethods: routeMethods)
+    routeMethods.load(router)
+    return Application(
+        router: router,
         server: .http1(configuration: configuration.http1),
         configuration: ApplicationConfiguration(
             address: .hostname(configuration.hostname, port: configuration.port), serverName: "jiebang-worker"),
@@ -182,8 +185,10 @@ func apiRouter(
     registrationThrottle: SignInThrottle? = .registrationsPerAddress, trustedProxies: Set<String> = [],
     maximumRequestsInFlight: Int? = nil, secretsKeys: SecretsKeyring? = nil, logger: Logger = Logger(label: "jiebang")
 ) -> Router<AppRequestContext> {
+    let routeMethods = RouteMethods()
     let router = operationsRouter(
-        database: database, metrics: metrics, logger: logger, pages: true, maximumRequestsInFlight: maximumRequestsInFlight)
+        database: database, metrics: metrics, logger: logger, pages: true, maximumRequestsInFlight: maximumRequestsInFlight,
+        routeMethods: routeMethods)
     // Entries that are neither addresses nor networks were refused at start (`HTTPConfiguration.invalidTrustedProxy`).
     if let proxies = try? TrustedProxies.parse(trustedProxies.filter { HTTPConfiguration.invalidTrustedProxy([$0]) == nil }).get(),
         !proxies.isEmpty
@@ -232,6 +237,7 @@ func apiRouter(
         .add(middleware: RequestTextMiddleware())
         .add(middleware: AuthenticationMiddleware(database: database, tokenUses: tokenUses, deferred: true))
     BidController(database: database).addSelfIdentifyingRoutes(to: selfIdentifying)
+    routeMethods.load(router)
     return router
 }
 
@@ -244,7 +250,7 @@ func apiRouter(
 ///     else runs (`LoadSheddingMiddleware`); nil sets no limit.
 func operationsRouter(
     database: PostgresClient, metrics: PrometheusCollectorRegistry, logger: Logger = Logger(label: "jiebang"), pages: Bool = false,
-    maximumRequestsInFlight: Int? = nil
+    maximumRequestsInFlight: Int? = nil, routeMethods: RouteMethods
 ) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self, options: .autoGenerateHeadEndpoints)
     router.add(middleware: SecurityHeadersMiddleware())
@@ -253,6 +259,7 @@ func operationsRouter(
     let availability = DatabaseAvailability(database: database, logger: logger)
     router.add(middleware: ProblemMiddleware(availability: availability))
     router.add(middleware: RequestMetricsMiddleware())
+    router.add(middleware: MethodNotAllowedMiddleware(routes: routeMethods))
     HealthController(database: database, availability: availability).addRoutes(to: router)
     MetricsController(registry: metrics).addRoutes(to: router)
     return router

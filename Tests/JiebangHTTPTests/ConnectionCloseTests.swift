@@ -10,7 +10,7 @@ struct ConnectionCloseTests {
         "An HTTP/1.0 request without keep-alive, or Connection: Close or TE, close, gets its answers and then the connection closes at once",
         arguments: [
             ("GET /healthz HTTP/1.0\r\n\r\n", [200]),
-            ("GET /v1/board/challenges HTTP/1.0\r\n\r\nGET /healthz HTTP/1.0\r\n\r\n", [200]),
+            ("GET /healthz HTTP/1.0\r\n\r\nGET /healthz HTTP/1.0\r\n\r\n", [200]),
             ("GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: Close\r\n\r\n", [200]),
             ("GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: TE, close\r\nTE: trailers\r\n\r\n", [200]),
             ("GET /healthz HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /healthz HTTP/1.0\r\n\r\n", [200, 200]),
@@ -20,14 +20,12 @@ struct ConnectionCloseTests {
             ),
         ])
     func closesWhenAsked(request: String, statuses: [Int]) async throws {
-        try await ConnectionLimitsTests.withLiveServer { _ in
-        } _: { port in
-            let started = ContinuousClock.now
+        // With an idle timeout of ten minutes, a connection closed within the exchange's five-second wait for
+        // input was closed after its answer.
+        try await ConnectionLimitsTests.withLiveServer { $0.idleTimeout = .seconds(600) } _: { port in
             let answer = try await onOwnThread { try MalformedRequestTests.exchange(port: port, request) }
             #expect(answer.responses.map(\.status) == statuses)
             #expect(answer.closed)
-            // Closed after the answer, not by the idle timeout or the test's own five-second wait.
-            #expect(ContinuousClock.now - started < .seconds(3))
         }
     }
 

@@ -5,7 +5,7 @@ import Hummingbird
 /// What every page answer carries, and what a page request gets when it fails.
 ///
 /// It sits outside `ProblemMiddleware`, so every failure arrives here as a `Problem` (or a
-/// `RetryLaterProblem`). For a page (`isPage`), the failure becomes an error page in Chinese with the
+/// `RetryLaterProblem`, or a `MethodNotAllowedProblem`). For a page (`isPage`), the failure becomes an error page in Chinese with the
 /// same status (and `Retry-After`), never a stack trace; the API's answers pass through untouched.
 /// Every page answer gets a Content-Security-Policy without inline script, `nosniff`, no framing and
 /// no referrer beyond the origin.
@@ -65,6 +65,9 @@ struct PageMiddleware: RouterMiddleware {
         } catch let problem as RetryLaterProblem {
             response = errorPage(problem.problem)
             response.headers[.retryAfter] = "\(problem.retryAfterSeconds)"
+        } catch let problem as MethodNotAllowedProblem {
+            response = errorPage(problem.problem)
+            response.headers[.allow] = problem.allowed.map(\.rawValue).joined(separator: ", ")
         } catch let problem as Problem where problem.type == Self.signInType {
             let next = (problem.detail ?? "/").addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "/"
             response = .redirect(to: "/sign-in?next=\(next)", type: .found)

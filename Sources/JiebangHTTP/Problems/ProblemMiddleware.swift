@@ -30,6 +30,8 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             throw problem
         } catch let problem as RetryLaterProblem {
             throw problem
+        } catch let problem as MethodNotAllowedProblem {
+            throw problem
         } catch let error as DomainError {
             throw Problem(error)
         } catch AccountError.throttled(let wait) {
