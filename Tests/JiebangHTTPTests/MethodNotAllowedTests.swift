@@ -30,7 +30,11 @@ struct MethodNotAllowedTests {
                         #expect(errors?.first?["field"] == "method" && errors?.first?["message"]?.hasPrefix(method.rawValue) == true)
                     }
                 }
-                for (method, path) in [(HTTPRequest.Method.delete, "/v1/nowhere"), (.get, "/v1/board/challenges/1/x")] {
+                // An empty path parameter is a 404 as before, not another route's 405.
+                for (method, path) in [
+                    (HTTPRequest.Method.delete, "/v1/nowhere"), (.get, "/v1/board/challenges/1/x"), (.put, "/v1/notifications/mutes/"),
+                    (.delete, "/v1/board/challenges/"),
+                ] {
                     try await client.execute(uri: path, method: method) { response in
                         #expect(response.status == .notFound, "\(method) \(path)")
                         #expect(response.headers[.allow] == nil)

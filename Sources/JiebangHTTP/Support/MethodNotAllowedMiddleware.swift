@@ -15,7 +15,7 @@ struct MethodNotAllowedMiddleware<Context: RequestContext>: RouterMiddleware {
             // No route matched (the router's not-found responder names its endpoint "NotFound"; a route that
             // matched names its path): is the path another method's?
             let allowed = routes.methods(at: request.uri.path)
-            guard !allowed.isEmpty else { throw error }
+            guard !allowed.isEmpty, !allowed.contains(request.method) else { throw error }
             throw MethodNotAllowedProblem(method: request.method, path: request.uri.path, allowed: allowed)
         }
     }
@@ -39,9 +39,12 @@ final class RouteMethods: Sendable {
         table.withLock { $0 = rows }
     }
 
-    /// The methods of the routes whose path matches `path`, in alphabetical order; empty when none does.
+    /// The methods of the routes whose path matches `path`, in alphabetical order; empty when none does, and for a
+    /// path with an empty segment (`/v1/notifications/mutes/`, a path parameter left empty): that is not read as
+    /// another route's path, so it stays a 404.
     func methods(at path: String) -> [HTTPRequest.Method] {
-        let components = path.split(separator: "/", omittingEmptySubsequences: true)
+        let components = path == "/" ? [] : Array(path.split(separator: "/", omittingEmptySubsequences: false).dropFirst())
+        guard !components.contains(where: \.isEmpty) else { return [] }
         let found = table.withLock { rows in rows.filter { Self.matches($0.path, components) }.flatMap(\.methods) }
         return Set(found.map(\.rawValue)).sorted().compactMap { HTTPRequest.Method($0) }
     }
